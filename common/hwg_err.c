@@ -1,0 +1,103 @@
+/*
+ * hwg_err.c — names and texts for the error codes of hwg_err.h.
+ */
+#include "hwg_err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+struct err_name {
+	int code;
+	const char *name;
+	const char *text;
+};
+
+static const struct err_name err_names[] = {
+	{HWG_OK, "ok", "success"},
+	{HWG_E_BAD_ENCODING, "bad_encoding", "message is not a well-formed COSE_Sign1 request"},
+	{HWG_E_BAD_VERSION, "bad_version", "protocol version not supported"},
+	{HWG_E_UNKNOWN_CLIENT, "unknown_client", "client id is not registered"},
+	{HWG_E_UID_NOT_ALLOWED, "uid_not_allowed", "peer uid is not allowed for this client"},
+	{HWG_E_ALG_NOT_ALLOWED, "alg_not_allowed", "signature algorithm not allowed"},
+	{HWG_E_BAD_SIGNATURE, "bad_signature", "signature does not verify"},
+	{HWG_E_WRONG_AUDIENCE, "wrong_audience", "request is addressed to another gateway"},
+	{HWG_E_CLOCK_SKEW, "clock_skew", "request time outside the allowed window"},
+	{HWG_E_REPLAY, "replayed_nonce", "nonce already used within the window"},
+	{HWG_E_UNKNOWN_OP, "unknown_operation", "operation unknown"},
+	{HWG_E_FORBIDDEN, "forbidden", "operation not allowed for this role"},
+	{HWG_E_BAD_ARGS, "bad_arguments", "arguments do not match the operation's schema"},
+	{HWG_E_TOO_LARGE, "too_large", "message larger than the limit"},
+	{HWG_E_ORIGIN, "origin_not_allowed", "browser origin not allowed"},
+	{HWG_E_SESSION, "session_required", "operator session missing or expired"},
+	{HWG_E_AUDIT, "audit_unavailable", "audit record could not be written"},
+	{HWG_E_HSM, "hsm_unavailable", "HSM unavailable"},
+	{HWG_E_STORE, "store_error", "state store error"},
+	{HWG_E_INTERNAL, "internal", "internal error"},
+	{HWG_E_NOMEM, "no_memory", "out of memory"},
+	{HWG_E_IO, "io_error", "input/output error"},
+	{HWG_E_CONFIG, "bad_config", "configuration invalid"},
+	{HWG_E_NOT_FOUND, "not_found", "not found"},
+	{HWG_E_EXISTS, "exists", "already exists"},
+	{HWG_E_INVALID, "invalid", "invalid argument"},
+	{HWG_E_TAMPERED, "tampered", "integrity check failed"},
+	{HWG_E_BAD_RESPONSE, "bad_response", "response failed verification"},
+	{HWG_E_UNAVAILABLE, "unavailable", "service unavailable, retry later"},
+};
+
+static const struct err_name *
+err_lookup(int code)
+{
+	for (size_t i = 0; i < sizeof(err_names) / sizeof(err_names[0]); i++)
+		if (err_names[i].code == code)
+			return &err_names[i];
+	return NULL;
+}
+
+const char *
+hwg_err_code(int code)
+{
+	const struct err_name *e = err_lookup(code);
+	return e ? e->name : "unknown";
+}
+
+const char *
+hwg_err_text(int code)
+{
+	const struct err_name *e = err_lookup(code);
+	return e ? e->text : "unknown error";
+}
+
+int
+hwg_err_from_code(const char *name)
+{
+	if (name == NULL)
+		return HWG_E_INTERNAL;
+	for (size_t i = 0; i < sizeof(err_names) / sizeof(err_names[0]); i++)
+		if (strcmp(err_names[i].name, name) == 0)
+			return err_names[i].code;
+	return HWG_E_INTERNAL;
+}
+
+int
+hwg_error_set(struct hwg_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return code;
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void
+hwg_error_clear(struct hwg_error *err)
+{
+	if (err == NULL)
+		return;
+	err->code = 0;
+	err->message[0] = '\0';
+}

@@ -1,0 +1,73 @@
+/*
+ * hwg_err.h — the one error vocabulary of hwgw.
+ *
+ * Every function that can fail returns 0 or a negative HWG_E_* code, and
+ * may fill a struct hwg_error with a human message for the operator.
+ * Library-specific codes (PKCS#11 CKR_*, SQLite, OpenSSL, libcbor) are
+ * converted at the module boundary and never leak upward.  Each code has a
+ * stable wire name (hwg_err_code) that clients may switch on; the names
+ * are part of the API (gateway/api.cddl) and never change meaning.
+ */
+#ifndef HWG_ERR_H
+#define HWG_ERR_H
+
+#include <stddef.h>
+
+enum {
+	HWG_OK = 0,
+	/* request refusals: one per check in the verification pipeline */
+	HWG_E_BAD_ENCODING = -1,    /* not CBOR, not COSE_Sign1, trailing bytes */
+	HWG_E_BAD_VERSION = -2,     /* protocol version we do not speak */
+	HWG_E_UNKNOWN_CLIENT = -3,  /* client id not registered */
+	HWG_E_UID_NOT_ALLOWED = -4, /* peer uid not among the client's uids */
+	HWG_E_ALG_NOT_ALLOWED = -5, /* COSE alg not in the allow-list */
+	HWG_E_BAD_SIGNATURE = -6,   /* signature does not verify */
+	HWG_E_WRONG_AUDIENCE = -7,  /* request addressed to another gateway */
+	HWG_E_CLOCK_SKEW = -8,      /* request time outside the window */
+	HWG_E_REPLAY = -9,          /* nonce seen within the window */
+	HWG_E_UNKNOWN_OP = -10,     /* operation name unknown */
+	HWG_E_FORBIDDEN = -11,      /* operation not allowed for the role */
+	HWG_E_BAD_ARGS = -12,       /* arguments fail the operation's schema */
+	HWG_E_TOO_LARGE = -13,      /* body over the size limit */
+	HWG_E_ORIGIN = -14,         /* browser origin not in the allow-list */
+	HWG_E_SESSION = -15,        /* operator session missing or expired */
+	/* service-side failures */
+	HWG_E_AUDIT = -30,    /* audit record could not be made durable */
+	HWG_E_HSM = -31,      /* HSM token, session or key problem */
+	HWG_E_STORE = -32,    /* state store failure */
+	HWG_E_INTERNAL = -33, /* bug or resource exhaustion */
+	HWG_E_NOMEM = -34,
+	HWG_E_IO = -35,         /* transport or file I/O */
+	HWG_E_CONFIG = -36,     /* configuration invalid */
+	HWG_E_NOT_FOUND = -37,  /* named object does not exist */
+	HWG_E_EXISTS = -38,     /* object already exists */
+	HWG_E_INVALID = -39,    /* invalid argument from a local caller */
+	HWG_E_TAMPERED = -40,   /* audit chain or checkpoint does not verify */
+	HWG_E_BAD_RESPONSE = -41, /* (client side) response fails verification */
+	HWG_E_UNAVAILABLE = -42,  /* shutting down or over a limit, retry later */
+	HWG_E_MIN_ = -43
+};
+
+/* An error value with its message.  code is 0 when nothing failed. */
+struct hwg_error {
+	int code;
+	char message[256];
+};
+
+/* Stable wire name of a code ("bad_signature"); "unknown" if not a code. */
+const char *hwg_err_code(int code);
+/* Inverse of hwg_err_code; HWG_E_INTERNAL for an unknown name. */
+int hwg_err_from_code(const char *name);
+/* Generic human text of a code. */
+const char *hwg_err_text(int code);
+
+/*
+ * Record code and a printf-style message in err (which may be NULL) and
+ * return code, so that callers can write `return hwg_error_set(err, ...)`.
+ * Messages must never contain secrets (PINs, keys, My Numbers).
+ */
+int hwg_error_set(struct hwg_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void hwg_error_clear(struct hwg_error *err);
+
+#endif

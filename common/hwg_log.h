@@ -1,0 +1,24 @@
+/*
+ * hwg_log.h — structured, one-line-per-event logging to stderr.
+ *
+ * Lines look like `hwgwd[123]: level=info event=request op=gw.info ...`
+ * so that journald and grep both read them.  Only the daemon and the CLI
+ * log; library code (crypto/, drivers/, client/) returns errors instead.
+ * Never pass a secret (PIN, key, My Number) to these functions.
+ */
+#ifndef HWG_LOG_H
+#define HWG_LOG_H
+
+enum hwg_log_level { HWG_LOG_DEBUG = 0, HWG_LOG_INFO, HWG_LOG_WARN, HWG_LOG_ERR };
+
+void hwg_log_init(const char *progname, enum hwg_log_level min_level);
+/* Parse "debug", "info", "warn", "error"; -1 if unknown. */
+int hwg_log_level_parse(const char *s);
+/*
+ * Log one event.  fmt formats the key=value pairs that follow event=.
+ * Control characters in the result are replaced so one event stays one line.
+ */
+void hwg_log(enum hwg_log_level level, const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

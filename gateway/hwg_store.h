@@ -1,0 +1,94 @@
+/*
+ * hwg_store.h — the state directory and its SQLite database.
+ *
+ * One database, <state_dir>/hwgw.db, in WAL mode with synchronous=FULL:
+ * a commit that returns has reached the disk, which is what lets the
+ * audit log promise "no request runs unaudited".  The state directory
+ * must be owned by us and private (mode 0700 or narrower); it is created
+ * that way on first start.  The schema is versioned (PRAGMA user_version)
+ * and migrated forward on open.  Holds: registered clients, the replay
+ * cache, the audit log and its checkpoints.  Not thread-safe: the daemon
+ * serialises access; other processes (hwgwctl) open their own handle and
+ * SQLite's locking plus a busy timeout keeps them apart.
+ */
+#ifndef HWG_STORE_H
+#define HWG_STORE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hwg_err.h"
+
+struct hwg_store;
+
+#define HWG_CLIENT_ID_MAX 64
+#define HWG_CLIENT_UIDS_MAX 16
+
+/*
+ * Open (create=1: creating the directory 0700 and the database if
+ * missing).  HWG_E_CONFIG if the directory is not a directory, not ours,
+ * or its mode is wider than 0700 (the message names the path and mode).
+ */
+int hwg_store_open(const char *state_dir, int create, struct hwg_store **out,
+		   struct hwg_error *err);
+void hwg_store_close(struct hwg_store *s);
+sqlite3 *hwg_store_db(struct hwg_store *s);
+const char *hwg_store_dir(const struct hwg_store *s);
+
+/* Transactions (BEGIN IMMEDIATE); commit failure is HWG_E_STORE. */
+int hwg_store_begin(struct hwg_store *s, struct hwg_error *err);
+int hwg_store_commit(struct hwg_store *s, struct hwg_error *err);
+void hwg_store_rollback(struct hwg_store *s);
+
+/* ---- registered clients ---- */
+
+enum hwg_role {
+	HWG_ROLE_COUNTER = 0,
+	HWG_ROLE_ISSUANCE,
+	HWG_ROLE_ADMIN,
+	HWG_ROLE_AUDITOR,
+	HWG_ROLE_MAINTENANCE,
+	HWG_ROLE_COUNT_
+};
+/* "counter" ... -> enum; -1 if unknown. */
+int hwg_role_parse(const char *name);
+const char *hwg_role_name(int role);
+
+struct hwg_client_rec {
+	char id[HWG_CLIENT_ID_MAX + 1];
+	int role;
+	uint8_t *pubkey_der; /* SubjectPublicKeyInfo DER, owned */
+	size_t pubkey_len;
+	uint32_t uids[HWG_CLIENT_UIDS_MAX]; /* uids allowed on the Unix socket */
+	size_t n_uids;                      /* 0: any uid */
+	int64_t created_ms;
+};
+void hwg_client_rec_clear(struct hwg_client_rec *c);
+
+/*
+ * Client ids are 1..64 of [A-Za-z0-9._-]; the key must parse as an
+ * Ed25519 or P-256 SubjectPublicKeyInfo.  HWG_E_EXISTS on a duplicate.
+ */
+int hwg_store_client_add(struct hwg_store *s, const struct hwg_client_rec *c,
+			 struct hwg_error *err);
+int hwg_store_client_remove(struct hwg_store *s, const char *id, struct hwg_error *err);
+/* Calls fn for each client in id order; fn's non-zero return stops the walk. */
+int hwg_store_client_each(struct hwg_store *s,
+			  int (*fn)(void *ctx, const struct hwg_client_rec *c), void *ctx,
+			  struct hwg_error *err);
+int hwg_client_id_valid(const char *id);
+
+/* ---- replay cache ---- */
+
+/*
+ * Record (client, nonce) seen at time_ms; HWG_E_REPLAY if already there.
+ * Entries older than now_ms - keep_ms are pruned opportunistically.
+ */
+int hwg_store_nonce_record(struct hwg_store *s, const char *client, const uint8_t *nonce,
+			   size_t nonce_len, int64_t now_ms, int64_t keep_ms, struct hwg_error *err);
+/* 1 if present, 0 if not, <0 on error. */
+int hwg_store_nonce_seen(struct hwg_store *s, const char *client, const uint8_t *nonce,
+			 size_t nonce_len, struct hwg_error *err);
+
+#endif
