@@ -1,0 +1,149 @@
+/*
+ * hwg_cbor.c — see hwg_cbor.h.
+ */
+#include "hwg_cbor.h"
+
+#include <string.h>
+
+int
+hwg_cbor_text_eq(const cbor_item_t *item, const char *s)
+{
+	size_t n = strlen(s);
+
+	return item != NULL && cbor_isa_string(item) && cbor_string_is_definite(item) &&
+	       cbor_string_length(item) == n && memcmp(cbor_string_handle(item), s, n) == 0;
+}
+
+cbor_item_t *
+hwg_cbor_map_get(const cbor_item_t *map, const char *key, int *dup)
+{
+	cbor_item_t *found = NULL;
+	struct cbor_pair *pairs;
+	size_t n;
+
+	if (dup != NULL)
+		*dup = 0;
+	if (map == NULL || !cbor_isa_map(map) || !cbor_map_is_definite(map))
+		return NULL;
+	pairs = cbor_map_handle(map);
+	n = cbor_map_size(map);
+	for (size_t i = 0; i < n; i++) {
+		if (!hwg_cbor_text_eq(pairs[i].key, key))
+			continue;
+		if (found != NULL && dup != NULL)
+			*dup = 1;
+		if (found == NULL)
+			found = pairs[i].value;
+	}
+	return found;
+}
+
+int
+hwg_cbor_map_keys_check(const cbor_item_t *map, const char *const *allowed, char *bad,
+			size_t badlen)
+{
+	struct cbor_pair *pairs;
+	size_t n;
+
+	if (badlen > 0)
+		bad[0] = '\0';
+	if (map == NULL || !cbor_isa_map(map) || !cbor_map_is_definite(map))
+		return -1;
+	pairs = cbor_map_handle(map);
+	n = cbor_map_size(map);
+	for (size_t i = 0; i < n; i++) {
+		const cbor_item_t *k = pairs[i].key;
+		int known = 0;
+
+		if (!cbor_isa_string(k) || !cbor_string_is_definite(k))
+			return -1;
+		for (size_t j = 0; allowed[j] != NULL && !known; j++)
+			known = hwg_cbor_text_eq(k, allowed[j]);
+		for (size_t j = 0; j < i && known; j++)
+			if (cbor_string_length(pairs[j].key) == cbor_string_length(k) &&
+			    memcmp(cbor_string_handle(pairs[j].key), cbor_string_handle(k),
+				   cbor_string_length(k)) == 0)
+				known = 0; /* duplicate */
+		if (!known) {
+			hwg_cbor_text_copy(k, bad, badlen);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+hwg_cbor_text_copy(const cbor_item_t *item, char *out, size_t outlen)
+{
+	size_t n;
+
+	if (item == NULL || !cbor_isa_string(item) || !cbor_string_is_definite(item))
+		return -1;
+	n = cbor_string_length(item);
+	if (n >= outlen || memchr(cbor_string_handle(item), '\0', n) != NULL)
+		return -1;
+	memcpy(out, cbor_string_handle(item), n);
+	out[n] = '\0';
+	return 0;
+}
+
+int
+hwg_cbor_bytes(const cbor_item_t *item, const uint8_t **p, size_t *len)
+{
+	if (item == NULL || !cbor_isa_bytestring(item) || !cbor_bytestring_is_definite(item))
+		return -1;
+	*p = cbor_bytestring_handle(item);
+	*len = cbor_bytestring_length(item);
+	return 0;
+}
+
+int
+hwg_cbor_uint(const cbor_item_t *item, uint64_t *out)
+{
+	if (item == NULL || !cbor_isa_uint(item))
+		return -1;
+	*out = cbor_get_int(item);
+	return 0;
+}
+
+int
+hwg_cbor_map_put_item(cbor_item_t *map, const char *key, cbor_item_t *value)
+{
+	cbor_item_t *k;
+	int ok;
+
+	if (value == NULL)
+		return -1;
+	if ((k = cbor_build_string(key)) == NULL) {
+		cbor_decref(&value);
+		return -1;
+	}
+	ok = cbor_map_add(map, (struct cbor_pair){.key = k, .value = value});
+	cbor_decref(&k);
+	cbor_decref(&value);
+	return ok ? 0 : -1;
+}
+
+int
+hwg_cbor_map_put_text(cbor_item_t *map, const char *key, const char *value)
+{
+	return hwg_cbor_map_put_item(map, key, cbor_build_string(value));
+}
+
+int
+hwg_cbor_map_put_uint(cbor_item_t *map, const char *key, uint64_t value)
+{
+	return hwg_cbor_map_put_item(map, key, cbor_build_uint64(value));
+}
+
+int
+hwg_cbor_map_put_bytes(cbor_item_t *map, const char *key, const uint8_t *p, size_t len)
+{
+	return hwg_cbor_map_put_item(map, key, cbor_build_bytestring(p, len));
+}
+
+int
+hwg_cbor_map_put_bool(cbor_item_t *map, const char *key, int value)
+{
+	return hwg_cbor_map_put_item(map, key, cbor_build_bool(value != 0));
+}

@@ -1,0 +1,142 @@
+/*
+ * hwg_clients.c — see hwg_clients.h.
+ */
+#include "hwg_clients.h"
+
+#include <openssl/x509.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct hwg_clients {
+	pthread_rwlock_t lock;
+	struct hwg_client_entry *v;
+	size_t n;
+};
+
+struct hwg_clients *
+hwg_clients_new(void)
+{
+	struct hwg_clients *cs = calloc(1, sizeof(*cs));
+
+	if (cs != NULL)
+		pthread_rwlock_init(&cs->lock, NULL);
+	return cs;
+}
+
+void
+hwg_client_entry_clear(struct hwg_client_entry *e)
+{
+	EVP_PKEY_free(e->key);
+	memset(e, 0, sizeof(*e));
+}
+
+static void
+table_free(struct hwg_client_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		hwg_client_entry_clear(&v[i]);
+	free(v);
+}
+
+void
+hwg_clients_free(struct hwg_clients *cs)
+{
+	if (cs == NULL)
+		return;
+	table_free(cs->v, cs->n);
+	pthread_rwlock_destroy(&cs->lock);
+	free(cs);
+}
+
+struct load_ctx {
+	struct hwg_client_entry *v;
+	size_t n, cap;
+	int failed;
+};
+
+static int
+load_one(void *arg, const struct hwg_client_rec *c)
+{
+	struct load_ctx *lc = arg;
+	struct hwg_client_entry *e;
+	const unsigned char *p = c->pubkey_der;
+
+	if (lc->n == lc->cap) {
+		size_t ncap = lc->cap ? lc->cap * 2 : 16;
+		struct hwg_client_entry *nv = realloc(lc->v, ncap * sizeof(*nv));
+		if (nv == NULL) {
+			lc->failed = HWG_E_NOMEM;
+			return 1;
+		}
+		lc->v = nv;
+		lc->cap = ncap;
+	}
+	e = &lc->v[lc->n];
+	memset(e, 0, sizeof(*e));
+	if ((e->key = d2i_PUBKEY(NULL, &p, (long)c->pubkey_len)) == NULL) {
+		lc->failed = HWG_E_STORE;
+		return 1;
+	}
+	memcpy(e->id, c->id, sizeof(e->id));
+	e->role = c->role;
+	memcpy(e->uids, c->uids, sizeof(e->uids));
+	e->n_uids = c->n_uids;
+	lc->n++;
+	return 0;
+}
+
+int
+hwg_clients_load(struct hwg_clients *cs, struct hwg_store *s, size_t *count,
+		 struct hwg_error *err)
+{
+	struct load_ctx lc = {0};
+	struct hwg_client_entry *old;
+	size_t old_n;
+	int rc;
+
+	rc = hwg_store_client_each(s, load_one, &lc, err);
+	if (rc == 0 && lc.failed != 0)
+		rc = hwg_error_set(err, lc.failed, "cannot load client %zu from the store", lc.n);
+	if (rc != 0) {
+		table_free(lc.v, lc.n);
+		return rc;
+	}
+	pthread_rwlock_wrlock(&cs->lock);
+	old = cs->v;
+	old_n = cs->n;
+	cs->v = lc.v;
+	cs->n = lc.n;
+	pthread_rwlock_unlock(&cs->lock);
+	table_free(old, old_n);
+	if (count != NULL)
+		*count = lc.n;
+	return 0;
+}
+
+int
+hwg_clients_lookup(struct hwg_clients *cs, const char *id, struct hwg_client_entry *out)
+{
+	int rc = HWG_E_UNKNOWN_CLIENT;
+
+	pthread_rwlock_rdlock(&cs->lock);
+	for (size_t i = 0; i < cs->n; i++) {
+		if (strcmp(cs->v[i].id, id) != 0)
+			continue;
+		*out = cs->v[i];
+		EVP_PKEY_up_ref(out->key);
+		rc = 0;
+		break;
+	}
+	pthread_rwlock_unlock(&cs->lock);
+	return rc;
+}
+
+int
+hwg_client_uid_allowed(const struct hwg_client_entry *e, int64_t uid)
+{
+	for (size_t i = 0; i < e->n_uids; i++)
+		if ((int64_t)e->uids[i] == uid)
+			return 1;
+	return 0;
+}

@@ -1,0 +1,39 @@
+/*
+ * hwg_clients.h — the in-memory registry of clients the daemon serves.
+ *
+ * Loaded from the store at start and again on SIGHUP (hwgwctl client
+ * add/remove write the store, then signal the daemon).  Lookups return a
+ * copy holding its own key reference, so a reload never pulls a key out
+ * from under a request in flight.
+ */
+#ifndef HWG_CLIENTS_H
+#define HWG_CLIENTS_H
+
+#include <openssl/evp.h>
+#include <stdint.h>
+
+#include "hwg_err.h"
+#include "hwg_store.h"
+
+struct hwg_clients;
+
+struct hwg_client_entry {
+	char id[HWG_CLIENT_ID_MAX + 1];
+	int role;
+	EVP_PKEY *key; /* owned reference */
+	uint32_t uids[HWG_CLIENT_UIDS_MAX];
+	size_t n_uids; /* 0: may not use the Unix socket at all */
+};
+
+struct hwg_clients *hwg_clients_new(void);
+void hwg_clients_free(struct hwg_clients *cs);
+/* Replace the table with the store's clients; on failure the old table stays. */
+int hwg_clients_load(struct hwg_clients *cs, struct hwg_store *s, size_t *count,
+		     struct hwg_error *err);
+/* Copy of the entry for id into out (release with hwg_client_entry_clear); HWG_E_UNKNOWN_CLIENT. */
+int hwg_clients_lookup(struct hwg_clients *cs, const char *id, struct hwg_client_entry *out);
+void hwg_client_entry_clear(struct hwg_client_entry *e);
+/* 1 if the entry allows Unix-socket connections from uid. */
+int hwg_client_uid_allowed(const struct hwg_client_entry *e, int64_t uid);
+
+#endif

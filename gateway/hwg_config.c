@@ -1,0 +1,386 @@
+/*
+ * hwg_config.c — see hwg_config.h.  One table maps section/key to a
+ * setter so each key is parsed in exactly one place.
+ */
+#include "hwg_config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hwg_log.h"
+
+struct load_state {
+	struct hwg_config *c;
+	struct hwg_error *err;
+	const char *path;
+	int seen_gateway_id, seen_state_dir, seen_module, seen_token, seen_pin;
+};
+
+typedef int (*setter_fn)(struct load_state *st, void *field, const char *value);
+
+static int
+parse_uint(const char *v, unsigned long long min, unsigned long long max,
+	   unsigned long long *out)
+{
+	char *end;
+	unsigned long long n;
+
+	if (*v == '\0' || *v == '-')
+		return -1;
+	errno = 0;
+	n = strtoull(v, &end, 0);
+	if (errno != 0 || *end != '\0' || n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static int
+set_string(struct load_state *st, void *field, const char *value)
+{
+	char **s = field;
+
+	(void)st;
+	free(*s);
+	*s = strdup(value);
+	return *s == NULL ? -1 : 0;
+}
+
+static int
+set_bool(struct load_state *st, void *field, const char *value)
+{
+	int *b = field;
+
+	(void)st;
+	if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "true") == 0 ||
+	    strcmp(value, "1") == 0)
+		*b = 1;
+	else if (strcasecmp(value, "no") == 0 || strcasecmp(value, "false") == 0 ||
+		 strcmp(value, "0") == 0)
+		*b = 0;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+set_log_level(struct load_state *st, void *field, const char *value)
+{
+	int l = hwg_log_level_parse(value);
+
+	(void)st;
+	if (l < 0)
+		return -1;
+	*(int *)field = l;
+	return 0;
+}
+
+static int
+set_max_body(struct load_state *st, void *field, const char *value)
+{
+	unsigned long long n;
+
+	(void)st;
+	if (parse_uint(value, 1024, 16 * 1024 * 1024, &n) != 0)
+		return -1;
+	*(size_t *)field = (size_t)n;
+	return 0;
+}
+
+static int
+set_seconds_ms(struct load_state *st, void *field, const char *value)
+{
+	unsigned long long n;
+
+	(void)st;
+	if (parse_uint(value, 1, 3600, &n) != 0)
+		return -1;
+	*(int64_t *)field = (int64_t)n * 1000;
+	return 0;
+}
+
+static int
+set_i64_pos(struct load_state *st, void *field, const char *value)
+{
+	unsigned long long n;
+
+	(void)st;
+	if (parse_uint(value, 1, 100000000, &n) != 0)
+		return -1;
+	*(int64_t *)field = (int64_t)n;
+	return 0;
+}
+
+static int
+set_unsigned(struct load_state *st, void *field, const char *value)
+{
+	unsigned long long n;
+
+	(void)st;
+	if (parse_uint(value, 1, 65535, &n) != 0)
+		return -1;
+	*(unsigned *)field = (unsigned)n;
+	return 0;
+}
+
+static int
+set_port(struct load_state *st, void *field, const char *value)
+{
+	unsigned long long n;
+
+	(void)st;
+	if (parse_uint(value, 0, 65535, &n) != 0) /* 0: let the kernel choose (tests) */
+		return -1;
+	*(unsigned *)field = (unsigned)n;
+	return 0;
+}
+
+static int
+set_mode(struct load_state *st, void *field, const char *value)
+{
+	char *end;
+	unsigned long n;
+
+	(void)st;
+	errno = 0;
+	n = strtoul(value, &end, 8);
+	if (errno != 0 || *end != '\0' || *value == '\0' || n > 0777 || (n & 0007) != 0)
+		return -1; /* never world-accessible */
+	*(unsigned *)field = (unsigned)n;
+	return 0;
+}
+
+static int
+set_algorithms(struct load_state *st, void *field, const char *value)
+{
+	char *copy = strdup(value), *tok, *save = NULL;
+	int ok = 1;
+
+	(void)field;
+	if (copy == NULL)
+		return -1;
+	st->c->alg_es256 = st->c->alg_eddsa = 0;
+	for (tok = strtok_r(copy, " ,\t", &save); tok != NULL; tok = strtok_r(NULL, " ,\t", &save)) {
+		if (strcmp(tok, "ES256") == 0)
+			st->c->alg_es256 = 1;
+		else if (strcmp(tok, "EdDSA") == 0)
+			st->c->alg_eddsa = 1;
+		else
+			ok = 0;
+	}
+	free(copy);
+	return ok && (st->c->alg_es256 || st->c->alg_eddsa) ? 0 : -1;
+}
+
+static int
+set_origins(struct load_state *st, void *field, const char *value)
+{
+	char *copy = strdup(value), *tok, *save = NULL;
+	struct hwg_config *c = st->c;
+	int ok = 1;
+
+	(void)field;
+	if (copy == NULL)
+		return -1;
+	for (size_t i = 0; i < c->n_origins; i++)
+		free(c->origins[i]);
+	c->n_origins = 0;
+	for (tok = strtok_r(copy, " ,\t", &save); tok != NULL; tok = strtok_r(NULL, " ,\t", &save)) {
+		/* an origin is scheme://host[:port], nothing more */
+		if (c->n_origins == HWG_MAX_ORIGINS || strchr(tok, '*') != NULL ||
+		    (strncmp(tok, "http://", 7) != 0 && strncmp(tok, "https://", 8) != 0) ||
+		    strchr(strstr(tok, "//") + 2, '/') != NULL) {
+			ok = 0;
+			break;
+		}
+		if ((c->origins[c->n_origins] = strdup(tok)) == NULL) {
+			ok = 0;
+			break;
+		}
+		c->n_origins++;
+	}
+	free(copy);
+	return ok ? 0 : -1;
+}
+
+struct config_key {
+	const char *section;
+	const char *key;
+	size_t offset;
+	setter_fn set;
+	const char *expect; /* for the error message */
+};
+
+#define F(field) offsetof(struct hwg_config, field)
+static const struct config_key config_keys[] = {
+	{"gateway", "id", F(gateway_id), set_string, "a gateway id"},
+	{"gateway", "state_dir", F(state_dir), set_string, "a directory path"},
+	{"gateway", "log_level", F(log_level), set_log_level, "debug, info, warn or error"},
+	{"api", "max_body", F(max_body), set_max_body, "bytes between 1024 and 16777216"},
+	{"api", "clock_skew", F(clock_skew_ms), set_seconds_ms, "seconds between 1 and 3600"},
+	{"api", "algorithms", 0, set_algorithms, "a list of ES256 and/or EdDSA"},
+	{"unix", "socket", F(socket_path), set_string, "a socket path"},
+	{"unix", "mode", F(socket_mode), set_mode, "an octal mode without world bits, e.g. 0660"},
+	{"http", "listen", F(http_listen), set_string, "an IP address"},
+	{"http", "port", F(http_port), set_port, "a port number"},
+	{"http", "allow_remote", F(http_allow_remote), set_bool, "yes or no"},
+	{"http", "max_connections", F(max_connections), set_unsigned, "a number from 1"},
+	{"http", "connection_timeout", F(connection_timeout_s), set_unsigned, "seconds from 1"},
+	{"http", "allowed_origins", 0, set_origins,
+	 "a list of origins like https://counter.example (no path, no wildcard)"},
+	{"hsm", "module", F(hsm_module), set_string, "a PKCS#11 module path"},
+	{"hsm", "token", F(hsm_token), set_string, "a token label"},
+	{"hsm", "pin_file", F(hsm_pin_file), set_string, "a file path"},
+	{"hsm", "response_key", F(hsm_response_key), set_string, "a key label"},
+	{"hsm", "audit_key", F(hsm_audit_key), set_string, "a key label"},
+	{"audit", "checkpoint_every", F(checkpoint_every), set_i64_pos, "a record count from 1"},
+	{"audit", "checkpoint_interval", F(checkpoint_interval_s), set_i64_pos, "seconds from 1"},
+};
+#undef F
+
+static int
+on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct load_state *st = user;
+
+	if (st->err->code != 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
+		const struct config_key *k = &config_keys[i];
+
+		if (strcmp(k->section, section) != 0 || strcmp(k->key, name) != 0)
+			continue;
+		if (k->set(st, (char *)st->c + k->offset, value) != 0) {
+			hwg_error_set(st->err, HWG_E_CONFIG, "[%s] %s = \"%s\": expected %s",
+				      section, name, value, k->expect);
+			return 0;
+		}
+		st->seen_gateway_id |= k->offset == offsetof(struct hwg_config, gateway_id);
+		st->seen_state_dir |= k->offset == offsetof(struct hwg_config, state_dir);
+		st->seen_module |= k->offset == offsetof(struct hwg_config, hsm_module);
+		st->seen_token |= k->offset == offsetof(struct hwg_config, hsm_token);
+		st->seen_pin |= k->offset == offsetof(struct hwg_config, hsm_pin_file);
+		return 1;
+	}
+	hwg_error_set(st->err, HWG_E_CONFIG, "unknown setting [%s] %s", section, name);
+	return 0;
+}
+
+void
+hwg_config_defaults(struct hwg_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->log_level = HWG_LOG_INFO;
+	c->max_body = 64 * 1024;
+	c->clock_skew_ms = 30 * 1000;
+	c->alg_es256 = c->alg_eddsa = 1;
+	c->socket_mode = 0660;
+	c->http_port = 8470;
+	c->max_connections = 64;
+	c->connection_timeout_s = 30;
+	c->hsm_response_key = strdup("hwgw-response");
+	c->hsm_audit_key = strdup("hwgw-audit");
+	c->checkpoint_every = 1000;
+	c->checkpoint_interval_s = 300;
+}
+
+static int
+is_loopback(const char *addr)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, addr, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
+static int
+config_check(const struct load_state *st, struct hwg_error *err)
+{
+	const struct hwg_config *c = st->c;
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (!st->seen_gateway_id || c->gateway_id[0] == '\0' || strlen(c->gateway_id) > 64)
+		return hwg_error_set(err, HWG_E_CONFIG, "[gateway] id is required (1-64 characters)");
+	if (!st->seen_state_dir || c->state_dir[0] != '/')
+		return hwg_error_set(err, HWG_E_CONFIG,
+				     "[gateway] state_dir is required and must be an absolute path");
+	if (!st->seen_module || !st->seen_token || !st->seen_pin)
+		return hwg_error_set(err, HWG_E_CONFIG,
+				     "[hsm] module, token and pin_file are all required");
+	if ((c->socket_path == NULL || c->socket_path[0] == '\0') &&
+	    (c->http_listen == NULL || c->http_listen[0] == '\0'))
+		return hwg_error_set(err, HWG_E_CONFIG,
+				     "no transport: set [unix] socket and/or [http] listen");
+	if (c->socket_path != NULL && strlen(c->socket_path) >= 108)
+		return hwg_error_set(err, HWG_E_CONFIG, "[unix] socket path is too long");
+	if (c->http_listen != NULL && c->http_listen[0] != '\0') {
+		if (inet_pton(AF_INET, c->http_listen, &a4) != 1 &&
+		    inet_pton(AF_INET6, c->http_listen, &a6) != 1)
+			return hwg_error_set(err, HWG_E_CONFIG,
+					     "[http] listen = \"%s\": expected an IP address",
+					     c->http_listen);
+		if (!is_loopback(c->http_listen) && !c->http_allow_remote)
+			return hwg_error_set(err, HWG_E_CONFIG,
+					     "[http] listen = \"%s\" is not loopback; set "
+					     "allow_remote = yes to serve other hosts",
+					     c->http_listen);
+	}
+	return 0;
+}
+
+int
+hwg_config_load(const char *path, struct hwg_config *c, struct hwg_error *err)
+{
+	struct hwg_error local;
+	struct load_state st = {.c = c, .err = err ? err : &local, .path = path};
+	FILE *f;
+	int line;
+
+	hwg_error_clear(st.err);
+	if ((f = fopen(path, "re")) == NULL)
+		return hwg_error_set(err, HWG_E_CONFIG, "cannot open %s: %s", path, strerror(errno));
+	line = ini_parse_file(f, on_key, &st);
+	fclose(f);
+	if (st.err->code != 0) {
+		char msg[sizeof(st.err->message)];
+
+		memcpy(msg, st.err->message, sizeof(msg));
+		return hwg_error_set(err, HWG_E_CONFIG, "%s:%d: %s", path, line, msg);
+	}
+	if (line != 0)
+		return hwg_error_set(err, HWG_E_CONFIG, "%s:%d: syntax error", path, line);
+	if (config_check(&st, st.err) != 0) {
+		char msg[sizeof(st.err->message)];
+
+		memcpy(msg, st.err->message, sizeof(msg));
+		return hwg_error_set(err, HWG_E_CONFIG, "%s: %s", path, msg);
+	}
+	return 0;
+}
+
+void
+hwg_config_clear(struct hwg_config *c)
+{
+	free(c->gateway_id);
+	free(c->state_dir);
+	free(c->socket_path);
+	free(c->http_listen);
+	for (size_t i = 0; i < c->n_origins; i++)
+		free(c->origins[i]);
+	free(c->hsm_module);
+	free(c->hsm_token);
+	free(c->hsm_pin_file);
+	free(c->hsm_response_key);
+	free(c->hsm_audit_key);
+	memset(c, 0, sizeof(*c));
+}

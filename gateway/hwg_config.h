@@ -1,0 +1,59 @@
+/*
+ * hwg_config.h — hwgwd's configuration file (INI, read with libinih).
+ *
+ * Every setting has a safe default except the gateway id, the state
+ * directory and the HSM (which a city must choose).  Parsing checks each
+ * value and refuses the whole file, naming the file, line, section and
+ * key, rather than starting with a half-understood configuration.  The
+ * annotated example is gateway/hwgwd.conf.example.
+ */
+#ifndef HWG_CONFIG_H
+#define HWG_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hwg_err.h"
+
+#define HWG_MAX_ORIGINS 16
+
+struct hwg_config {
+	/* [gateway] */
+	char *gateway_id;
+	char *state_dir;
+	int log_level; /* enum hwg_log_level */
+	/* [api] */
+	size_t max_body;          /* bytes, default 64 KiB */
+	int64_t clock_skew_ms;    /* default 30 s */
+	int alg_es256;            /* allowed algorithms */
+	int alg_eddsa;
+	/* [unix] */
+	char *socket_path;        /* NULL or "" = no Unix socket */
+	unsigned socket_mode;     /* default 0660 */
+	/* [http] */
+	char *http_listen;        /* NULL or "" = no HTTP */
+	unsigned http_port;
+	int http_allow_remote;    /* a non-loopback listen address needs this */
+	unsigned max_connections; /* per transport, default 64 */
+	unsigned connection_timeout_s; /* idle timeout, default 30 */
+	char *origins[HWG_MAX_ORIGINS];
+	size_t n_origins;
+	/* [hsm] */
+	char *hsm_module;
+	char *hsm_token;
+	char *hsm_pin_file;
+	char *hsm_response_key;   /* label, default "hwgw-response" */
+	char *hsm_audit_key;      /* label, default "hwgw-audit" */
+	/* [audit] */
+	int64_t checkpoint_every;     /* records, default 1000 */
+	int64_t checkpoint_interval_s; /* seconds, default 300 */
+};
+
+/* Defaults for everything that has one. */
+void hwg_config_defaults(struct hwg_config *c);
+/* Read path over the defaults; HWG_E_CONFIG with file:line and key on error. */
+int hwg_config_load(const char *path, struct hwg_config *c, struct hwg_error *err);
+/* Free every string; accepts a zeroed struct. */
+void hwg_config_clear(struct hwg_config *c);
+
+#endif

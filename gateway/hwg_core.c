@@ -1,0 +1,567 @@
+/*
+ * hwg_core.c — see hwg_core.h.  The checks run in a fixed order, cheapest
+ * and least revealing first; each refusal has its own code, is audited
+ * and counted, and changes nothing else.  Accepted requests run inside
+ * one store transaction together with their replay-cache entry and their
+ * audit record: either all of it reaches the disk or the client is told
+ * audit_unavailable and nothing happened.
+ */
+#include "hwg_core.h"
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hwg_audit.h"
+#include "hwg_cbor.h"
+#include "hwg_clients.h"
+#include "hwg_cose.h"
+#include "hwg_log.h"
+#include "hwg_metrics.h"
+#include "hwg_ops.h"
+#include "hwg_p11.h"
+#include "hwg_request.h"
+#include "hwg_store.h"
+
+struct hwg_core {
+	const struct hwg_config *cfg;
+	struct hwg_store *store;
+	pthread_mutex_t state_lock; /* the store is used by one thread at a time */
+	struct hwg_p11 *p11;
+	struct hwg_p11_key *response_key;
+	struct hwg_p11_key *audit_key;
+	struct hwg_clients *clients;
+	struct hwg_metrics *metrics;
+	int64_t last_checkpoint_ms;
+};
+
+/* What the checks learnt about a message, for the audit and the reply. */
+struct verdict {
+	struct hwg_request req;
+	int have_req;
+	struct hwg_client_entry client;
+	int have_client;
+	const struct hwg_op *op;
+	char subject[128];
+};
+
+int64_t
+hwg_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double
+mono_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+const struct hwg_config *
+hwg_core_config(const struct hwg_core *c)
+{
+	return c->cfg;
+}
+
+struct hwg_store *
+hwg_core_store(struct hwg_core *c)
+{
+	return c->store;
+}
+
+struct hwg_p11 *
+hwg_core_p11(struct hwg_core *c)
+{
+	return c->p11;
+}
+
+struct hwg_p11_key *
+hwg_core_response_key(struct hwg_core *c)
+{
+	return c->response_key;
+}
+
+struct hwg_p11_key *
+hwg_core_audit_key(struct hwg_core *c)
+{
+	return c->audit_key;
+}
+
+struct hwg_metrics *
+hwg_core_metrics(struct hwg_core *c)
+{
+	return c->metrics;
+}
+
+/* ---------------------------------------------------------------- signing */
+
+/* COSE signer for responses: only Sig_structures reach the response key. */
+static int
+sign_response(void *ctx, int alg, const uint8_t *tbs, size_t tbs_len, uint8_t sig[64],
+	      struct hwg_error *err)
+{
+	struct hwg_core *c = ctx;
+	uint8_t digest[SHA256_DIGEST_LENGTH];
+
+	if (alg == HWG_COSE_EDDSA)
+		return hwg_p11_sign(c->p11, c->response_key, tbs, tbs_len, sig, err);
+	SHA256(tbs, tbs_len, digest);
+	return hwg_p11_sign(c->p11, c->response_key, digest, sizeof(digest), sig, err);
+}
+
+/* Audit signer: only checkpoint digests reach the audit key. */
+static int
+sign_checkpoint(void *ctx, const uint8_t digest[32], uint8_t sig[64], struct hwg_error *err)
+{
+	struct hwg_core *c = ctx;
+
+	return hwg_p11_sign(c->p11, c->audit_key, digest, 32, sig, err);
+}
+
+static int
+checkpoint_locked(struct hwg_core *c, int64_t now)
+{
+	struct hwg_audit_signer signer = {sign_checkpoint, c};
+	struct hwg_error err = {0};
+	int rc;
+
+	if ((rc = hwg_audit_checkpoint(c->store, &signer, now, &err)) != 0)
+		hwg_log(HWG_LOG_ERR, "audit.checkpoint", "result=%s msg=\"%s\"", hwg_err_code(rc),
+			err.message);
+	else
+		c->last_checkpoint_ms = now;
+	return rc;
+}
+
+/* ---------------------------------------------------------------- replies */
+
+static int
+reply_build(struct hwg_core *c, const uint8_t *msg, size_t len, int code, const char *message,
+	    cbor_item_t *result, struct hwg_reply *out)
+{
+	uint8_t req_hash[SHA256_DIGEST_LENGTH];
+	cbor_item_t *map, *e;
+	unsigned char *payload = NULL;
+	size_t payload_cap = 0, payload_len;
+	struct hwg_error err = {0};
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->code = code;
+	SHA256(msg, len, req_hash);
+	if ((map = cbor_new_definite_map(4)) == NULL)
+		return HWG_E_NOMEM;
+	rc = hwg_cbor_map_put_uint(map, "v", 1) | hwg_cbor_map_put_bytes(map, "req", req_hash, 32) |
+	     hwg_cbor_map_put_uint(map, "t", (uint64_t)hwg_now_ms());
+	if (code == HWG_OK) {
+		rc |= hwg_cbor_map_put_item(map, "ok", cbor_incref(result));
+	} else if ((e = cbor_new_definite_map(2)) == NULL) {
+		rc = -1;
+	} else {
+		rc |= hwg_cbor_map_put_text(e, "code", hwg_err_code(code)) |
+		      hwg_cbor_map_put_text(e, "msg", message != NULL ? message : hwg_err_text(code));
+		rc |= hwg_cbor_map_put_item(map, "err", e);
+	}
+	payload_len = rc == 0 ? cbor_serialize_alloc(map, &payload, &payload_cap) : 0;
+	cbor_decref(&map);
+	if (payload_len == 0) {
+		free(payload);
+		return HWG_E_NOMEM;
+	}
+	rc = hwg_cose_sign1_encode(hwg_p11_key_alg(c->response_key), payload, payload_len,
+				   sign_response, c, &out->body, &out->len, &err);
+	free(payload);
+	if (rc != 0) {
+		hwg_log(HWG_LOG_ERR, "response.sign", "result=%s msg=\"%s\"", hwg_err_code(rc),
+			err.message);
+		out->body = NULL;
+		out->len = 0;
+		return HWG_E_HSM;
+	}
+	return 0;
+}
+
+void
+hwg_reply_clear(struct hwg_reply *r)
+{
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---------------------------------------------------------------- audit */
+
+static int
+audit_event(struct hwg_core *c, const struct hwg_peer *peer, const struct verdict *v, int code,
+	    const char *detail)
+{
+	struct hwg_audit_event ev = {
+		.time_ms = hwg_now_ms(),
+		.client = v->have_req ? v->req.client_id : "",
+		.peer_uid = peer->uid,
+		.transport = peer->transport,
+		.operation = v->have_req ? v->req.op : "",
+		.operator_id = "",
+		.subject = v->subject,
+		.result = hwg_err_code(code),
+		.detail = code == HWG_OK ? "" : detail,
+	};
+	struct hwg_error err = {0};
+	int rc;
+
+	if ((rc = hwg_audit_append(c->store, &ev, NULL, &err)) != 0)
+		hwg_log(HWG_LOG_ERR, "audit.append", "result=%s msg=\"%s\"", hwg_err_code(rc),
+			err.message);
+	return rc;
+}
+
+static void
+checkpoint_if_due(struct hwg_core *c)
+{
+	if (hwg_audit_uncheckpointed(c->store) >= c->cfg->checkpoint_every)
+		checkpoint_locked(c, hwg_now_ms());
+}
+
+/* Audit a refusal on its own (no state changes with it). */
+static int
+audit_refusal(struct hwg_core *c, const struct hwg_peer *peer, const struct verdict *v, int code,
+	      const char *detail)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->state_lock);
+	rc = audit_event(c, peer, v, code, detail);
+	if (rc == 0)
+		checkpoint_if_due(c);
+	pthread_mutex_unlock(&c->state_lock);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- checks */
+
+static int
+alg_allowed(const struct hwg_config *cfg, int alg)
+{
+	return (alg == HWG_COSE_ES256 && cfg->alg_es256) || (alg == HWG_COSE_EDDSA && cfg->alg_eddsa);
+}
+
+static int
+check_envelope(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *msg, size_t len,
+	       struct verdict *v, struct hwg_error *err)
+{
+	struct hwg_cose_sign1 m;
+	int rc;
+
+	if (len > c->cfg->max_body)
+		return hwg_error_set(err, HWG_E_TOO_LARGE, "message of %zu bytes over the limit of %zu",
+				     len, c->cfg->max_body);
+	if ((rc = hwg_cose_sign1_decode(msg, len, &m, err)) != 0)
+		return rc;
+	rc = hwg_request_parse(m.payload, m.payload_len, &v->req, err);
+	if (rc == 0 || rc == HWG_E_BAD_VERSION)
+		v->have_req = 1;
+	if (rc != 0)
+		goto out;
+	if ((rc = hwg_clients_lookup(c->clients, v->req.client_id, &v->client)) != 0) {
+		rc = hwg_error_set(err, HWG_E_UNKNOWN_CLIENT, "client \"%s\" is not registered",
+				   v->req.client_id);
+		goto out;
+	}
+	v->have_client = 1;
+	if (peer->uid >= 0 && !hwg_client_uid_allowed(&v->client, peer->uid)) {
+		rc = hwg_error_set(err, HWG_E_UID_NOT_ALLOWED,
+				   "uid %lld may not connect as client \"%s\"", (long long)peer->uid,
+				   v->client.id);
+		goto out;
+	}
+	if (!alg_allowed(c->cfg, m.alg) || hwg_cose_alg_for_key(v->client.key) != m.alg) {
+		rc = hwg_error_set(err, HWG_E_ALG_NOT_ALLOWED,
+				   "algorithm %s not allowed for client \"%s\"",
+				   hwg_cose_alg_name(m.alg) ? hwg_cose_alg_name(m.alg) : "?",
+				   v->client.id);
+		goto out;
+	}
+	rc = hwg_cose_sign1_verify(&m, v->client.key, err);
+out:
+	hwg_cose_sign1_clear(&m);
+	return rc;
+}
+
+static int
+check_request(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v,
+	      struct hwg_error *err)
+{
+	const struct hwg_request *r = &v->req;
+	int64_t now = hwg_now_ms(), skew = r->time_ms - now;
+
+	if (strcmp(r->audience, c->cfg->gateway_id) != 0)
+		return hwg_error_set(err, HWG_E_WRONG_AUDIENCE, "request is for gateway \"%s\"",
+				     r->audience);
+	if (skew > c->cfg->clock_skew_ms || -skew > c->cfg->clock_skew_ms)
+		return hwg_error_set(err, HWG_E_CLOCK_SKEW,
+				     "request time is %lld ms from gateway time (window %lld ms)",
+				     (long long)skew, (long long)c->cfg->clock_skew_ms);
+	if (peer->url_op != NULL && strcmp(peer->url_op, r->op) != 0)
+		return hwg_error_set(err, HWG_E_BAD_ENCODING,
+				     "URL names operation \"%s\" but the signed request \"%s\"",
+				     peer->url_op, r->op);
+	if ((v->op = hwg_op_find(r->op)) == NULL)
+		return hwg_error_set(err, HWG_E_UNKNOWN_OP, "operation \"%s\" is unknown", r->op);
+	if ((v->op->roles & HWG_ROLE_BIT(v->client.role)) == 0)
+		return hwg_error_set(err, HWG_E_FORBIDDEN, "role %s may not call %s",
+				     hwg_role_name(v->client.role), r->op);
+	if (hwg_schema_check(r->args, v->op->args, v->op->n_args, err) != 0)
+		return HWG_E_BAD_ARGS;
+	if (r->session_len > 0) /* operator sessions do not exist yet: none can be valid */
+		return hwg_error_set(err, HWG_E_SESSION, "unknown operator session");
+	return 0;
+}
+
+/* ---------------------------------------------------------------- execution */
+
+static int
+op_run_savepoint(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op *op,
+		 cbor_item_t **result, struct hwg_error *err)
+{
+	sqlite3 *db = hwg_store_db(c->store);
+	int rc;
+
+	if (sqlite3_exec(db, "SAVEPOINT op", NULL, NULL, NULL) != SQLITE_OK)
+		return hwg_error_set(err, HWG_E_STORE, "savepoint: %s", sqlite3_errmsg(db));
+	rc = op->run(ctx, result, err);
+	if (rc != 0)
+		sqlite3_exec(db, "ROLLBACK TO op", NULL, NULL, NULL);
+	sqlite3_exec(db, "RELEASE op", NULL, NULL, NULL);
+	return rc;
+}
+
+/*
+ * Replay cache, operation and audit record in one transaction.  Returns
+ * the code to answer with; *result is set only when that code is HWG_OK.
+ */
+static int
+execute(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v, cbor_item_t **result,
+	struct hwg_error *err)
+{
+	struct hwg_op_ctx ctx = {.core = c, .req = &v->req, .client = &v->client};
+	int64_t keep = 2 * c->cfg->clock_skew_ms + 1000;
+	int rc, arc;
+
+	pthread_mutex_lock(&c->state_lock);
+	if ((rc = hwg_store_begin(c->store, err)) != 0) {
+		pthread_mutex_unlock(&c->state_lock);
+		return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
+	}
+	rc = hwg_store_nonce_record(c->store, v->req.client_id, v->req.nonce, v->req.nonce_len,
+				    hwg_now_ms(), keep, err);
+	if (rc == HWG_E_REPLAY) {
+		hwg_store_rollback(c->store);
+		arc = audit_event(c, peer, v, rc, err->message);
+		pthread_mutex_unlock(&c->state_lock);
+		return arc == 0 ? rc : hwg_error_set(err, HWG_E_AUDIT, "audit unavailable");
+	}
+	if (rc == 0)
+		rc = op_run_savepoint(c, &ctx, v->op, result, err);
+	memcpy(v->subject, ctx.subject, sizeof(v->subject));
+	arc = audit_event(c, peer, v, rc, err->message);
+	if (arc == 0)
+		arc = hwg_store_commit(c->store, NULL);
+	if (arc != 0) {
+		hwg_store_rollback(c->store);
+		if (*result != NULL)
+			cbor_decref(result);
+		rc = hwg_error_set(err, HWG_E_AUDIT,
+				   "the audit record could not be made durable; nothing was done");
+	} else {
+		checkpoint_if_due(c);
+	}
+	pthread_mutex_unlock(&c->state_lock);
+	return rc;
+}
+
+static void
+verdict_clear(struct verdict *v)
+{
+	hwg_request_clear(&v->req);
+	hwg_client_entry_clear(&v->client);
+}
+
+int
+hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *msg, size_t len,
+		struct hwg_reply *out)
+{
+	struct verdict v;
+	struct hwg_error err = {0};
+	cbor_item_t *result = NULL;
+	double t0 = mono_seconds();
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	rc = check_envelope(c, peer, msg, len, &v, &err);
+	if (rc == 0)
+		rc = check_request(c, peer, &v, &err);
+	if (rc == 0) {
+		rc = execute(c, peer, &v, &result, &err);
+	} else if (audit_refusal(c, peer, &v, rc, err.message) != 0) {
+		rc = hwg_error_set(&err, HWG_E_AUDIT, "the refusal could not be audited");
+	}
+	if (rc != 0)
+		hwg_log(HWG_LOG_INFO, "refused", "transport=%s client=%s op=%s code=%s msg=\"%s\"",
+			peer->transport, v.have_req ? v.req.client_id : "-",
+			v.have_req ? v.req.op : "-", hwg_err_code(rc), err.message);
+	if (reply_build(c, msg, len, rc, err.message, result, out) != 0)
+		rc = HWG_E_HSM;
+	hwg_metrics_record(c->metrics, v.op != NULL ? v.op->name : NULL, out->code,
+			   mono_seconds() - t0);
+	if (result != NULL)
+		cbor_decref(&result);
+	verdict_clear(&v);
+	return rc == HWG_E_HSM ? HWG_E_HSM : 0;
+}
+
+int
+hwg_core_refuse(struct hwg_core *c, const struct hwg_peer *peer, int code, const char *message,
+		struct hwg_reply *out)
+{
+	struct verdict v;
+	int rc = code;
+
+	memset(&v, 0, sizeof(v));
+	if (audit_refusal(c, peer, &v, code, message) != 0)
+		rc = HWG_E_AUDIT;
+	hwg_log(HWG_LOG_INFO, "refused", "transport=%s code=%s msg=\"%s\"", peer->transport,
+		hwg_err_code(rc), message);
+	hwg_metrics_record(c->metrics, NULL, rc, 0);
+	if (reply_build(c, (const uint8_t *)"", 0, rc, message, NULL, out) != 0)
+		return HWG_E_HSM;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+static int
+gateway_event(struct hwg_core *c, const char *event, const char *detail)
+{
+	struct hwg_audit_event ev = {
+		.time_ms = hwg_now_ms(), .client = "", .peer_uid = -1, .transport = "gateway",
+		.operation = event, .operator_id = "", .subject = "", .result = "ok",
+		.detail = detail,
+	};
+	struct hwg_error err = {0};
+	int rc;
+
+	pthread_mutex_lock(&c->state_lock);
+	rc = hwg_audit_append(c->store, &ev, NULL, &err);
+	pthread_mutex_unlock(&c->state_lock);
+	if (rc != 0)
+		hwg_log(HWG_LOG_ERR, "audit.append", "event=%s result=%s msg=\"%s\"", event,
+			hwg_err_code(rc), err.message);
+	return rc;
+}
+
+int
+hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_error *err)
+{
+	struct hwg_p11_config pc = {cfg->hsm_module, cfg->hsm_token, cfg->hsm_pin_file};
+	struct hwg_core *c = calloc(1, sizeof(*c));
+	size_t n_clients = 0;
+	int rc;
+
+	if (c == NULL)
+		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	c->cfg = cfg;
+	pthread_mutex_init(&c->state_lock, NULL);
+	if ((c->clients = hwg_clients_new()) == NULL || (c->metrics = hwg_metrics_new()) == NULL) {
+		rc = hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rc = hwg_store_open(cfg->state_dir, 1, &c->store, err)) != 0)
+		goto fail;
+	if ((rc = hwg_p11_open(&pc, &c->p11, err)) != 0)
+		goto fail;
+	if ((rc = hwg_p11_key_find(c->p11, cfg->hsm_response_key, &c->response_key, err)) != 0 ||
+	    (rc = hwg_p11_key_find(c->p11, cfg->hsm_audit_key, &c->audit_key, err)) != 0)
+		goto fail;
+	if (hwg_p11_key_alg(c->audit_key) != HWG_COSE_ES256) {
+		rc = hwg_error_set(err, HWG_E_HSM, "audit key \"%s\" must be an EC P-256 key",
+				   cfg->hsm_audit_key);
+		goto fail;
+	}
+	if ((rc = hwg_clients_load(c->clients, c->store, &n_clients, err)) != 0)
+		goto fail;
+	if ((rc = gateway_event(c, "gateway.start", HWG_VERSION)) != 0) {
+		rc = hwg_error_set(err, HWG_E_AUDIT, "cannot write the audit log in %s",
+				   cfg->state_dir);
+		goto fail;
+	}
+	c->last_checkpoint_ms = hwg_now_ms();
+	hwg_log(HWG_LOG_INFO, "core.open", "gateway_id=%s clients=%zu state_dir=%s",
+		cfg->gateway_id, n_clients, cfg->state_dir);
+	*out = c;
+	return 0;
+fail:
+	hwg_core_close(c);
+	return rc;
+}
+
+void
+hwg_core_close(struct hwg_core *c)
+{
+	if (c == NULL)
+		return;
+	if (c->store != NULL && c->audit_key != NULL) {
+		gateway_event(c, "gateway.stop", "");
+		pthread_mutex_lock(&c->state_lock);
+		checkpoint_locked(c, hwg_now_ms());
+		pthread_mutex_unlock(&c->state_lock);
+	}
+	hwg_p11_close(c->p11);
+	hwg_store_close(c->store);
+	hwg_clients_free(c->clients);
+	hwg_metrics_free(c->metrics);
+	pthread_mutex_destroy(&c->state_lock);
+	free(c);
+}
+
+int
+hwg_core_reload_clients(struct hwg_core *c, struct hwg_error *err)
+{
+	size_t n = 0;
+	int rc;
+
+	pthread_mutex_lock(&c->state_lock);
+	rc = hwg_clients_load(c->clients, c->store, &n, err);
+	pthread_mutex_unlock(&c->state_lock);
+	if (rc == 0) {
+		char detail[32];
+
+		snprintf(detail, sizeof(detail), "clients=%zu", n);
+		gateway_event(c, "gateway.reload", detail);
+		hwg_log(HWG_LOG_INFO, "clients.reload", "clients=%zu", n);
+	}
+	return rc;
+}
+
+void
+hwg_core_tick(struct hwg_core *c)
+{
+	int64_t now = hwg_now_ms();
+
+	pthread_mutex_lock(&c->state_lock);
+	if (now - c->last_checkpoint_ms >= c->cfg->checkpoint_interval_s * 1000) {
+		if (hwg_audit_uncheckpointed(c->store) > 0)
+			checkpoint_locked(c, now);
+		else
+			c->last_checkpoint_ms = now;
+	}
+	pthread_mutex_unlock(&c->state_lock);
+}

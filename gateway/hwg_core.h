@@ -1,0 +1,74 @@
+/*
+ * hwg_core.h — the one path every request takes, whatever the transport.
+ *
+ * hwg_core owns the state store, the HSM session, the client registry and
+ * the metrics.  A transport hands it the bytes it received and the peer
+ * it got them from; the core decodes, checks (in the order of api.cddl's
+ * refusals), dispatches, audits and signs, and hands back the signed
+ * response bytes.  Transports never look inside a message and the core
+ * never touches a socket.
+ */
+#ifndef HWG_CORE_H
+#define HWG_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hwg_config.h"
+#include "hwg_err.h"
+
+struct hwg_core;
+struct hwg_store;
+struct hwg_p11;
+struct hwg_p11_key;
+struct hwg_metrics;
+
+struct hwg_peer {
+	const char *transport; /* "unix" or "http" */
+	int64_t uid;           /* SO_PEERCRED uid, -1 when not known */
+	const char *url_op;    /* HTTP: the operation named in the URL */
+};
+
+struct hwg_reply {
+	uint8_t *body; /* signed response (malloc'd), NULL if none could be signed */
+	size_t len;
+	int code; /* HWG_OK or the error code the response carries */
+};
+
+/* Open store, HSM and keys; refuses (HWG_E_CONFIG/HWG_E_HSM...) naming the problem. */
+int hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_error *err);
+/* Final checkpoint, then close everything; accepts NULL. */
+void hwg_core_close(struct hwg_core *c);
+
+/*
+ * Handle one received message.  Returns 0 with out->body set to the
+ * signed response (success or refusal); HWG_E_HSM (out->body NULL) when
+ * no response could be signed, in which case the transport sends none.
+ */
+int hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *msg,
+		    size_t len, struct hwg_reply *out);
+/*
+ * Refuse a message the transport could not hand over (over the size
+ * limit, disallowed origin): audited, counted, and answered with a
+ * signed error whose "req" hashes the bytes received (none).
+ */
+int hwg_core_refuse(struct hwg_core *c, const struct hwg_peer *peer, int code,
+		    const char *message, struct hwg_reply *out);
+void hwg_reply_clear(struct hwg_reply *r);
+
+/* SIGHUP: reload the client registry from the store. */
+int hwg_core_reload_clients(struct hwg_core *c, struct hwg_error *err);
+/* Once a second from the main loop: time-based audit checkpoint. */
+void hwg_core_tick(struct hwg_core *c);
+
+/* For operations and transports. */
+const struct hwg_config *hwg_core_config(const struct hwg_core *c);
+struct hwg_store *hwg_core_store(struct hwg_core *c);
+struct hwg_p11 *hwg_core_p11(struct hwg_core *c);
+struct hwg_p11_key *hwg_core_response_key(struct hwg_core *c);
+struct hwg_p11_key *hwg_core_audit_key(struct hwg_core *c);
+struct hwg_metrics *hwg_core_metrics(struct hwg_core *c);
+
+int64_t hwg_now_ms(void);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * hwg_ops.h — the operation table: where the API meets the devices.
+ *
+ * Each operation names the roles that may call it, the schema of its
+ * arguments, and a handler.  hwg_core checks role and schema before the
+ * handler runs, and runs it inside the state transaction that also holds
+ * its audit record.  Handlers build a CBOR result (api.cddl) or return an
+ * error with a message; they never see transport details beyond the peer.
+ */
+#ifndef HWG_OPS_H
+#define HWG_OPS_H
+
+#include <cbor.h>
+
+#include "hwg_err.h"
+#include "hwg_request.h"
+#include "hwg_schema.h"
+
+struct hwg_core;
+struct hwg_client_entry;
+
+#define HWG_ROLE_BIT(r) (1u << (r))
+
+struct hwg_op_ctx {
+	struct hwg_core *core;
+	const struct hwg_request *req;
+	const struct hwg_client_entry *client;
+	char subject[128]; /* handler sets it when the operation concerns a resident */
+};
+
+struct hwg_op {
+	const char *name;
+	unsigned roles; /* HWG_ROLE_BIT() of each allowed role */
+	const struct hwg_arg_spec *args;
+	size_t n_args;
+	int (*run)(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+};
+
+const struct hwg_op *hwg_op_find(const char *name);
+/* Index of a known operation (stable within a build), -1 if unknown. */
+int hwg_op_index(const char *name);
+const char *hwg_op_name(int index);
+
+/* Handlers, one file per family (op_gw.c, op_audit.c). */
+int hwg_op_gw_info(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+int hwg_op_device_list(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+int hwg_op_audit_verify(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+int hwg_op_audit_query(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+
+#endif

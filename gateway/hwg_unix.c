@@ -1,0 +1,343 @@
+/*
+ * hwg_unix.c — the Unix stream socket transport.
+ *
+ * Frames are a 4-byte big-endian length and that many bytes, one request
+ * then one response, as often as the client likes on one connection.
+ * The peer's uid comes from SO_PEERCRED and goes to the core, which
+ * checks it against the client's allowed uids and audits it.  One thread
+ * per connection, at most max_connections of them; a connection idle for
+ * connection_timeout seconds, or slower than that to send one frame, is
+ * closed.  Stopping wakes every thread through a pipe; a thread in the
+ * middle of a request finishes it and sends the reply first.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hwg_log.h"
+#include "hwg_transport.h"
+
+struct hwg_unix {
+	struct hwg_core *core;
+	const struct hwg_config *cfg;
+	int listen_fd;
+	int stop_pipe[2]; /* readable once stopping: wakes every poll */
+	pthread_t accept_thread;
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	unsigned active;
+	atomic_int stopping;
+};
+
+struct conn {
+	struct hwg_unix *u;
+	int fd;
+	int64_t uid;
+};
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait until fd is ready for events or the deadline passes.  1 ready,
+ * 0 timeout or stop requested, -1 error.  With allow_stop=0 the stop pipe
+ * is ignored (a reply in progress is always finished).
+ */
+static int
+wait_fd(struct hwg_unix *u, int fd, short events, int64_t deadline, int allow_stop)
+{
+	struct pollfd pfd[2] = {{fd, events, 0}, {u->stop_pipe[0], POLLIN, 0}};
+	int64_t left;
+	int n;
+
+	for (;;) {
+		if ((left = deadline - mono_ms()) <= 0)
+			return 0;
+		n = poll(pfd, allow_stop ? 2 : 1, (int)(left > 1000 ? 1000 : left));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (allow_stop && (pfd[1].revents & POLLIN))
+			return 0;
+		if (pfd[0].revents != 0)
+			return 1;
+	}
+}
+
+/* Read exactly len bytes before deadline: 0, or -1 (closed, timeout, error). */
+static int
+read_full(struct hwg_unix *u, int fd, uint8_t *p, size_t len, int64_t deadline, int allow_stop)
+{
+	while (len > 0) {
+		ssize_t n;
+
+		if (wait_fd(u, fd, POLLIN, deadline, allow_stop) != 1)
+			return -1;
+		n = read(fd, p, len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+write_full(struct hwg_unix *u, int fd, const uint8_t *p, size_t len, int64_t deadline)
+{
+	while (len > 0) {
+		ssize_t n;
+
+		if (wait_fd(u, fd, POLLOUT, deadline, 0) != 1)
+			return -1;
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+send_reply(struct hwg_unix *u, int fd, const struct hwg_reply *r)
+{
+	uint8_t hdr[4] = {(uint8_t)(r->len >> 24), (uint8_t)(r->len >> 16), (uint8_t)(r->len >> 8),
+			  (uint8_t)r->len};
+	int64_t deadline = mono_ms() + (int64_t)u->cfg->connection_timeout_s * 1000;
+
+	if (r->body == NULL)
+		return -1; /* nothing could be signed: closing is the answer */
+	if (write_full(u, fd, hdr, sizeof(hdr), deadline) != 0)
+		return -1;
+	return write_full(u, fd, r->body, r->len, deadline);
+}
+
+/* Serve one frame; 0 to keep the connection, -1 to close it. */
+static int
+serve_frame(struct conn *cn)
+{
+	struct hwg_unix *u = cn->u;
+	struct hwg_peer peer = {.transport = "unix", .uid = cn->uid};
+	struct hwg_reply reply = {0};
+	uint8_t hdr[4], *msg;
+	int64_t timeout = (int64_t)u->cfg->connection_timeout_s * 1000;
+	size_t len;
+	int keep;
+
+	/* idle wait may be cut short by stop; once a frame starts it is read whole */
+	if (read_full(u, cn->fd, hdr, 1, mono_ms() + timeout, 1) != 0 ||
+	    read_full(u, cn->fd, hdr + 1, 3, mono_ms() + timeout, 0) != 0)
+		return -1;
+	len = ((size_t)hdr[0] << 24) | ((size_t)hdr[1] << 16) | ((size_t)hdr[2] << 8) | hdr[3];
+	if (len > u->cfg->max_body) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "frame of %zu bytes over the limit of %zu", len,
+			 u->cfg->max_body);
+		if (hwg_core_refuse(u->core, &peer, HWG_E_TOO_LARGE, why, &reply) == 0)
+			send_reply(u, cn->fd, &reply);
+		hwg_reply_clear(&reply);
+		return -1; /* the body is not read: the stream is out of step */
+	}
+	if ((msg = malloc(len ? len : 1)) == NULL)
+		return -1;
+	if (read_full(u, cn->fd, msg, len, mono_ms() + timeout, 0) != 0) {
+		free(msg);
+		return -1;
+	}
+	hwg_core_handle(u->core, &peer, msg, len, &reply);
+	free(msg);
+	keep = send_reply(u, cn->fd, &reply);
+	hwg_reply_clear(&reply);
+	return keep;
+}
+
+static void *
+conn_main(void *arg)
+{
+	struct conn *cn = arg;
+	struct hwg_unix *u = cn->u;
+
+	while (!atomic_load(&u->stopping) && serve_frame(cn) == 0)
+		;
+	close(cn->fd);
+	free(cn);
+	pthread_mutex_lock(&u->lock);
+	u->active--;
+	pthread_cond_broadcast(&u->idle);
+	pthread_mutex_unlock(&u->lock);
+	return NULL;
+}
+
+static void
+accept_one(struct hwg_unix *u)
+{
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	struct conn *cn;
+	pthread_t t;
+	int fd;
+
+	if ((fd = accept4(u->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0) {
+		close(fd);
+		return;
+	}
+	pthread_mutex_lock(&u->lock);
+	if (u->active >= u->cfg->max_connections) {
+		pthread_mutex_unlock(&u->lock);
+		hwg_log(HWG_LOG_WARN, "unix.limit", "uid=%u max_connections=%u", cred.uid,
+			u->cfg->max_connections);
+		close(fd);
+		return;
+	}
+	u->active++;
+	pthread_mutex_unlock(&u->lock);
+	if ((cn = malloc(sizeof(*cn))) != NULL) {
+		*cn = (struct conn){u, fd, (int64_t)cred.uid};
+		if (pthread_create(&t, NULL, conn_main, cn) == 0) {
+			pthread_detach(t);
+			return;
+		}
+		free(cn);
+	}
+	close(fd);
+	pthread_mutex_lock(&u->lock);
+	u->active--;
+	pthread_cond_broadcast(&u->idle);
+	pthread_mutex_unlock(&u->lock);
+}
+
+static void *
+accept_main(void *arg)
+{
+	struct hwg_unix *u = arg;
+	struct pollfd pfd[2] = {{u->listen_fd, POLLIN, 0}, {u->stop_pipe[0], POLLIN, 0}};
+
+	while (!atomic_load(&u->stopping)) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[1].revents & POLLIN)
+			break;
+		if (pfd[0].revents & POLLIN)
+			accept_one(u);
+	}
+	return NULL;
+}
+
+/* A leftover socket from a crash is replaced; a live one or any other file is not. */
+static int
+clear_stale(const char *path, struct hwg_error *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
+	int fd, live;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : hwg_error_set(err, HWG_E_CONFIG, "%s: %s", path,
+							     strerror(errno));
+	if (!S_ISSOCK(st.st_mode))
+		return hwg_error_set(err, HWG_E_CONFIG, "%s exists and is not a socket", path);
+	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return hwg_error_set(err, HWG_E_IO, "socket: %s", strerror(errno));
+	live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	if (live)
+		return hwg_error_set(err, HWG_E_CONFIG, "%s is in use by another process", path);
+	unlink(path);
+	return 0;
+}
+
+int
+hwg_unix_start(struct hwg_core *core, const struct hwg_config *cfg, struct hwg_unix **out,
+	       struct hwg_error *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct hwg_unix *u;
+	int rc;
+
+	if ((rc = clear_stale(cfg->socket_path, err)) != 0)
+		return rc;
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	u->core = core;
+	u->cfg = cfg;
+	u->stop_pipe[0] = u->stop_pipe[1] = -1;
+	pthread_mutex_init(&u->lock, NULL);
+	pthread_cond_init(&u->idle, NULL);
+	strncpy(sa.sun_path, cfg->socket_path, sizeof(sa.sun_path) - 1);
+	if ((u->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0 ||
+	    pipe2(u->stop_pipe, O_CLOEXEC) != 0 ||
+	    bind(u->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    chmod(cfg->socket_path, cfg->socket_mode) != 0 || listen(u->listen_fd, 64) != 0) {
+		rc = hwg_error_set(err, HWG_E_IO, "cannot listen on %s: %s", cfg->socket_path,
+				   strerror(errno));
+		goto fail;
+	}
+	if (pthread_create(&u->accept_thread, NULL, accept_main, u) != 0) {
+		rc = hwg_error_set(err, HWG_E_INTERNAL, "cannot start the accept thread");
+		unlink(cfg->socket_path);
+		goto fail;
+	}
+	hwg_log(HWG_LOG_INFO, "unix.listen", "path=%s mode=%04o", cfg->socket_path,
+		cfg->socket_mode);
+	*out = u;
+	return 0;
+fail:
+	if (u->listen_fd >= 0)
+		close(u->listen_fd);
+	if (u->stop_pipe[0] >= 0) {
+		close(u->stop_pipe[0]);
+		close(u->stop_pipe[1]);
+	}
+	free(u);
+	return rc;
+}
+
+void
+hwg_unix_stop(struct hwg_unix *u)
+{
+	if (u == NULL)
+		return;
+	atomic_store(&u->stopping, 1);
+	(void)!write(u->stop_pipe[1], "x", 1);
+	pthread_join(u->accept_thread, NULL);
+	close(u->listen_fd);
+	unlink(u->cfg->socket_path);
+	pthread_mutex_lock(&u->lock);
+	while (u->active > 0)
+		pthread_cond_wait(&u->idle, &u->lock);
+	pthread_mutex_unlock(&u->lock);
+	close(u->stop_pipe[0]);
+	close(u->stop_pipe[1]);
+	pthread_mutex_destroy(&u->lock);
+	pthread_cond_destroy(&u->idle);
+	free(u);
+}
