@@ -1,0 +1,48 @@
+# Makefile — thin wrapper around CMake.  `make demo` and `make check` are the
+# two commands a new machine needs; both install what they need first.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+TARGET     ?= fuzz_envelope
+SECONDS    ?= 600
+
+.PHONY: all setup build check check-sanitize demo bench fuzz-smoke fuzz clean format
+
+all: build
+
+setup:
+	@scripts/setup
+
+build: setup
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+# Every test: unit, integration (real SoftHSM2, real sockets), fuzz corpora replay.
+check: build
+	ctest --test-dir $(BUILD) --output-on-failure -j2 --timeout 600
+
+# The unit and integration tests again, built with ASan + UBSan.
+check-sanitize: setup
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHWG_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --test-dir $(ASAN_BUILD) --output-on-failure -j2 --timeout 900 -LE bench
+
+demo: build
+	scripts/demo $(BUILD)
+
+bench: build
+	scripts/bench $(BUILD)
+
+fuzz-smoke: setup
+	scripts/fuzz --smoke 60
+
+fuzz: setup
+	scripts/fuzz $(TARGET) $(SECONDS)
+
+format:
+	find common crypto drivers gateway client hw-sim registry tests -name '*.[ch]' | \
+		xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -1,0 +1,15 @@
+# Integration tests: real hwgwd, real SoftHSM2 token, real sockets.
+add_executable(test_api integration/test_api.c)
+target_include_directories(test_api PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/lib)
+target_link_libraries(test_api PRIVATE hwgw hwg_common PkgConfig::SQLITE)
+
+function(hwg_shell_test name script labels)
+  add_test(NAME ${name} COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/integration/${script})
+  set_tests_properties(${name} PROPERTIES LABELS "integration;${labels}" TIMEOUT 300
+    ENVIRONMENT "HWG_SOURCE_DIR=${PROJECT_SOURCE_DIR};HWG_BUILD_DIR=${PROJECT_BINARY_DIR}")
+endfunction()
+
+hwg_shell_test(api_refusals test_api.sh api)
+hwg_shell_test(api_startup test_startup.sh api)
+hwg_shell_test(api_audit_cli test_audit_cli.sh api)
+hwg_shell_test(api_http test_http.sh api)
