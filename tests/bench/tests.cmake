@@ -1,0 +1,3 @@
+# Benchmarks: built with everything, run by `make bench` (scripts/bench), not by ctest.
+add_executable(bench_api bench/bench_api.c)
+target_link_libraries(bench_api PRIVATE hwgw PkgConfig::MHD Threads::Threads)
