@@ -37,6 +37,10 @@ struct hwg_core {
 	struct hwg_clients *clients;
 	struct hwg_metrics *metrics;
 	int64_t last_checkpoint_ms;
+	/* last HSM state seen by the tick, so changes become device events */
+	int hsm_state_known;
+	int hsm_present;
+	unsigned long hsm_reopens;
 };
 
 /* What the checks learnt about a message, for the audit and the reply. */
@@ -448,12 +452,14 @@ hwg_core_refuse(struct hwg_core *c, const struct hwg_peer *peer, int code, const
 
 /* ---------------------------------------------------------------- life cycle */
 
+/* A record of something the gateway or a device did, not a client. */
 static int
-gateway_event(struct hwg_core *c, const char *event, const char *detail)
+audit_own_event(struct hwg_core *c, const char *transport, const char *event,
+		const char *result, const char *detail)
 {
 	struct hwg_audit_event ev = {
-		.time_ms = hwg_now_ms(), .client = "", .peer_uid = -1, .transport = "gateway",
-		.operation = event, .operator_id = "", .subject = "", .result = "ok",
+		.time_ms = hwg_now_ms(), .client = "", .peer_uid = -1, .transport = transport,
+		.operation = event, .operator_id = "", .subject = "", .result = result,
 		.detail = detail,
 	};
 	struct hwg_error err = {0};
@@ -466,6 +472,18 @@ gateway_event(struct hwg_core *c, const char *event, const char *detail)
 		hwg_log(HWG_LOG_ERR, "audit.append", "event=%s result=%s msg=\"%s\"", event,
 			hwg_err_code(rc), err.message);
 	return rc;
+}
+
+static int
+gateway_event(struct hwg_core *c, const char *event, const char *detail)
+{
+	return audit_own_event(c, "gateway", event, "ok", detail);
+}
+
+static int
+device_event(struct hwg_core *c, const char *event, const char *result, const char *detail)
+{
+	return audit_own_event(c, "device", event, result, detail);
 }
 
 int
@@ -551,10 +569,38 @@ hwg_core_reload_clients(struct hwg_core *c, struct hwg_error *err)
 	return rc;
 }
 
+/* Audit HSM state changes (token gone or back, session re-opened) as device events. */
+static void
+watch_hsm(struct hwg_core *c)
+{
+	struct hwg_p11_token_info ti;
+	struct hwg_error err = {0};
+	char detail[96];
+	int present;
+
+	present = hwg_p11_token_info(c->p11, &ti, &err) == 0 && ti.present;
+	if (!present)
+		ti.session_reopens = c->hsm_reopens;
+	if (c->hsm_state_known && present == c->hsm_present && ti.session_reopens == c->hsm_reopens)
+		return;
+	if (c->hsm_state_known) {
+		snprintf(detail, sizeof(detail), "token %s; session re-opened %lu times",
+			 present ? "present" : "absent", ti.session_reopens);
+		device_event(c, "device.hsm", present ? "ok" : hwg_err_code(HWG_E_HSM), detail);
+		hwg_log(present ? HWG_LOG_INFO : HWG_LOG_ERR, "device.hsm", "token=%s present=%d "
+			"reopens=%lu", c->cfg->hsm_token, present, ti.session_reopens);
+	}
+	c->hsm_state_known = 1;
+	c->hsm_present = present;
+	c->hsm_reopens = ti.session_reopens;
+}
+
 void
 hwg_core_tick(struct hwg_core *c)
 {
 	int64_t now = hwg_now_ms();
+
+	watch_hsm(c);
 
 	pthread_mutex_lock(&c->state_lock);
 	if (now - c->last_checkpoint_ms >= c->cfg->checkpoint_interval_s * 1000) {
