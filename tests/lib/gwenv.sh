@@ -21,7 +21,7 @@ gw_setup() {
 	cat >"$GW/hwgwd.conf" <<CONF
 [gateway]
 id = $GW_ID
-state_dir = $GW/state
+state_dir = ${GW_STATE:-$GW/state}
 log_level = info
 [api]
 clock_skew = 30
