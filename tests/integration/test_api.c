@@ -11,6 +11,7 @@
  */
 #include <cbor.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
