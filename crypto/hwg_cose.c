@@ -154,11 +154,20 @@ hwg_cose_sign1_decode(const uint8_t *msg, size_t len, struct hwg_cose_sign1 *out
 	struct hwg_cose_sign1 m;
 	struct cbor_load_result res;
 	cbor_item_t *top, *arr;
-	int rc;
+	int tagged = 0, rc;
 
 	memset(&m, 0, sizeof(m));
 	if (len == 0)
 		return hwg_error_set(err, HWG_E_BAD_ENCODING, "empty message");
+	/*
+	 * libcbor 0.8 (Debian 12) refuses the one-byte tag forms 6..20 as
+	 * malformed, and tag 18 is 0xd2 in that form: read that byte here.
+	 */
+	if (msg[0] == 0xd2) {
+		msg++;
+		len--;
+		tagged = 1;
+	}
 	top = cbor_load(msg, len, &res);
 	if (top == NULL || res.error.code != CBOR_ERR_NONE) {
 		if (top != NULL)
@@ -171,10 +180,10 @@ hwg_cose_sign1_decode(const uint8_t *msg, size_t len, struct hwg_cose_sign1 *out
 	}
 	arr = top;
 	if (cbor_isa_tag(top)) {
-		if (cbor_tag_value(top) != HWG_COSE_TAG_SIGN1) {
+		if (tagged || cbor_tag_value(top) != HWG_COSE_TAG_SIGN1) {
 			cbor_decref(&top);
-			return hwg_error_set(err, HWG_E_BAD_ENCODING, "tag %llu is not COSE_Sign1 (18)",
-					     (unsigned long long)cbor_tag_value(top));
+			return hwg_error_set(err, HWG_E_BAD_ENCODING,
+					     "tag is not a single COSE_Sign1 tag (18)");
 		}
 		arr = cbor_tag_item(top); /* a new reference */
 		cbor_decref(&top);
