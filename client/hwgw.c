@@ -138,6 +138,24 @@ hwgw_request_build(struct hwgw_ctx *c, const char *op, const cbor_item_t *args,
 static const char *const response_keys[] = {"v", "req", "t", "ok", "err", NULL};
 static const char *const error_keys[] = {"code", "msg", NULL};
 
+/*
+ * A transport may refuse before it reads the body (over the size limit,
+ * origin not allowed); it then signs the hash of the zero bytes it read.
+ * Such an answer is accepted as that refusal and nothing else.
+ */
+static int
+unread_refusal(const cbor_item_t *m, const uint8_t hash[32])
+{
+	static const uint8_t empty_sha256[32] = {
+		0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
+		0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
+		0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
+	const cbor_item_t *code = hwg_cbor_map_get(hwg_cbor_map_get(m, "err", NULL), "code", NULL);
+
+	return memcmp(hash, empty_sha256, 32) == 0 && hwg_cbor_map_get(m, "ok", NULL) == NULL &&
+	       (hwg_cbor_text_eq(code, "too_large") || hwg_cbor_text_eq(code, "origin_not_allowed"));
+}
+
 static int
 parse_response(const uint8_t *payload, size_t len, const uint8_t req_hash[32],
 	       struct hwgw_response *r, struct hwg_error *err)
@@ -163,7 +181,7 @@ parse_response(const uint8_t *payload, size_t len, const uint8_t req_hash[32],
 		goto out;
 	}
 	if (hwg_cbor_bytes(hwg_cbor_map_get(m, "req", NULL), &h, &hl) != 0 || hl != 32 ||
-	    hwg_ct_memcmp(h, req_hash, 32) != 0) {
+	    (hwg_ct_memcmp(h, req_hash, 32) != 0 && !unread_refusal(m, h))) {
 		hwg_error_set(err, rc, "response does not answer this request (request hash)");
 		goto out;
 	}

@@ -401,16 +401,18 @@ int
 hwg_audit_verify(struct hwg_store *s, EVP_PKEY *audit_pub, struct hwg_audit_verify_result *res,
 		 struct hwg_error *err)
 {
+	int own_tx = sqlite3_get_autocommit(hwg_store_db(s)) != 0;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	/* one read transaction: the walk sees a single consistent log */
-	if (sqlite3_exec(hwg_store_db(s), "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	/* one read transaction (the caller's, or ours): the walk sees one consistent log */
+	if (own_tx && sqlite3_exec(hwg_store_db(s), "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return db_err(s, err, "verify");
 	rc = verify_chain(s, res, err);
 	if (rc == 0)
 		rc = verify_checkpoints(s, audit_pub, res->records, res, err);
-	sqlite3_exec(hwg_store_db(s), "COMMIT", NULL, NULL, NULL);
+	if (own_tx)
+		sqlite3_exec(hwg_store_db(s), "COMMIT", NULL, NULL, NULL);
 	return rc;
 }
 
