@@ -18,7 +18,7 @@ struct load_state {
 	struct hwg_config *c;
 	struct hwg_error *err;
 	const char *path;
-	int seen_gateway_id, seen_state_dir, seen_module, seen_token, seen_pin;
+	unsigned char seen[32]; /* per config_keys[] entry: set in the file */
 };
 
 typedef int (*setter_fn)(struct load_state *st, void *field, const char *value);
@@ -242,6 +242,7 @@ static const struct config_key config_keys[] = {
 	{"audit", "checkpoint_interval", F(checkpoint_interval_s), set_i64_pos, "seconds from 1"},
 };
 #undef F
+_Static_assert(sizeof(config_keys) / sizeof(config_keys[0]) <= 32, "grow load_state.seen");
 
 static int
 on_key(void *user, const char *section, const char *name, const char *value)
@@ -260,11 +261,7 @@ on_key(void *user, const char *section, const char *name, const char *value)
 				      section, name, value, k->expect);
 			return 0;
 		}
-		st->seen_gateway_id |= k->offset == offsetof(struct hwg_config, gateway_id);
-		st->seen_state_dir |= k->offset == offsetof(struct hwg_config, state_dir);
-		st->seen_module |= k->offset == offsetof(struct hwg_config, hsm_module);
-		st->seen_token |= k->offset == offsetof(struct hwg_config, hsm_token);
-		st->seen_pin |= k->offset == offsetof(struct hwg_config, hsm_pin_file);
+		st->seen[i] = 1;
 		return 1;
 	}
 	hwg_error_set(st->err, HWG_E_CONFIG, "unknown setting [%s] %s", section, name);
@@ -302,6 +299,17 @@ is_loopback(const char *addr)
 	return 0;
 }
 
+/* Whether section/key was set in the file. */
+static int
+was_set(const struct load_state *st, const char *section, const char *key)
+{
+	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++)
+		if (strcmp(config_keys[i].section, section) == 0 &&
+		    strcmp(config_keys[i].key, key) == 0)
+			return st->seen[i];
+	return 0;
+}
+
 static int
 config_check(const struct load_state *st, struct hwg_error *err)
 {
@@ -309,12 +317,13 @@ config_check(const struct load_state *st, struct hwg_error *err)
 	struct in_addr a4;
 	struct in6_addr a6;
 
-	if (!st->seen_gateway_id || c->gateway_id[0] == '\0' || strlen(c->gateway_id) > 64)
+	if (!was_set(st, "gateway", "id") || c->gateway_id[0] == '\0' || strlen(c->gateway_id) > 64)
 		return hwg_error_set(err, HWG_E_CONFIG, "[gateway] id is required (1-64 characters)");
-	if (!st->seen_state_dir || c->state_dir[0] != '/')
+	if (!was_set(st, "gateway", "state_dir") || c->state_dir[0] != '/')
 		return hwg_error_set(err, HWG_E_CONFIG,
 				     "[gateway] state_dir is required and must be an absolute path");
-	if (!st->seen_module || !st->seen_token || !st->seen_pin)
+	if (!was_set(st, "hsm", "module") || !was_set(st, "hsm", "token") ||
+	    !was_set(st, "hsm", "pin_file"))
 		return hwg_error_set(err, HWG_E_CONFIG,
 				     "[hsm] module, token and pin_file are all required");
 	if ((c->socket_path == NULL || c->socket_path[0] == '\0') &&

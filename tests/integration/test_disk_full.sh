@@ -11,7 +11,9 @@ fi
 . "$HWG_SOURCE_DIR/tests/lib/sh_test.sh"
 mnt=$(mktemp -d /tmp/hwgw-small.XXXXXX)
 mount -t tmpfs -o size=2m,mode=0700 tmpfs "$mnt" || { echo "cannot mount tmpfs: skipped"; exit 77; }
-GW_STATE="$mnt/state" gw_setup || exit 1
+GW_STATE="$mnt/state"
+export GW_STATE
+gw_setup || exit 1
 gw_client counter counter "$(id -u)"
 gw_start || exit 1
 check "served before the disk fills" gw_call counter gw.info --socket "$GW/hwgw.sock"
