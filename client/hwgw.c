@@ -160,15 +160,14 @@ static int
 parse_response(const uint8_t *payload, size_t len, const uint8_t req_hash[32],
 	       struct hwgw_response *r, struct hwg_error *err)
 {
-	struct cbor_load_result res;
-	cbor_item_t *m = cbor_load(payload, len, &res), *ok, *e;
+	cbor_item_t *m = hwg_cbor_load(payload, len, NULL), *ok, *e;
 	const uint8_t *h;
 	size_t hl;
 	uint64_t v, t;
 	char bad[32];
 	int rc = HWG_E_BAD_RESPONSE;
 
-	if (m == NULL || res.error.code != CBOR_ERR_NONE || res.read != len) {
+	if (m == NULL) {
 		hwg_error_set(err, rc, "response payload is not one CBOR item");
 		goto out;
 	}

@@ -5,6 +5,135 @@
 
 #include <string.h>
 
+/* ---------------------------------------------------------------- bounded load */
+
+struct scan {
+	const uint8_t *p;
+	size_t left;
+};
+
+/* Read one item header: major type, additional info and argument. */
+static int
+scan_head(struct scan *sc, int *major, int *info, uint64_t *arg)
+{
+	static const uint8_t extra[4] = {1, 2, 4, 8};
+	uint8_t b;
+
+	if (sc->left == 0)
+		return -1;
+	b = *sc->p++;
+	sc->left--;
+	*major = b >> 5;
+	*info = b & 0x1f;
+	*arg = (uint64_t)*info;
+	if (*info >= 24 && *info <= 27) {
+		size_t n = extra[*info - 24];
+
+		if (sc->left < n)
+			return -1;
+		*arg = 0;
+		for (size_t i = 0; i < n; i++)
+			*arg = (*arg << 8) | sc->p[i];
+		sc->p += n;
+		sc->left -= n;
+	} else if (*info >= 28 && *info <= 30) {
+		return -1; /* reserved */
+	} else if (*info == 31 && (*major == 0 || *major == 1 || *major == 6)) {
+		return -1; /* no indefinite integers or tags */
+	}
+	return 0;
+}
+
+static int scan_item(struct scan *sc, int depth);
+
+/* Items up to a break (0xff) for indefinite containers and strings. */
+static int
+scan_until_break(struct scan *sc, int depth, int string_major)
+{
+	for (;;) {
+		if (sc->left == 0)
+			return -1;
+		if (*sc->p == 0xff) {
+			sc->p++;
+			sc->left--;
+			return 0;
+		}
+		if (string_major >= 0 && (*sc->p >> 5) != string_major)
+			return -1; /* chunks of an indefinite string are strings of its type */
+		if (string_major >= 0 && (*sc->p & 0x1f) == 31)
+			return -1;
+		if (scan_item(sc, depth) != 0)
+			return -1;
+	}
+}
+
+static int
+scan_item(struct scan *sc, int depth)
+{
+	int major, info;
+	uint64_t arg;
+
+	if (depth > HWG_CBOR_DEPTH_MAX || scan_head(sc, &major, &info, &arg) != 0)
+		return -1;
+	switch (major) {
+	case 0:
+	case 1:
+		return 0;
+	case 2:
+	case 3:
+		if (info == 31)
+			return scan_until_break(sc, depth + 1, major);
+		if (arg > sc->left)
+			return -1;
+		sc->p += arg;
+		sc->left -= (size_t)arg;
+		return 0;
+	case 4:
+	case 5:
+		if (info == 31)
+			return scan_until_break(sc, depth + 1, -1);
+		/* every element takes at least one byte: a longer claim is a lie */
+		if (arg > sc->left || (major == 5 && arg > sc->left / 2))
+			return -1;
+		for (uint64_t i = 0; i < (major == 5 ? 2 * arg : arg); i++)
+			if (scan_item(sc, depth + 1) != 0)
+				return -1;
+		return 0;
+	case 6:
+		return scan_item(sc, depth + 1);
+	default: /* 7: simple values and floats; the argument was the payload */
+		return info == 31 ? -1 : 0;
+	}
+}
+
+cbor_item_t *
+hwg_cbor_load(const uint8_t *data, size_t len, const char **why)
+{
+	struct scan sc = {data, len};
+	struct cbor_load_result res;
+	cbor_item_t *item;
+
+	if (scan_item(&sc, 0) != 0) {
+		if (why != NULL)
+			*why = "not well-formed CBOR (or nested too deep)";
+		return NULL;
+	}
+	if (sc.left != 0) {
+		if (why != NULL)
+			*why = "trailing bytes after the CBOR item";
+		return NULL;
+	}
+	item = cbor_load(data, len, &res);
+	if (item == NULL || res.error.code != CBOR_ERR_NONE || res.read != len) {
+		if (item != NULL)
+			cbor_decref(&item);
+		if (why != NULL)
+			*why = "CBOR not accepted by the decoder";
+		return NULL;
+	}
+	return item;
+}
+
 int
 hwg_cbor_text_eq(const cbor_item_t *item, const char *s)
 {

@@ -56,12 +56,11 @@ hwg_cose_alg_for_key(EVP_PKEY *key)
 static int
 decode_protected(const uint8_t *p, size_t len, int *alg, struct hwg_error *err)
 {
-	struct cbor_load_result res;
-	cbor_item_t *map = cbor_load(p, len, &res);
+	cbor_item_t *map = hwg_cbor_load(p, len, NULL);
 	struct cbor_pair *pairs;
 	int found = 0, rc = 0;
 
-	if (map == NULL || res.error.code != CBOR_ERR_NONE || res.read != len) {
+	if (map == NULL) {
 		rc = hwg_error_set(err, HWG_E_BAD_ENCODING,
 				   "protected header is not exactly one CBOR item");
 		goto out;
@@ -152,8 +151,8 @@ hwg_cose_sign1_decode(const uint8_t *msg, size_t len, struct hwg_cose_sign1 *out
 		      struct hwg_error *err)
 {
 	struct hwg_cose_sign1 m;
-	struct cbor_load_result res;
 	cbor_item_t *top, *arr;
+	const char *why = NULL;
 	int tagged = 0, rc;
 
 	memset(&m, 0, sizeof(m));
@@ -168,16 +167,8 @@ hwg_cose_sign1_decode(const uint8_t *msg, size_t len, struct hwg_cose_sign1 *out
 		len--;
 		tagged = 1;
 	}
-	top = cbor_load(msg, len, &res);
-	if (top == NULL || res.error.code != CBOR_ERR_NONE) {
-		if (top != NULL)
-			cbor_decref(&top);
-		return hwg_error_set(err, HWG_E_BAD_ENCODING, "not CBOR");
-	}
-	if (res.read != len) {
-		cbor_decref(&top);
-		return hwg_error_set(err, HWG_E_BAD_ENCODING, "trailing bytes after COSE_Sign1");
-	}
+	if ((top = hwg_cbor_load(msg, len, &why)) == NULL)
+		return hwg_error_set(err, HWG_E_BAD_ENCODING, "%s", why);
 	arr = top;
 	if (cbor_isa_tag(top)) {
 		if (tagged || cbor_tag_value(top) != HWG_COSE_TAG_SIGN1) {

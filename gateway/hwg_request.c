@@ -89,22 +89,14 @@ hwg_request_parse(const uint8_t *payload, size_t len, struct hwg_request *out,
 		  struct hwg_error *err)
 {
 	struct hwg_request r;
-	struct cbor_load_result res;
+	const char *why = NULL;
 	cbor_item_t *map;
 	char bad[32];
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	map = cbor_load(payload, len, &res);
-	if (map == NULL || res.error.code != CBOR_ERR_NONE) {
-		if (map != NULL)
-			cbor_decref(&map);
-		return hwg_error_set(err, HWG_E_BAD_ENCODING, "payload is not CBOR");
-	}
-	if (res.read != len) {
-		cbor_decref(&map);
-		return hwg_error_set(err, HWG_E_BAD_ENCODING, "trailing bytes after the payload");
-	}
+	if ((map = hwg_cbor_load(payload, len, &why)) == NULL)
+		return hwg_error_set(err, HWG_E_BAD_ENCODING, "payload: %s", why);
 	if (!cbor_isa_map(map) || !cbor_map_is_definite(map)) {
 		cbor_decref(&map);
 		return hwg_error_set(err, HWG_E_BAD_ENCODING, "payload is not a definite map");
