@@ -2,3 +2,4 @@
 hwg_unit_test(test_buf LIBS hwg_common LABELS api)
 hwg_unit_test(test_cbor LIBS hwg_common LABELS api)
 hwg_unit_test(test_p11 LIBS hwg_hsm LABELS api)
+hwg_unit_test(test_cose LIBS hwg_crypto LABELS api)
