@@ -15,6 +15,7 @@
 #include "hwg_cbor.h"
 #include "hwg_cose.h"
 #include "hwg_secret.h"
+#include "hwg_time.h"
 
 struct hwgw_ctx {
 	char client_id[65];
@@ -62,15 +63,6 @@ hwgw_ctx_free(struct hwgw_ctx *c)
 	free(c);
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static cbor_item_t *
 request_map(struct hwgw_ctx *c, const char *op, const cbor_item_t *args,
 	    const struct hwgw_request_opts *o, const uint8_t *nonce, size_t nonce_len)
@@ -85,7 +77,7 @@ request_map(struct hwgw_ctx *c, const char *op, const cbor_item_t *args,
 	     hwg_cbor_map_put_text(m, "op", op) |
 	     hwg_cbor_map_put_text(m, "aud", o->audience ? o->audience : c->gateway_id) |
 	     hwg_cbor_map_put_text(m, "cid", o->client_id ? o->client_id : c->client_id) |
-	     hwg_cbor_map_put_uint(m, "t", (uint64_t)(o->time_ms ? o->time_ms : now_ms())) |
+	     hwg_cbor_map_put_uint(m, "t", (uint64_t)(o->time_ms ? o->time_ms : hwg_now_ms())) |
 	     hwg_cbor_map_put_bytes(m, "nonce", nonce, nonce_len);
 	if (o->session != NULL)
 		rc |= hwg_cbor_map_put_bytes(m, "sess", o->session, o->session_len);

@@ -14,26 +14,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hwg_time.h"
 #include "hwgw.h"
 
 #define RESPONSE_MAX (1024 * 1024)
 #define TIMEOUT_MS 30000
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 io_full(int fd, uint8_t *p, size_t len, int writing, int64_t deadline)
 {
 	while (len > 0) {
 		struct pollfd pfd = {fd, writing ? POLLOUT : POLLIN, 0};
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - hwg_mono_ms();
 		ssize_t n;
 
 		if (left <= 0)
@@ -59,7 +51,7 @@ hwgw_send_unix(const char *path, const uint8_t *req, size_t req_len, uint8_t **r
 	       size_t *resp_len, struct hwg_error *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int64_t deadline = mono_ms() + TIMEOUT_MS;
+	int64_t deadline = hwg_mono_ms() + TIMEOUT_MS;
 	uint8_t hdr[4] = {(uint8_t)(req_len >> 24), (uint8_t)(req_len >> 16),
 			  (uint8_t)(req_len >> 8), (uint8_t)req_len};
 	uint8_t *body;

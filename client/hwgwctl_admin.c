@@ -22,6 +22,7 @@
 #include "hwg_config.h"
 #include "hwg_p11.h"
 #include "hwg_store.h"
+#include "hwg_time.h"
 #include "hwgwctl_admin.h"
 
 #define DEFAULT_CONFIG "/etc/hwgw/hwgwd.conf"
@@ -40,15 +41,6 @@ fail(int code, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return code;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Configuration and store, as hwgwd would open them (never creating). */
@@ -101,7 +93,7 @@ audited_change(struct hwg_store *s, const char *op, const char *id, int rc_chang
 	       struct hwg_error *err)
 {
 	struct hwg_audit_event ev = {
-		.time_ms = now_ms(), .client = "", .peer_uid = (int64_t)getuid(),
+		.time_ms = hwg_now_ms(), .client = "", .peer_uid = (int64_t)getuid(),
 		.transport = "admin", .operation = op, .operator_id = "", .subject = id,
 		.result = hwg_err_code(rc_change), .detail = rc_change ? err->message : "",
 	};
@@ -190,7 +182,7 @@ client_add(int argc, char **argv)
 		return fail(2, "--role %s: one of counter, issuance, admin, auditor, maintenance",
 			    role);
 	snprintf(c.id, sizeof(c.id), "%s", id);
-	c.created_ms = now_ms();
+	c.created_ms = hwg_now_ms();
 	if ((rc = read_pubkey_der(pubkey, &c)) != 0)
 		return rc;
 	if ((rc = open_state(config, &cfg, &s)) != 0) {

@@ -26,6 +26,7 @@
 #include "hwg_p11.h"
 #include "hwg_request.h"
 #include "hwg_store.h"
+#include "hwg_time.h"
 
 struct hwg_core {
 	const struct hwg_config *cfg;
@@ -52,24 +53,6 @@ struct verdict {
 	const struct hwg_op *op;
 	char subject[128];
 };
-
-int64_t
-hwg_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double
-mono_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 const struct hwg_config *
 hwg_core_config(const struct hwg_core *c)
@@ -406,7 +389,7 @@ hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *
 	struct verdict v;
 	struct hwg_error err = {0};
 	cbor_item_t *result = NULL;
-	double t0 = mono_seconds();
+	double t0 = hwg_mono_seconds();
 	int rc;
 
 	memset(&v, 0, sizeof(v));
@@ -425,7 +408,7 @@ hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *
 	if (reply_build(c, msg, len, rc, err.message, result, out) != 0)
 		rc = HWG_E_HSM;
 	hwg_metrics_record(c->metrics, v.op != NULL ? v.op->name : NULL, out->code,
-			   mono_seconds() - t0);
+			   hwg_mono_seconds() - t0);
 	if (result != NULL)
 		cbor_decref(&result);
 	verdict_clear(&v);

@@ -69,6 +69,4 @@ struct hwg_p11_key *hwg_core_response_key(struct hwg_core *c);
 struct hwg_p11_key *hwg_core_audit_key(struct hwg_core *c);
 struct hwg_metrics *hwg_core_metrics(struct hwg_core *c);
 
-int64_t hwg_now_ms(void);
-
 #endif

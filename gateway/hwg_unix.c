@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "hwg_log.h"
+#include "hwg_time.h"
 #include "hwg_transport.h"
 
 struct hwg_unix {
@@ -45,15 +46,6 @@ struct conn {
 	int64_t uid;
 };
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Wait until fd is ready for events or the deadline passes.  1 ready,
  * 0 timeout or stop requested, -1 error.  With allow_stop=0 the stop pipe
@@ -67,7 +59,7 @@ wait_fd(struct hwg_unix *u, int fd, short events, int64_t deadline, int allow_st
 	int n;
 
 	for (;;) {
-		if ((left = deadline - mono_ms()) <= 0)
+		if ((left = deadline - hwg_mono_ms()) <= 0)
 			return 0;
 		n = poll(pfd, allow_stop ? 2 : 1, (int)(left > 1000 ? 1000 : left));
 		if (n < 0 && errno == EINTR)
@@ -81,16 +73,20 @@ wait_fd(struct hwg_unix *u, int fd, short events, int64_t deadline, int allow_st
 	}
 }
 
-/* Read exactly len bytes before deadline: 0, or -1 (closed, timeout, error). */
+/*
+ * Move exactly len bytes (read, or write when writing) before deadline:
+ * 0, or -1 (closed, timeout, error, or stop while allowed).
+ */
 static int
-read_full(struct hwg_unix *u, int fd, uint8_t *p, size_t len, int64_t deadline, int allow_stop)
+io_full(struct hwg_unix *u, int fd, uint8_t *p, size_t len, int writing, int64_t deadline,
+	int allow_stop)
 {
 	while (len > 0) {
 		ssize_t n;
 
-		if (wait_fd(u, fd, POLLIN, deadline, allow_stop) != 1)
+		if (wait_fd(u, fd, writing ? POLLOUT : POLLIN, deadline, allow_stop) != 1)
 			return -1;
-		n = read(fd, p, len);
+		n = writing ? send(fd, p, len, MSG_NOSIGNAL) : read(fd, p, len);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
@@ -102,22 +98,15 @@ read_full(struct hwg_unix *u, int fd, uint8_t *p, size_t len, int64_t deadline, 
 }
 
 static int
+read_full(struct hwg_unix *u, int fd, uint8_t *p, size_t len, int64_t deadline, int allow_stop)
+{
+	return io_full(u, fd, p, len, 0, deadline, allow_stop);
+}
+
+static int
 write_full(struct hwg_unix *u, int fd, const uint8_t *p, size_t len, int64_t deadline)
 {
-	while (len > 0) {
-		ssize_t n;
-
-		if (wait_fd(u, fd, POLLOUT, deadline, 0) != 1)
-			return -1;
-		n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return io_full(u, fd, (uint8_t *)(uintptr_t)p, len, 1, deadline, 0);
 }
 
 static int
@@ -125,7 +114,7 @@ send_reply(struct hwg_unix *u, int fd, const struct hwg_reply *r)
 {
 	uint8_t hdr[4] = {(uint8_t)(r->len >> 24), (uint8_t)(r->len >> 16), (uint8_t)(r->len >> 8),
 			  (uint8_t)r->len};
-	int64_t deadline = mono_ms() + (int64_t)u->cfg->connection_timeout_s * 1000;
+	int64_t deadline = hwg_mono_ms() + (int64_t)u->cfg->connection_timeout_s * 1000;
 
 	if (r->body == NULL)
 		return -1; /* nothing could be signed: closing is the answer */
@@ -147,8 +136,8 @@ serve_frame(struct conn *cn)
 	int keep;
 
 	/* idle wait may be cut short by stop; once a frame starts it is read whole */
-	if (read_full(u, cn->fd, hdr, 1, mono_ms() + timeout, 1) != 0 ||
-	    read_full(u, cn->fd, hdr + 1, 3, mono_ms() + timeout, 0) != 0)
+	if (read_full(u, cn->fd, hdr, 1, hwg_mono_ms() + timeout, 1) != 0 ||
+	    read_full(u, cn->fd, hdr + 1, 3, hwg_mono_ms() + timeout, 0) != 0)
 		return -1;
 	len = ((size_t)hdr[0] << 24) | ((size_t)hdr[1] << 16) | ((size_t)hdr[2] << 8) | hdr[3];
 	if (len > u->cfg->max_body) {
@@ -163,7 +152,7 @@ serve_frame(struct conn *cn)
 	}
 	if ((msg = malloc(len ? len : 1)) == NULL)
 		return -1;
-	if (read_full(u, cn->fd, msg, len, mono_ms() + timeout, 0) != 0) {
+	if (read_full(u, cn->fd, msg, len, hwg_mono_ms() + timeout, 0) != 0) {
 		free(msg);
 		return -1;
 	}

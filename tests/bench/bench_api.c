@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hwg_time.h"
 #include "hwgw.h"
 
 #define MAX_CLIENTS 64
@@ -35,15 +36,6 @@ struct worker {
 	double *lat; /* seconds, one per request */
 	int failures;
 };
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static struct hwgw_ctx *
 client_ctx(int i)
@@ -99,11 +91,11 @@ worker_main(void *arg)
 	struct hwgw_ctx *c = client_ctx(w->index);
 
 	for (int i = 0; i < w->requests; i++) {
-		double t0 = now_s();
+		double t0 = hwg_mono_seconds();
 
 		if (round_trip(w, c) != 0)
 			w->failures++;
-		w->lat[i] = now_s() - t0;
+		w->lat[i] = hwg_mono_seconds() - t0;
 	}
 	hwgw_ctx_free(c);
 	return NULL;
@@ -135,12 +127,12 @@ run(enum target t, const char *url, int clients, int per_client)
 		w[i] = (struct worker){t, i, per_client, url, calloc((size_t)per_client, sizeof(double)),
 				       0};
 	}
-	t0 = now_s();
+	t0 = hwg_mono_seconds();
 	for (int i = 0; i < clients; i++)
 		pthread_create(&th[i], NULL, worker_main, &w[i]);
 	for (int i = 0; i < clients; i++)
 		pthread_join(th[i], NULL);
-	elapsed = now_s() - t0;
+	elapsed = hwg_mono_seconds() - t0;
 	for (int i = 0; i < clients; i++) {
 		memcpy(all + n, w[i].lat, (size_t)per_client * sizeof(double));
 		n += (size_t)per_client;
