@@ -12,6 +12,7 @@
 #include <cbor.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -536,6 +537,84 @@ test_response_from_other_key_rejected(void)
 	EVP_PKEY_free(wrong);
 }
 
+/* Raw framed exchange on our own socket, so the request can be cut in two. */
+static int
+unix_connect(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	memcpy(sa.sun_path, sock_path, strlen(sock_path));
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+read_exact(int fd, uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t r = read(fd, p, n);
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static void
+test_sigterm_finishes_request_in_flight(void)
+{
+	struct hwg_error err = {0};
+	struct hwgw_response r;
+	uint8_t *req = NULL, hdr[4], *resp;
+	size_t len = 0, resp_len;
+	char pidpath[600];
+	long pid = 0;
+	FILE *f;
+	int fd;
+
+	snprintf(pidpath, sizeof(pidpath), "%s/state/hwgwd.pid", gw_dir);
+	f = fopen(pidpath, "r");
+	CHECK(f != NULL && fscanf(f, "%ld", &pid) == 1);
+	if (f != NULL)
+		fclose(f);
+	CHECK_EQ_INT(hwgw_request_build(counter_ctx, "gw.info", NULL, NULL, &req, &len, &err), 0);
+	fd = unix_connect();
+	CHECK(fd >= 0 && pid > 1);
+	if (fd < 0 || pid <= 1)
+		return;
+	hdr[0] = (uint8_t)(len >> 24);
+	hdr[1] = (uint8_t)(len >> 16);
+	hdr[2] = (uint8_t)(len >> 8);
+	hdr[3] = (uint8_t)len;
+	/* half a request, then SIGTERM, then the rest: the answer must still come */
+	CHECK(write(fd, hdr, 4) == 4 && write(fd, req, len / 2) == (ssize_t)(len / 2));
+	CHECK_EQ_INT(kill((pid_t)pid, SIGTERM), 0);
+	usleep(300 * 1000);
+	CHECK(write(fd, req + len / 2, len - len / 2) == (ssize_t)(len - len / 2));
+	CHECK_EQ_INT(read_exact(fd, hdr, 4), 0);
+	resp_len = ((size_t)hdr[0] << 24) | ((size_t)hdr[1] << 16) | ((size_t)hdr[2] << 8) | hdr[3];
+	resp = malloc(resp_len + 1);
+	CHECK_EQ_INT(read_exact(fd, resp, resp_len), 0);
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ_INT(hwgw_response_verify(counter_ctx, req, len, resp, resp_len, &r, &err), 0);
+	CHECK(r.result != NULL);
+	hwgw_response_clear(&r);
+	free(resp);
+	free(req);
+	close(fd);
+	/* and then it stops: new connections are refused */
+	for (int i = 0; i < 50 && (fd = unix_connect()) >= 0; i++) {
+		close(fd);
+		usleep(100 * 1000);
+	}
+	CHECK(unix_connect() < 0);
+}
+
 int
 main(void)
 {
@@ -585,6 +664,7 @@ main(void)
 	HWG_RUN(test_refuse_unknown_session);
 	HWG_RUN(test_audit_verify_and_query);
 	HWG_RUN(test_replay_cache_survives_restart);
+	HWG_RUN(test_sigterm_finishes_request_in_flight); /* last: the gateway stops */
 
 	hwgw_ctx_free(counter_ctx);
 	hwgw_ctx_free(auditor_ctx);
