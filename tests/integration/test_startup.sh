@@ -57,6 +57,12 @@ gw_client late counter "$me"
 sleep 0.5
 check "SIGHUP reload logged" contains "$GW/hwgwd.log" 'event=clients.reload clients=1'
 check "client added while running is served" gw_call late gw.info --socket "$GW/hwgw.sock"
+check "client list shows it with role and uid" sh -c "'$HWGWCTL' client list --config '$GW/hwgwd.conf' \
+	| grep -Eq '^late +counter .* uids=$me\$'"
+check "duplicate client refused with a message" sh -c "'$HWGWCTL' client add --config '$GW/hwgwd.conf' \
+	--id late --role admin --pubkey '$GW/keys/late.pub' 2>&1 | grep -q 'already registered'"
+check "bad role refused" sh -c "'$HWGWCTL' client add --config '$GW/hwgwd.conf' --id x --role boss \
+	--pubkey '$GW/keys/late.pub' 2>&1 | grep -q 'one of counter'"
 "$HWGWCTL" client remove --config "$GW/hwgwd.conf" --id late >/dev/null
 sleep 0.5
 check "removed client gets unknown_client" sh -c "'$HWGWCTL' call --client late --key '$GW/keys/late.key' \
