@@ -3,7 +3,9 @@
  * few hundred things a second at most, and a single logged-in session is
  * what every PKCS#11 module handles best.  When the token loses our
  * session, the whole chain (slot by label, session, login, key handles
- * by label) is rebuilt and the operation tried once more.
+ * by label) is rebuilt and the operation tried once more.  Whatever the
+ * module returns (slot counts, attribute lengths, points, signature
+ * lengths, text fields) is checked before use.
  */
 #include "hwg_p11.h"
 
@@ -32,59 +34,100 @@
 #endif
 
 #define MAX_KEYS 8
+#define MAX_SLOTS 256
+#define MAX_MODULES 8
 #define PIN_MAX 64
+#define ATTR_MAX 128 /* EC parameters and points we accept are far shorter */
+#define SIG_MAX 256  /* room for any signature a module might return */
+
+struct module_use;
 
 struct hwg_p11_key {
 	struct hwg_p11 *p11;
 	char label[65];
-	int alg;
-	CK_OBJECT_HANDLE handle;
-	EVP_PKEY *pub;
+	int alg;                 /* fixed by the first load */
+	EVP_PKEY *pub;           /* fixed by the first load */
+	CK_OBJECT_HANDLE handle; /* valid in the current session only */
 };
 
 struct hwg_p11 {
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* around every use of the token */
 	void *dl;
 	CK_FUNCTION_LIST_PTR f;
-	int finalize; /* we initialised the module */
+	struct module_use *mod;
 	char module[256];
 	char token[33];
 	char pin_file[256];
-	CK_SLOT_ID slot;
 	CK_SESSION_HANDLE session; /* CK_INVALID_HANDLE when none */
+	int pin_refused;           /* the token refused the PIN: never retry it */
 	unsigned long reopens;
 	struct hwg_p11_key keys[MAX_KEYS];
 	size_t n_keys;
 };
 
+/*
+ * A module is initialised once per process however many handles use it:
+ * C_Finalize or C_Logout (login state belongs to the application, not
+ * the session) by one handle would end every other handle's sessions.
+ * The last handle to leave logs out and finalizes, and only if we were the
+ * ones who initialised the module.
+ */
+static struct module_use {
+	void *dl;
+	unsigned int users;
+	int finalize;
+} modules[MAX_MODULES];
+static pthread_mutex_t modules_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---------------------------------------------------------------- CKR_ names */
+
 static const struct {
 	CK_RV rv;
 	const char *name;
 } ckr_names[] = {
-	{CKR_OK, "CKR_OK"},
-	{CKR_GENERAL_ERROR, "CKR_GENERAL_ERROR"},
-	{CKR_ARGUMENTS_BAD, "CKR_ARGUMENTS_BAD"},
-	{CKR_DEVICE_ERROR, "CKR_DEVICE_ERROR"},
-	{CKR_DEVICE_REMOVED, "CKR_DEVICE_REMOVED"},
-	{CKR_KEY_HANDLE_INVALID, "CKR_KEY_HANDLE_INVALID"},
-	{CKR_MECHANISM_INVALID, "CKR_MECHANISM_INVALID"},
-	{CKR_OBJECT_HANDLE_INVALID, "CKR_OBJECT_HANDLE_INVALID"},
-	{CKR_PIN_INCORRECT, "CKR_PIN_INCORRECT"},
-	{CKR_PIN_LOCKED, "CKR_PIN_LOCKED"},
-	{CKR_SESSION_CLOSED, "CKR_SESSION_CLOSED"},
-	{CKR_SESSION_HANDLE_INVALID, "CKR_SESSION_HANDLE_INVALID"},
-	{CKR_TOKEN_NOT_PRESENT, "CKR_TOKEN_NOT_PRESENT"},
-	{CKR_TOKEN_NOT_RECOGNIZED, "CKR_TOKEN_NOT_RECOGNIZED"},
-	{CKR_USER_NOT_LOGGED_IN, "CKR_USER_NOT_LOGGED_IN"},
-	{CKR_USER_ALREADY_LOGGED_IN, "CKR_USER_ALREADY_LOGGED_IN"},
-	{CKR_CRYPTOKI_NOT_INITIALIZED, "CKR_CRYPTOKI_NOT_INITIALIZED"},
-	{CKR_DATA_LEN_RANGE, "CKR_DATA_LEN_RANGE"},
+    {CKR_OK, "CKR_OK"},
+    {CKR_HOST_MEMORY, "CKR_HOST_MEMORY"},
+    {CKR_SLOT_ID_INVALID, "CKR_SLOT_ID_INVALID"},
+    {CKR_GENERAL_ERROR, "CKR_GENERAL_ERROR"},
+    {CKR_FUNCTION_FAILED, "CKR_FUNCTION_FAILED"},
+    {CKR_ARGUMENTS_BAD, "CKR_ARGUMENTS_BAD"},
+    {CKR_ATTRIBUTE_SENSITIVE, "CKR_ATTRIBUTE_SENSITIVE"},
+    {CKR_ATTRIBUTE_TYPE_INVALID, "CKR_ATTRIBUTE_TYPE_INVALID"},
+    {CKR_DATA_LEN_RANGE, "CKR_DATA_LEN_RANGE"},
+    {CKR_DEVICE_ERROR, "CKR_DEVICE_ERROR"},
+    {CKR_DEVICE_MEMORY, "CKR_DEVICE_MEMORY"},
+    {CKR_DEVICE_REMOVED, "CKR_DEVICE_REMOVED"},
+    {CKR_FUNCTION_NOT_SUPPORTED, "CKR_FUNCTION_NOT_SUPPORTED"},
+    {CKR_KEY_HANDLE_INVALID, "CKR_KEY_HANDLE_INVALID"},
+    {CKR_KEY_TYPE_INCONSISTENT, "CKR_KEY_TYPE_INCONSISTENT"},
+    {CKR_KEY_FUNCTION_NOT_PERMITTED, "CKR_KEY_FUNCTION_NOT_PERMITTED"},
+    {CKR_MECHANISM_INVALID, "CKR_MECHANISM_INVALID"},
+    {CKR_MECHANISM_PARAM_INVALID, "CKR_MECHANISM_PARAM_INVALID"},
+    {CKR_OBJECT_HANDLE_INVALID, "CKR_OBJECT_HANDLE_INVALID"},
+    {CKR_OPERATION_ACTIVE, "CKR_OPERATION_ACTIVE"},
+    {CKR_PIN_INCORRECT, "CKR_PIN_INCORRECT"},
+    {CKR_PIN_INVALID, "CKR_PIN_INVALID"},
+    {CKR_PIN_LEN_RANGE, "CKR_PIN_LEN_RANGE"},
+    {CKR_PIN_EXPIRED, "CKR_PIN_EXPIRED"},
+    {CKR_PIN_LOCKED, "CKR_PIN_LOCKED"},
+    {CKR_SESSION_CLOSED, "CKR_SESSION_CLOSED"},
+    {CKR_SESSION_COUNT, "CKR_SESSION_COUNT"},
+    {CKR_SESSION_HANDLE_INVALID, "CKR_SESSION_HANDLE_INVALID"},
+    {CKR_TOKEN_NOT_PRESENT, "CKR_TOKEN_NOT_PRESENT"},
+    {CKR_TOKEN_NOT_RECOGNIZED, "CKR_TOKEN_NOT_RECOGNIZED"},
+    {CKR_USER_ALREADY_LOGGED_IN, "CKR_USER_ALREADY_LOGGED_IN"},
+    {CKR_USER_NOT_LOGGED_IN, "CKR_USER_NOT_LOGGED_IN"},
+    {CKR_USER_PIN_NOT_INITIALIZED, "CKR_USER_PIN_NOT_INITIALIZED"},
+    {CKR_USER_TYPE_INVALID, "CKR_USER_TYPE_INVALID"},
+    {CKR_BUFFER_TOO_SMALL, "CKR_BUFFER_TOO_SMALL"},
+    {CKR_CRYPTOKI_NOT_INITIALIZED, "CKR_CRYPTOKI_NOT_INITIALIZED"},
+    {CKR_CRYPTOKI_ALREADY_INITIALIZED, "CKR_CRYPTOKI_ALREADY_INITIALIZED"},
 };
 
 static const char *
 ckr_name(CK_RV rv)
 {
-	static __thread char other[32];
+	static _Thread_local char other[32];
 
 	for (size_t i = 0; i < sizeof(ckr_names) / sizeof(ckr_names[0]); i++)
 		if (ckr_names[i].rv == rv)
@@ -103,7 +146,19 @@ session_lost(CK_RV rv)
 	       rv == CKR_KEY_HANDLE_INVALID || rv == CKR_DEVICE_ERROR;
 }
 
-/* PKCS#11 pads labels with spaces to 32 bytes. */
+/* Codes after which logging in again with the same PIN would only burn a try. */
+static int
+pin_refusal(CK_RV rv)
+{
+	return rv == CKR_PIN_INCORRECT || rv == CKR_PIN_INVALID || rv == CKR_PIN_LEN_RANGE ||
+	       rv == CKR_PIN_EXPIRED || rv == CKR_PIN_LOCKED;
+}
+
+/*
+ * PKCS#11 pads text fields with spaces to a fixed width and does not
+ * terminate them.  Copy, trim, and replace control bytes: the fields end
+ * up in logs and in device.list.
+ */
 static void
 trim_field(char *out, size_t outlen, const CK_UTF8CHAR *in, size_t inlen)
 {
@@ -113,19 +168,30 @@ trim_field(char *out, size_t outlen, const CK_UTF8CHAR *in, size_t inlen)
 	while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\0'))
 		n--;
 	out[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+			out[i] = '?';
 }
 
 /* ---------------------------------------------------------------- PIN */
 
+/*
+ * Read the user PIN: a regular file owned by us, no group or other bits,
+ * one line of 1..PIN_MAX bytes (one trailing newline stripped).  Messages
+ * name the file, never its contents.
+ */
 static int
 read_pin(const char *path, struct hwg_secret **out, struct hwg_error *err)
 {
 	struct hwg_secret *pin;
 	struct stat st;
-	ssize_t n;
-	int fd;
+	size_t n = 0;
+	ssize_t r;
+	int fd, saved = 0;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+	/* O_NONBLOCK: a FIFO put where the PIN file should be must not hang us. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
 		return hwg_error_set(err, HWG_E_CONFIG, "PIN file %s: %s", path, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
@@ -134,161 +200,302 @@ read_pin(const char *path, struct hwg_secret **out, struct hwg_error *err)
 	if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
 		close(fd);
 		return hwg_error_set(err, HWG_E_CONFIG,
-				     "PIN file %s must be owned by us with mode 0600 or stricter "
-				     "(it is %04o)",
-				     path, (unsigned)(st.st_mode & 07777));
+		                     "PIN file %s must be ours with mode 0600 or stricter "
+		                     "(it is %04o, owner uid %lu)",
+		                     path, (unsigned int)(st.st_mode & 07777),
+		                     (unsigned long)st.st_uid);
+	}
+	if (st.st_size < 1 || st.st_size > PIN_MAX + 1) {
+		close(fd);
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "PIN file %s must hold one line of 1-%d bytes (it has %lld)",
+		                     path, PIN_MAX, (long long)st.st_size);
 	}
 	if ((pin = hwg_secret_new(PIN_MAX + 1)) == NULL) {
 		close(fd);
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 	}
-	n = read(fd, pin->data, PIN_MAX + 1);
+	while (n < PIN_MAX + 1) {
+		r = read(fd, pin->data + n, PIN_MAX + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			saved = errno;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
 	close(fd);
+	if (saved != 0) {
+		hwg_secret_free(pin);
+		return hwg_error_set(err, HWG_E_CONFIG, "PIN file %s: %s", path, strerror(saved));
+	}
 	if (n > 0 && pin->data[n - 1] == '\n')
 		n--;
-	if (n <= 0 || n > PIN_MAX) {
+	if (n == 0 || n > PIN_MAX || memchr(pin->data, '\n', n) != NULL ||
+	    memchr(pin->data, '\0', n) != NULL) {
 		hwg_secret_free(pin);
-		return hwg_error_set(err, HWG_E_CONFIG, "PIN file %s must hold 1-%d characters",
-				     path, PIN_MAX);
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "PIN file %s must hold one line of 1-%d bytes", path, PIN_MAX);
 	}
 	pin->data[n] = '\0';
-	pin->len = (size_t)n;
+	pin->len = n;
 	*out = pin;
 	return 0;
 }
 
-/* ---------------------------------------------------------------- session */
+/* ---------------------------------------------------------------- module */
 
 static int
-find_slot(struct hwg_p11 *p, struct hwg_error *err)
+module_attach(struct hwg_p11 *p, struct hwg_error *err)
 {
-	CK_SLOT_ID slots[64];
-	CK_ULONG n = 64;
-	CK_TOKEN_INFO ti;
-	char label[33];
+	CK_C_INITIALIZE_ARGS init = {.flags = CKF_OS_LOCKING_OK};
+	struct module_use *m = NULL, *unused = NULL;
 	CK_RV rv;
+	int rc = 0;
 
-	if ((rv = p->f->C_GetSlotList(CK_TRUE, slots, &n)) != CKR_OK)
-		return hwg_error_set(err, HWG_E_HSM, "C_GetSlotList: %s", ckr_name(rv));
-	for (CK_ULONG i = 0; i < n; i++) {
-		if (p->f->C_GetTokenInfo(slots[i], &ti) != CKR_OK)
-			continue;
-		trim_field(label, sizeof(label), ti.label, sizeof(ti.label));
-		if (strcmp(label, p->token) == 0) {
-			p->slot = slots[i];
-			return 0;
-		}
+	pthread_mutex_lock(&modules_lock);
+	for (size_t i = 0; i < MAX_MODULES; i++) {
+		if (modules[i].users > 0 && modules[i].dl == p->dl)
+			m = &modules[i];
+		else if (modules[i].users == 0 && unused == NULL)
+			unused = &modules[i];
 	}
-	return hwg_error_set(err, HWG_E_HSM, "no token labelled \"%s\" in PKCS#11 module %s",
-			     p->token, p->module);
+	if (m == NULL) {
+		if (unused == NULL) {
+			rc = hwg_error_set(err, HWG_E_INTERNAL, "more than %d PKCS#11 modules",
+			                   MAX_MODULES);
+			goto out;
+		}
+		rv = p->f->C_Initialize(&init);
+		if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+			rc = hwg_error_set(err, HWG_E_HSM, "C_Initialize of %s: %s", p->module,
+			                   ckr_name(rv));
+			goto out;
+		}
+		m = unused;
+		m->dl = p->dl;
+		m->finalize = rv == CKR_OK; /* someone else's initialisation is theirs to end */
+	}
+	m->users++;
+	p->mod = m;
+out:
+	pthread_mutex_unlock(&modules_lock);
+	return rc;
 }
 
 static void
-session_close(struct hwg_p11 *p)
+module_detach(struct hwg_p11 *p)
+{
+	struct module_use *m = p->mod;
+	int finalize;
+
+	pthread_mutex_lock(&modules_lock);
+	m->users--;
+	finalize = m->users == 0 && m->finalize;
+	if (p->session != CK_INVALID_HANDLE) {
+		if (finalize)
+			(void)p->f->C_Logout(p->session);
+		(void)p->f->C_CloseSession(p->session);
+		p->session = CK_INVALID_HANDLE;
+	}
+	if (finalize)
+		(void)p->f->C_Finalize(NULL);
+	if (m->users == 0)
+		memset(m, 0, sizeof(*m));
+	p->mod = NULL;
+	pthread_mutex_unlock(&modules_lock);
+}
+
+/* ---------------------------------------------------------------- session */
+
+/*
+ * The slot whose token is labelled p->token, looked up afresh each time:
+ * slot ids may change when a token is re-inserted.  1 with *slot and *ti
+ * set, 0 if no token has that label, a negative HWG_E_* on failure (two
+ * tokens with our label included: which one we sign with is not a guess).
+ */
+static int
+slot_by_label(struct hwg_p11 *p, CK_SLOT_ID *slot, CK_TOKEN_INFO *ti, struct hwg_error *err)
+{
+	CK_SLOT_ID *slots = NULL;
+	CK_TOKEN_INFO cur;
+	CK_ULONG n = 0;
+	char label[33];
+	CK_RV rv = CKR_GENERAL_ERROR;
+	int found = 0;
+
+	/* The count may grow between the two calls if a token arrives: ask again. */
+	for (int tries = 0; tries < 3; tries++) {
+		if ((rv = p->f->C_GetSlotList(CK_TRUE, NULL, &n)) != CKR_OK)
+			break;
+		if (n == 0)
+			return 0;
+		if (n > MAX_SLOTS)
+			return hwg_error_set(err, HWG_E_HSM, "PKCS#11 module %s reports %lu slots",
+			                     p->module, (unsigned long)n);
+		free(slots);
+		if ((slots = calloc(n, sizeof(*slots))) == NULL)
+			return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+		if ((rv = p->f->C_GetSlotList(CK_TRUE, slots, &n)) != CKR_BUFFER_TOO_SMALL)
+			break;
+	}
+	if (rv != CKR_OK || n > MAX_SLOTS) {
+		free(slots);
+		return hwg_error_set(err, HWG_E_HSM, "C_GetSlotList of %s: %s", p->module,
+		                     ckr_name(rv));
+	}
+	for (CK_ULONG i = 0; i < n; i++) {
+		if (p->f->C_GetTokenInfo(slots[i], &cur) != CKR_OK)
+			continue;
+		trim_field(label, sizeof(label), cur.label, sizeof(cur.label));
+		if (strcmp(label, p->token) != 0)
+			continue;
+		if (found) {
+			free(slots);
+			return hwg_error_set(
+			    err, HWG_E_HSM,
+			    "more than one token labelled \"%s\" in PKCS#11 module %s", p->token,
+			    p->module);
+		}
+		found = 1;
+		*slot = slots[i];
+		*ti = cur;
+	}
+	free(slots);
+	return found;
+}
+
+/* Forget our session; login state ends with it unless another handle shares the token. */
+static void
+session_drop(struct hwg_p11 *p)
 {
 	if (p->session != CK_INVALID_HANDLE) {
-		p->f->C_Logout(p->session);
-		p->f->C_CloseSession(p->session);
+		(void)p->f->C_CloseSession(p->session);
 		p->session = CK_INVALID_HANDLE;
 	}
 }
 
+/* Find the token, open a read-only serial session and log in as the user. */
 static int
 session_open(struct hwg_p11 *p, struct hwg_error *err)
 {
 	struct hwg_secret *pin = NULL;
+	CK_SESSION_HANDLE s;
+	CK_TOKEN_INFO ti;
+	CK_SLOT_ID slot;
 	CK_RV rv;
 	int rc;
 
-	if ((rc = find_slot(p, err)) != 0)
+	if (p->pin_refused)
+		return hwg_error_set(
+		    err, HWG_E_HSM,
+		    "token \"%s\" refused the PIN in %s before; not trying it again", p->token,
+		    p->pin_file);
+	if ((rc = slot_by_label(p, &slot, &ti, err)) < 0)
 		return rc;
+	if (rc == 0)
+		return hwg_error_set(err, HWG_E_HSM,
+		                     "no token labelled \"%s\" in PKCS#11 module %s", p->token,
+		                     p->module);
 	if ((rc = read_pin(p->pin_file, &pin, err)) != 0)
 		return rc;
-	rv = p->f->C_OpenSession(p->slot, CKF_SERIAL_SESSION, NULL, NULL, &p->session);
-	if (rv != CKR_OK) {
+	if ((rv = p->f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &s)) != CKR_OK) {
 		hwg_secret_free(pin);
-		p->session = CK_INVALID_HANDLE;
 		return hwg_error_set(err, HWG_E_HSM, "C_OpenSession on token \"%s\": %s", p->token,
-				     ckr_name(rv));
+		                     ckr_name(rv));
 	}
-	rv = p->f->C_Login(p->session, CKU_USER, (CK_UTF8CHAR_PTR)pin->data, pin->len);
+	rv = p->f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)pin->data, pin->len);
 	hwg_secret_free(pin);
 	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
-		p->f->C_CloseSession(p->session);
-		p->session = CK_INVALID_HANDLE;
+		(void)p->f->C_CloseSession(s);
+		if (pin_refusal(rv))
+			p->pin_refused = 1;
 		return hwg_error_set(err, HWG_E_HSM, "login refused by token \"%s\": %s", p->token,
-				     ckr_name(rv));
+		                     ckr_name(rv));
 	}
+	p->session = s;
 	return 0;
 }
 
 /* ---------------------------------------------------------------- keys */
 
-/* "no such object": a value in the vendor range no module returns to us here */
-#define CKR_NOT_FOUND_ (CKR_VENDOR_DEFINED | 0x4857UL)
-
+/* The object of class cls labelled label; *count is 0, 1 or 2 (more than one). */
 static CK_RV
-find_object(struct hwg_p11 *p, CK_OBJECT_CLASS cls, const char *label, CK_OBJECT_HANDLE *out)
+find_object(struct hwg_p11 *p, CK_OBJECT_CLASS cls, const char *label, CK_OBJECT_HANDLE *out,
+            CK_ULONG *count)
 {
 	CK_ATTRIBUTE tmpl[] = {
-		{CKA_CLASS, &cls, sizeof(cls)},
-		{CKA_LABEL, (void *)(uintptr_t)label, strlen(label)},
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_LABEL, (void *)(uintptr_t)label, strlen(label)},
 	};
-	CK_ULONG n = 0;
-	CK_RV rv;
+	CK_OBJECT_HANDLE h[2];
+	CK_RV rv, fin;
 
+	*count = 0;
 	if ((rv = p->f->C_FindObjectsInit(p->session, tmpl, 2)) != CKR_OK)
 		return rv;
-	rv = p->f->C_FindObjects(p->session, out, 1, &n);
-	p->f->C_FindObjectsFinal(p->session);
-	if (rv == CKR_OK && n != 1)
-		return CKR_NOT_FOUND_;
+	rv = p->f->C_FindObjects(p->session, h, 2, count);
+	fin = p->f->C_FindObjectsFinal(p->session);
+	if (rv == CKR_OK)
+		rv = fin;
+	if (rv != CKR_OK || *count > 2)
+		*count = 0;
+	if (*count > 0)
+		*out = h[0];
 	return rv;
 }
 
-/* Read one attribute into a malloc'd buffer. */
+/* One attribute into buf (cap bytes); *len its length, never more than cap. */
 static CK_RV
-get_attr(struct hwg_p11 *p, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type, uint8_t **val,
-	 CK_ULONG *len)
+get_attr(struct hwg_p11 *p, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type, void *buf, CK_ULONG cap,
+         CK_ULONG *len)
 {
-	CK_ATTRIBUTE a = {type, NULL, 0};
+	CK_ATTRIBUTE a = {type, buf, cap};
 	CK_RV rv;
 
+	*len = 0;
 	if ((rv = p->f->C_GetAttributeValue(p->session, h, &a, 1)) != CKR_OK)
 		return rv;
-	if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION || a.ulValueLen > 1024)
+	if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION || a.ulValueLen > cap)
 		return CKR_GENERAL_ERROR;
-	if ((a.pValue = malloc(a.ulValueLen ? a.ulValueLen : 1)) == NULL)
-		return CKR_HOST_MEMORY;
-	if ((rv = p->f->C_GetAttributeValue(p->session, h, &a, 1)) != CKR_OK) {
-		free(a.pValue);
-		return rv;
-	}
-	*val = a.pValue;
 	*len = a.ulValueLen;
 	return CKR_OK;
 }
 
-/* CKA_EC_POINT is a DER OCTET STRING around the point; some modules give it bare. */
-static const uint8_t *
-unwrap_point(const uint8_t *v, CK_ULONG len, size_t *out_len)
+static const uint8_t P256_OID[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+/* Ed25519 as modules spell CKA_EC_PARAMS: RFC 8410 OID, the name (SoftHSM2, OpenSC), GnuPG's OID */
+static const uint8_t ED25519_OID[] = {0x06, 0x03, 0x2b, 0x65, 0x70};
+static const uint8_t ED25519_NAME[] = {0x13, 0x0c, 'e', 'd', 'w', 'a', 'r',
+                                       'd',  's',  '2', '5', '5', '1', '9'};
+static const uint8_t ED25519_GNU_OID[] = {0x06, 0x09, 0x2b, 0x06, 0x01, 0x04,
+                                          0x01, 0xda, 0x47, 0x0f, 0x01};
+
+static int
+bytes_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-	if (len >= 2 && v[0] == 0x04 && v[1] == len - 2) {
-		*out_len = len - 2;
-		return v + 2;
-	}
-	if (len >= 3 && v[0] == 0x04 && v[1] == 0x81 && v[2] == len - 3) {
-		*out_len = len - 3;
-		return v + 3;
-	}
-	*out_len = len;
-	return v;
+	return alen == blen && memcmp(a, b, alen) == 0;
 }
 
-static const uint8_t P256_OID[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+/*
+ * CKA_EC_POINT is specified as a DER OCTET STRING around the point
+ * (04 41 04 X Y for P-256, 04 20 A for Ed25519); some modules return the
+ * bare point.  The two are told apart by length alone, never by guessing
+ * from the leading bytes: a bare point's second byte is just X's first.
+ */
+static const uint8_t *
+ec_point(const uint8_t *v, CK_ULONG len, size_t want)
+{
+	if (len == want + 2 && v[0] == 0x04 && v[1] == want)
+		return v + 2;
+	if (len == want)
+		return v;
+	return NULL;
+}
 
+/* The public key from a P-256 uncompressed point (65 bytes) or an Ed25519 key (32). */
 static EVP_PKEY *
-build_public(int alg, const uint8_t *point, size_t len)
+build_public(int alg, const uint8_t *point)
 {
 	OSSL_PARAM_BLD *bld;
 	OSSL_PARAM *params = NULL;
@@ -296,86 +503,131 @@ build_public(int alg, const uint8_t *point, size_t len)
 	EVP_PKEY *pk = NULL;
 
 	if (alg == HWG_COSE_EDDSA)
-		return len == 32 ? EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, point, len)
-				 : NULL;
-	if ((bld = OSSL_PARAM_BLD_new()) == NULL)
+		return EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, point, 32);
+	if (point[0] != 0x04 || (bld = OSSL_PARAM_BLD_new()) == NULL)
 		return NULL;
+	/* fromdata decodes the point and refuses one not on the curve; pk stays NULL then */
 	if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) &&
-	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, len) &&
+	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, 65) &&
 	    (params = OSSL_PARAM_BLD_to_param(bld)) != NULL &&
 	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) != NULL &&
 	    EVP_PKEY_fromdata_init(ctx) == 1)
-		EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params);
+		(void)EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params);
 	EVP_PKEY_CTX_free(ctx);
 	OSSL_PARAM_free(params);
 	OSSL_PARAM_BLD_free(bld);
 	return pk;
 }
 
-/* Look the key up in the current session: handle, type, public half. */
+/*
+ * Find k's two halves in the current session and check them: one object
+ * each, the same key type, P-256 or Ed25519, a point OpenSSL accepts.
+ * The first load fixes k->alg and k->pub (callers hold references to
+ * both); a load after a re-open only refreshes the handle, and refuses a
+ * token whose key under that label is no longer the same key.  *lost says
+ * whether the failure was the session's, so that the caller may re-open.
+ */
 static int
-key_load(struct hwg_p11 *p, struct hwg_p11_key *k, struct hwg_error *err)
+key_load(struct hwg_p11 *p, struct hwg_p11_key *k, int *lost, struct hwg_error *err)
 {
-	CK_OBJECT_HANDLE pubh;
-	CK_KEY_TYPE type;
-	CK_ATTRIBUTE ta = {CKA_KEY_TYPE, &type, sizeof(type)};
-	uint8_t *params = NULL, *point = NULL;
-	CK_ULONG plen = 0, ptlen = 0;
+	CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE, pubh = CK_INVALID_HANDLE;
+	CK_KEY_TYPE type = 0, pubtype = 0;
+	CK_ULONG n_priv, n_pub, tlen, ptlen, plen, blen;
+	uint8_t params[ATTR_MAX], point[ATTR_MAX];
 	const uint8_t *raw;
-	size_t rawlen;
+	EVP_PKEY *pub;
+	int alg;
 	CK_RV rv;
 
-	rv = find_object(p, CKO_PRIVATE_KEY, k->label, &k->handle);
-	if (rv == CKR_NOT_FOUND_ || (rv == CKR_OK && find_object(p, CKO_PUBLIC_KEY, k->label,
-								 &pubh) == CKR_NOT_FOUND_))
+	*lost = 0;
+	if ((rv = find_object(p, CKO_PRIVATE_KEY, k->label, &priv, &n_priv)) != CKR_OK ||
+	    (rv = find_object(p, CKO_PUBLIC_KEY, k->label, &pubh, &n_pub)) != CKR_OK)
+		goto token_error;
+	if (n_priv == 0 || n_pub == 0)
 		return hwg_error_set(err, HWG_E_NOT_FOUND,
-				     "key \"%s\" (private and public) not found in token \"%s\"",
-				     k->label, p->token);
-	if (rv != CKR_OK || (rv = find_object(p, CKO_PUBLIC_KEY, k->label, &pubh)) != CKR_OK ||
-	    (rv = p->f->C_GetAttributeValue(p->session, k->handle, &ta, 1)) != CKR_OK)
-		return hwg_error_set(err, HWG_E_HSM, "key \"%s\": %s", k->label, ckr_name(rv));
-	if (type == CKK_EC) {
-		k->alg = HWG_COSE_ES256;
-		if (get_attr(p, pubh, CKA_EC_PARAMS, &params, &plen) != CKR_OK ||
-		    plen != sizeof(P256_OID) || memcmp(params, P256_OID, plen) != 0) {
-			free(params);
-			return hwg_error_set(err, HWG_E_HSM, "key \"%s\" is EC but not P-256",
-					     k->label);
-		}
-		free(params);
-	} else if (type == CKK_EC_EDWARDS) {
-		k->alg = HWG_COSE_EDDSA;
-	} else {
+		                     "key \"%s\" not found in token \"%s\" (no %s key)", k->label,
+		                     p->token, n_priv == 0 ? "private" : "public");
+	if (n_priv > 1 || n_pub > 1)
+		return hwg_error_set(err, HWG_E_HSM,
+		                     "more than one %s key labelled \"%s\" in token \"%s\"",
+		                     n_priv > 1 ? "private" : "public", k->label, p->token);
+	if ((rv = get_attr(p, priv, CKA_KEY_TYPE, &type, sizeof(type), &tlen)) != CKR_OK ||
+	    (rv = get_attr(p, pubh, CKA_KEY_TYPE, &pubtype, sizeof(pubtype), &ptlen)) != CKR_OK)
+		goto token_error;
+	if (tlen != sizeof(type) || ptlen != sizeof(pubtype) || type != pubtype ||
+	    (type != CKK_EC && type != CKK_EC_EDWARDS))
 		return hwg_error_set(err, HWG_E_HSM, "key \"%s\" is neither EC P-256 nor Ed25519",
-				     k->label);
+		                     k->label);
+	if ((rv = get_attr(p, pubh, CKA_EC_PARAMS, params, sizeof(params), &plen)) != CKR_OK ||
+	    (rv = get_attr(p, pubh, CKA_EC_POINT, point, sizeof(point), &blen)) != CKR_OK)
+		goto token_error;
+	if (type == CKK_EC) {
+		alg = HWG_COSE_ES256;
+		if (!bytes_eq(params, plen, P256_OID, sizeof(P256_OID)))
+			return hwg_error_set(err, HWG_E_HSM, "key \"%s\" is EC but not on P-256",
+			                     k->label);
+		raw = ec_point(point, blen, 65);
+	} else {
+		alg = HWG_COSE_EDDSA;
+		if (!bytes_eq(params, plen, ED25519_OID, sizeof(ED25519_OID)) &&
+		    !bytes_eq(params, plen, ED25519_NAME, sizeof(ED25519_NAME)) &&
+		    !bytes_eq(params, plen, ED25519_GNU_OID, sizeof(ED25519_GNU_OID)))
+			return hwg_error_set(err, HWG_E_HSM,
+			                     "key \"%s\" is an Edwards key but not Ed25519",
+			                     k->label);
+		raw = ec_point(point, blen, 32);
 	}
-	if ((rv = get_attr(p, pubh, CKA_EC_POINT, &point, &ptlen)) != CKR_OK)
-		return hwg_error_set(err, HWG_E_HSM, "key \"%s\": CKA_EC_POINT: %s", k->label,
-				     ckr_name(rv));
-	raw = unwrap_point(point, ptlen, &rawlen);
-	EVP_PKEY_free(k->pub);
-	k->pub = build_public(k->alg, raw, rawlen);
-	free(point);
-	if (k->pub == NULL)
+	if (raw == NULL || (pub = build_public(alg, raw)) == NULL)
 		return hwg_error_set(err, HWG_E_HSM, "key \"%s\": public point not understood",
-				     k->label);
+		                     k->label);
+	if (k->pub == NULL) {
+		k->alg = alg;
+		k->pub = pub;
+	} else {
+		int same = alg == k->alg && EVP_PKEY_eq(k->pub, pub) == 1;
+
+		EVP_PKEY_free(pub);
+		if (!same)
+			return hwg_error_set(
+			    err, HWG_E_HSM,
+			    "key \"%s\" in token \"%s\" is no longer the key found "
+			    "at start; refusing to sign with it",
+			    k->label, p->token);
+	}
+	k->handle = priv;
 	return 0;
+token_error:
+	*lost = session_lost(rv);
+	return hwg_error_set(err, HWG_E_HSM, "key \"%s\" in token \"%s\": %s", k->label, p->token,
+	                     ckr_name(rv));
 }
 
-/* Rebuild the session and every key handle after a loss. */
+/*
+ * Rebuild after a loss: session, login, and every key handle (handles are
+ * per session; a stale one might name another object).  Only the key the
+ * caller needs (want, may be NULL) decides the result: another key that
+ * cannot be found again keeps an invalid handle and tries on its next use.
+ */
 static int
-reopen(struct hwg_p11 *p, struct hwg_error *err)
+reopen(struct hwg_p11 *p, struct hwg_p11_key *want, struct hwg_error *err)
 {
-	int rc;
+	struct hwg_error ignored;
+	int rc = 0, lost;
 
-	session_close(p);
+	session_drop(p);
+	for (size_t i = 0; i < p->n_keys; i++)
+		p->keys[i].handle = CK_INVALID_HANDLE;
 	if ((rc = session_open(p, err)) != 0)
 		return rc;
 	p->reopens++;
-	for (size_t i = 0; i < p->n_keys; i++)
-		if ((rc = key_load(p, &p->keys[i], err)) != 0)
-			return rc;
-	return 0;
+	for (size_t i = 0; i < p->n_keys; i++) {
+		struct hwg_p11_key *k = &p->keys[i];
+		int krc = key_load(p, k, &lost, k == want ? err : &ignored);
+
+		if (k == want)
+			rc = krc;
+	}
+	return rc;
 }
 
 /* ---------------------------------------------------------------- API */
@@ -383,39 +635,44 @@ reopen(struct hwg_p11 *p, struct hwg_error *err)
 int
 hwg_p11_open(const struct hwg_p11_config *cfg, struct hwg_p11 **out, struct hwg_error *err)
 {
-	CK_C_INITIALIZE_ARGS init = {.flags = CKF_OS_LOCKING_OK};
 	CK_RV (*get_list)(CK_FUNCTION_LIST_PTR_PTR);
 	struct hwg_p11 *p;
-	CK_RV rv;
 	int rc;
 
-	if (strlen(cfg->token_label) > 32 || strlen(cfg->module_path) >= 256 ||
-	    strlen(cfg->pin_file) >= 256)
-		return hwg_error_set(err, HWG_E_CONFIG, "HSM module, token or PIN path too long");
+	if (cfg == NULL || cfg->module_path == NULL || cfg->token_label == NULL ||
+	    cfg->pin_file == NULL)
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "HSM module, token and PIN file must be set");
+	if (cfg->module_path[0] != '/')
+		return hwg_error_set(err, HWG_E_CONFIG, "PKCS#11 module path %s is not absolute",
+		                     cfg->module_path);
+	if (cfg->token_label[0] == '\0' || strlen(cfg->token_label) > 32)
+		return hwg_error_set(err, HWG_E_CONFIG, "token label must be 1-32 bytes");
+	if (strlen(cfg->module_path) >= sizeof(p->module) ||
+	    strlen(cfg->pin_file) >= sizeof(p->pin_file))
+		return hwg_error_set(err, HWG_E_CONFIG, "HSM module or PIN file path too long");
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
-	pthread_mutex_init(&p->lock, NULL);
+	if (pthread_mutex_init(&p->lock, NULL) != 0) {
+		free(p);
+		return hwg_error_set(err, HWG_E_INTERNAL, "pthread_mutex_init failed");
+	}
 	p->session = CK_INVALID_HANDLE;
 	snprintf(p->module, sizeof(p->module), "%s", cfg->module_path);
 	snprintf(p->token, sizeof(p->token), "%s", cfg->token_label);
 	snprintf(p->pin_file, sizeof(p->pin_file), "%s", cfg->pin_file);
 	if ((p->dl = dlopen(cfg->module_path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		rc = hwg_error_set(err, HWG_E_HSM, "cannot load PKCS#11 module %s: %s",
-				   cfg->module_path, dlerror());
+		                   cfg->module_path, dlerror());
 		goto fail;
 	}
 	*(void **)&get_list = dlsym(p->dl, "C_GetFunctionList");
 	if (get_list == NULL || get_list(&p->f) != CKR_OK || p->f == NULL) {
+		p->f = NULL;
 		rc = hwg_error_set(err, HWG_E_HSM, "%s is not a PKCS#11 module", cfg->module_path);
 		goto fail;
 	}
-	rv = p->f->C_Initialize(&init);
-	if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
-		rc = hwg_error_set(err, HWG_E_HSM, "C_Initialize: %s", ckr_name(rv));
-		goto fail;
-	}
-	p->finalize = rv == CKR_OK;
-	if ((rc = session_open(p, err)) != 0)
+	if ((rc = module_attach(p, err)) != 0 || (rc = session_open(p, err)) != 0)
 		goto fail;
 	*out = p;
 	return 0;
@@ -429,11 +686,8 @@ hwg_p11_close(struct hwg_p11 *p)
 {
 	if (p == NULL)
 		return;
-	if (p->f != NULL) {
-		session_close(p);
-		if (p->finalize)
-			p->f->C_Finalize(NULL);
-	}
+	if (p->mod != NULL)
+		module_detach(p);
 	for (size_t i = 0; i < p->n_keys; i++)
 		EVP_PKEY_free(p->keys[i].pub);
 	if (p->dl != NULL)
@@ -444,13 +698,14 @@ hwg_p11_close(struct hwg_p11 *p)
 
 int
 hwg_p11_key_find(struct hwg_p11 *p, const char *label, struct hwg_p11_key **out,
-		 struct hwg_error *err)
+                 struct hwg_error *err)
 {
 	struct hwg_p11_key *k;
-	int rc;
+	int rc, lost;
 
-	if (strlen(label) >= sizeof(k->label))
-		return hwg_error_set(err, HWG_E_CONFIG, "key label too long");
+	if (p == NULL || label == NULL || label[0] == '\0' || strlen(label) >= sizeof(k->label))
+		return hwg_error_set(err, HWG_E_CONFIG, "key label must be 1-%zu bytes",
+		                     sizeof(k->label) - 1);
 	pthread_mutex_lock(&p->lock);
 	for (size_t i = 0; i < p->n_keys; i++)
 		if (strcmp(p->keys[i].label, label) == 0) {
@@ -460,18 +715,27 @@ hwg_p11_key_find(struct hwg_p11 *p, const char *label, struct hwg_p11_key **out,
 		}
 	if (p->n_keys == MAX_KEYS) {
 		pthread_mutex_unlock(&p->lock);
-		return hwg_error_set(err, HWG_E_INTERNAL, "too many keys");
+		return hwg_error_set(err, HWG_E_INTERNAL, "more than %d HSM keys", MAX_KEYS);
 	}
 	k = &p->keys[p->n_keys];
 	memset(k, 0, sizeof(*k));
 	k->p11 = p;
+	k->handle = CK_INVALID_HANDLE;
 	snprintf(k->label, sizeof(k->label), "%s", label);
-	if ((rc = key_load(p, k, err)) == 0) {
+	if (p->session == CK_INVALID_HANDLE) {
+		rc = -1;
+		lost = 1;
+	} else {
+		rc = key_load(p, k, &lost, err);
+	}
+	if (rc != 0 && lost && (rc = reopen(p, NULL, err)) == 0)
+		rc = key_load(p, k, &lost, err);
+	if (rc == 0) {
 		p->n_keys++;
 		*out = k;
 	} else {
 		EVP_PKEY_free(k->pub);
-		k->pub = NULL;
+		memset(k, 0, sizeof(*k));
 	}
 	pthread_mutex_unlock(&p->lock);
 	return rc;
@@ -491,82 +755,91 @@ hwg_p11_key_public(const struct hwg_p11_key *k)
 	return k->pub;
 }
 
+/* One attempt, under p->lock.  *siglen is the length the token gave. */
 static CK_RV
 sign_once(struct hwg_p11 *p, struct hwg_p11_key *k, const uint8_t *data, size_t len,
-	  uint8_t sig[64])
+          uint8_t buf[SIG_MAX], CK_ULONG *siglen)
 {
 	CK_MECHANISM mech = {k->alg == HWG_COSE_EDDSA ? CKM_EDDSA : CKM_ECDSA, NULL, 0};
-	CK_ULONG siglen = 64;
 	CK_RV rv;
 
 	if (p->session == CK_INVALID_HANDLE)
 		return CKR_SESSION_HANDLE_INVALID;
+	if (k->handle == CK_INVALID_HANDLE)
+		return CKR_KEY_HANDLE_INVALID;
 	if ((rv = p->f->C_SignInit(p->session, &mech, k->handle)) != CKR_OK)
 		return rv;
-	rv = p->f->C_Sign(p->session, (CK_BYTE_PTR)(uintptr_t)data, len, sig, &siglen);
-	if (rv == CKR_OK && siglen != 64)
-		rv = CKR_GENERAL_ERROR;
+	*siglen = SIG_MAX;
+	rv = p->f->C_Sign(p->session, (CK_BYTE_PTR)(uintptr_t)data, len, buf, siglen);
+	/* CKR_BUFFER_TOO_SMALL leaves the operation active: a new session ends it. */
+	if (rv == CKR_BUFFER_TOO_SMALL)
+		session_drop(p);
 	return rv;
 }
 
 int
 hwg_p11_sign(struct hwg_p11 *p, struct hwg_p11_key *k, const uint8_t *data, size_t len,
-	     uint8_t sig[64], struct hwg_error *err)
+             uint8_t sig[64], struct hwg_error *err)
 {
+	uint8_t buf[SIG_MAX];
+	CK_ULONG siglen = 0;
 	CK_RV rv;
 	int rc = 0;
 
+	if (p == NULL || k == NULL || k->p11 != p || (data == NULL && len > 0))
+		return hwg_error_set(err, HWG_E_INVALID, "hwg_p11_sign: bad arguments");
 	if (k->alg == HWG_COSE_ES256 && len != 32)
 		return hwg_error_set(err, HWG_E_INVALID, "ES256 signs only 32-byte digests");
 	pthread_mutex_lock(&p->lock);
-	rv = sign_once(p, k, data, len, sig);
-	if (session_lost(rv)) {
-		if ((rc = reopen(p, err)) == 0)
-			rv = sign_once(p, k, data, len, sig);
-	}
+	rv = sign_once(p, k, data, len, buf, &siglen);
+	if (session_lost(rv) && (rc = reopen(p, k, err)) == 0)
+		rv = sign_once(p, k, data, len, buf, &siglen);
 	pthread_mutex_unlock(&p->lock);
 	if (rc != 0)
 		return rc;
 	if (rv != CKR_OK)
 		return hwg_error_set(err, HWG_E_HSM, "signing with \"%s\": %s", k->label,
-				     ckr_name(rv));
+		                     ckr_name(rv));
+	if (siglen != 64)
+		return hwg_error_set(err, HWG_E_HSM, "signing with \"%s\": %lu-byte signature",
+		                     k->label, (unsigned long)siglen);
+	memcpy(sig, buf, 64);
 	return 0;
 }
 
 int
 hwg_p11_token_info(struct hwg_p11 *p, struct hwg_p11_token_info *out, struct hwg_error *err)
 {
-	CK_TOKEN_INFO ti;
 	CK_SESSION_INFO si;
-	CK_RV rv;
+	CK_TOKEN_INFO ti;
+	CK_SLOT_ID slot;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&p->lock);
-	rv = p->f->C_GetTokenInfo(p->slot, &ti);
-	if (rv == CKR_OK) {
+	rc = slot_by_label(p, &slot, &ti, err);
+	if (rc == 1) {
 		out->present = 1;
 		trim_field(out->label, sizeof(out->label), ti.label, sizeof(ti.label));
 		trim_field(out->manufacturer, sizeof(out->manufacturer), ti.manufacturerID,
-			   sizeof(ti.manufacturerID));
+		           sizeof(ti.manufacturerID));
 		trim_field(out->model, sizeof(out->model), ti.model, sizeof(ti.model));
 		trim_field(out->serial, sizeof(out->serial), ti.serialNumber,
-			   sizeof(ti.serialNumber));
-		out->present = strcmp(out->label, p->token) == 0;
+		           sizeof(ti.serialNumber));
 	}
 	out->logged_in = p->session != CK_INVALID_HANDLE &&
-			 p->f->C_GetSessionInfo(p->session, &si) == CKR_OK &&
-			 (si.state == CKS_RO_USER_FUNCTIONS || si.state == CKS_RW_USER_FUNCTIONS);
+	                 p->f->C_GetSessionInfo(p->session, &si) == CKR_OK &&
+	                 (si.state == CKS_RO_USER_FUNCTIONS || si.state == CKS_RW_USER_FUNCTIONS);
 	out->session_reopens = p->reopens;
 	pthread_mutex_unlock(&p->lock);
-	if (rv != CKR_OK && rv != CKR_TOKEN_NOT_PRESENT && rv != CKR_SLOT_ID_INVALID)
-		return hwg_error_set(err, HWG_E_HSM, "C_GetTokenInfo: %s", ckr_name(rv));
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 void
 hwg_p11_test_drop_session(struct hwg_p11 *p)
 {
 	pthread_mutex_lock(&p->lock);
-	p->f->C_CloseSession(p->session);
+	if (p->session != CK_INVALID_HANDLE)
+		(void)p->f->C_CloseSession(p->session);
 	pthread_mutex_unlock(&p->lock);
 }
