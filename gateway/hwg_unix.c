@@ -66,10 +66,11 @@ wait_fd(struct hwg_unix *u, int fd, short events, int64_t deadline, int allow_st
 			continue;
 		if (n < 0)
 			return -1;
-		if (allow_stop && (pfd[1].revents & POLLIN))
-			return 0;
+		/* bytes that already arrived are served even when stopping */
 		if (pfd[0].revents != 0)
 			return 1;
+		if (allow_stop && (pfd[1].revents & POLLIN))
+			return 0;
 	}
 }
 

@@ -591,11 +591,16 @@ test_sigterm_finishes_request_in_flight(void)
 	hdr[1] = (uint8_t)(len >> 16);
 	hdr[2] = (uint8_t)(len >> 8);
 	hdr[3] = (uint8_t)len;
-	/* half a request, then SIGTERM, then the rest: the answer must still come */
-	CHECK(write(fd, hdr, 4) == 4 && write(fd, req, len / 2) == (ssize_t)(len / 2));
+	/*
+	 * Half a request, a pause so the gateway is surely reading it, then
+	 * SIGTERM, then the rest: the answer must still come.
+	 */
+	CHECK(send(fd, hdr, 4, MSG_NOSIGNAL) == 4 &&
+	      send(fd, req, len / 2, MSG_NOSIGNAL) == (ssize_t)(len / 2));
+	usleep(200 * 1000);
 	CHECK_EQ_INT(kill((pid_t)pid, SIGTERM), 0);
 	usleep(300 * 1000);
-	CHECK(write(fd, req + len / 2, len - len / 2) == (ssize_t)(len - len / 2));
+	CHECK(send(fd, req + len / 2, len - len / 2, MSG_NOSIGNAL) == (ssize_t)(len - len / 2));
 	CHECK_EQ_INT(read_exact(fd, hdr, 4), 0);
 	resp_len = ((size_t)hdr[0] << 24) | ((size_t)hdr[1] << 16) | ((size_t)hdr[2] << 8) | hdr[3];
 	resp = malloc(resp_len + 1);
