@@ -1,12 +1,16 @@
 /*
- * hwgwctl.c — the command line of hwgw: keys, signed calls, and (in
- * hwgwctl_admin.c) client registration and audit review.
- *
- * Exit codes: 0 success; 1 the gateway refused (code and message on
- * stderr) or a check failed; 2 usage, transport or verification error.
+ * hwgwctl.c — the command line of hwgw: main, the command table, and the
+ * commands every client machine needs: `keygen` (a client key pair) and
+ * `call` (one signed request; the result is printed only after the
+ * gateway's signature and request hash are verified).  Administrative
+ * commands live in hwgwctl_admin.c; see hwgwctl.h for how a command file
+ * joins the table.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <ini.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,19 +18,133 @@
 #include "hwg_cose.h"
 #include "hwgw.h"
 #include "hwgw_json.h"
+#include "hwgwctl.h"
 #include "hwgwctl_admin.h"
 
-struct command {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *help;
+static int cmd_keygen(int argc, char **argv);
+static int cmd_call(int argc, char **argv);
+
+/* usage: one synopsis per line; a line starting with a space continues the one before. */
+static const struct hwgwctl_command commands[] = {
+    {"keygen", cmd_keygen, "keygen --out PREFIX [--alg ed25519|p256]",
+     "make a client key pair: PREFIX.key (mode 0600) and PREFIX.pub"},
+    {"call", cmd_call,
+     "call OP [--args-json JSON] (--socket PATH | --url URL)\n"
+     " --client ID --key FILE --gateway-id ID --gateway-pubkey FILE [--profile FILE]",
+     "send one signed request; print the verified result as JSON"},
+    /* hwgwctl_admin.c */
+    {"client", hwgwctl_cmd_client,
+     "client add --id ID --role ROLE --pubkey FILE [--uid UID]... [--config FILE]\n"
+     "client list [--config FILE]\n"
+     "client remove --id ID [--config FILE]",
+     "manage the registered clients (acts on the state directory)"},
+    {"audit", hwgwctl_cmd_audit,
+     "audit verify [--config FILE]\n"
+     "audit query [--subject S] [--operator O] [--from T] [--to T] [--limit N]\n"
+     " [--config FILE]",
+     "check or search the audit log (acts on the state directory)"},
 };
 
-static int
-fail(const char *msg)
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char help_details[] =
+    "call, in detail:\n"
+    "  The request is signed with --key.  The answer is shown only when it is\n"
+    "  signed by --gateway-pubkey and names the request sent; anything else\n"
+    "  is an error and nothing is printed on stdout.\n"
+    "  --args-json JSON  the operation's arguments, a JSON object.  A string\n"
+    "                    \"hex:0a1b...\" is sent as a byte string; reals are\n"
+    "                    refused.  Default {}.\n"
+    "  result            pretty JSON on stdout; byte strings are written\n"
+    "                    \"hex:...\", tags are dropped, map keys that are not\n"
+    "                    text are written as strings.\n"
+    "  --profile FILE    an INI file whose [client] section may set client_id,\n"
+    "                    key, gateway_id, gateway_pubkey, and socket or url.\n"
+    "                    Options on the command line win (--socket or --url\n"
+    "                    replaces both socket and url).  Relative key and\n"
+    "                    gateway_pubkey paths are relative to the profile.\n"
+    "\n"
+    "exit status:\n"
+    "  0  done (call: the verified result is on stdout)\n"
+    "  1  the gateway refused: \"error: <code>: <message>\" on stderr\n"
+    "     (admin commands: refused, or the audit log does not verify)\n"
+    "  2  usage, key, transport or verification error: \"hwgwctl: <message>\"\n";
+
+int
+hwgwctl_fail(int code, const char *fmt, ...)
 {
-	fprintf(stderr, "hwgwctl: %s\n", msg);
-	return 2;
+	va_list ap;
+
+	fputs("hwgwctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static const struct hwgwctl_command *
+find_command(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void
+print_synopsis(FILE *f, const struct hwgwctl_command *c)
+{
+	for (const char *p = c->usage; *p != '\0';) {
+		size_t n = strcspn(p, "\n");
+
+		if (*p == ' ')
+			fprintf(f, "      %.*s\n", (int)n - 1, p + 1);
+		else
+			fprintf(f, "  hwgwctl %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
+static int
+command_usage(const char *name, FILE *f, int code)
+{
+	const struct hwgwctl_command *c = find_command(name);
+
+	if (c != NULL) {
+		fprintf(f, "%s: %s\nusage:\n", c->name, c->summary);
+		print_synopsis(f, c);
+	}
+	return code;
+}
+
+/* getopt_long with our own messages (opterr is left alone for other command files). */
+static int
+next_option(const char *cmd, int argc, char **argv, const struct option *opts, int *ch)
+{
+	int saved = opterr;
+
+	opterr = 0;
+	*ch = getopt_long(argc, argv, "", opts, NULL);
+	opterr = saved;
+	if (*ch != '?')
+		return 0;
+	hwgwctl_fail(HWGWCTL_EXIT_ERROR, "%s: unknown option or missing value: %s", cmd,
+	             argv[optind - 1]);
+	return command_usage(cmd, stderr, HWGWCTL_EXIT_ERROR);
+}
+
+/* Replace *slot with a copy of value. */
+static int
+set_string(char **slot, const char *value)
+{
+	char *s = strdup(value);
+
+	if (s == NULL)
+		return hwgwctl_fail(HWGWCTL_EXIT_ERROR, "out of memory");
+	free(*slot);
+	*slot = s;
+	return 0;
 }
 
 /* ---------------------------------------------------------------- keygen */
@@ -35,78 +153,215 @@ static int
 cmd_keygen(int argc, char **argv)
 {
 	static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
-					     {"alg", required_argument, NULL, 'a'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"alg", required_argument, NULL, 'a'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *prefix = NULL, *alg = "ed25519";
-	char priv[1024], pub[1024];
+	char priv[4096], pub[4096];
 	struct hwg_error err = {0};
 	EVP_PKEY *k = NULL;
-	int ch, a;
+	int ch, rc, a;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	for (;;) {
+		if ((rc = next_option("keygen", argc, argv, opts, &ch)) != 0)
+			return rc;
+		if (ch == -1)
+			break;
+		if (ch == 'h')
+			return command_usage("keygen", stdout, HWGWCTL_EXIT_OK);
 		if (ch == 'o')
 			prefix = optarg;
-		else if (ch == 'a')
-			alg = optarg;
 		else
-			return 2;
+			alg = optarg;
 	}
-	if (prefix == NULL)
-		return fail("usage: hwgwctl keygen --out PREFIX [--alg ed25519|p256]");
+	if (prefix == NULL || prefix[0] == '\0' || optind < argc) {
+		hwgwctl_fail(HWGWCTL_EXIT_ERROR, "keygen: %s",
+		             optind < argc ? "unexpected argument" : "--out PREFIX is required");
+		return command_usage("keygen", stderr, HWGWCTL_EXIT_ERROR);
+	}
 	if (strcmp(alg, "ed25519") == 0)
 		a = HWG_COSE_EDDSA;
 	else if (strcmp(alg, "p256") == 0)
 		a = HWG_COSE_ES256;
 	else
-		return fail("--alg must be ed25519 or p256");
-	snprintf(priv, sizeof(priv), "%s.key", prefix);
-	snprintf(pub, sizeof(pub), "%s.pub", prefix);
+		return hwgwctl_fail(HWGWCTL_EXIT_ERROR, "keygen: --alg must be ed25519 or p256");
+	if ((size_t)snprintf(priv, sizeof(priv), "%s.key", prefix) >= sizeof(priv) ||
+	    (size_t)snprintf(pub, sizeof(pub), "%s.pub", prefix) >= sizeof(pub))
+		return hwgwctl_fail(HWGWCTL_EXIT_ERROR, "keygen: --out prefix too long");
 	if (hwgw_key_generate(a, &k, &err) != 0 || hwgw_key_save(k, priv, pub, &err) != 0) {
 		EVP_PKEY_free(k);
-		return fail(err.message);
+		return hwgwctl_fail(HWGWCTL_EXIT_ERROR, "keygen: %s", err.message);
 	}
 	EVP_PKEY_free(k);
-	printf("private key %s (keep it; mode 0600)\npublic key  %s (give it to the gateway "
-	       "administrator)\n",
+	printf("private key %s (mode 0600; it stays on this machine)\n"
+	       "public key  %s (give it to the gateway administrator)\n",
 	       priv, pub);
-	return 0;
+	return HWGWCTL_EXIT_OK;
 }
 
 /* ---------------------------------------------------------------- call */
 
-struct call_opts {
-	char *client, *key, *gateway_id, *gateway_pub, *socket, *url, *args;
+/* Connection settings, from the command line or a profile; all malloc'd. */
+struct conn {
+	char *client, *key, *gateway_id, *gateway_pub, *socket, *url;
 };
+
+static void
+conn_clear(struct conn *c)
+{
+	free(c->client);
+	free(c->key);
+	free(c->gateway_id);
+	free(c->gateway_pub);
+	free(c->socket);
+	free(c->url);
+	memset(c, 0, sizeof(*c));
+}
+
+struct profile {
+	struct conn c;
+	char problem[200]; /* the first one found */
+};
+
+static char **
+profile_slot(struct conn *c, const char *name)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} keys[] = {
+	    {"client_id", offsetof(struct conn, client)},
+	    {"key", offsetof(struct conn, key)},
+	    {"gateway_id", offsetof(struct conn, gateway_id)},
+	    {"gateway_pubkey", offsetof(struct conn, gateway_pub)},
+	    {"socket", offsetof(struct conn, socket)},
+	    {"url", offsetof(struct conn, url)},
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return (char **)((char *)c + keys[i].off);
+	return NULL;
+}
 
 static int
 on_profile(void *user, const char *section, const char *name, const char *value)
 {
-	struct call_opts *o = user;
-	char **slot = NULL;
+	struct profile *p = user;
+	char **slot = profile_slot(&p->c, name);
+	const char *why = NULL;
 
 	if (strcmp(section, "client") != 0)
+		why = "only a [client] section is read";
+	else if (slot == NULL)
+		why = "unknown key (client_id, key, gateway_id, gateway_pubkey, socket, url)";
+	else if (*slot != NULL)
+		why = "key given twice";
+	else if (value[0] == '\0')
+		why = "empty value";
+	else if ((*slot = strdup(value)) == NULL)
+		why = "out of memory";
+	if (why != NULL && p->problem[0] == '\0')
+		snprintf(p->problem, sizeof(p->problem), "[%s] %.40s: %s", section, name, why);
+	return why == NULL;
+}
+
+/* A relative path in the profile is relative to the profile's directory. */
+static int
+profile_path(const char *profile, char **value)
+{
+	const char *slash = strrchr(profile, '/');
+	size_t dir, n;
+	char *s;
+
+	if (*value == NULL || (*value)[0] == '/' || slash == NULL)
 		return 0;
-	if (strcmp(name, "client_id") == 0)
-		slot = &o->client;
-	else if (strcmp(name, "key") == 0)
-		slot = &o->key;
-	else if (strcmp(name, "gateway_id") == 0)
-		slot = &o->gateway_id;
-	else if (strcmp(name, "gateway_pubkey") == 0)
-		slot = &o->gateway_pub;
-	else if (strcmp(name, "socket") == 0)
-		slot = &o->socket;
-	else if (strcmp(name, "url") == 0)
-		slot = &o->url;
-	else
-		return 0;
-	if (*slot == NULL) /* the command line wins */
-		*slot = strdup(value);
-	return 1;
+	dir = (size_t)(slash - profile) + 1;
+	n = dir + strlen(*value) + 1;
+	if ((s = malloc(n)) == NULL)
+		return -1;
+	memcpy(s, profile, dir);
+	memcpy(s + dir, *value, n - dir);
+	free(*value);
+	*value = s;
+	return 0;
+}
+
+/* Read path into p; a message has already been printed when this fails. */
+static int
+profile_read(const char *path, struct profile *p)
+{
+	int rc = ini_parse(path, on_profile, p);
+
+	if (rc == -1)
+		return hwgwctl_fail(HWGWCTL_EXIT_ERROR, "call: cannot read the profile %s: %s",
+		                    path, strerror(errno));
+	if (rc == -2)
+		return hwgwctl_fail(HWGWCTL_EXIT_ERROR, "out of memory");
+	if (rc != 0)
+		return hwgwctl_fail(HWGWCTL_EXIT_ERROR, "call: profile %s line %d: %s", path, rc,
+		                    p->problem[0] != '\0' ? p->problem : "not INI syntax");
+	if (profile_path(path, &p->c.key) != 0 || profile_path(path, &p->c.gateway_pub) != 0)
+		return hwgwctl_fail(HWGWCTL_EXIT_ERROR, "out of memory");
+	return 0;
+}
+
+/* Take what the command line left unset from the profile. */
+static void
+conn_merge(struct conn *cmd, struct conn *prof)
+{
+	char **pairs[][2] = {{&cmd->client, &prof->client},
+	                     {&cmd->key, &prof->key},
+	                     {&cmd->gateway_id, &prof->gateway_id},
+	                     {&cmd->gateway_pub, &prof->gateway_pub}};
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		if (*pairs[i][0] == NULL) {
+			*pairs[i][0] = *pairs[i][1];
+			*pairs[i][1] = NULL;
+		}
+	/* the transport is one setting: --socket or --url replaces both */
+	if (cmd->socket == NULL && cmd->url == NULL) {
+		cmd->socket = prof->socket;
+		cmd->url = prof->url;
+		prof->socket = prof->url = NULL;
+	}
+}
+
+static const char *
+conn_missing(const struct conn *c)
+{
+	if (c->client == NULL)
+		return "no client id (--client, or client_id in the profile)";
+	if (c->key == NULL)
+		return "no client key (--key, or key in the profile)";
+	if (c->gateway_id == NULL)
+		return "no gateway id (--gateway-id, or gateway_id in the profile)";
+	if (c->gateway_pub == NULL)
+		return "no gateway public key (--gateway-pubkey, or gateway_pubkey in the profile)";
+	if (c->socket == NULL && c->url == NULL)
+		return "no transport (--socket or --url, or socket or url in the profile)";
+	if (c->socket != NULL && c->url != NULL)
+		return "both socket and url in the profile: choose with --socket or --url";
+	return NULL;
+}
+
+/* A gateway message for a terminal: control characters (C0, DEL, C1) shown as '?'. */
+static void
+print_clean(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			fputc('?', f);
+			p++;
+		} else {
+			fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+		}
+	}
 }
 
 static int
-call_send(struct call_opts *o, const char *op, cbor_item_t *args)
+call_send(const struct conn *o, const char *op, const cbor_item_t *args)
 {
 	struct hwg_error err = {0};
 	struct hwgw_response r;
@@ -115,28 +370,31 @@ call_send(struct call_opts *o, const char *op, cbor_item_t *args)
 	uint8_t *req = NULL, *resp = NULL;
 	size_t req_len = 0, resp_len = 0;
 	char *json = NULL;
-	int rc = 2;
+	int rc = HWGWCTL_EXIT_ERROR;
 
 	memset(&r, 0, sizeof(r));
 	if (hwgw_key_load_private(o->key, &key, &err) != 0 ||
 	    hwgw_key_load_public(o->gateway_pub, &gw, &err) != 0 ||
 	    hwgw_ctx_new(o->client, o->gateway_id, key, gw, &c, &err) != 0 ||
 	    hwgw_request_build(c, op, args, NULL, &req, &req_len, &err) != 0 ||
-	    (o->socket != NULL ? hwgw_send_unix(o->socket, req, req_len, &resp, &resp_len, &err)
-			       : hwgw_send_http(o->url, op, req, req_len, &resp, &resp_len, NULL,
-						&err)) != 0 ||
+	    (o->socket != NULL
+	         ? hwgw_send_unix(o->socket, req, req_len, &resp, &resp_len, &err)
+	         : hwgw_send_http(o->url, op, req, req_len, &resp, &resp_len, NULL, &err)) != 0 ||
 	    hwgw_response_verify(c, req, req_len, resp, resp_len, &r, &err) != 0) {
-		fail(err.message);
+		hwgwctl_fail(rc, "%s", err.message);
 		goto out;
 	}
 	if (r.result == NULL) {
-		fprintf(stderr, "error: %s: %s\n", r.error_code, r.error_message);
-		rc = 1;
+		fprintf(stderr, "error: %s: ", r.error_code);
+		print_clean(stderr, r.error_message);
+		fputc('\n', stderr);
+		rc = HWGWCTL_EXIT_REFUSED;
 	} else if (hwgw_cbor_to_json(r.result, &json, &err) != 0) {
-		fail(err.message);
+		hwgwctl_fail(rc, "the verified result cannot be shown: %s", err.message);
+	} else if (printf("%s\n", json) < 0 || fflush(stdout) != 0) {
+		hwgwctl_fail(rc, "cannot write the result: %s", strerror(errno));
 	} else {
-		printf("%s\n", json);
-		rc = 0;
+		rc = HWGWCTL_EXIT_OK;
 	}
 out:
 	free(json);
@@ -152,107 +410,134 @@ out:
 static int
 cmd_call(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"args-json", required_argument, NULL, 'j'}, {"socket", required_argument, NULL, 's'},
-		{"url", required_argument, NULL, 'u'},       {"client", required_argument, NULL, 'c'},
-		{"key", required_argument, NULL, 'k'},       {"gateway-id", required_argument, NULL, 'g'},
-		{"gateway-pubkey", required_argument, NULL, 'p'},
-		{"profile", required_argument, NULL, 'P'},   {NULL, 0, NULL, 0}};
-	struct call_opts o = {0};
+	static const struct option opts[] = {{"args-json", required_argument, NULL, 'j'},
+	                                     {"socket", required_argument, NULL, 's'},
+	                                     {"url", required_argument, NULL, 'u'},
+	                                     {"client", required_argument, NULL, 'c'},
+	                                     {"key", required_argument, NULL, 'k'},
+	                                     {"gateway-id", required_argument, NULL, 'g'},
+	                                     {"gateway-pubkey", required_argument, NULL, 'p'},
+	                                     {"profile", required_argument, NULL, 'P'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
+	struct conn o = {0};
+	struct profile prof;
 	struct hwg_error err = {0};
-	const char *profile = NULL, *op = NULL;
+	const char *profile = NULL, *args_json = NULL, *op, *missing;
 	cbor_item_t *args = NULL;
 	int ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		char **slot = ch == 'j'   ? &o.args
-			      : ch == 's' ? &o.socket
-			      : ch == 'u' ? &o.url
-			      : ch == 'c' ? &o.client
-			      : ch == 'k' ? &o.key
-			      : ch == 'g' ? &o.gateway_id
-			      : ch == 'p' ? &o.gateway_pub
-					  : NULL;
-		if (ch == 'P')
+	memset(&prof, 0, sizeof(prof));
+	for (;;) {
+		char **slot = NULL;
+
+		if ((rc = next_option("call", argc, argv, opts, &ch)) != 0)
+			goto out;
+		if (ch == -1)
+			break;
+		switch (ch) {
+		case 'h':
+			rc = command_usage("call", stdout, HWGWCTL_EXIT_OK);
+			goto out;
+		case 'j':
+			args_json = optarg;
+			break;
+		case 'P':
 			profile = optarg;
-		else if (slot != NULL)
-			*slot = strdup(optarg);
-		else
-			return 2;
+			break;
+		case 's':
+			slot = &o.socket;
+			break;
+		case 'u':
+			slot = &o.url;
+			break;
+		case 'c':
+			slot = &o.client;
+			break;
+		case 'k':
+			slot = &o.key;
+			break;
+		case 'g':
+			slot = &o.gateway_id;
+			break;
+		default:
+			slot = &o.gateway_pub;
+			break;
+		}
+		if (slot != NULL && (rc = set_string(slot, optarg)) != 0)
+			goto out;
 	}
-	if (optind < argc)
-		op = argv[optind];
-	if (profile != NULL && ini_parse(profile, on_profile, &o) != 0) {
-		rc = fail("cannot read the profile");
+	rc = HWGWCTL_EXIT_ERROR;
+	if (optind != argc - 1) {
+		hwgwctl_fail(rc, "call: %s",
+		             optind >= argc ? "no operation named" : "one operation only");
+		command_usage("call", stderr, rc);
 		goto out;
 	}
-	if (op == NULL || o.client == NULL || o.key == NULL || o.gateway_id == NULL ||
-	    o.gateway_pub == NULL || (o.socket == NULL) == (o.url == NULL)) {
-		rc = fail("usage: hwgwctl call OP [--args-json JSON] (--socket PATH | --url URL) "
-			  "--client ID --key FILE --gateway-id ID --gateway-pubkey FILE "
-			  "[--profile FILE]");
+	op = argv[optind];
+	if (o.socket != NULL && o.url != NULL) {
+		hwgwctl_fail(rc, "call: --socket or --url, not both");
 		goto out;
 	}
-	if (o.args != NULL && hwgw_json_to_cbor(o.args, &args, &err) != 0) {
-		rc = fail(err.message);
+	if (profile != NULL) {
+		if (profile_read(profile, &prof) != 0)
+			goto out;
+		conn_merge(&o, &prof.c);
+	}
+	if ((missing = conn_missing(&o)) != NULL) {
+		hwgwctl_fail(rc, "call: %s", missing);
+		goto out;
+	}
+	if (args_json != NULL && hwgw_json_to_cbor(args_json, &args, &err) != 0) {
+		hwgwctl_fail(rc, "call: --args-json: %s", err.message);
 		goto out;
 	}
 	rc = call_send(&o, op, args);
 out:
 	if (args != NULL)
 		cbor_decref(&args);
-	free(o.client);
-	free(o.key);
-	free(o.gateway_id);
-	free(o.gateway_pub);
-	free(o.socket);
-	free(o.url);
-	free(o.args);
+	conn_clear(&o);
+	conn_clear(&prof.c);
 	return rc;
 }
 
 /* ---------------------------------------------------------------- main */
 
-static const struct command commands[] = {
-	{"keygen", cmd_keygen, "keygen --out PREFIX [--alg ed25519|p256]   make a client key pair"},
-	{"call", cmd_call,
-	 "call OP [--args-json JSON] (--socket P | --url U) --client ID --key F\n"
-	 "       --gateway-id ID --gateway-pubkey F [--profile F]    signed call, verified"
-	 " result as JSON\n"
-	 "       (byte strings are written \"hex:...\")"},
-	{"client", hwgwctl_cmd_client,
-	 "client add --id ID --role ROLE --pubkey F [--uid UID]... | list | remove --id ID\n"
-	 "       [--config F]                             manage clients (state directory)"},
-	{"audit", hwgwctl_cmd_audit,
-	 "audit verify | query [--subject S] [--operator O] [--from T] [--to T] [--limit N]\n"
-	 "       [--config F]                             check or search the audit log"},
-};
-
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: hwgwctl COMMAND [options]\n\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %s\n", commands[i].help);
-	fprintf(f, "\nexit: 0 done, 1 refused by the gateway or check failed, 2 usage, "
-		   "transport or verification error\n");
+	fprintf(f, "usage: hwgwctl COMMAND [options]   (hwgwctl COMMAND --help for one)\n"
+	           "       hwgwctl --help | --version\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		fprintf(f, "\n%s: %s\n", commands[i].name, commands[i].summary);
+		print_synopsis(f, &commands[i]);
+	}
+	fprintf(f, "\n%s", help_details);
 }
 
 int
 main(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	const struct hwgwctl_command *c;
+
+	if (argc < 2) {
+		usage(stderr);
+		return HWGWCTL_EXIT_ERROR;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return HWGWCTL_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("hwgwctl %s\n", HWG_VERSION);
-		return 0;
+		return HWGWCTL_EXIT_OK;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "hwgwctl: unknown command \"%s\"\n", argv[1]);
-	usage(stderr);
-	return 2;
+	if ((c = find_command(argv[1])) == NULL) {
+		hwgwctl_fail(HWGWCTL_EXIT_ERROR,
+		             "unknown command \"%s\" (hwgwctl --help lists them)", argv[1]);
+		return HWGWCTL_EXIT_ERROR;
+	}
+	if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0))
+		return command_usage(c->name, stdout, HWGWCTL_EXIT_OK);
+	return c->run(argc - 1, argv + 1);
 }
