@@ -24,28 +24,34 @@
 
 /* A decoded COSE_Sign1.  All buffers are owned; clear with hwg_cose_sign1_clear. */
 struct hwg_cose_sign1 {
-	int alg;                   /* protected header label 1 */
-	uint8_t *protected_bytes;  /* the serialized protected header map */
+	int alg;                  /* protected header label 1 */
+	uint8_t *protected_bytes; /* the serialized protected header map */
 	size_t protected_len;
-	uint8_t *payload;          /* attached payload (detached is refused) */
+	uint8_t *payload; /* attached payload (detached is refused) */
 	size_t payload_len;
 	uint8_t sig[HWG_COSE_SIG_LEN];
 };
 
 /*
- * Decode a COSE_Sign1 (tag 18 optional).  Refuses with HWG_E_BAD_ENCODING:
- * not CBOR, trailing bytes, not a 4-array, protected header not a bstr
- * holding a map with an integer alg, a crit header, unprotected not a
- * map, nil/detached payload, signature not 64 bytes.  An alg other than
+ * Decode a COSE_Sign1 (tag 18 optional, any other tag refused) that fills
+ * msg exactly.  Refuses with HWG_E_BAD_ENCODING and a message naming the
+ * fault: empty or not CBOR, trailing bytes, not a definite 4-array, the
+ * protected header not a bstr holding one map with an integer alg (1)
+ * and nothing else (crit (2), other labels and repeated keys refused),
+ * the unprotected header not the empty map (api.cddl), a nil (detached)
+ * or non-bstr payload, a signature not a 64-byte bstr.  An alg other than
  * ES256/EdDSA is HWG_E_ALG_NOT_ALLOWED.  out is untouched on failure.
  */
 int hwg_cose_sign1_decode(const uint8_t *msg, size_t len, struct hwg_cose_sign1 *out,
-			  struct hwg_error *err);
+                          struct hwg_error *err);
 void hwg_cose_sign1_clear(struct hwg_cose_sign1 *m);
 
-/* Sig_structure ["Signature1", protected, h'', payload]; *out malloc'd. */
+/*
+ * Sig_structure ["Signature1", protected, h'', payload], deterministically
+ * encoded; *out is malloc'd.  0, HWG_E_NOMEM or HWG_E_INVALID.
+ */
 int hwg_cose_sig_structure(const uint8_t *prot, size_t prot_len, const uint8_t *payload,
-			   size_t payload_len, uint8_t **out, size_t *out_len);
+                           size_t payload_len, uint8_t **out, size_t *out_len);
 
 /*
  * Verify m's signature with pub (EVP_PKEY_ED25519 or an EC P-256 key).
@@ -60,16 +66,22 @@ int hwg_cose_sign1_verify(const struct hwg_cose_sign1 *m, EVP_PKEY *pub, struct 
  * themselves.
  */
 typedef int (*hwg_cose_signer_fn)(void *ctx, int alg, const uint8_t *tbs, size_t tbs_len,
-				  uint8_t sig[HWG_COSE_SIG_LEN], struct hwg_error *err);
+                                  uint8_t sig[HWG_COSE_SIG_LEN], struct hwg_error *err);
 
-/* Encode a tagged COSE_Sign1 with protected {1: alg}, empty unprotected. */
+/*
+ * Encode 18([h'a101<alg>', {}, payload, signature]) deterministically
+ * (shortest heads, definite lengths); *out is malloc'd.
+ */
 int hwg_cose_sign1_encode(int alg, const uint8_t *payload, size_t payload_len,
-			  hwg_cose_signer_fn sign, void *sign_ctx, uint8_t **out, size_t *out_len,
-			  struct hwg_error *err);
+                          hwg_cose_signer_fn sign, void *sign_ctx, uint8_t **out, size_t *out_len,
+                          struct hwg_error *err);
 
-/* Signer over an in-process EVP_PKEY (ctx is the EVP_PKEY *). */
+/*
+ * Signer over an in-process EVP_PKEY (ctx is the EVP_PKEY *): EdDSA as
+ * is, ES256 as DER from OpenSSL turned into r||s.  sig untouched on failure.
+ */
 int hwg_cose_evp_signer(void *ctx, int alg, const uint8_t *tbs, size_t tbs_len,
-			uint8_t sig[HWG_COSE_SIG_LEN], struct hwg_error *err);
+                        uint8_t sig[HWG_COSE_SIG_LEN], struct hwg_error *err);
 
 /* The COSE alg matching a key (ES256 for P-256, EdDSA for Ed25519), or 0. */
 int hwg_cose_alg_for_key(EVP_PKEY *key);
@@ -77,7 +89,12 @@ int hwg_cose_alg_for_key(EVP_PKEY *key);
 int hwg_cose_alg_from_name(const char *name);
 const char *hwg_cose_alg_name(int alg);
 
-/* ECDSA: 64-byte r||s <-> DER ECDSA-Sig-Value (for OpenSSL). */
+/*
+ * ECDSA P-256: 64-byte r||s <-> DER ECDSA-Sig-Value (for OpenSSL).  Both
+ * refuse (HWG_E_BAD_ENCODING) r or s that is zero or not below the group
+ * order; der_to_raw also refuses anything but exact DER with no trailing
+ * bytes.  *der is freed with OPENSSL_free; raw is untouched on failure.
+ */
 int hwg_ecdsa_raw_to_der(const uint8_t raw[64], uint8_t **der, size_t *der_len);
 int hwg_ecdsa_der_to_raw(const uint8_t *der, size_t der_len, uint8_t raw[64]);
 

@@ -1,13 +1,18 @@
-# Fuzz targets.  hwg_fuzz_target(NAME SOURCES ... LIBS ...) builds, for
-# every target:
-#  - NAME_replay (always): the target's corpus in tests/fuzz/corpus/NAME
-#    replayed as a ctest (labels fuzz;api), so seeds and saved crashers run
-#    in `make check` and under the sanitizers;
-#  - NAME (with -DHWG_FUZZ=ON and clang): the libFuzzer binary that
+# Fuzz targets (included by tests/CMakeLists.txt).  One line per target:
+#   hwg_fuzz_target(NAME SOURCES <files relative to tests/> LIBS <libraries>)
+# where one source defines LLVMFuzzerTestOneInput.  For every target:
+#  - NAME_replay, always built: replays tests/fuzz/corpus/NAME/ (seeds and
+#    saved crashers) as a ctest labelled "fuzz;api", so they run in
+#    `make check` and under the sanitizers;
+#  - NAME, with -DHWG_FUZZ=ON (clang): the libFuzzer binary that
 #    scripts/fuzz runs.
 function(hwg_fuzz_target name)
   cmake_parse_arguments(F "" "" "SOURCES;LIBS" ${ARGN})
+  if(NOT F_SOURCES)
+    message(FATAL_ERROR "hwg_fuzz_target(${name}): no SOURCES")
+  endif()
   add_executable(${name}_replay fuzz/replay_main.c ${F_SOURCES})
+  target_include_directories(${name}_replay PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
   target_link_libraries(${name}_replay PRIVATE ${F_LIBS})
   add_test(NAME ${name}_replay
            COMMAND ${name}_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/${name})
@@ -15,10 +20,20 @@ function(hwg_fuzz_target name)
     ENVIRONMENT "HWG_SOURCE_DIR=${PROJECT_SOURCE_DIR};HWG_BUILD_DIR=${PROJECT_BINARY_DIR}")
   if(HWG_FUZZ)
     add_executable(${name} ${F_SOURCES})
+    target_include_directories(${name} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
     target_link_libraries(${name} PRIVATE ${F_LIBS})
   endif()
 endfunction()
 
-hwg_fuzz_target(fuzz_envelope SOURCES fuzz/fuzz_envelope.c LIBS hwg_gwcore)
+hwg_fuzz_target(fuzz_envelope SOURCES fuzz/fuzz_envelope.c fuzz/fuzz_keys.c LIBS hwg_gwcore)
 hwg_fuzz_target(fuzz_http SOURCES fuzz/fuzz_http.c LIBS hwg_gwcore)
+
+# The envelope seeds: `fuzz_make_seeds tests/fuzz/corpus/fuzz_envelope`
+# rewrites them; the test checks that ok-* still verify with the fixed
+# keys and bad-* are still refused.
+add_executable(fuzz_make_seeds fuzz/make_seeds.c fuzz/fuzz_keys.c)
+target_link_libraries(fuzz_make_seeds PRIVATE hwg_crypto)
+add_test(NAME fuzz_envelope_seeds
+         COMMAND fuzz_make_seeds --check ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/fuzz_envelope)
+set_tests_properties(fuzz_envelope_seeds PROPERTIES LABELS "fuzz;api" TIMEOUT 60)
