@@ -1,16 +1,25 @@
 /*
  * hwg_audit.c — see hwg_audit.h.
  *
- * record hash = SHA-256("hwgw-audit-v1" || seq || prev_hash || each field
- * as a u32 length and its bytes, in a fixed order); checkpoint digest =
- * SHA-256("hwgw-audit-checkpoint-v1" || seq || hash || time), signed with
- * ES256.  Integers are 8 bytes big-endian.  The encoding is built with
- * hwg_buf so there is exactly one way to write a record down.
+ * record hash = SHA-256("hwgw-audit-v1" || seq || prev_hash || time_ms ||
+ * peer_uid || client || transport || operation || operator_id || subject
+ * || result || detail), integers 8 bytes big-endian, each text field a
+ * u32 length and its bytes (hwg_buf_put_string), so no two records encode
+ * alike.  The first record's prev_hash is 32 zero bytes.  Checkpoint
+ * digest = SHA-256("hwgw-audit-checkpoint-v1" || seq || hash || time_ms),
+ * signed ES256 by the audit key through the caller's signer.
+ *
+ * The verifier hashes the bytes the database holds, not a cleaned-up
+ * copy: a field longer than its record field, with a NUL in it, or of the
+ * wrong SQLite type could not have been written by hwg_audit_append and
+ * counts as tampering.
  */
 #include "hwg_audit.h"
 
+#include <openssl/err.h>
 #include <openssl/sha.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,73 +28,163 @@
 
 static const char RECORD_DOMAIN[] = "hwgw-audit-v1";
 static const char CHECKPOINT_DOMAIN[] = "hwgw-audit-checkpoint-v1";
-
 static const uint8_t zero_hash[HWG_AUDIT_HASH_LEN];
 
-/* Copy s into out (size n), cut on a UTF-8 character boundary. */
-static void
-copy_field(char *out, size_t n, const char *s)
-{
-	size_t len = s != NULL ? strlen(s) : 0;
+/* Larger than any record's encoding (about 700 bytes with every field full). */
+#define ENCODING_MAX 1024
+#define QUERY_LIMIT_DEFAULT 1000
+#define QUERY_LIMIT_MAX 10000
 
-	if (len >= n) {
-		len = n - 1;
-		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
-			len--;
+#define RECORD_COLUMNS                                                                             \
+	"seq, time_ms, client, peer_uid, transport, operation, operator_id, subject, result, "     \
+	"detail, prev_hash, hash"
+enum {
+	COL_SEQ,
+	COL_TIME,
+	COL_CLIENT,
+	COL_UID,
+	COL_TRANSPORT,
+	COL_OPERATION,
+	COL_OPERATOR,
+	COL_SUBJECT,
+	COL_RESULT,
+	COL_DETAIL,
+	COL_PREV,
+	COL_HASH
+};
+
+/* The text fields, in hash order: where each lives in a record, and in a row. */
+struct text_field {
+	size_t off, cap;
+	int col;
+	const char *name;
+};
+#define TEXT_FIELD(f, c)                                                                           \
+	{                                                                                          \
+		offsetof(struct hwg_audit_record, f), sizeof(((struct hwg_audit_record *)0)->f),   \
+		    c, #f                                                                          \
 	}
-	if (len > 0)
-		memcpy(out, s, len);
-	out[len] = '\0';
+static const struct text_field text_fields[] = {
+    TEXT_FIELD(client, COL_CLIENT),       TEXT_FIELD(transport, COL_TRANSPORT),
+    TEXT_FIELD(operation, COL_OPERATION), TEXT_FIELD(operator_id, COL_OPERATOR),
+    TEXT_FIELD(subject, COL_SUBJECT),     TEXT_FIELD(result, COL_RESULT),
+    TEXT_FIELD(detail, COL_DETAIL),
+};
+#define N_TEXT_FIELDS (sizeof(text_fields) / sizeof(text_fields[0]))
+
+static char *
+field_ptr(struct hwg_audit_record *r, const struct text_field *f)
+{
+	return (char *)r + f->off;
 }
 
-static int
-record_hash(const struct hwg_audit_record *r, uint8_t out[HWG_AUDIT_HASH_LEN])
+static const char *
+field_cptr(const struct hwg_audit_record *r, const struct text_field *f)
 {
-	const char *fields[] = {r->client,      r->transport, r->operation, r->operator_id,
-				r->subject,     r->result,    r->detail};
-	struct hwg_buf *b = hwg_buf_new(4096);
-	int rc;
-
-	if (b == NULL)
-		return HWG_E_NOMEM;
-	rc = hwg_buf_put(b, RECORD_DOMAIN, sizeof(RECORD_DOMAIN) - 1) |
-	     hwg_buf_put_u64be(b, (uint64_t)r->seq) |
-	     hwg_buf_put(b, r->prev_hash, HWG_AUDIT_HASH_LEN) |
-	     hwg_buf_put_u64be(b, (uint64_t)r->time_ms) |
-	     hwg_buf_put_u64be(b, (uint64_t)r->peer_uid);
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		rc |= hwg_buf_put_string(b, fields[i], strlen(fields[i]));
-	if (rc == 0)
-		SHA256(hwg_buf_ptr(b), hwg_buf_len(b), out);
-	hwg_buf_free(b);
-	return rc == 0 ? 0 : HWG_E_INTERNAL;
-}
-
-static void
-checkpoint_digest(int64_t seq, const uint8_t hash[HWG_AUDIT_HASH_LEN], int64_t time_ms,
-		  uint8_t out[32])
-{
-	uint8_t buf[sizeof(CHECKPOINT_DOMAIN) - 1 + 8 + HWG_AUDIT_HASH_LEN + 8];
-	size_t o = sizeof(CHECKPOINT_DOMAIN) - 1;
-
-	memcpy(buf, CHECKPOINT_DOMAIN, o);
-	for (int i = 7; i >= 0; i--)
-		buf[o++] = (uint8_t)((uint64_t)seq >> (8 * i));
-	memcpy(buf + o, hash, HWG_AUDIT_HASH_LEN);
-	o += HWG_AUDIT_HASH_LEN;
-	for (int i = 7; i >= 0; i--)
-		buf[o++] = (uint8_t)((uint64_t)time_ms >> (8 * i));
-	SHA256(buf, o, out);
+	return (const char *)r + f->off;
 }
 
 static int
 db_err(struct hwg_store *s, struct hwg_error *err, const char *what)
 {
 	return hwg_error_set(err, HWG_E_STORE, "audit %s: %s", what,
-			     sqlite3_errmsg(hwg_store_db(s)));
+	                     sqlite3_errmsg(hwg_store_db(s)));
 }
 
-/* Last record's seq and hash (0 and zeros for an empty log). */
+/* Copy len bytes of src into out (size n), cut on a UTF-8 character boundary if too long. */
+static void
+copy_text(char *out, size_t n, const char *src, size_t len)
+{
+	if (src == NULL)
+		len = 0;
+	if (len >= n) {
+		len = n - 1;
+		/* src[len] is the first byte left out: never leave half a character behind */
+		while (len > 0 && ((unsigned char)src[len] & 0xc0) == 0x80)
+			len--;
+	}
+	if (len > 0)
+		memcpy(out, src, len);
+	out[len] = '\0';
+}
+
+/* ---------------------------------------------------------------- hashing */
+
+static int
+record_hash(struct hwg_buf *b, const struct hwg_audit_record *r, uint8_t out[HWG_AUDIT_HASH_LEN])
+{
+	hwg_buf_reset(b);
+	if (hwg_buf_put(b, RECORD_DOMAIN, sizeof(RECORD_DOMAIN) - 1) != 0 ||
+	    hwg_buf_put_u64be(b, (uint64_t)r->seq) != 0 ||
+	    hwg_buf_put(b, r->prev_hash, HWG_AUDIT_HASH_LEN) != 0 ||
+	    hwg_buf_put_u64be(b, (uint64_t)r->time_ms) != 0 ||
+	    hwg_buf_put_u64be(b, (uint64_t)r->peer_uid) != 0)
+		return HWG_E_INTERNAL;
+	for (size_t i = 0; i < N_TEXT_FIELDS; i++) {
+		const char *t = field_cptr(r, &text_fields[i]);
+
+		if (hwg_buf_put_string(b, t, strlen(t)) != 0)
+			return HWG_E_INTERNAL;
+	}
+	SHA256(hwg_buf_ptr(b), hwg_buf_len(b), out);
+	return 0;
+}
+
+static int
+checkpoint_digest(struct hwg_buf *b, int64_t seq, const uint8_t hash[HWG_AUDIT_HASH_LEN],
+                  int64_t time_ms, uint8_t out[32])
+{
+	hwg_buf_reset(b);
+	if (hwg_buf_put(b, CHECKPOINT_DOMAIN, sizeof(CHECKPOINT_DOMAIN) - 1) != 0 ||
+	    hwg_buf_put_u64be(b, (uint64_t)seq) != 0 ||
+	    hwg_buf_put(b, hash, HWG_AUDIT_HASH_LEN) != 0 ||
+	    hwg_buf_put_u64be(b, (uint64_t)time_ms) != 0)
+		return HWG_E_INTERNAL;
+	SHA256(hwg_buf_ptr(b), hwg_buf_len(b), out);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- rows */
+
+/*
+ * A row into r.  strict (the verifier): return why the row could not have
+ * been written by hwg_audit_append, or NULL.  Not strict (queries): copy
+ * what fits.
+ */
+static const char *
+row_to_record(sqlite3_stmt *st, struct hwg_audit_record *r, int strict)
+{
+	memset(r, 0, sizeof(*r));
+	r->seq = sqlite3_column_int64(st, COL_SEQ);
+	r->time_ms = sqlite3_column_int64(st, COL_TIME);
+	r->peer_uid = sqlite3_column_int64(st, COL_UID);
+	if (strict && (sqlite3_column_type(st, COL_TIME) != SQLITE_INTEGER ||
+	               sqlite3_column_type(st, COL_UID) != SQLITE_INTEGER))
+		return "time_ms or peer_uid is not an integer";
+	for (size_t i = 0; i < N_TEXT_FIELDS; i++) {
+		const struct text_field *f = &text_fields[i];
+		const char *t = (const char *)sqlite3_column_text(st, f->col);
+		size_t len = (size_t)sqlite3_column_bytes(st, f->col);
+
+		if (strict && (sqlite3_column_type(st, f->col) != SQLITE_TEXT || len >= f->cap ||
+		               memchr(t, '\0', len) != NULL))
+			return f->name;
+		copy_text(field_ptr(r, f), f->cap, t, t != NULL ? strnlen(t, len) : 0);
+	}
+	if (sqlite3_column_type(st, COL_PREV) == SQLITE_BLOB &&
+	    sqlite3_column_bytes(st, COL_PREV) == HWG_AUDIT_HASH_LEN)
+		memcpy(r->prev_hash, sqlite3_column_blob(st, COL_PREV), HWG_AUDIT_HASH_LEN);
+	else if (strict)
+		return "prev_hash";
+	if (sqlite3_column_type(st, COL_HASH) == SQLITE_BLOB &&
+	    sqlite3_column_bytes(st, COL_HASH) == HWG_AUDIT_HASH_LEN)
+		memcpy(r->hash, sqlite3_column_blob(st, COL_HASH), HWG_AUDIT_HASH_LEN);
+	else if (strict)
+		return "hash";
+	return NULL;
+}
+
+/* Last record's seq and hash: 0 and zeros for an empty log. */
 static int
 head(struct hwg_store *s, int64_t *seq, uint8_t hash[HWG_AUDIT_HASH_LEN], struct hwg_error *err)
 {
@@ -94,80 +193,132 @@ head(struct hwg_store *s, int64_t *seq, uint8_t hash[HWG_AUDIT_HASH_LEN], struct
 
 	*seq = 0;
 	memcpy(hash, zero_hash, HWG_AUDIT_HASH_LEN);
-	if (sqlite3_prepare_v2(hwg_store_db(s), "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_err(s, err, "head");
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 1) == HWG_AUDIT_HASH_LEN) {
+	if ((st = hwg_store_stmt(s, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+	                         err)) == NULL)
+		return err->code;
+	switch (sqlite3_step(st)) {
+	case SQLITE_DONE:
+		rc = 0;
+		break;
+	case SQLITE_ROW:
 		*seq = sqlite3_column_int64(st, 0);
-		memcpy(hash, sqlite3_column_blob(st, 1), HWG_AUDIT_HASH_LEN);
+		if (sqlite3_column_type(st, 1) == SQLITE_BLOB &&
+		    sqlite3_column_bytes(st, 1) == HWG_AUDIT_HASH_LEN) {
+			memcpy(hash, sqlite3_column_blob(st, 1), HWG_AUDIT_HASH_LEN);
+			rc = 0;
+		} else {
+			rc = hwg_error_set(err, HWG_E_TAMPERED,
+			                   "audit record %lld has no valid hash to chain to",
+			                   (long long)*seq);
+		}
+		break;
+	default:
+		rc = db_err(s, err, "head");
+		break;
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(s, err, "head");
+	sqlite3_reset(st);
+	return rc;
+}
+
+static int
+last_checkpoint_seq(struct hwg_store *s, int64_t *seq, struct hwg_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*seq = 0;
+	if ((st = hwg_store_stmt(s, "SELECT max(seq) FROM audit_checkpoint", err)) == NULL)
+		return err->code;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*seq = sqlite3_column_int64(st, 0);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(s, err, "checkpoint head");
+	sqlite3_reset(st);
+	return rc;
 }
 
 static int
 insert_record(struct hwg_store *s, const struct hwg_audit_record *r, struct hwg_error *err)
 {
 	sqlite3_stmt *st;
-	int rc;
+	int rc = 0;
 
-	if (sqlite3_prepare_v2(hwg_store_db(s),
-			       "INSERT INTO audit (seq, time_ms, client, peer_uid, transport, "
-			       "operation, operator_id, subject, result, detail, prev_hash, hash) "
-			       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_err(s, err, "insert");
-	sqlite3_bind_int64(st, 1, r->seq);
-	sqlite3_bind_int64(st, 2, r->time_ms);
-	sqlite3_bind_text(st, 3, r->client, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, r->peer_uid);
-	sqlite3_bind_text(st, 5, r->transport, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, r->operation, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, r->operator_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, r->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 9, r->result, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, r->detail, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 11, r->prev_hash, HWG_AUDIT_HASH_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 12, r->hash, HWG_AUDIT_HASH_LEN, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err(s, err, "insert");
+	if ((st = hwg_store_stmt(
+	         s, "INSERT INTO audit (" RECORD_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+	         err)) == NULL)
+		return err->code;
+	if (sqlite3_bind_int64(st, COL_SEQ + 1, r->seq) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, COL_TIME + 1, r->time_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, COL_UID + 1, r->peer_uid) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, COL_PREV + 1, r->prev_hash, HWG_AUDIT_HASH_LEN, SQLITE_STATIC) !=
+	        SQLITE_OK ||
+	    sqlite3_bind_blob(st, COL_HASH + 1, r->hash, HWG_AUDIT_HASH_LEN, SQLITE_STATIC) !=
+	        SQLITE_OK)
+		rc = db_err(s, err, "insert");
+	for (size_t i = 0; rc == 0 && i < N_TEXT_FIELDS; i++)
+		if (sqlite3_bind_text(st, text_fields[i].col + 1, field_cptr(r, &text_fields[i]),
+		                      -1, SQLITE_STATIC) != SQLITE_OK)
+			rc = db_err(s, err, "insert");
+	if (rc == 0 && sqlite3_step(st) != SQLITE_DONE)
+		rc = db_err(s, err, "insert");
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- append */
+
+/* The event's fields into r; NULL strings become "", long ones are cut to fit. */
+static void
+event_to_record(const struct hwg_audit_event *ev, struct hwg_audit_record *r)
+{
+	const char *src[N_TEXT_FIELDS] = {ev->client,      ev->transport, ev->operation,
+	                                  ev->operator_id, ev->subject,   ev->result,
+	                                  ev->detail};
+
+	memset(r, 0, sizeof(*r));
+	r->time_ms = ev->time_ms;
+	r->peer_uid = ev->peer_uid;
+	for (size_t i = 0; i < N_TEXT_FIELDS; i++)
+		copy_text(field_ptr(r, &text_fields[i]), text_fields[i].cap, src[i],
+		          src[i] != NULL ? strlen(src[i]) : 0);
 }
 
 int
 hwg_audit_append(struct hwg_store *s, const struct hwg_audit_event *ev, int64_t *seq_out,
-		 struct hwg_error *err)
+                 struct hwg_error *err)
 {
-	sqlite3 *db = hwg_store_db(s);
-	int own_tx = sqlite3_get_autocommit(db) != 0;
+	struct hwg_error local = {0};
 	struct hwg_audit_record r;
-	int rc;
+	struct hwg_buf *b;
+	int own_tx, rc;
 
-	memset(&r, 0, sizeof(r));
-	r.time_ms = ev->time_ms;
-	r.peer_uid = ev->peer_uid;
-	copy_field(r.client, sizeof(r.client), ev->client);
-	copy_field(r.transport, sizeof(r.transport), ev->transport);
-	copy_field(r.operation, sizeof(r.operation), ev->operation);
-	copy_field(r.operator_id, sizeof(r.operator_id), ev->operator_id);
-	copy_field(r.subject, sizeof(r.subject), ev->subject);
-	copy_field(r.result, sizeof(r.result), ev->result);
-	copy_field(r.detail, sizeof(r.detail), ev->detail);
-	if (own_tx && (rc = hwg_store_begin(s, err)) != 0)
+	if (err == NULL)
+		err = &local;
+	if (ev == NULL)
+		return hwg_error_set(err, HWG_E_INVALID, "no audit event");
+	event_to_record(ev, &r);
+	if ((b = hwg_buf_new(ENCODING_MAX)) == NULL)
+		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	/* normally inside the caller's BEGIN IMMEDIATE; on its own, in a transaction of its own */
+	own_tx = sqlite3_get_autocommit(hwg_store_db(s)) != 0;
+	if (own_tx && (rc = hwg_store_begin(s, err)) != 0) {
+		hwg_buf_free(b);
 		return rc;
+	}
 	if ((rc = head(s, &r.seq, r.prev_hash, err)) == 0) {
 		r.seq++;
-		rc = record_hash(&r, r.hash);
-		if (rc == 0)
+		if ((rc = record_hash(b, &r, r.hash)) != 0)
+			hwg_error_set(err, rc, "cannot encode audit record %lld", (long long)r.seq);
+		else
 			rc = insert_record(s, &r, err);
 	}
 	if (own_tx) {
 		if (rc == 0)
 			rc = hwg_store_commit(s, err);
-		if (rc != 0)
+		else
 			hwg_store_rollback(s);
 	}
+	hwg_buf_free(b);
 	if (rc == 0 && seq_out != NULL)
 		*seq_out = r.seq;
 	return rc;
@@ -175,99 +326,93 @@ hwg_audit_append(struct hwg_store *s, const struct hwg_audit_event *ev, int64_t 
 
 /* ---------------------------------------------------------------- checkpoints */
 
-static int64_t
-last_checkpoint_seq(struct hwg_store *s)
-{
-	sqlite3_stmt *st;
-	int64_t seq = 0;
-
-	if (sqlite3_prepare_v2(hwg_store_db(s), "SELECT max(seq) FROM audit_checkpoint", -1, &st,
-			       NULL) != SQLITE_OK)
-		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		seq = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return seq;
-}
-
 int64_t
 hwg_audit_uncheckpointed(struct hwg_store *s)
 {
 	uint8_t hash[HWG_AUDIT_HASH_LEN];
-	int64_t seq;
+	struct hwg_error err = {0};
+	int64_t seq, cp;
 
-	if (head(s, &seq, hash, NULL) != 0)
+	if (head(s, &seq, hash, &err) != 0 || last_checkpoint_seq(s, &cp, &err) != 0)
 		return 0;
-	return seq - last_checkpoint_seq(s);
+	return seq > cp ? seq - cp : 0;
 }
 
-int
-hwg_audit_checkpoint(struct hwg_store *s, const struct hwg_audit_signer *signer, int64_t now_ms,
-		     struct hwg_error *err)
+static int
+checkpoint_locked(struct hwg_store *s, struct hwg_buf *b, const struct hwg_audit_signer *signer,
+                  int64_t now_ms, struct hwg_error *err)
 {
-	uint8_t hash[HWG_AUDIT_HASH_LEN], digest[32], sig[64];
+	uint8_t hash[HWG_AUDIT_HASH_LEN], digest[32], sig[64], *der = NULL;
+	size_t der_len = 0;
 	sqlite3_stmt *st;
-	int64_t seq;
+	int64_t seq, cp;
 	int rc;
 
-	if ((rc = head(s, &seq, hash, err)) != 0)
+	if ((rc = head(s, &seq, hash, err)) != 0 || (rc = last_checkpoint_seq(s, &cp, err)) != 0)
 		return rc;
-	if (seq == 0 || seq == last_checkpoint_seq(s))
-		return 0;
-	checkpoint_digest(seq, hash, now_ms, digest);
+	if (seq < cp)
+		return hwg_error_set(err, HWG_E_TAMPERED,
+		                     "log ends at %lld but checkpoint covers %lld", (long long)seq,
+		                     (long long)cp);
+	if (seq == cp)
+		return 0; /* nothing new (or an empty log) */
+	if ((rc = checkpoint_digest(b, seq, hash, now_ms, digest)) != 0)
+		return hwg_error_set(err, rc, "cannot encode the checkpoint");
 	if ((rc = signer->sign(signer->ctx, digest, sig, err)) != 0)
 		return rc;
-	if (sqlite3_prepare_v2(hwg_store_db(s),
-			       "INSERT INTO audit_checkpoint (seq, hash, time_ms, signature) "
-			       "VALUES (?, ?, ?, ?)",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_err(s, err, "checkpoint");
+	/* a signature that can never verify would later read as tampering */
+	if (hwg_ecdsa_raw_to_der(sig, &der, &der_len) != 0)
+		return hwg_error_set(err, HWG_E_HSM,
+		                     "the audit signer returned a malformed ES256 signature");
+	OPENSSL_free(der);
+	if ((st = hwg_store_stmt(s,
+	                         "INSERT INTO audit_checkpoint (seq, hash, time_ms, signature) "
+	                         "VALUES (?, ?, ?, ?)",
+	                         err)) == NULL)
+		return err->code;
 	sqlite3_bind_int64(st, 1, seq);
 	sqlite3_bind_blob(st, 2, hash, sizeof(hash), SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, now_ms);
 	sqlite3_bind_blob(st, 4, sig, sizeof(sig), SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err(s, err, "checkpoint");
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(s, err, "checkpoint");
+	sqlite3_reset(st);
+	return rc;
+}
+
+int
+hwg_audit_checkpoint(struct hwg_store *s, const struct hwg_audit_signer *signer, int64_t now_ms,
+                     struct hwg_error *err)
+{
+	struct hwg_error local = {0};
+	struct hwg_buf *b;
+	int own_tx, rc;
+
+	if (err == NULL)
+		err = &local;
+	if (signer == NULL || signer->sign == NULL)
+		return hwg_error_set(err, HWG_E_INVALID, "no audit signer");
+	if ((b = hwg_buf_new(ENCODING_MAX)) == NULL)
+		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	own_tx = sqlite3_get_autocommit(hwg_store_db(s)) != 0;
+	if (own_tx && (rc = hwg_store_begin(s, err)) != 0) {
+		hwg_buf_free(b);
+		return rc;
+	}
+	rc = checkpoint_locked(s, b, signer, now_ms, err);
+	if (own_tx) {
+		if (rc == 0)
+			rc = hwg_store_commit(s, err);
+		else
+			hwg_store_rollback(s);
+	}
+	hwg_buf_free(b);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- verify */
 
-static void
-column_text(sqlite3_stmt *st, int col, char *out, size_t n)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-
-	copy_field(out, n, (const char *)t);
-}
-
-static void
-row_to_record(sqlite3_stmt *st, struct hwg_audit_record *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->seq = sqlite3_column_int64(st, 0);
-	r->time_ms = sqlite3_column_int64(st, 1);
-	column_text(st, 2, r->client, sizeof(r->client));
-	r->peer_uid = sqlite3_column_int64(st, 3);
-	column_text(st, 4, r->transport, sizeof(r->transport));
-	column_text(st, 5, r->operation, sizeof(r->operation));
-	column_text(st, 6, r->operator_id, sizeof(r->operator_id));
-	column_text(st, 7, r->subject, sizeof(r->subject));
-	column_text(st, 8, r->result, sizeof(r->result));
-	column_text(st, 9, r->detail, sizeof(r->detail));
-	if (sqlite3_column_bytes(st, 10) == HWG_AUDIT_HASH_LEN)
-		memcpy(r->prev_hash, sqlite3_column_blob(st, 10), HWG_AUDIT_HASH_LEN);
-	if (sqlite3_column_bytes(st, 11) == HWG_AUDIT_HASH_LEN)
-		memcpy(r->hash, sqlite3_column_blob(st, 11), HWG_AUDIT_HASH_LEN);
-}
-
-#define RECORD_COLUMNS                                                                     \
-	"seq, time_ms, client, peer_uid, transport, operation, operator_id, subject, result, " \
-	"detail, prev_hash, hash"
-
-static int
-bad(struct hwg_audit_verify_result *res, int64_t seq, struct hwg_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static int bad(struct hwg_audit_verify_result *res, int64_t seq, struct hwg_error *err,
+               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static int
 bad(struct hwg_audit_verify_result *res, int64_t seq, struct hwg_error *err, const char *fmt, ...)
@@ -278,34 +423,52 @@ bad(struct hwg_audit_verify_result *res, int64_t seq, struct hwg_error *err, con
 	va_start(ap, fmt);
 	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
 	va_end(ap);
-	return hwg_error_set(err, HWG_E_TAMPERED, "audit record %lld: %s", (long long)seq,
-			     res->reason);
+	return hwg_error_set(err, HWG_E_TAMPERED, "audit log does not verify: %s", res->reason);
 }
 
+/* Every record in seq order: contiguous from 1, each hashing to itself and chained to the last. */
 static int
-verify_chain(struct hwg_store *s, struct hwg_audit_verify_result *res, struct hwg_error *err)
+verify_chain(struct hwg_store *s, struct hwg_buf *b, struct hwg_audit_verify_result *res,
+             int64_t *last_seq, struct hwg_error *err)
 {
 	uint8_t prev[HWG_AUDIT_HASH_LEN], h[HWG_AUDIT_HASH_LEN];
 	struct hwg_audit_record r;
+	const char *why;
 	sqlite3_stmt *st;
 	int64_t expect = 1;
 	int rc = 0, step;
 
 	memcpy(prev, zero_hash, sizeof(prev));
 	if (sqlite3_prepare_v2(hwg_store_db(s), "SELECT " RECORD_COLUMNS " FROM audit ORDER BY seq",
-			       -1, &st, NULL) != SQLITE_OK)
+	                       -1, &st, NULL) != SQLITE_OK)
 		return db_err(s, err, "verify");
-	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		row_to_record(st, &r);
-		if (r.seq != expect)
-			rc = bad(res, expect, err, "record %lld missing (next is %lld)", (long long)expect,
-				 (long long)r.seq);
-		else if (memcmp(r.prev_hash, prev, sizeof(prev)) != 0)
-			rc = bad(res, r.seq, err, "record %lld does not follow record %lld",
-				 (long long)r.seq, (long long)r.seq - 1);
-		else if (record_hash(&r, h) != 0 || memcmp(h, r.hash, sizeof(h)) != 0)
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		why = row_to_record(st, &r, 1);
+		if (r.seq < expect)
+			rc = bad(res, r.seq, err, "record %lld is out of sequence",
+			         (long long)r.seq);
+		else if (r.seq > expect)
+			rc = bad(res, expect, err,
+			         "record %lld missing (the log jumps from %lld to %lld)",
+			         (long long)expect, (long long)expect - 1, (long long)r.seq);
+		else if (why != NULL)
+			rc = bad(res, r.seq, err,
+			         "record %lld does not match its hash (malformed %s)",
+			         (long long)r.seq, why);
+		else if (record_hash(b, &r, h) != 0 || memcmp(h, r.hash, sizeof(h)) != 0)
 			rc = bad(res, r.seq, err, "record %lld does not match its hash",
-				 (long long)r.seq);
+			         (long long)r.seq);
+		else if (memcmp(r.prev_hash, prev, sizeof(prev)) != 0 && r.seq == 1)
+			rc = bad(res, 1, err, "record 1 does not start the chain");
+		else if (memcmp(r.prev_hash, prev, sizeof(prev)) != 0) {
+			/* record r.seq is whole, so the one before it changed (or was rehashed) */
+			rc = bad(res, r.seq - 1, err,
+			         "record %lld does not match the hash record %lld chains to",
+			         (long long)r.seq - 1, (long long)r.seq);
+			res->records--;
+		}
+		if (rc != 0)
+			break;
 		memcpy(prev, r.hash, sizeof(prev));
 		expect++;
 		res->records++;
@@ -313,83 +476,100 @@ verify_chain(struct hwg_store *s, struct hwg_audit_verify_result *res, struct hw
 	if (rc == 0 && step != SQLITE_DONE)
 		rc = db_err(s, err, "verify");
 	sqlite3_finalize(st);
-	if (rc != 0)
-		res->records--;
-	return rc;
-}
-
-/* The hash stored with record seq; 0 if found. */
-static int
-record_hash_at(struct hwg_store *s, int64_t seq, uint8_t out[HWG_AUDIT_HASH_LEN])
-{
-	sqlite3_stmt *st;
-	int rc = -1;
-
-	if (sqlite3_prepare_v2(hwg_store_db(s), "SELECT hash FROM audit WHERE seq = ?", -1, &st,
-			       NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, seq);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == HWG_AUDIT_HASH_LEN) {
-		memcpy(out, sqlite3_column_blob(st, 0), HWG_AUDIT_HASH_LEN);
-		rc = 0;
-	}
-	sqlite3_finalize(st);
+	*last_seq = expect - 1;
 	return rc;
 }
 
 static int
-checkpoint_signature_ok(EVP_PKEY *pub, const uint8_t digest[32], const uint8_t *sig, int sig_len)
+signature_ok(EVP_PKEY *pub, const uint8_t digest[32], const uint8_t sig[64])
 {
 	EVP_PKEY_CTX *ctx;
 	uint8_t *der = NULL;
 	size_t der_len = 0;
 	int ok = 0;
 
-	if (sig_len != 64 || hwg_ecdsa_raw_to_der(sig, &der, &der_len) != 0)
+	if (hwg_ecdsa_raw_to_der(sig, &der, &der_len) != 0)
 		return 0;
 	if ((ctx = EVP_PKEY_CTX_new(pub, NULL)) != NULL && EVP_PKEY_verify_init(ctx) == 1 &&
 	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) == 1)
 		ok = EVP_PKEY_verify(ctx, der, der_len, digest, 32) == 1;
 	EVP_PKEY_CTX_free(ctx);
 	OPENSSL_free(der);
+	ERR_clear_error();
 	return ok;
 }
 
+/* The hash stored with record seq into out: 0 if there is one. */
 static int
-verify_checkpoints(struct hwg_store *s, EVP_PKEY *pub, int64_t last_seq,
-		   struct hwg_audit_verify_result *res, struct hwg_error *err)
+stored_hash(struct hwg_store *s, int64_t seq, uint8_t out[HWG_AUDIT_HASH_LEN],
+            struct hwg_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = hwg_store_stmt(s, "SELECT hash FROM audit WHERE seq = ?", err)) == NULL)
+		return err->code;
+	sqlite3_bind_int64(st, 1, seq);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == HWG_AUDIT_HASH_LEN) {
+		memcpy(out, sqlite3_column_blob(st, 0), HWG_AUDIT_HASH_LEN);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? HWG_E_NOT_FOUND
+		                                           : db_err(s, err, "verify");
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Every checkpoint: signed by the audit key, naming a record the log still has, with its hash. */
+static int
+verify_checkpoints(struct hwg_store *s, struct hwg_buf *b, EVP_PKEY *pub, int64_t last_seq,
+                   struct hwg_audit_verify_result *res, struct hwg_error *err)
 {
 	uint8_t hash[HWG_AUDIT_HASH_LEN], digest[32], at[HWG_AUDIT_HASH_LEN];
 	sqlite3_stmt *st;
 	int rc = 0, step;
 
-	if (sqlite3_prepare_v2(hwg_store_db(s),
-			       "SELECT seq, hash, time_ms, signature FROM audit_checkpoint ORDER BY seq",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	        hwg_store_db(s),
+	        "SELECT seq, hash, time_ms, signature FROM audit_checkpoint ORDER BY seq", -1, &st,
+	        NULL) != SQLITE_OK)
 		return db_err(s, err, "verify");
-	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(st, 0);
 
-		if (sqlite3_column_bytes(st, 1) != HWG_AUDIT_HASH_LEN) {
-			rc = bad(res, seq, err, "checkpoint at %lld is malformed", (long long)seq);
+		if (seq < 1 || sqlite3_column_type(st, 1) != SQLITE_BLOB ||
+		    sqlite3_column_bytes(st, 1) != HWG_AUDIT_HASH_LEN ||
+		    sqlite3_column_type(st, 2) != SQLITE_INTEGER ||
+		    sqlite3_column_type(st, 3) != SQLITE_BLOB ||
+		    sqlite3_column_bytes(st, 3) != 64) {
+			rc = bad(res, seq, err, "checkpoint at record %lld is malformed",
+			         (long long)seq);
 			break;
 		}
 		memcpy(hash, sqlite3_column_blob(st, 1), sizeof(hash));
-		checkpoint_digest(seq, hash, sqlite3_column_int64(st, 2), digest);
-		if (!checkpoint_signature_ok(pub, digest, sqlite3_column_blob(st, 3),
-					     sqlite3_column_bytes(st, 3)))
+		if (checkpoint_digest(b, seq, hash, sqlite3_column_int64(st, 2), digest) != 0) {
+			rc = hwg_error_set(err, HWG_E_INTERNAL, "cannot encode a checkpoint");
+			break;
+		}
+		if (!signature_ok(pub, digest, sqlite3_column_blob(st, 3)))
 			rc = bad(res, seq, err,
-				 "checkpoint at record %lld is not signed by the audit key",
-				 (long long)seq);
+			         "checkpoint at record %lld is not signed by the audit key",
+			         (long long)seq);
 		else if (seq > last_seq)
 			rc = bad(res, last_seq + 1, err,
-				 "log ends at record %lld but a checkpoint covers record %lld",
-				 (long long)last_seq, (long long)seq);
-		else if (record_hash_at(s, seq, at) != 0 || memcmp(at, hash, sizeof(at)) != 0)
-			rc = bad(res, seq, err, "record %lld differs from its checkpoint",
-				 (long long)seq);
-		else
-			res->checkpoints++;
+			         "log ends at %lld but checkpoint covers %lld", (long long)last_seq,
+			         (long long)seq);
+		else if ((rc = stored_hash(s, seq, at, err)) != 0 && rc != HWG_E_NOT_FOUND)
+			break;
+		else if (rc != 0 || memcmp(at, hash, sizeof(at)) != 0)
+			rc = bad(res, seq, err,
+			         "record %lld does not match the hash its checkpoint signed",
+			         (long long)seq);
+		if (rc != 0)
+			break;
+		res->checkpoints++;
 	}
 	if (rc == 0 && step != SQLITE_DONE)
 		rc = db_err(s, err, "verify");
@@ -399,20 +579,34 @@ verify_checkpoints(struct hwg_store *s, EVP_PKEY *pub, int64_t last_seq,
 
 int
 hwg_audit_verify(struct hwg_store *s, EVP_PKEY *audit_pub, struct hwg_audit_verify_result *res,
-		 struct hwg_error *err)
+                 struct hwg_error *err)
 {
-	int own_tx = sqlite3_get_autocommit(hwg_store_db(s)) != 0;
-	int rc;
+	struct hwg_error local = {0};
+	struct hwg_buf *b;
+	int64_t last_seq = 0;
+	int own_tx, rc;
 
+	if (err == NULL)
+		err = &local;
+	if (res == NULL)
+		return hwg_error_set(err, HWG_E_INVALID, "no result");
 	memset(res, 0, sizeof(*res));
+	if (hwg_cose_alg_for_key(audit_pub) != HWG_COSE_ES256)
+		return hwg_error_set(err, HWG_E_INVALID, "the audit key must be an EC P-256 key");
+	if ((b = hwg_buf_new(ENCODING_MAX)) == NULL)
+		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 	/* one read transaction (the caller's, or ours): the walk sees one consistent log */
-	if (own_tx && sqlite3_exec(hwg_store_db(s), "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	own_tx = sqlite3_get_autocommit(hwg_store_db(s)) != 0;
+	if (own_tx && sqlite3_exec(hwg_store_db(s), "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		hwg_buf_free(b);
 		return db_err(s, err, "verify");
-	rc = verify_chain(s, res, err);
+	}
+	rc = verify_chain(s, b, res, &last_seq, err);
 	if (rc == 0)
-		rc = verify_checkpoints(s, audit_pub, res->records, res, err);
+		rc = verify_checkpoints(s, b, audit_pub, last_seq, res, err);
 	if (own_tx)
-		sqlite3_exec(hwg_store_db(s), "COMMIT", NULL, NULL, NULL);
+		hwg_store_rollback(s); /* nothing was written */
+	hwg_buf_free(b);
 	return rc;
 }
 
@@ -420,35 +614,56 @@ hwg_audit_verify(struct hwg_store *s, EVP_PKEY *audit_pub, struct hwg_audit_veri
 
 int
 hwg_audit_query(struct hwg_store *s, const struct hwg_audit_filter *f,
-		int (*fn)(void *ctx, const struct hwg_audit_record *r), void *ctx,
-		struct hwg_error *err)
+                int (*fn)(void *ctx, const struct hwg_audit_record *r), void *ctx,
+                struct hwg_error *err)
 {
-	sqlite3_stmt *st;
+	static const struct hwg_audit_filter none = {0};
 	struct hwg_audit_record r;
-	int64_t limit = f->limit > 0 ? (f->limit > 10000 ? 10000 : f->limit) : 1000;
+	char sql[512];
+	sqlite3_stmt *st;
+	sqlite3 *db = hwg_store_db(s);
+	int64_t limit;
 	int rc;
 
-	if (sqlite3_prepare_v2(hwg_store_db(s),
-			       "SELECT " RECORD_COLUMNS " FROM audit WHERE "
-			       "(?1 IS NULL OR subject = ?1) AND (?2 IS NULL OR operator_id = ?2) "
-			       "AND (?3 = 0 OR time_ms >= ?3) AND (?4 = 0 OR time_ms <= ?4) "
-			       "ORDER BY seq LIMIT ?5",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (f == NULL)
+		f = &none;
+	if (fn == NULL)
+		return hwg_error_set(err, HWG_E_INVALID, "no callback");
+	limit = f->limit <= 0 ? QUERY_LIMIT_DEFAULT
+	                      : (f->limit > QUERY_LIMIT_MAX ? QUERY_LIMIT_MAX : f->limit);
+	/* only the conditions asked for, so SQLite can use the (partial) indexes */
+	snprintf(sql, sizeof(sql),
+	         "SELECT " RECORD_COLUMNS " FROM audit WHERE 1%s%s%s%s%s%s "
+	         "ORDER BY seq LIMIT :limit",
+	         f->subject != NULL ? " AND subject = :subject" : "",
+	         f->subject != NULL && f->subject[0] != '\0' ? " AND subject != ''" : "",
+	         f->operator_id != NULL ? " AND operator_id = :operator" : "",
+	         f->operator_id != NULL && f->operator_id[0] != '\0' ? " AND operator_id != ''"
+	                                                             : "",
+	         f->from_ms != 0 ? " AND time_ms >= :from" : "",
+	         f->to_ms != 0 ? " AND time_ms <= :to" : "");
+	/* not a cached statement: fn may call back into the store */
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return db_err(s, err, "query");
 	if (f->subject != NULL)
-		sqlite3_bind_text(st, 1, f->subject, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":subject"), f->subject, -1,
+		                  SQLITE_STATIC);
 	if (f->operator_id != NULL)
-		sqlite3_bind_text(st, 2, f->operator_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, f->from_ms);
-	sqlite3_bind_int64(st, 4, f->to_ms);
-	sqlite3_bind_int64(st, 5, limit);
+		sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":operator"), f->operator_id,
+		                  -1, SQLITE_STATIC);
+	if (f->from_ms != 0)
+		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":from"), f->from_ms);
+	if (f->to_ms != 0)
+		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":to"), f->to_ms);
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		row_to_record(st, &r);
+		row_to_record(st, &r, 0);
 		if (fn(ctx, &r) != 0) {
 			rc = SQLITE_DONE;
 			break;
 		}
 	}
+	rc = rc == SQLITE_DONE ? 0 : db_err(s, err, "query");
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err(s, err, "query");
+	return rc;
 }

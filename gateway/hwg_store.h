@@ -28,7 +28,9 @@ struct hwg_store;
 /*
  * Open (create=1: creating the directory 0700 and the database if
  * missing).  HWG_E_CONFIG if the directory is not a directory, not ours,
- * or its mode is wider than 0700 (the message names the path and mode).
+ * or its mode is wider than 0700 (the message names the path and mode);
+ * the same for hwgw.db (a regular file, ours, 0600).  A read-only
+ * hwgw.db is HWG_E_STORE: nothing could be recorded in it.
  */
 int hwg_store_open(const char *state_dir, int create, struct hwg_store **out,
 		   struct hwg_error *err);
@@ -36,10 +38,22 @@ void hwg_store_close(struct hwg_store *s);
 sqlite3 *hwg_store_db(struct hwg_store *s);
 const char *hwg_store_dir(const struct hwg_store *s);
 
-/* Transactions (BEGIN IMMEDIATE); commit failure is HWG_E_STORE. */
+/*
+ * Transactions (BEGIN IMMEDIATE).  A failed commit (disk full, I/O
+ * error) is HWG_E_STORE and leaves no transaction open.
+ */
 int hwg_store_begin(struct hwg_store *s, struct hwg_error *err);
 int hwg_store_commit(struct hwg_store *s, struct hwg_error *err);
 void hwg_store_rollback(struct hwg_store *s);
+
+/*
+ * The store's cached prepared statement for sql, reset and with its
+ * bindings cleared; finalized by hwg_store_close.  For statements that
+ * are stepped and sqlite3_reset() before calling out to anything else
+ * (a walk that runs callbacks prepares its own).  NULL and HWG_E_STORE
+ * in err if sql does not prepare.
+ */
+sqlite3_stmt *hwg_store_stmt(struct hwg_store *s, const char *sql, struct hwg_error *err);
 
 /* ---- registered clients ---- */
 
