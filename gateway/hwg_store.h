@@ -75,7 +75,7 @@ struct hwg_client_rec {
 	uint8_t *pubkey_der; /* SubjectPublicKeyInfo DER, owned */
 	size_t pubkey_len;
 	uint32_t uids[HWG_CLIENT_UIDS_MAX]; /* uids allowed on the Unix socket */
-	size_t n_uids;                      /* 0: any uid */
+	size_t n_uids;                      /* 0: HTTP only, never the Unix socket */
 	int64_t created_ms;
 };
 void hwg_client_rec_clear(struct hwg_client_rec *c);
