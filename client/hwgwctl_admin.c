@@ -23,25 +23,11 @@
 #include "hwg_p11.h"
 #include "hwg_store.h"
 #include "hwg_time.h"
+#include "hwgwctl.h"
 #include "hwgwctl_admin.h"
 
 #define DEFAULT_CONFIG "/etc/hwgw/hwgwd.conf"
 
-static int
-fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("hwgwctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
 
 /* Configuration and store, as hwgwd would open them (never creating). */
 static int
@@ -53,7 +39,7 @@ open_state(const char *config_path, struct hwg_config *cfg, struct hwg_store **s
 	if (hwg_config_load(config_path, cfg, &err) != 0 ||
 	    hwg_store_open(cfg->state_dir, 0, store, &err) != 0) {
 		hwg_config_clear(cfg);
-		return fail(2, "%s", err.message);
+		return hwgwctl_fail(2, "%s", err.message);
 	}
 	return 0;
 }
@@ -101,9 +87,9 @@ audited_change(struct hwg_store *s, const char *op, const char *id, int rc_chang
 
 	if (hwg_audit_append(s, &ev, NULL, &aerr) != 0 || hwg_store_commit(s, &aerr) != 0) {
 		hwg_store_rollback(s);
-		return fail(1, "cannot write the audit record, nothing changed: %s", aerr.message);
+		return hwgwctl_fail(1, "cannot write the audit record, nothing changed: %s", aerr.message);
 	}
-	return rc_change == 0 ? 0 : fail(1, "%s", err->message);
+	return rc_change == 0 ? 0 : hwgwctl_fail(1, "%s", err->message);
 }
 
 static int
@@ -115,15 +101,15 @@ read_pubkey_der(const char *path, struct hwg_client_rec *c)
 	int len;
 
 	if (f == NULL)
-		return fail(2, "%s: %s", path, strerror(errno));
+		return hwgwctl_fail(2, "%s: %s", path, strerror(errno));
 	k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
 	fclose(f);
 	if (k == NULL)
-		return fail(2, "%s: not a PEM public key", path);
+		return hwgwctl_fail(2, "%s: not a PEM public key", path);
 	len = i2d_PUBKEY(k, &der);
 	EVP_PKEY_free(k);
 	if (len <= 0)
-		return fail(2, "%s: cannot encode the key", path);
+		return hwgwctl_fail(2, "%s: cannot encode the key", path);
 	c->pubkey_der = der;
 	c->pubkey_len = (size_t)len;
 	return 0;
@@ -166,20 +152,20 @@ client_add(int argc, char **argv)
 		case 'k': pubkey = optarg; break;
 		case 'u':
 			if (c.n_uids == HWG_CLIENT_UIDS_MAX)
-				return fail(2, "at most %d --uid", HWG_CLIENT_UIDS_MAX);
+				return hwgwctl_fail(2, "at most %d --uid", HWG_CLIENT_UIDS_MAX);
 			if (parse_uid(optarg, &c.uids[c.n_uids++]) != 0)
-				return fail(2, "--uid %s: not a uid", optarg);
+				return hwgwctl_fail(2, "--uid %s: not a uid", optarg);
 			break;
 		default: return 2;
 		}
 	}
 	if (id == NULL || role == NULL || pubkey == NULL)
-		return fail(2, "usage: hwgwctl client add --id ID --role ROLE --pubkey FILE "
+		return hwgwctl_fail(2, "usage: hwgwctl client add --id ID --role ROLE --pubkey FILE "
 			       "[--uid UID]... [--config FILE]");
 	if (!hwg_client_id_valid(id) || strlen(id) > HWG_CLIENT_ID_MAX)
-		return fail(2, "--id %s: 1-64 characters of A-Z a-z 0-9 . _ -", id);
+		return hwgwctl_fail(2, "--id %s: 1-64 characters of A-Z a-z 0-9 . _ -", id);
 	if ((c.role = hwg_role_parse(role)) < 0)
-		return fail(2, "--role %s: one of counter, issuance, admin, auditor, maintenance",
+		return hwgwctl_fail(2, "--role %s: one of counter, issuance, admin, auditor, maintenance",
 			    role);
 	snprintf(c.id, sizeof(c.id), "%s", id);
 	c.created_ms = hwg_now_ms();
@@ -190,7 +176,7 @@ client_add(int argc, char **argv)
 		return rc;
 	}
 	if ((rc = hwg_store_begin(s, &err)) != 0) {
-		rc = fail(1, "%s", err.message);
+		rc = hwgwctl_fail(1, "%s", err.message);
 	} else {
 		rc = audited_change(s, "client.add", id, hwg_store_client_add(s, &c, &err), &err);
 		if (rc == 0) {
@@ -225,11 +211,11 @@ client_remove(int argc, char **argv)
 			return 2;
 	}
 	if (id == NULL)
-		return fail(2, "usage: hwgwctl client remove --id ID [--config FILE]");
+		return hwgwctl_fail(2, "usage: hwgwctl client remove --id ID [--config FILE]");
 	if ((rc = open_state(config, &cfg, &s)) != 0)
 		return rc;
 	if ((rc = hwg_store_begin(s, &err)) != 0) {
-		rc = fail(1, "%s", err.message);
+		rc = hwgwctl_fail(1, "%s", err.message);
 	} else {
 		rc = audited_change(s, "client.remove", id, hwg_store_client_remove(s, id, &err),
 				    &err);
@@ -279,7 +265,7 @@ client_list(int argc, char **argv)
 	if ((rc = open_state(config, &cfg, &s)) != 0)
 		return rc;
 	if (hwg_store_client_each(s, print_client, NULL, &err) != 0)
-		rc = fail(1, "%s", err.message);
+		rc = hwgwctl_fail(1, "%s", err.message);
 	hwg_store_close(s);
 	hwg_config_clear(&cfg);
 	return rc;
@@ -294,7 +280,7 @@ hwgwctl_cmd_client(int argc, char **argv)
 		return client_remove(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "list") == 0)
 		return client_list(argc - 1, argv + 1);
-	return fail(2, "usage: hwgwctl client add|list|remove [options]");
+	return hwgwctl_fail(2, "usage: hwgwctl client add|list|remove [options]");
 }
 
 /* ---------------------------------------------------------------- audit */
@@ -313,7 +299,7 @@ audit_public_key(const struct hwg_config *cfg)
 	    hwg_p11_key_find(p11, cfg->hsm_audit_key, &k, &err) == 0)
 		pub = hwg_p11_key_public(k);
 	if (pub == NULL)
-		fail(2, "cannot read the audit key: %s", err.message);
+		hwgwctl_fail(2, "cannot read the audit key: %s", err.message);
 	hwg_p11_close(p11);
 	return pub;
 }
@@ -345,7 +331,7 @@ audit_verify(const char *config)
 		       (long long)vr.first_bad_seq, vr.reason);
 		rc = 1;
 	} else {
-		rc = fail(2, "%s", err.message);
+		rc = hwgwctl_fail(2, "%s", err.message);
 	}
 out:
 	hwg_store_close(s);
@@ -407,7 +393,7 @@ audit_query(const char *config, const struct hwg_audit_filter *f)
 	if ((rc = open_state(config, &cfg, &s)) != 0)
 		return rc;
 	if (hwg_audit_query(s, f, print_record, NULL, &err) != 0)
-		rc = fail(1, "%s", err.message);
+		rc = hwgwctl_fail(1, "%s", err.message);
 	hwg_store_close(s);
 	hwg_config_clear(&cfg);
 	return rc;
@@ -426,7 +412,7 @@ hwgwctl_cmd_audit(int argc, char **argv)
 	int verify, ch;
 
 	if (argc < 2 || (strcmp(argv[1], "verify") != 0 && strcmp(argv[1], "query") != 0))
-		return fail(2, "usage: hwgwctl audit verify|query [--config FILE] [--subject S] "
+		return hwgwctl_fail(2, "usage: hwgwctl audit verify|query [--config FILE] [--subject S] "
 			       "[--operator O] [--from T] [--to T] [--limit N]");
 	verify = strcmp(argv[1], "verify") == 0;
 	argc--;
@@ -438,23 +424,23 @@ hwgwctl_cmd_audit(int argc, char **argv)
 		case 'o': f.operator_id = optarg; break;
 		case 'f':
 			if (parse_time_ms(optarg, &f.from_ms) != 0)
-				return fail(2, "--from %s: expected ms or YYYY-MM-DD[THH:MM:SSZ]",
+				return hwgwctl_fail(2, "--from %s: expected ms or YYYY-MM-DD[THH:MM:SSZ]",
 					    optarg);
 			break;
 		case 't':
 			if (parse_time_ms(optarg, &f.to_ms) != 0)
-				return fail(2, "--to %s: expected ms or YYYY-MM-DD[THH:MM:SSZ]",
+				return hwgwctl_fail(2, "--to %s: expected ms or YYYY-MM-DD[THH:MM:SSZ]",
 					    optarg);
 			break;
 		case 'l':
 			f.limit = strtoll(optarg, NULL, 10);
 			if (f.limit < 1 || f.limit > 10000)
-				return fail(2, "--limit %s: 1 to 10000", optarg);
+				return hwgwctl_fail(2, "--limit %s: 1 to 10000", optarg);
 			break;
 		default: return 2;
 		}
 	}
 	if (verify && (f.subject || f.operator_id || f.from_ms || f.to_ms || f.limit))
-		return fail(2, "audit verify takes only --config");
+		return hwgwctl_fail(2, "audit verify takes only --config");
 	return verify ? audit_verify(config) : audit_query(config, &f);
 }
