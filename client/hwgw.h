@@ -23,9 +23,10 @@
 
 struct hwgw_ctx;
 
-/* Keys take a reference; the caller keeps its own. gateway_pub may be NULL (no verification possible). */
+/* Keys take a reference; the caller keeps its own. gateway_pub may be NULL (no verification
+ * possible). */
 int hwgw_ctx_new(const char *client_id, const char *gateway_id, EVP_PKEY *client_key,
-		 EVP_PKEY *gateway_pub, struct hwgw_ctx **out, struct hwg_error *err);
+                 EVP_PKEY *gateway_pub, struct hwgw_ctx **out, struct hwg_error *err);
 void hwgw_ctx_free(struct hwgw_ctx *c);
 
 /*
@@ -33,35 +34,35 @@ void hwgw_ctx_free(struct hwgw_ctx *c);
  * fields mean "do it right".
  */
 struct hwgw_request_opts {
-	int64_t time_ms;         /* 0: now */
-	const uint8_t *nonce;    /* NULL: 32 random bytes */
+	int64_t time_ms;      /* 0: now */
+	const uint8_t *nonce; /* NULL: 32 random bytes */
 	size_t nonce_len;
-	const char *audience;    /* NULL: the ctx's gateway id */
-	const char *client_id;   /* NULL: the ctx's client id */
-	int version;             /* 0: HWGW_PROTOCOL_VERSION */
-	const uint8_t *session;  /* operator session token, or NULL */
+	const char *audience;   /* NULL: the ctx's gateway id */
+	const char *client_id;  /* NULL: the ctx's client id */
+	int version;            /* 0: HWGW_PROTOCOL_VERSION */
+	const uint8_t *session; /* operator session token, or NULL */
 	size_t session_len;
 };
 
 /* Build and sign a request for op with args (a CBOR map, or NULL for {}). *out malloc'd. */
 int hwgw_request_build(struct hwgw_ctx *c, const char *op, const cbor_item_t *args,
-		       const struct hwgw_request_opts *opts, uint8_t **out, size_t *out_len,
-		       struct hwg_error *err);
+                       const struct hwgw_request_opts *opts, uint8_t **out, size_t *out_len,
+                       struct hwg_error *err);
 
 /* Send one framed request on the Unix socket at path; *resp malloc'd. */
 int hwgw_send_unix(const char *path, const uint8_t *req, size_t req_len, uint8_t **resp,
-		   size_t *resp_len, struct hwg_error *err);
+                   size_t *resp_len, struct hwg_error *err);
 /*
  * POST base_url/v1/<op> with Content-Type application/cose.  *http_status
  * gets the HTTP status (may be NULL).  *resp malloc'd.
  */
 int hwgw_send_http(const char *base_url, const char *op, const uint8_t *req, size_t req_len,
-		   uint8_t **resp, size_t *resp_len, long *http_status, struct hwg_error *err);
+                   uint8_t **resp, size_t *resp_len, long *http_status, struct hwg_error *err);
 
 struct hwgw_response {
 	int64_t time_ms;
-	cbor_item_t *result;     /* set on success (owned) */
-	char error_code[48];     /* set on a gateway error, e.g. "bad_signature" */
+	cbor_item_t *result; /* set on success (owned) */
+	char error_code[48]; /* set on a gateway error, e.g. "bad_signature" */
 	char error_message[256];
 };
 /*
@@ -70,15 +71,15 @@ struct hwgw_response {
  * HWG_E_BAD_RESPONSE (with a message) when it is not.
  */
 int hwgw_response_verify(struct hwgw_ctx *c, const uint8_t *req, size_t req_len,
-			 const uint8_t *resp, size_t resp_len, struct hwgw_response *out,
-			 struct hwg_error *err);
+                         const uint8_t *resp, size_t resp_len, struct hwgw_response *out,
+                         struct hwg_error *err);
 void hwgw_response_clear(struct hwgw_response *r);
 
 /* Keys: generate (HWG_COSE_EDDSA or HWG_COSE_ES256), load/save PEM. */
 int hwgw_key_generate(int alg, EVP_PKEY **out, struct hwg_error *err);
 /* Private key written 0600 (refuses to overwrite), public key 0644. */
 int hwgw_key_save(EVP_PKEY *key, const char *priv_path, const char *pub_path,
-		  struct hwg_error *err);
+                  struct hwg_error *err);
 int hwgw_key_load_private(const char *path, EVP_PKEY **out, struct hwg_error *err);
 int hwgw_key_load_public(const char *path, EVP_PKEY **out, struct hwg_error *err);
 

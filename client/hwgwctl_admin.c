@@ -28,7 +28,6 @@
 
 #define DEFAULT_CONFIG "/etc/hwgw/hwgwd.conf"
 
-
 /* Configuration and store, as hwgwd would open them (never creating). */
 static int
 open_state(const char *config_path, struct hwg_config *cfg, struct hwg_store **store)
@@ -76,18 +75,25 @@ signal_reload(const struct hwg_config *cfg)
 /* Apply one client change and its audit record together. */
 static int
 audited_change(struct hwg_store *s, const char *op, const char *id, int rc_change,
-	       struct hwg_error *err)
+               struct hwg_error *err)
 {
 	struct hwg_audit_event ev = {
-		.time_ms = hwg_now_ms(), .client = "", .peer_uid = (int64_t)getuid(),
-		.transport = "admin", .operation = op, .operator_id = "", .subject = id,
-		.result = hwg_err_code(rc_change), .detail = rc_change ? err->message : "",
+	    .time_ms = hwg_now_ms(),
+	    .client = "",
+	    .peer_uid = (int64_t)getuid(),
+	    .transport = "admin",
+	    .operation = op,
+	    .operator_id = "",
+	    .subject = id,
+	    .result = hwg_err_code(rc_change),
+	    .detail = rc_change ? err->message : "",
 	};
 	struct hwg_error aerr = {0};
 
 	if (hwg_audit_append(s, &ev, NULL, &aerr) != 0 || hwg_store_commit(s, &aerr) != 0) {
 		hwg_store_rollback(s);
-		return hwgwctl_fail(1, "cannot write the audit record, nothing changed: %s", aerr.message);
+		return hwgwctl_fail(1, "cannot write the audit record, nothing changed: %s",
+		                    aerr.message);
 	}
 	return rc_change == 0 ? 0 : hwgwctl_fail(1, "%s", err->message);
 }
@@ -133,9 +139,9 @@ static int
 client_add(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"id", required_argument, NULL, 'i'},
-		{"role", required_argument, NULL, 'r'},   {"pubkey", required_argument, NULL, 'k'},
-		{"uid", required_argument, NULL, 'u'},    {NULL, 0, NULL, 0}};
+	    {"config", required_argument, NULL, 'c'}, {"id", required_argument, NULL, 'i'},
+	    {"role", required_argument, NULL, 'r'},   {"pubkey", required_argument, NULL, 'k'},
+	    {"uid", required_argument, NULL, 'u'},    {NULL, 0, NULL, 0}};
 	const char *config = DEFAULT_CONFIG, *id = NULL, *role = NULL, *pubkey = NULL;
 	struct hwg_client_rec c;
 	struct hwg_config cfg;
@@ -146,27 +152,37 @@ client_add(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': config = optarg; break;
-		case 'i': id = optarg; break;
-		case 'r': role = optarg; break;
-		case 'k': pubkey = optarg; break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'i':
+			id = optarg;
+			break;
+		case 'r':
+			role = optarg;
+			break;
+		case 'k':
+			pubkey = optarg;
+			break;
 		case 'u':
 			if (c.n_uids == HWG_CLIENT_UIDS_MAX)
 				return hwgwctl_fail(2, "at most %d --uid", HWG_CLIENT_UIDS_MAX);
 			if (parse_uid(optarg, &c.uids[c.n_uids++]) != 0)
 				return hwgwctl_fail(2, "--uid %s: not a uid", optarg);
 			break;
-		default: return 2;
+		default:
+			return 2;
 		}
 	}
 	if (id == NULL || role == NULL || pubkey == NULL)
-		return hwgwctl_fail(2, "usage: hwgwctl client add --id ID --role ROLE --pubkey FILE "
-			       "[--uid UID]... [--config FILE]");
+		return hwgwctl_fail(2,
+		                    "usage: hwgwctl client add --id ID --role ROLE --pubkey FILE "
+		                    "[--uid UID]... [--config FILE]");
 	if (!hwg_client_id_valid(id) || strlen(id) > HWG_CLIENT_ID_MAX)
 		return hwgwctl_fail(2, "--id %s: 1-64 characters of A-Z a-z 0-9 . _ -", id);
 	if ((c.role = hwg_role_parse(role)) < 0)
-		return hwgwctl_fail(2, "--role %s: one of counter, issuance, admin, auditor, maintenance",
-			    role);
+		return hwgwctl_fail(
+		    2, "--role %s: one of counter, issuance, admin, auditor, maintenance", role);
 	snprintf(c.id, sizeof(c.id), "%s", id);
 	c.created_ms = hwg_now_ms();
 	if ((rc = read_pubkey_der(pubkey, &c)) != 0)
@@ -194,8 +210,8 @@ static int
 client_remove(int argc, char **argv)
 {
 	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-					     {"id", required_argument, NULL, 'i'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"id", required_argument, NULL, 'i'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *config = DEFAULT_CONFIG, *id = NULL;
 	struct hwg_config cfg;
 	struct hwg_store *s;
@@ -218,7 +234,7 @@ client_remove(int argc, char **argv)
 		rc = hwgwctl_fail(1, "%s", err.message);
 	} else {
 		rc = audited_change(s, "client.remove", id, hwg_store_client_remove(s, id, &err),
-				    &err);
+		                    &err);
 		if (rc == 0) {
 			printf("client %s removed\n", id);
 			signal_reload(&cfg);
@@ -250,7 +266,7 @@ static int
 client_list(int argc, char **argv)
 {
 	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-					     {NULL, 0, NULL, 0}};
+	                                     {NULL, 0, NULL, 0}};
 	const char *config = DEFAULT_CONFIG;
 	struct hwg_config cfg;
 	struct hwg_store *s;
@@ -402,42 +418,52 @@ audit_query(const char *config, const struct hwg_audit_filter *f)
 int
 hwgwctl_cmd_audit(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"subject", required_argument, NULL, 's'},
-		{"operator", required_argument, NULL, 'o'}, {"from", required_argument, NULL, 'f'},
-		{"to", required_argument, NULL, 't'},     {"limit", required_argument, NULL, 'l'},
-		{NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+	                                     {"subject", required_argument, NULL, 's'},
+	                                     {"operator", required_argument, NULL, 'o'},
+	                                     {"from", required_argument, NULL, 'f'},
+	                                     {"to", required_argument, NULL, 't'},
+	                                     {"limit", required_argument, NULL, 'l'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *config = DEFAULT_CONFIG;
 	struct hwg_audit_filter f = {0};
 	int verify, ch;
 
 	if (argc < 2 || (strcmp(argv[1], "verify") != 0 && strcmp(argv[1], "query") != 0))
-		return hwgwctl_fail(2, "usage: hwgwctl audit verify|query [--config FILE] [--subject S] "
-			       "[--operator O] [--from T] [--to T] [--limit N]");
+		return hwgwctl_fail(
+		    2, "usage: hwgwctl audit verify|query [--config FILE] [--subject S] "
+		       "[--operator O] [--from T] [--to T] [--limit N]");
 	verify = strcmp(argv[1], "verify") == 0;
 	argc--;
 	argv++;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': config = optarg; break;
-		case 's': f.subject = optarg; break;
-		case 'o': f.operator_id = optarg; break;
+		case 'c':
+			config = optarg;
+			break;
+		case 's':
+			f.subject = optarg;
+			break;
+		case 'o':
+			f.operator_id = optarg;
+			break;
 		case 'f':
 			if (parse_time_ms(optarg, &f.from_ms) != 0)
-				return hwgwctl_fail(2, "--from %s: expected ms or YYYY-MM-DD[THH:MM:SSZ]",
-					    optarg);
+				return hwgwctl_fail(
+				    2, "--from %s: expected ms or YYYY-MM-DD[THH:MM:SSZ]", optarg);
 			break;
 		case 't':
 			if (parse_time_ms(optarg, &f.to_ms) != 0)
-				return hwgwctl_fail(2, "--to %s: expected ms or YYYY-MM-DD[THH:MM:SSZ]",
-					    optarg);
+				return hwgwctl_fail(
+				    2, "--to %s: expected ms or YYYY-MM-DD[THH:MM:SSZ]", optarg);
 			break;
 		case 'l':
 			f.limit = strtoll(optarg, NULL, 10);
 			if (f.limit < 1 || f.limit > 10000)
 				return hwgwctl_fail(2, "--limit %s: 1 to 10000", optarg);
 			break;
-		default: return 2;
+		default:
+			return 2;
 		}
 	}
 	if (verify && (f.subject || f.operator_id || f.from_ms || f.to_ms || f.limit))

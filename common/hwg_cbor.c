@@ -169,7 +169,7 @@ hwg_cbor_map_get(const cbor_item_t *map, const char *key, int *dup)
 
 int
 hwg_cbor_map_keys_check(const cbor_item_t *map, const char *const *allowed, char *bad,
-			size_t badlen)
+                        size_t badlen)
 {
 	struct cbor_pair *pairs;
 	size_t n;
@@ -191,7 +191,7 @@ hwg_cbor_map_keys_check(const cbor_item_t *map, const char *const *allowed, char
 		for (size_t j = 0; j < i && known; j++)
 			if (cbor_string_length(pairs[j].key) == cbor_string_length(k) &&
 			    memcmp(cbor_string_handle(pairs[j].key), cbor_string_handle(k),
-				   cbor_string_length(k)) == 0)
+			           cbor_string_length(k)) == 0)
 				known = 0; /* duplicate */
 		if (!known) {
 			hwg_cbor_text_copy(k, bad, badlen);

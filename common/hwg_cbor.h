@@ -36,7 +36,7 @@ cbor_item_t *hwg_cbor_map_get(const cbor_item_t *map, const char *key, int *dup)
  * or -1 with the offending key (or "") copied into bad (size badlen).
  */
 int hwg_cbor_map_keys_check(const cbor_item_t *map, const char *const *allowed, char *bad,
-			    size_t badlen);
+                            size_t badlen);
 /* 1 if item is a definite text string equal to s. */
 int hwg_cbor_text_eq(const cbor_item_t *item, const char *s);
 /*

@@ -37,12 +37,12 @@ enum {
 	HWG_E_STORE = -32,    /* state store failure */
 	HWG_E_INTERNAL = -33, /* bug or resource exhaustion */
 	HWG_E_NOMEM = -34,
-	HWG_E_IO = -35,         /* transport or file I/O */
-	HWG_E_CONFIG = -36,     /* configuration invalid */
-	HWG_E_NOT_FOUND = -37,  /* named object does not exist */
-	HWG_E_EXISTS = -38,     /* object already exists */
-	HWG_E_INVALID = -39,    /* invalid argument from a local caller */
-	HWG_E_TAMPERED = -40,   /* audit chain or checkpoint does not verify */
+	HWG_E_IO = -35,           /* transport or file I/O */
+	HWG_E_CONFIG = -36,       /* configuration invalid */
+	HWG_E_NOT_FOUND = -37,    /* named object does not exist */
+	HWG_E_EXISTS = -38,       /* object already exists */
+	HWG_E_INVALID = -39,      /* invalid argument from a local caller */
+	HWG_E_TAMPERED = -40,     /* audit chain or checkpoint does not verify */
 	HWG_E_BAD_RESPONSE = -41, /* (client side) response fails verification */
 	HWG_E_UNAVAILABLE = -42,  /* shutting down or over a limit, retry later */
 	HWG_E_MIN_ = -43
@@ -67,7 +67,7 @@ const char *hwg_err_text(int code);
  * Messages must never contain secrets (PINs, keys, My Numbers).
  */
 int hwg_error_set(struct hwg_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void hwg_error_clear(struct hwg_error *err);
 
 #endif

@@ -41,7 +41,7 @@ hwg_log(enum hwg_log_level level, const char *event, const char *fmt, ...)
 	if (level < log_min)
 		return;
 	n = snprintf(line, sizeof(line), "%s[%ld]: level=%s event=%s ", log_progname,
-		     (long)getpid(), level_names[level], event);
+	             (long)getpid(), level_names[level], event);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = (int)sizeof(line) - 1;
 	va_start(ap, fmt);

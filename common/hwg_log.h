@@ -19,6 +19,6 @@ int hwg_log_level_parse(const char *s);
  * Control characters in the result are replaced so one event stays one line.
  */
 void hwg_log(enum hwg_log_level level, const char *event, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -31,9 +31,9 @@ struct hwg_audit_event {
 	const char *transport; /* "unix", "http", "device", "admin" */
 	const char *operation; /* operation or event name */
 	const char *operator_id;
-	const char *subject;   /* which resident (never a raw My Number) */
-	const char *result;    /* "ok" or an hwg_err_code() name */
-	const char *detail;    /* short, secret-free detail */
+	const char *subject; /* which resident (never a raw My Number) */
+	const char *result;  /* "ok" or an hwg_err_code() name */
+	const char *detail;  /* short, secret-free detail */
 };
 
 struct hwg_audit_record {
@@ -53,7 +53,7 @@ struct hwg_audit_record {
 
 /* Append one record (caller holds the transaction). *seq_out may be NULL. */
 int hwg_audit_append(struct hwg_store *s, const struct hwg_audit_event *ev, int64_t *seq_out,
-		     struct hwg_error *err);
+                     struct hwg_error *err);
 
 /* Signs a 32-byte digest with the audit key: 64 raw bytes (ES256). */
 struct hwg_audit_signer {
@@ -63,18 +63,18 @@ struct hwg_audit_signer {
 /* Records since the last checkpoint (for the every-N policy). */
 int64_t hwg_audit_uncheckpointed(struct hwg_store *s);
 /* Sign a checkpoint of the current head (no-op if nothing new). */
-int hwg_audit_checkpoint(struct hwg_store *s, const struct hwg_audit_signer *signer,
-			 int64_t now_ms, struct hwg_error *err);
+int hwg_audit_checkpoint(struct hwg_store *s, const struct hwg_audit_signer *signer, int64_t now_ms,
+                         struct hwg_error *err);
 
 struct hwg_audit_verify_result {
-	int64_t records;      /* records checked */
-	int64_t checkpoints;  /* checkpoints whose signature verified */
+	int64_t records;       /* records checked */
+	int64_t checkpoints;   /* checkpoints whose signature verified */
 	int64_t first_bad_seq; /* 0 if all good */
-	char reason[200];     /* why first_bad_seq is bad */
+	char reason[200];      /* why first_bad_seq is bad */
 };
 /* Walk the whole chain and every checkpoint; HWG_E_TAMPERED on the first problem. */
 int hwg_audit_verify(struct hwg_store *s, EVP_PKEY *audit_pub, struct hwg_audit_verify_result *res,
-		     struct hwg_error *err);
+                     struct hwg_error *err);
 
 struct hwg_audit_filter {
 	const char *subject;     /* exact match, or NULL */
@@ -84,7 +84,7 @@ struct hwg_audit_filter {
 	int64_t limit;           /* 0 = default 1000 */
 };
 int hwg_audit_query(struct hwg_store *s, const struct hwg_audit_filter *f,
-		    int (*fn)(void *ctx, const struct hwg_audit_record *r), void *ctx,
-		    struct hwg_error *err);
+                    int (*fn)(void *ctx, const struct hwg_audit_record *r), void *ctx,
+                    struct hwg_error *err);
 
 #endif

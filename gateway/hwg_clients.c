@@ -87,8 +87,7 @@ load_one(void *arg, const struct hwg_client_rec *c)
 }
 
 int
-hwg_clients_load(struct hwg_clients *cs, struct hwg_store *s, size_t *count,
-		 struct hwg_error *err)
+hwg_clients_load(struct hwg_clients *cs, struct hwg_store *s, size_t *count, struct hwg_error *err)
 {
 	struct load_ctx lc = {0};
 	struct hwg_client_entry *old;

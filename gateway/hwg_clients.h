@@ -29,7 +29,7 @@ struct hwg_clients *hwg_clients_new(void);
 void hwg_clients_free(struct hwg_clients *cs);
 /* Replace the table with the store's clients; on failure the old table stays. */
 int hwg_clients_load(struct hwg_clients *cs, struct hwg_store *s, size_t *count,
-		     struct hwg_error *err);
+                     struct hwg_error *err);
 /* Copy of the entry for id into out (release with hwg_client_entry_clear); HWG_E_UNKNOWN_CLIENT. */
 int hwg_clients_lookup(struct hwg_clients *cs, const char *id, struct hwg_client_entry *out);
 void hwg_client_entry_clear(struct hwg_client_entry *e);

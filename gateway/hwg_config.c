@@ -24,8 +24,7 @@ struct load_state {
 typedef int (*setter_fn)(struct load_state *st, void *field, const char *value);
 
 static int
-parse_uint(const char *v, unsigned long long min, unsigned long long max,
-	   unsigned long long *out)
+parse_uint(const char *v, unsigned long long min, unsigned long long max, unsigned long long *out)
 {
 	char *end;
 	unsigned long long n;
@@ -61,7 +60,7 @@ set_bool(struct load_state *st, void *field, const char *value)
 	    strcmp(value, "1") == 0)
 		*b = 1;
 	else if (strcasecmp(value, "no") == 0 || strcasecmp(value, "false") == 0 ||
-		 strcmp(value, "0") == 0)
+	         strcmp(value, "0") == 0)
 		*b = 0;
 	else
 		return -1;
@@ -165,7 +164,8 @@ set_algorithms(struct load_state *st, void *field, const char *value)
 	if (copy == NULL)
 		return -1;
 	st->c->alg_es256 = st->c->alg_eddsa = 0;
-	for (tok = strtok_r(copy, " ,\t", &save); tok != NULL; tok = strtok_r(NULL, " ,\t", &save)) {
+	for (tok = strtok_r(copy, " ,\t", &save); tok != NULL;
+	     tok = strtok_r(NULL, " ,\t", &save)) {
 		if (strcmp(tok, "ES256") == 0)
 			st->c->alg_es256 = 1;
 		else if (strcmp(tok, "EdDSA") == 0)
@@ -190,7 +190,8 @@ set_origins(struct load_state *st, void *field, const char *value)
 	for (size_t i = 0; i < c->n_origins; i++)
 		free(c->origins[i]);
 	c->n_origins = 0;
-	for (tok = strtok_r(copy, " ,\t", &save); tok != NULL; tok = strtok_r(NULL, " ,\t", &save)) {
+	for (tok = strtok_r(copy, " ,\t", &save); tok != NULL;
+	     tok = strtok_r(NULL, " ,\t", &save)) {
 		/* an origin is scheme://host[:port], nothing more */
 		if (c->n_origins == HWG_MAX_ORIGINS || strchr(tok, '*') != NULL ||
 		    (strncmp(tok, "http://", 7) != 0 && strncmp(tok, "https://", 8) != 0) ||
@@ -218,28 +219,28 @@ struct config_key {
 
 #define F(field) offsetof(struct hwg_config, field)
 static const struct config_key config_keys[] = {
-	{"gateway", "id", F(gateway_id), set_string, "a gateway id"},
-	{"gateway", "state_dir", F(state_dir), set_string, "a directory path"},
-	{"gateway", "log_level", F(log_level), set_log_level, "debug, info, warn or error"},
-	{"api", "max_body", F(max_body), set_max_body, "bytes between 1024 and 16777216"},
-	{"api", "clock_skew", F(clock_skew_ms), set_seconds_ms, "seconds between 1 and 3600"},
-	{"api", "algorithms", 0, set_algorithms, "a list of ES256 and/or EdDSA"},
-	{"unix", "socket", F(socket_path), set_string, "a socket path"},
-	{"unix", "mode", F(socket_mode), set_mode, "an octal mode without world bits, e.g. 0660"},
-	{"http", "listen", F(http_listen), set_string, "an IP address"},
-	{"http", "port", F(http_port), set_port, "a port number"},
-	{"http", "allow_remote", F(http_allow_remote), set_bool, "yes or no"},
-	{"http", "max_connections", F(max_connections), set_unsigned, "a number from 1"},
-	{"http", "connection_timeout", F(connection_timeout_s), set_unsigned, "seconds from 1"},
-	{"http", "allowed_origins", 0, set_origins,
-	 "a list of origins like https://counter.example (no path, no wildcard)"},
-	{"hsm", "module", F(hsm_module), set_string, "a PKCS#11 module path"},
-	{"hsm", "token", F(hsm_token), set_string, "a token label"},
-	{"hsm", "pin_file", F(hsm_pin_file), set_string, "a file path"},
-	{"hsm", "response_key", F(hsm_response_key), set_string, "a key label"},
-	{"hsm", "audit_key", F(hsm_audit_key), set_string, "a key label"},
-	{"audit", "checkpoint_every", F(checkpoint_every), set_i64_pos, "a record count from 1"},
-	{"audit", "checkpoint_interval", F(checkpoint_interval_s), set_i64_pos, "seconds from 1"},
+    {"gateway", "id", F(gateway_id), set_string, "a gateway id"},
+    {"gateway", "state_dir", F(state_dir), set_string, "a directory path"},
+    {"gateway", "log_level", F(log_level), set_log_level, "debug, info, warn or error"},
+    {"api", "max_body", F(max_body), set_max_body, "bytes between 1024 and 16777216"},
+    {"api", "clock_skew", F(clock_skew_ms), set_seconds_ms, "seconds between 1 and 3600"},
+    {"api", "algorithms", 0, set_algorithms, "a list of ES256 and/or EdDSA"},
+    {"unix", "socket", F(socket_path), set_string, "a socket path"},
+    {"unix", "mode", F(socket_mode), set_mode, "an octal mode without world bits, e.g. 0660"},
+    {"http", "listen", F(http_listen), set_string, "an IP address"},
+    {"http", "port", F(http_port), set_port, "a port number"},
+    {"http", "allow_remote", F(http_allow_remote), set_bool, "yes or no"},
+    {"http", "max_connections", F(max_connections), set_unsigned, "a number from 1"},
+    {"http", "connection_timeout", F(connection_timeout_s), set_unsigned, "seconds from 1"},
+    {"http", "allowed_origins", 0, set_origins,
+     "a list of origins like https://counter.example (no path, no wildcard)"},
+    {"hsm", "module", F(hsm_module), set_string, "a PKCS#11 module path"},
+    {"hsm", "token", F(hsm_token), set_string, "a token label"},
+    {"hsm", "pin_file", F(hsm_pin_file), set_string, "a file path"},
+    {"hsm", "response_key", F(hsm_response_key), set_string, "a key label"},
+    {"hsm", "audit_key", F(hsm_audit_key), set_string, "a key label"},
+    {"audit", "checkpoint_every", F(checkpoint_every), set_i64_pos, "a record count from 1"},
+    {"audit", "checkpoint_interval", F(checkpoint_interval_s), set_i64_pos, "seconds from 1"},
 };
 #undef F
 _Static_assert(sizeof(config_keys) / sizeof(config_keys[0]) <= 32, "grow load_state.seen");
@@ -258,7 +259,7 @@ on_key(void *user, const char *section, const char *name, const char *value)
 			continue;
 		if (k->set(st, (char *)st->c + k->offset, value) != 0) {
 			hwg_error_set(st->err, HWG_E_CONFIG, "[%s] %s = \"%s\": expected %s",
-				      section, name, value, k->expect);
+			              section, name, value, k->expect);
 			return 0;
 		}
 		st->seen[i] = 1;
@@ -318,31 +319,33 @@ config_check(const struct load_state *st, struct hwg_error *err)
 	struct in6_addr a6;
 
 	if (!was_set(st, "gateway", "id") || c->gateway_id[0] == '\0' || strlen(c->gateway_id) > 64)
-		return hwg_error_set(err, HWG_E_CONFIG, "[gateway] id is required (1-64 characters)");
-	if (!was_set(st, "gateway", "state_dir") || c->state_dir[0] != '/')
 		return hwg_error_set(err, HWG_E_CONFIG,
-				     "[gateway] state_dir is required and must be an absolute path");
+		                     "[gateway] id is required (1-64 characters)");
+	if (!was_set(st, "gateway", "state_dir") || c->state_dir[0] != '/')
+		return hwg_error_set(
+		    err, HWG_E_CONFIG,
+		    "[gateway] state_dir is required and must be an absolute path");
 	if (!was_set(st, "hsm", "module") || !was_set(st, "hsm", "token") ||
 	    !was_set(st, "hsm", "pin_file"))
 		return hwg_error_set(err, HWG_E_CONFIG,
-				     "[hsm] module, token and pin_file are all required");
+		                     "[hsm] module, token and pin_file are all required");
 	if ((c->socket_path == NULL || c->socket_path[0] == '\0') &&
 	    (c->http_listen == NULL || c->http_listen[0] == '\0'))
 		return hwg_error_set(err, HWG_E_CONFIG,
-				     "no transport: set [unix] socket and/or [http] listen");
+		                     "no transport: set [unix] socket and/or [http] listen");
 	if (c->socket_path != NULL && strlen(c->socket_path) >= 108)
 		return hwg_error_set(err, HWG_E_CONFIG, "[unix] socket path is too long");
 	if (c->http_listen != NULL && c->http_listen[0] != '\0') {
 		if (inet_pton(AF_INET, c->http_listen, &a4) != 1 &&
 		    inet_pton(AF_INET6, c->http_listen, &a6) != 1)
 			return hwg_error_set(err, HWG_E_CONFIG,
-					     "[http] listen = \"%s\": expected an IP address",
-					     c->http_listen);
+			                     "[http] listen = \"%s\": expected an IP address",
+			                     c->http_listen);
 		if (!is_loopback(c->http_listen) && !c->http_allow_remote)
 			return hwg_error_set(err, HWG_E_CONFIG,
-					     "[http] listen = \"%s\" is not loopback; set "
-					     "allow_remote = yes to serve other hosts",
-					     c->http_listen);
+			                     "[http] listen = \"%s\" is not loopback; set "
+			                     "allow_remote = yes to serve other hosts",
+			                     c->http_listen);
 	}
 	return 0;
 }
@@ -357,7 +360,8 @@ hwg_config_load(const char *path, struct hwg_config *c, struct hwg_error *err)
 
 	hwg_error_clear(st.err);
 	if ((f = fopen(path, "re")) == NULL)
-		return hwg_error_set(err, HWG_E_CONFIG, "cannot open %s: %s", path, strerror(errno));
+		return hwg_error_set(err, HWG_E_CONFIG, "cannot open %s: %s", path,
+		                     strerror(errno));
 	line = ini_parse_file(f, on_key, &st);
 	fclose(f);
 	if (st.err->code != 0) {

@@ -23,18 +23,18 @@ struct hwg_config {
 	char *state_dir;
 	int log_level; /* enum hwg_log_level */
 	/* [api] */
-	size_t max_body;          /* bytes, default 64 KiB */
-	int64_t clock_skew_ms;    /* default 30 s */
-	int alg_es256;            /* allowed algorithms */
+	size_t max_body;       /* bytes, default 64 KiB */
+	int64_t clock_skew_ms; /* default 30 s */
+	int alg_es256;         /* allowed algorithms */
 	int alg_eddsa;
 	/* [unix] */
-	char *socket_path;        /* NULL or "" = no Unix socket */
-	unsigned socket_mode;     /* default 0660 */
+	char *socket_path;    /* NULL or "" = no Unix socket */
+	unsigned socket_mode; /* default 0660 */
 	/* [http] */
-	char *http_listen;        /* NULL or "" = no HTTP */
+	char *http_listen; /* NULL or "" = no HTTP */
 	unsigned http_port;
-	int http_allow_remote;    /* a non-loopback listen address needs this */
-	unsigned max_connections; /* per transport, default 64 */
+	int http_allow_remote;         /* a non-loopback listen address needs this */
+	unsigned max_connections;      /* per transport, default 64 */
 	unsigned connection_timeout_s; /* idle timeout, default 30 */
 	char *origins[HWG_MAX_ORIGINS];
 	size_t n_origins;
@@ -42,10 +42,10 @@ struct hwg_config {
 	char *hsm_module;
 	char *hsm_token;
 	char *hsm_pin_file;
-	char *hsm_response_key;   /* label, default "hwgw-response" */
-	char *hsm_audit_key;      /* label, default "hwgw-audit" */
+	char *hsm_response_key; /* label, default "hwgw-response" */
+	char *hsm_audit_key;    /* label, default "hwgw-audit" */
 	/* [audit] */
-	int64_t checkpoint_every;     /* records, default 1000 */
+	int64_t checkpoint_every;      /* records, default 1000 */
 	int64_t checkpoint_interval_s; /* seconds, default 300 */
 };
 

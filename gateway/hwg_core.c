@@ -95,7 +95,7 @@ hwg_core_metrics(struct hwg_core *c)
 /* COSE signer for responses: only Sig_structures reach the response key. */
 static int
 sign_response(void *ctx, int alg, const uint8_t *tbs, size_t tbs_len, uint8_t sig[64],
-	      struct hwg_error *err)
+              struct hwg_error *err)
 {
 	struct hwg_core *c = ctx;
 	uint8_t digest[SHA256_DIGEST_LENGTH];
@@ -124,7 +124,7 @@ checkpoint_locked(struct hwg_core *c, int64_t now)
 
 	if ((rc = hwg_audit_checkpoint(c->store, &signer, now, &err)) != 0)
 		hwg_log(HWG_LOG_ERR, "audit.checkpoint", "result=%s msg=\"%s\"", hwg_err_code(rc),
-			err.message);
+		        err.message);
 	else
 		c->last_checkpoint_ms = now;
 	return rc;
@@ -134,7 +134,7 @@ checkpoint_locked(struct hwg_core *c, int64_t now)
 
 static int
 reply_build(struct hwg_core *c, const uint8_t *msg, size_t len, int code, const char *message,
-	    cbor_item_t *result, struct hwg_reply *out)
+            cbor_item_t *result, struct hwg_reply *out)
 {
 	uint8_t req_hash[SHA256_DIGEST_LENGTH];
 	cbor_item_t *map, *e;
@@ -155,8 +155,9 @@ reply_build(struct hwg_core *c, const uint8_t *msg, size_t len, int code, const 
 	} else if ((e = cbor_new_definite_map(2)) == NULL) {
 		rc = -1;
 	} else {
-		rc |= hwg_cbor_map_put_text(e, "code", hwg_err_code(code)) |
-		      hwg_cbor_map_put_text(e, "msg", message != NULL ? message : hwg_err_text(code));
+		rc |=
+		    hwg_cbor_map_put_text(e, "code", hwg_err_code(code)) |
+		    hwg_cbor_map_put_text(e, "msg", message != NULL ? message : hwg_err_text(code));
 		rc |= hwg_cbor_map_put_item(map, "err", e);
 	}
 	payload_len = rc == 0 ? cbor_serialize_alloc(map, &payload, &payload_cap) : 0;
@@ -166,11 +167,11 @@ reply_build(struct hwg_core *c, const uint8_t *msg, size_t len, int code, const 
 		return HWG_E_NOMEM;
 	}
 	rc = hwg_cose_sign1_encode(hwg_p11_key_alg(c->response_key), payload, payload_len,
-				   sign_response, c, &out->body, &out->len, &err);
+	                           sign_response, c, &out->body, &out->len, &err);
 	free(payload);
 	if (rc != 0) {
 		hwg_log(HWG_LOG_ERR, "response.sign", "result=%s msg=\"%s\"", hwg_err_code(rc),
-			err.message);
+		        err.message);
 		out->body = NULL;
 		out->len = 0;
 		return HWG_E_HSM;
@@ -189,25 +190,25 @@ hwg_reply_clear(struct hwg_reply *r)
 
 static int
 audit_event(struct hwg_core *c, const struct hwg_peer *peer, const struct verdict *v, int code,
-	    const char *detail)
+            const char *detail)
 {
 	struct hwg_audit_event ev = {
-		.time_ms = hwg_now_ms(),
-		.client = v->have_req ? v->req.client_id : "",
-		.peer_uid = peer->uid,
-		.transport = peer->transport,
-		.operation = v->have_req ? v->req.op : "",
-		.operator_id = "",
-		.subject = v->subject,
-		.result = hwg_err_code(code),
-		.detail = code == HWG_OK ? "" : detail,
+	    .time_ms = hwg_now_ms(),
+	    .client = v->have_req ? v->req.client_id : "",
+	    .peer_uid = peer->uid,
+	    .transport = peer->transport,
+	    .operation = v->have_req ? v->req.op : "",
+	    .operator_id = "",
+	    .subject = v->subject,
+	    .result = hwg_err_code(code),
+	    .detail = code == HWG_OK ? "" : detail,
 	};
 	struct hwg_error err = {0};
 	int rc;
 
 	if ((rc = hwg_audit_append(c->store, &ev, NULL, &err)) != 0)
 		hwg_log(HWG_LOG_ERR, "audit.append", "result=%s msg=\"%s\"", hwg_err_code(rc),
-			err.message);
+		        err.message);
 	return rc;
 }
 
@@ -221,7 +222,7 @@ checkpoint_if_due(struct hwg_core *c)
 /* Audit a refusal on its own (no state changes with it). */
 static int
 audit_refusal(struct hwg_core *c, const struct hwg_peer *peer, const struct verdict *v, int code,
-	      const char *detail)
+              const char *detail)
 {
 	int rc;
 
@@ -238,19 +239,21 @@ audit_refusal(struct hwg_core *c, const struct hwg_peer *peer, const struct verd
 static int
 alg_allowed(const struct hwg_config *cfg, int alg)
 {
-	return (alg == HWG_COSE_ES256 && cfg->alg_es256) || (alg == HWG_COSE_EDDSA && cfg->alg_eddsa);
+	return (alg == HWG_COSE_ES256 && cfg->alg_es256) ||
+	       (alg == HWG_COSE_EDDSA && cfg->alg_eddsa);
 }
 
 static int
 check_envelope(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *msg, size_t len,
-	       struct verdict *v, struct hwg_error *err)
+               struct verdict *v, struct hwg_error *err)
 {
 	struct hwg_cose_sign1 m;
 	int rc;
 
 	if (len > c->cfg->max_body)
-		return hwg_error_set(err, HWG_E_TOO_LARGE, "message of %zu bytes over the limit of %zu",
-				     len, c->cfg->max_body);
+		return hwg_error_set(err, HWG_E_TOO_LARGE,
+		                     "message of %zu bytes over the limit of %zu", len,
+		                     c->cfg->max_body);
 	if ((rc = hwg_cose_sign1_decode(msg, len, &m, err)) != 0)
 		return rc;
 	rc = hwg_request_parse(m.payload, m.payload_len, &v->req, err);
@@ -260,21 +263,20 @@ check_envelope(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *m
 		goto out;
 	if ((rc = hwg_clients_lookup(c->clients, v->req.client_id, &v->client)) != 0) {
 		rc = hwg_error_set(err, HWG_E_UNKNOWN_CLIENT, "client \"%s\" is not registered",
-				   v->req.client_id);
+		                   v->req.client_id);
 		goto out;
 	}
 	v->have_client = 1;
 	if (peer->uid >= 0 && !hwg_client_uid_allowed(&v->client, peer->uid)) {
 		rc = hwg_error_set(err, HWG_E_UID_NOT_ALLOWED,
-				   "uid %lld may not connect as client \"%s\"", (long long)peer->uid,
-				   v->client.id);
+		                   "uid %lld may not connect as client \"%s\"",
+		                   (long long)peer->uid, v->client.id);
 		goto out;
 	}
 	if (!alg_allowed(c->cfg, m.alg) || hwg_cose_alg_for_key(v->client.key) != m.alg) {
-		rc = hwg_error_set(err, HWG_E_ALG_NOT_ALLOWED,
-				   "algorithm %s not allowed for client \"%s\"",
-				   hwg_cose_alg_name(m.alg) ? hwg_cose_alg_name(m.alg) : "?",
-				   v->client.id);
+		rc = hwg_error_set(
+		    err, HWG_E_ALG_NOT_ALLOWED, "algorithm %s not allowed for client \"%s\"",
+		    hwg_cose_alg_name(m.alg) ? hwg_cose_alg_name(m.alg) : "?", v->client.id);
 		goto out;
 	}
 	rc = hwg_cose_sign1_verify(&m, v->client.key, err);
@@ -285,27 +287,27 @@ out:
 
 static int
 check_request(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v,
-	      struct hwg_error *err)
+              struct hwg_error *err)
 {
 	const struct hwg_request *r = &v->req;
 	int64_t now = hwg_now_ms(), skew = r->time_ms - now;
 
 	if (strcmp(r->audience, c->cfg->gateway_id) != 0)
 		return hwg_error_set(err, HWG_E_WRONG_AUDIENCE, "request is for gateway \"%s\"",
-				     r->audience);
+		                     r->audience);
 	if (skew > c->cfg->clock_skew_ms || -skew > c->cfg->clock_skew_ms)
 		return hwg_error_set(err, HWG_E_CLOCK_SKEW,
-				     "request time is %lld ms from gateway time (window %lld ms)",
-				     (long long)skew, (long long)c->cfg->clock_skew_ms);
+		                     "request time is %lld ms from gateway time (window %lld ms)",
+		                     (long long)skew, (long long)c->cfg->clock_skew_ms);
 	if (peer->url_op != NULL && strcmp(peer->url_op, r->op) != 0)
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
-				     "URL names operation \"%s\" but the signed request \"%s\"",
-				     peer->url_op, r->op);
+		                     "URL names operation \"%s\" but the signed request \"%s\"",
+		                     peer->url_op, r->op);
 	if ((v->op = hwg_op_find(r->op)) == NULL)
 		return hwg_error_set(err, HWG_E_UNKNOWN_OP, "operation \"%s\" is unknown", r->op);
 	if ((v->op->roles & HWG_ROLE_BIT(v->client.role)) == 0)
 		return hwg_error_set(err, HWG_E_FORBIDDEN, "role %s may not call %s",
-				     hwg_role_name(v->client.role), r->op);
+		                     hwg_role_name(v->client.role), r->op);
 	if (hwg_schema_check(r->args, v->op->args, v->op->n_args, err) != 0)
 		return HWG_E_BAD_ARGS;
 	if (r->session_len > 0) /* operator sessions do not exist yet: none can be valid */
@@ -317,7 +319,7 @@ check_request(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v
 
 static int
 op_run_savepoint(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op *op,
-		 cbor_item_t **result, struct hwg_error *err)
+                 cbor_item_t **result, struct hwg_error *err)
 {
 	sqlite3 *db = hwg_store_db(c->store);
 	int rc;
@@ -337,7 +339,7 @@ op_run_savepoint(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op
  */
 static int
 execute(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v, cbor_item_t **result,
-	struct hwg_error *err)
+        struct hwg_error *err)
 {
 	struct hwg_op_ctx ctx = {.core = c, .req = &v->req, .client = &v->client};
 	int64_t keep = 2 * c->cfg->clock_skew_ms + 1000;
@@ -349,7 +351,7 @@ execute(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v, cbor
 		return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
 	}
 	rc = hwg_store_nonce_record(c->store, v->req.client_id, v->req.nonce, v->req.nonce_len,
-				    hwg_now_ms(), keep, err);
+	                            hwg_now_ms(), keep, err);
 	if (rc == HWG_E_REPLAY) {
 		hwg_store_rollback(c->store);
 		arc = audit_event(c, peer, v, rc, err->message);
@@ -367,7 +369,7 @@ execute(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v, cbor
 		if (*result != NULL)
 			cbor_decref(result);
 		rc = hwg_error_set(err, HWG_E_AUDIT,
-				   "the audit record could not be made durable; nothing was done");
+		                   "the audit record could not be made durable; nothing was done");
 	} else {
 		checkpoint_if_due(c);
 	}
@@ -384,7 +386,7 @@ verdict_clear(struct verdict *v)
 
 int
 hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *msg, size_t len,
-		struct hwg_reply *out)
+                struct hwg_reply *out)
 {
 	struct verdict v;
 	struct hwg_error err = {0};
@@ -403,12 +405,12 @@ hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *
 	}
 	if (rc != 0)
 		hwg_log(HWG_LOG_INFO, "refused", "transport=%s client=%s op=%s code=%s msg=\"%s\"",
-			peer->transport, v.have_req ? v.req.client_id : "-",
-			v.have_req ? v.req.op : "-", hwg_err_code(rc), err.message);
+		        peer->transport, v.have_req ? v.req.client_id : "-",
+		        v.have_req ? v.req.op : "-", hwg_err_code(rc), err.message);
 	if (reply_build(c, msg, len, rc, err.message, result, out) != 0)
 		rc = HWG_E_HSM;
 	hwg_metrics_record(c->metrics, v.op != NULL ? v.op->name : NULL, out->code,
-			   hwg_mono_seconds() - t0);
+	                   hwg_mono_seconds() - t0);
 	if (result != NULL)
 		cbor_decref(&result);
 	verdict_clear(&v);
@@ -417,7 +419,7 @@ hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *
 
 int
 hwg_core_refuse(struct hwg_core *c, const struct hwg_peer *peer, int code, const char *message,
-		struct hwg_reply *out)
+                struct hwg_reply *out)
 {
 	struct verdict v;
 	int rc = code;
@@ -426,7 +428,7 @@ hwg_core_refuse(struct hwg_core *c, const struct hwg_peer *peer, int code, const
 	if (audit_refusal(c, peer, &v, code, message) != 0)
 		rc = HWG_E_AUDIT;
 	hwg_log(HWG_LOG_INFO, "refused", "transport=%s code=%s msg=\"%s\"", peer->transport,
-		hwg_err_code(rc), message);
+	        hwg_err_code(rc), message);
 	hwg_metrics_record(c->metrics, NULL, rc, 0);
 	if (reply_build(c, (const uint8_t *)"", 0, rc, message, NULL, out) != 0)
 		return HWG_E_HSM;
@@ -437,13 +439,19 @@ hwg_core_refuse(struct hwg_core *c, const struct hwg_peer *peer, int code, const
 
 /* A record of something the gateway or a device did, not a client. */
 static int
-audit_own_event(struct hwg_core *c, const char *transport, const char *event,
-		const char *result, const char *detail)
+audit_own_event(struct hwg_core *c, const char *transport, const char *event, const char *result,
+                const char *detail)
 {
 	struct hwg_audit_event ev = {
-		.time_ms = hwg_now_ms(), .client = "", .peer_uid = -1, .transport = transport,
-		.operation = event, .operator_id = "", .subject = "", .result = result,
-		.detail = detail,
+	    .time_ms = hwg_now_ms(),
+	    .client = "",
+	    .peer_uid = -1,
+	    .transport = transport,
+	    .operation = event,
+	    .operator_id = "",
+	    .subject = "",
+	    .result = result,
+	    .detail = detail,
 	};
 	struct hwg_error err = {0};
 	int rc;
@@ -453,7 +461,7 @@ audit_own_event(struct hwg_core *c, const char *transport, const char *event,
 	pthread_mutex_unlock(&c->state_lock);
 	if (rc != 0)
 		hwg_log(HWG_LOG_ERR, "audit.append", "event=%s result=%s msg=\"%s\"", event,
-			hwg_err_code(rc), err.message);
+		        hwg_err_code(rc), err.message);
 	return rc;
 }
 
@@ -494,19 +502,19 @@ hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_er
 		goto fail;
 	if (hwg_p11_key_alg(c->audit_key) != HWG_COSE_ES256) {
 		rc = hwg_error_set(err, HWG_E_HSM, "audit key \"%s\" must be an EC P-256 key",
-				   cfg->hsm_audit_key);
+		                   cfg->hsm_audit_key);
 		goto fail;
 	}
 	if ((rc = hwg_clients_load(c->clients, c->store, &n_clients, err)) != 0)
 		goto fail;
 	if ((rc = gateway_event(c, "gateway.start", HWG_VERSION)) != 0) {
 		rc = hwg_error_set(err, HWG_E_AUDIT, "cannot write the audit log in %s",
-				   cfg->state_dir);
+		                   cfg->state_dir);
 		goto fail;
 	}
 	c->last_checkpoint_ms = hwg_now_ms();
 	hwg_log(HWG_LOG_INFO, "core.open", "gateway_id=%s clients=%zu state_dir=%s",
-		cfg->gateway_id, n_clients, cfg->state_dir);
+	        cfg->gateway_id, n_clients, cfg->state_dir);
 	*out = c;
 	return 0;
 fail:
@@ -568,10 +576,12 @@ watch_hsm(struct hwg_core *c)
 		return;
 	if (c->hsm_state_known) {
 		snprintf(detail, sizeof(detail), "token %s; session re-opened %lu times",
-			 present ? "present" : "absent", ti.session_reopens);
+		         present ? "present" : "absent", ti.session_reopens);
 		device_event(c, "device.hsm", present ? "ok" : hwg_err_code(HWG_E_HSM), detail);
-		hwg_log(present ? HWG_LOG_INFO : HWG_LOG_ERR, "device.hsm", "token=%s present=%d "
-			"reopens=%lu", c->cfg->hsm_token, present, ti.session_reopens);
+		hwg_log(present ? HWG_LOG_INFO : HWG_LOG_ERR, "device.hsm",
+		        "token=%s present=%d "
+		        "reopens=%lu",
+		        c->cfg->hsm_token, present, ti.session_reopens);
 	}
 	c->hsm_state_known = 1;
 	c->hsm_present = present;

@@ -45,15 +45,15 @@ void hwg_core_close(struct hwg_core *c);
  * signed response (success or refusal); HWG_E_HSM (out->body NULL) when
  * no response could be signed, in which case the transport sends none.
  */
-int hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *msg,
-		    size_t len, struct hwg_reply *out);
+int hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *msg, size_t len,
+                    struct hwg_reply *out);
 /*
  * Refuse a message the transport could not hand over (over the size
  * limit, disallowed origin): audited, counted, and answered with a
  * signed error whose "req" hashes the bytes received (none).
  */
-int hwg_core_refuse(struct hwg_core *c, const struct hwg_peer *peer, int code,
-		    const char *message, struct hwg_reply *out);
+int hwg_core_refuse(struct hwg_core *c, const struct hwg_peer *peer, int code, const char *message,
+                    struct hwg_reply *out);
 void hwg_reply_clear(struct hwg_reply *r);
 
 /* SIGHUP: reload the client registry from the store. */

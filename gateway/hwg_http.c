@@ -76,7 +76,7 @@ http_status(int code)
 
 static enum MHD_Result
 send_bytes(struct MHD_Connection *conn, unsigned status, const char *type, const void *data,
-	   size_t len, const char *allow_origin)
+           size_t len, const char *allow_origin)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -89,7 +89,8 @@ send_bytes(struct MHD_Connection *conn, unsigned status, const char *type, const
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (allow_origin != NULL) {
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN,
+		                        allow_origin);
 		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Origin");
 	}
 	ret = MHD_queue_response(conn, status, r);
@@ -111,7 +112,7 @@ send_reply(struct MHD_Connection *conn, struct hwg_reply *reply, const char *all
 	if (reply->body == NULL) /* nothing could be signed */
 		return send_bytes(conn, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "", 0, NULL);
 	ret = send_bytes(conn, (unsigned)http_status(reply->code), "application/cose", reply->body,
-			 reply->len, allow_origin);
+	                 reply->len, allow_origin);
 	hwg_reply_clear(reply);
 	return ret;
 }
@@ -133,8 +134,8 @@ allowed_origin(const struct hwg_config *cfg, struct MHD_Connection *conn)
 static int
 is_cose(struct MHD_Connection *conn)
 {
-	const char *t = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						    MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *t =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	size_t n = strlen("application/cose");
 
 	return t != NULL && strncasecmp(t, "application/cose", n) == 0 &&
@@ -150,13 +151,13 @@ serve_post(struct hwg_http *h, struct MHD_Connection *conn, const char *op, stru
 
 	if (origin != NULL && origin[0] == '\0') {
 		if (hwg_core_refuse(h->core, &peer, HWG_E_ORIGIN,
-				    "browser origin not in the allow-list", &reply) != 0)
+		                    "browser origin not in the allow-list", &reply) != 0)
 			reply.body = NULL;
 		return send_reply(conn, &reply, NULL);
 	}
 	if (!is_cose(conn))
 		return send_text(conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-				 "Content-Type must be application/cose\n");
+		                 "Content-Type must be application/cose\n");
 	if (hr->too_large) {
 		char why[96];
 
@@ -199,7 +200,7 @@ serve_get(struct hwg_http *h, struct MHD_Connection *conn, const char *url)
 
 	if (strcmp(url, "/v1/health") == 0)
 		return send_bytes(conn, MHD_HTTP_OK, "application/json", "{\"status\":\"ok\"}\n",
-				  16, NULL);
+		                  16, NULL);
 	if (strcmp(url, "/metrics") != 0)
 		return send_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
 	if (hwg_metrics_render(hwg_core_metrics(h->core), &text, &len) != 0)
@@ -214,8 +215,8 @@ static enum MHD_Result
 begin_request(struct hwg_http *h, struct MHD_Connection *conn, void **con_cls)
 {
 	struct http_req *hr = calloc(1, sizeof(*hr));
-	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *cl =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
 	if (hr == NULL || (hr->body = hwg_buf_new(h->cfg->max_body)) == NULL) {
 		free(hr);
@@ -229,7 +230,7 @@ begin_request(struct hwg_http *h, struct MHD_Connection *conn, void **con_cls)
 
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-	   const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+           const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
 	struct hwg_http *h = cls;
 	struct http_req *hr = *con_cls;
@@ -258,7 +259,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 
 static void
 on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-	     enum MHD_RequestTerminationCode toe)
+             enum MHD_RequestTerminationCode toe)
 {
 	struct http_req *hr = *con_cls;
 
@@ -272,7 +273,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -286,13 +288,13 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 int
 hwg_http_start(struct hwg_core *core, const struct hwg_config *cfg, struct hwg_http **out,
-	       struct hwg_error *err)
+               struct hwg_error *err)
 {
 	struct sockaddr_storage ss = {0};
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-			 MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	                 MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	const union MHD_DaemonInfo *info;
 	struct hwg_http *h;
 
@@ -311,21 +313,20 @@ hwg_http_start(struct hwg_core *core, const struct hwg_config *cfg, struct hwg_h
 	h->core = core;
 	h->cfg = cfg;
 	h->mhd = MHD_start_daemon(
-		flags, (uint16_t)cfg->http_port, NULL, NULL, on_request, h,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_SOCK_ADDR,
-		(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-		MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+	    flags, (uint16_t)cfg->http_port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+	    on_mhd_log, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+	    cfg->connection_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
 	if (h->mhd == NULL) {
 		free(h);
 		return hwg_error_set(err, HWG_E_IO, "cannot listen on %s port %u", cfg->http_listen,
-				     cfg->http_port);
+		                     cfg->http_port);
 	}
 	info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = info != NULL ? info->port : cfg->http_port;
 	hwg_log(HWG_LOG_INFO, "http.listen", "address=%s port=%u max_connections=%u",
-		cfg->http_listen, h->port, cfg->max_connections);
+	        cfg->http_listen, h->port, cfg->max_connections);
 	*out = h;
 	return 0;
 }

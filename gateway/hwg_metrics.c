@@ -17,7 +17,7 @@
 #define N_OPS_MAX 64
 
 static const double latency_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-					 0.05,   0.1,   0.25,   0.5,   1,    2.5};
+                                         0.05,   0.1,   0.25,   0.5,   1,    2.5};
 #define N_BUCKETS (sizeof(latency_buckets) / sizeof(latency_buckets[0]))
 
 struct hwg_metrics {
@@ -73,8 +73,7 @@ struct out {
 	int failed;
 };
 
-static void
-out_printf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out_printf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 out_printf(struct out *o, const char *fmt, ...)
@@ -115,33 +114,34 @@ hwg_metrics_render(struct hwg_metrics *m, char **outp, size_t *len)
 		return HWG_E_NOMEM;
 	pthread_mutex_lock(&m->lock);
 	out_printf(&o, "# HELP hwgw_requests_total Requests by operation and result.\n"
-		       "# TYPE hwgw_requests_total counter\n");
+	               "# TYPE hwgw_requests_total counter\n");
 	for (int i = 0; i <= N_OPS_MAX; i++)
 		for (int c = 0; c < N_CODES; c++)
 			if (m->requests[i][c] != 0)
-				out_printf(&o, "hwgw_requests_total{op=\"%s\",result=\"%s\"} %llu\n",
-					   i < N_OPS_MAX ? hwg_op_name(i) : "unknown",
-					   hwg_err_code(-c), m->requests[i][c]);
+				out_printf(&o,
+				           "hwgw_requests_total{op=\"%s\",result=\"%s\"} %llu\n",
+				           i < N_OPS_MAX ? hwg_op_name(i) : "unknown",
+				           hwg_err_code(-c), m->requests[i][c]);
 	out_printf(&o, "# HELP hwgw_refusals_total Refused requests by error code.\n"
-		       "# TYPE hwgw_refusals_total counter\n");
+	               "# TYPE hwgw_refusals_total counter\n");
 	for (int c = 1; c < N_CODES; c++) {
 		unsigned long long n = 0;
 		for (int i = 0; i <= N_OPS_MAX; i++)
 			n += m->requests[i][c];
 		if (n != 0)
 			out_printf(&o, "hwgw_refusals_total{code=\"%s\"} %llu\n", hwg_err_code(-c),
-				   n);
+			           n);
 	}
 	out_printf(&o, "# HELP hwgw_request_duration_seconds Time from receipt to signed reply.\n"
-		       "# TYPE hwgw_request_duration_seconds histogram\n");
+	               "# TYPE hwgw_request_duration_seconds histogram\n");
 	for (size_t b = 0; b < N_BUCKETS; b++)
 		out_printf(&o, "hwgw_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-			   latency_buckets[b], m->buckets[b]);
+		           latency_buckets[b], m->buckets[b]);
 	out_printf(&o,
-		   "hwgw_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
-		   "hwgw_request_duration_seconds_sum %.6f\n"
-		   "hwgw_request_duration_seconds_count %llu\n",
-		   m->count, m->sum, m->count);
+	           "hwgw_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+	           "hwgw_request_duration_seconds_sum %.6f\n"
+	           "hwgw_request_duration_seconds_count %llu\n",
+	           m->count, m->sum, m->count);
 	pthread_mutex_unlock(&m->lock);
 	if (o.failed) {
 		free(o.p);

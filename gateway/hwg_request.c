@@ -7,8 +7,8 @@
 
 #include "hwg_cbor.h"
 
-static const char *const request_keys[] = {"v", "op", "aud", "cid", "t", "nonce", "sess", "args",
-					   NULL};
+static const char *const request_keys[] = {"v",     "op",   "aud",  "cid", "t",
+                                           "nonce", "sess", "args", NULL};
 
 static int
 op_name_valid(const char *op)
@@ -46,47 +46,49 @@ parse_fields(const cbor_item_t *map, struct hwg_request *r, struct hwg_error *er
 	cbor_item_t *item;
 
 	if (hwg_cbor_text_copy(hwg_cbor_map_get(map, "cid", NULL), r->client_id,
-			       sizeof(r->client_id)) != 0 || r->client_id[0] == '\0')
+	                       sizeof(r->client_id)) != 0 ||
+	    r->client_id[0] == '\0')
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
-				     "\"cid\" must be a text of 1-64 characters");
+		                     "\"cid\" must be a text of 1-64 characters");
 	if (hwg_cbor_text_copy(hwg_cbor_map_get(map, "op", NULL), r->op, sizeof(r->op)) != 0 ||
 	    !op_name_valid(r->op))
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
-				     "\"op\" must be a text of 1-%d characters [a-z0-9._]",
-				     HWG_OP_MAX);
+		                     "\"op\" must be a text of 1-%d characters [a-z0-9._]",
+		                     HWG_OP_MAX);
 	if (hwg_cbor_text_copy(hwg_cbor_map_get(map, "aud", NULL), r->audience,
-			       sizeof(r->audience)) != 0 || r->audience[0] == '\0')
+	                       sizeof(r->audience)) != 0 ||
+	    r->audience[0] == '\0')
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
-				     "\"aud\" must be a text of 1-64 characters");
+		                     "\"aud\" must be a text of 1-64 characters");
 	if (hwg_cbor_uint(hwg_cbor_map_get(map, "t", NULL), &t) != 0 || t > INT64_MAX)
 		return hwg_error_set(err, HWG_E_BAD_ENCODING, "\"t\" must be an unsigned integer");
 	r->time_ms = (int64_t)t;
 	if (hwg_cbor_bytes(hwg_cbor_map_get(map, "nonce", NULL), &p, &n) != 0 ||
 	    n < HWG_NONCE_MIN || n > HWG_NONCE_MAX)
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
-				     "\"nonce\" must be a byte string of %d-%d bytes", HWG_NONCE_MIN,
-				     HWG_NONCE_MAX);
+		                     "\"nonce\" must be a byte string of %d-%d bytes",
+		                     HWG_NONCE_MIN, HWG_NONCE_MAX);
 	memcpy(r->nonce, p, n);
 	r->nonce_len = n;
 	if ((item = hwg_cbor_map_get(map, "sess", NULL)) != NULL) {
 		if (hwg_cbor_bytes(item, &p, &n) != 0 || n < HWG_NONCE_MIN || n > HWG_NONCE_MAX)
 			return hwg_error_set(err, HWG_E_BAD_ENCODING,
-					     "\"sess\" must be a byte string of %d-%d bytes",
-					     HWG_NONCE_MIN, HWG_NONCE_MAX);
+			                     "\"sess\" must be a byte string of %d-%d bytes",
+			                     HWG_NONCE_MIN, HWG_NONCE_MAX);
 		memcpy(r->session, p, n);
 		r->session_len = n;
 	}
 	item = hwg_cbor_map_get(map, "args", NULL);
 	if (item == NULL || !args_valid(item))
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
-				     "\"args\" must be a definite map with text keys");
+		                     "\"args\" must be a definite map with text keys");
 	r->args = cbor_incref(item);
 	return 0;
 }
 
 int
 hwg_request_parse(const uint8_t *payload, size_t len, struct hwg_request *out,
-		  struct hwg_error *err)
+                  struct hwg_error *err)
 {
 	struct hwg_request r;
 	const char *why = NULL;
@@ -104,7 +106,7 @@ hwg_request_parse(const uint8_t *payload, size_t len, struct hwg_request *out,
 	if (hwg_cbor_map_keys_check(map, request_keys, bad, sizeof(bad)) != 0) {
 		cbor_decref(&map);
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
-				     "payload key \"%s\" is unknown, repeated or not text", bad);
+		                     "payload key \"%s\" is unknown, repeated or not text", bad);
 	}
 	if (hwg_cbor_uint(hwg_cbor_map_get(map, "v", NULL), &r.version) != 0) {
 		cbor_decref(&map);
@@ -113,8 +115,9 @@ hwg_request_parse(const uint8_t *payload, size_t len, struct hwg_request *out,
 	rc = parse_fields(map, &r, err);
 	cbor_decref(&map);
 	if (rc == 0 && r.version != 1)
-		rc = hwg_error_set(err, HWG_E_BAD_VERSION, "protocol version %llu not supported (1 is)",
-				   (unsigned long long)r.version);
+		rc = hwg_error_set(err, HWG_E_BAD_VERSION,
+		                   "protocol version %llu not supported (1 is)",
+		                   (unsigned long long)r.version);
 	if (rc != 0 && rc != HWG_E_BAD_VERSION) {
 		hwg_request_clear(&r);
 		return rc;

@@ -38,7 +38,7 @@ struct hwg_request {
  * is not 1 (out->client_id is then filled so the refusal can be audited).
  */
 int hwg_request_parse(const uint8_t *payload, size_t len, struct hwg_request *out,
-		      struct hwg_error *err);
+                      struct hwg_error *err);
 void hwg_request_clear(struct hwg_request *r);
 
 #endif

@@ -24,27 +24,25 @@ value_check(const struct hwg_arg_spec *s, const cbor_item_t *v, struct hwg_error
 		if (memchr(cbor_string_handle(v), '\0', len) != NULL)
 			return hwg_error_set(err, HWG_E_BAD_ARGS, "\"%s\" holds a NUL", s->key);
 		if (len < s->min || len > s->max)
-			return hwg_error_set(err, HWG_E_BAD_ARGS,
-					     "\"%s\" must be %llu to %llu bytes long", s->key,
-					     (unsigned long long)s->min,
-					     (unsigned long long)s->max);
+			return hwg_error_set(
+			    err, HWG_E_BAD_ARGS, "\"%s\" must be %llu to %llu bytes long", s->key,
+			    (unsigned long long)s->min, (unsigned long long)s->max);
 		return 0;
 	case HWG_ARG_BYTES:
 		if (hwg_cbor_bytes(v, &p, &len) != 0)
 			break;
 		if (len < s->min || len > s->max)
-			return hwg_error_set(err, HWG_E_BAD_ARGS,
-					     "\"%s\" must be %llu to %llu bytes long", s->key,
-					     (unsigned long long)s->min,
-					     (unsigned long long)s->max);
+			return hwg_error_set(
+			    err, HWG_E_BAD_ARGS, "\"%s\" must be %llu to %llu bytes long", s->key,
+			    (unsigned long long)s->min, (unsigned long long)s->max);
 		return 0;
 	case HWG_ARG_UINT:
 		if (hwg_cbor_uint(v, &u) != 0)
 			break;
 		if (u < s->min || u > s->max)
-			return hwg_error_set(err, HWG_E_BAD_ARGS, "\"%s\" must be from %llu to %llu",
-					     s->key, (unsigned long long)s->min,
-					     (unsigned long long)s->max);
+			return hwg_error_set(
+			    err, HWG_E_BAD_ARGS, "\"%s\" must be from %llu to %llu", s->key,
+			    (unsigned long long)s->min, (unsigned long long)s->max);
 		return 0;
 	case HWG_ARG_BOOL:
 		if (cbor_isa_float_ctrl(v) && cbor_is_bool(v))
@@ -52,12 +50,12 @@ value_check(const struct hwg_arg_spec *s, const cbor_item_t *v, struct hwg_error
 		break;
 	}
 	return hwg_error_set(err, HWG_E_BAD_ARGS, "\"%s\" must be a %s", s->key,
-			     type_names[s->type]);
+	                     type_names[s->type]);
 }
 
 int
 hwg_schema_check(const cbor_item_t *args, const struct hwg_arg_spec *spec, size_t n_spec,
-		 struct hwg_error *err)
+                 struct hwg_error *err)
 {
 	const char *allowed[17];
 	char bad[64];
@@ -69,7 +67,8 @@ hwg_schema_check(const cbor_item_t *args, const struct hwg_arg_spec *spec, size_
 	allowed[n_spec] = NULL;
 	if (hwg_cbor_map_keys_check(args, allowed, bad, sizeof(bad)) != 0)
 		return hwg_error_set(err, HWG_E_BAD_ARGS,
-				     "argument \"%s\" is unknown or repeated for this operation", bad);
+		                     "argument \"%s\" is unknown or repeated for this operation",
+		                     bad);
 	for (size_t i = 0; i < n_spec; i++) {
 		const cbor_item_t *v = hwg_cbor_map_get(args, spec[i].key, NULL);
 		int rc;
@@ -77,7 +76,7 @@ hwg_schema_check(const cbor_item_t *args, const struct hwg_arg_spec *spec, size_
 		if (v == NULL) {
 			if (spec[i].required)
 				return hwg_error_set(err, HWG_E_BAD_ARGS,
-						     "argument \"%s\" is required", spec[i].key);
+				                     "argument \"%s\" is required", spec[i].key);
 			continue;
 		}
 		if ((rc = value_check(&spec[i], v, err)) != 0)

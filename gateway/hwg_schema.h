@@ -28,7 +28,7 @@ struct hwg_arg_spec {
 
 /* HWG_E_BAD_ARGS naming the key and what was expected. */
 int hwg_schema_check(const cbor_item_t *args, const struct hwg_arg_spec *spec, size_t n_spec,
-		     struct hwg_error *err);
+                     struct hwg_error *err);
 
 /* Getters for checked args: 1 if present (value stored), 0 if absent. */
 int hwg_args_text(const cbor_item_t *args, const char *key, char *out, size_t outlen);

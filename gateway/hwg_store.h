@@ -33,7 +33,7 @@ struct hwg_store;
  * hwgw.db is HWG_E_STORE: nothing could be recorded in it.
  */
 int hwg_store_open(const char *state_dir, int create, struct hwg_store **out,
-		   struct hwg_error *err);
+                   struct hwg_error *err);
 void hwg_store_close(struct hwg_store *s);
 sqlite3 *hwg_store_db(struct hwg_store *s);
 const char *hwg_store_dir(const struct hwg_store *s);
@@ -85,12 +85,11 @@ void hwg_client_rec_clear(struct hwg_client_rec *c);
  * Ed25519 or P-256 SubjectPublicKeyInfo.  HWG_E_EXISTS on a duplicate.
  */
 int hwg_store_client_add(struct hwg_store *s, const struct hwg_client_rec *c,
-			 struct hwg_error *err);
+                         struct hwg_error *err);
 int hwg_store_client_remove(struct hwg_store *s, const char *id, struct hwg_error *err);
 /* Calls fn for each client in id order; fn's non-zero return stops the walk. */
-int hwg_store_client_each(struct hwg_store *s,
-			  int (*fn)(void *ctx, const struct hwg_client_rec *c), void *ctx,
-			  struct hwg_error *err);
+int hwg_store_client_each(struct hwg_store *s, int (*fn)(void *ctx, const struct hwg_client_rec *c),
+                          void *ctx, struct hwg_error *err);
 int hwg_client_id_valid(const char *id);
 
 /* ---- replay cache ---- */
@@ -100,9 +99,10 @@ int hwg_client_id_valid(const char *id);
  * Entries older than now_ms - keep_ms are pruned opportunistically.
  */
 int hwg_store_nonce_record(struct hwg_store *s, const char *client, const uint8_t *nonce,
-			   size_t nonce_len, int64_t now_ms, int64_t keep_ms, struct hwg_error *err);
+                           size_t nonce_len, int64_t now_ms, int64_t keep_ms,
+                           struct hwg_error *err);
 /* 1 if present, 0 if not, <0 on error. */
 int hwg_store_nonce_seen(struct hwg_store *s, const char *client, const uint8_t *nonce,
-			 size_t nonce_len, struct hwg_error *err);
+                         size_t nonce_len, struct hwg_error *err);
 
 #endif

@@ -18,13 +18,13 @@ struct hwg_http;
 
 /* Listen on cfg->socket_path (replacing a stale socket, never another file). */
 int hwg_unix_start(struct hwg_core *core, const struct hwg_config *cfg, struct hwg_unix **out,
-		   struct hwg_error *err);
+                   struct hwg_error *err);
 /* Stop accepting, let each connection finish its request in flight, join, unlink. */
 void hwg_unix_stop(struct hwg_unix *u);
 
 /* Serve HTTP on cfg->http_listen:cfg->http_port. */
 int hwg_http_start(struct hwg_core *core, const struct hwg_config *cfg, struct hwg_http **out,
-		   struct hwg_error *err);
+                   struct hwg_error *err);
 /* The port actually bound (useful when the configuration said 0). */
 unsigned hwg_http_port(const struct hwg_http *h);
 /* Stop accepting, finish requests in flight, close. */

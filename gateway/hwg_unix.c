@@ -80,7 +80,7 @@ wait_fd(struct hwg_unix *u, int fd, short events, int64_t deadline, int allow_st
  */
 static int
 io_full(struct hwg_unix *u, int fd, uint8_t *p, size_t len, int writing, int64_t deadline,
-	int allow_stop)
+        int allow_stop)
 {
 	while (len > 0) {
 		ssize_t n;
@@ -114,7 +114,7 @@ static int
 send_reply(struct hwg_unix *u, int fd, const struct hwg_reply *r)
 {
 	uint8_t hdr[4] = {(uint8_t)(r->len >> 24), (uint8_t)(r->len >> 16), (uint8_t)(r->len >> 8),
-			  (uint8_t)r->len};
+	                  (uint8_t)r->len};
 	int64_t deadline = hwg_mono_ms() + (int64_t)u->cfg->connection_timeout_s * 1000;
 
 	if (r->body == NULL)
@@ -145,7 +145,7 @@ serve_frame(struct conn *cn)
 		char why[96];
 
 		snprintf(why, sizeof(why), "frame of %zu bytes over the limit of %zu", len,
-			 u->cfg->max_body);
+		         u->cfg->max_body);
 		if (hwg_core_refuse(u->core, &peer, HWG_E_TOO_LARGE, why, &reply) == 0)
 			send_reply(u, cn->fd, &reply);
 		hwg_reply_clear(&reply);
@@ -200,7 +200,7 @@ accept_one(struct hwg_unix *u)
 	if (u->active >= u->cfg->max_connections) {
 		pthread_mutex_unlock(&u->lock);
 		hwg_log(HWG_LOG_WARN, "unix.limit", "uid=%u max_connections=%u", cred.uid,
-			u->cfg->max_connections);
+		        u->cfg->max_connections);
 		close(fd);
 		return;
 	}
@@ -250,8 +250,9 @@ clear_stale(const char *path, struct hwg_error *err)
 	int fd, live;
 
 	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? 0 : hwg_error_set(err, HWG_E_CONFIG, "%s: %s", path,
-							     strerror(errno));
+		return errno == ENOENT
+		           ? 0
+		           : hwg_error_set(err, HWG_E_CONFIG, "%s: %s", path, strerror(errno));
 	if (!S_ISSOCK(st.st_mode))
 		return hwg_error_set(err, HWG_E_CONFIG, "%s exists and is not a socket", path);
 	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
@@ -267,7 +268,7 @@ clear_stale(const char *path, struct hwg_error *err)
 
 int
 hwg_unix_start(struct hwg_core *core, const struct hwg_config *cfg, struct hwg_unix **out,
-	       struct hwg_error *err)
+               struct hwg_error *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct hwg_unix *u;
@@ -288,7 +289,7 @@ hwg_unix_start(struct hwg_core *core, const struct hwg_config *cfg, struct hwg_u
 	    bind(u->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
 	    chmod(cfg->socket_path, cfg->socket_mode) != 0 || listen(u->listen_fd, 64) != 0) {
 		rc = hwg_error_set(err, HWG_E_IO, "cannot listen on %s: %s", cfg->socket_path,
-				   strerror(errno));
+		                   strerror(errno));
 		goto fail;
 	}
 	if (pthread_create(&u->accept_thread, NULL, accept_main, u) != 0) {
@@ -297,7 +298,7 @@ hwg_unix_start(struct hwg_core *core, const struct hwg_config *cfg, struct hwg_u
 		goto fail;
 	}
 	hwg_log(HWG_LOG_INFO, "unix.listen", "path=%s mode=%04o", cfg->socket_path,
-		cfg->socket_mode);
+	        cfg->socket_mode);
 	*out = u;
 	return 0;
 fail:

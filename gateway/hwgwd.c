@@ -31,9 +31,9 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: hwgwd [--foreground] [--config FILE] [--version]\n"
-		   "  --config FILE   configuration (default " DEFAULT_CONFIG ")\n"
-		   "  --foreground    run in the foreground (always the case; for systemd)\n"
-		   "  --version       print the version and exit\n");
+	           "  --config FILE   configuration (default " DEFAULT_CONFIG ")\n"
+	           "  --foreground    run in the foreground (always the case; for systemd)\n"
+	           "  --version       print the version and exit\n");
 }
 
 /* <state_dir>/hwgwd.pid lets hwgwctl ask for a reload after it changes clients. */
@@ -66,7 +66,7 @@ run(const struct hwg_config *cfg)
 
 	if (hwg_core_open(cfg, &core, &err) != 0) {
 		hwg_log(HWG_LOG_ERR, "start.refused", "code=%s msg=\"%s\"", hwg_err_code(err.code),
-			err.message);
+		        err.message);
 		fprintf(stderr, "hwgwd: %s\n", err.message);
 		return 1;
 	}
@@ -79,7 +79,7 @@ run(const struct hwg_config *cfg)
 	}
 	pidfile_write(cfg, pidfile, sizeof(pidfile));
 	hwg_log(HWG_LOG_INFO, "ready", "version=%s gateway_id=%s http_port=%u", HWG_VERSION,
-		cfg->gateway_id, http != NULL ? hwg_http_port(http) : 0);
+	        cfg->gateway_id, http != NULL ? hwg_http_port(http) : 0);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -90,7 +90,7 @@ run(const struct hwg_config *cfg)
 			break;
 		if (sig == SIGHUP && hwg_core_reload_clients(core, &err) != 0)
 			hwg_log(HWG_LOG_ERR, "clients.reload", "code=%s msg=\"%s\"",
-				hwg_err_code(err.code), err.message);
+			        hwg_err_code(err.code), err.message);
 		hwg_core_tick(core);
 	}
 	hwg_log(HWG_LOG_INFO, "stopping", "signal=%d", sig);
@@ -109,11 +109,11 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"foreground", no_argument, NULL, 'f'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *config_path = DEFAULT_CONFIG;
 	struct hwg_config cfg;

@@ -119,11 +119,11 @@ hwg_op_audit_query(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_erro
 	hwg_args_uint(args, "to", &to);
 	hwg_args_uint(args, "limit", &limit);
 	f = (struct hwg_audit_filter){
-		.subject = subject[0] ? subject : NULL,
-		.operator_id = operator_id[0] ? operator_id : NULL,
-		.from_ms = (int64_t)from,
-		.to_ms = (int64_t)to,
-		.limit = (int64_t)limit,
+	    .subject = subject[0] ? subject : NULL,
+	    .operator_id = operator_id[0] ? operator_id : NULL,
+	    .from_ms = (int64_t)from,
+	    .to_ms = (int64_t)to,
+	    .limit = (int64_t)limit,
 	};
 	if ((list = cbor_new_indefinite_array()) == NULL)
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");

@@ -33,8 +33,8 @@ hwg_op_gw_info(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *e
 	}
 	rc = hwg_cbor_map_put_text(m, "version", HWG_VERSION) |
 	     hwg_cbor_map_put_text(m, "gateway_id", hwg_core_config(c)->gateway_id) |
-	     hwg_cbor_map_put_item(m, "alg", cbor_build_negint8(
-						     (uint8_t)(-1 - hwg_p11_key_alg(key)))) |
+	     hwg_cbor_map_put_item(m, "alg",
+	                           cbor_build_negint8((uint8_t)(-1 - hwg_p11_key_alg(key)))) |
 	     hwg_cbor_map_put_bytes(m, "public_key", der, (size_t)der_len) |
 	     hwg_cbor_map_put_uint(m, "protocol", 1);
 	OPENSSL_free(der);

@@ -26,7 +26,7 @@ struct hwg_p11_key;
 struct hwg_p11_config {
 	const char *module_path; /* e.g. /usr/lib/softhsm/libsofthsm2.so */
 	const char *token_label;
-	const char *pin_file;    /* refused if group/other may read it */
+	const char *pin_file; /* refused if group/other may read it */
 };
 
 /* Load the module, find the token, open a session and log in. */
@@ -40,7 +40,7 @@ void hwg_p11_close(struct hwg_p11 *p);
  * EC P-256 nor Ed25519.  The key object belongs to p (freed with it).
  */
 int hwg_p11_key_find(struct hwg_p11 *p, const char *label, struct hwg_p11_key **out,
-		     struct hwg_error *err);
+                     struct hwg_error *err);
 /* HWG_COSE_ES256 or HWG_COSE_EDDSA. */
 int hwg_p11_key_alg(const struct hwg_p11_key *k);
 /* The public key (a new reference the caller frees). */
@@ -52,15 +52,15 @@ EVP_PKEY *hwg_p11_key_public(const struct hwg_p11_key *k);
  * oracle); for EdDSA, data is the message.  sig receives 64 raw bytes.
  */
 int hwg_p11_sign(struct hwg_p11 *p, struct hwg_p11_key *k, const uint8_t *data, size_t len,
-		 uint8_t sig[64], struct hwg_error *err);
+                 uint8_t sig[64], struct hwg_error *err);
 
 struct hwg_p11_token_info {
 	char label[33];
 	char manufacturer[33];
 	char model[17];
 	char serial[17];
-	int present;   /* token present in its slot */
-	int logged_in; /* our session is logged in */
+	int present;                   /* token present in its slot */
+	int logged_in;                 /* our session is logged in */
 	unsigned long session_reopens; /* times the session was re-opened */
 };
 /* Current token state (for device.list); re-probes the slot. */

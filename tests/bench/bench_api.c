@@ -124,8 +124,8 @@ run(enum target t, const char *url, int clients, int per_client)
 	size_t n = 0;
 
 	for (int i = 0; i < clients; i++) {
-		w[i] = (struct worker){t, i, per_client, url, calloc((size_t)per_client, sizeof(double)),
-				       0};
+		w[i] = (struct worker){
+		    t, i, per_client, url, calloc((size_t)per_client, sizeof(double)), 0};
 	}
 	t0 = hwg_mono_seconds();
 	for (int i = 0; i < clients; i++)
@@ -151,8 +151,7 @@ run(enum target t, const char *url, int clients, int per_client)
 
 static enum MHD_Result
 bare_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-	     const char *version, const char *upload_data, size_t *upload_data_size,
-	     void **con_cls)
+             const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
 	static const char constant[] = "ok";
 	struct MHD_Response *r;
@@ -201,7 +200,8 @@ main(int argc, char **argv)
 	gw_url = getenv("GW_URL");
 	gw_id = getenv("GW_ID");
 	if (gw_dir == NULL || gw_url == NULL || gw_id == NULL || per_client < 10) {
-		fprintf(stderr, "usage: GW=... GW_URL=... GW_ID=... bench_api [requests-per-client]\n");
+		fprintf(stderr,
+		        "usage: GW=... GW_URL=... GW_ID=... bench_api [requests-per-client]\n");
 		return 2;
 	}
 	snprintf(sock_path, sizeof(sock_path), "%s/hwgw.sock", gw_dir);
@@ -211,12 +211,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	bare = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
-				NULL, NULL, bare_handler, NULL, MHD_OPTION_CONNECTION_LIMIT, 64,
-				MHD_OPTION_END);
+	                        NULL, NULL, bare_handler, NULL, MHD_OPTION_CONNECTION_LIMIT, 64,
+	                        MHD_OPTION_END);
 	if (bare == NULL)
 		return 2;
 	snprintf(bare_url, sizeof(bare_url), "http://127.0.0.1:%u",
-		 MHD_get_daemon_info(bare, MHD_DAEMON_INFO_BIND_PORT)->port);
+	         MHD_get_daemon_info(bare, MHD_DAEMON_INFO_BIND_PORT)->port);
 	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
 		int n = levels[i];
 		char name[64];

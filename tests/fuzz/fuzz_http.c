@@ -62,7 +62,7 @@ setup(void)
 	cfg.origins[0] = strdup("http://localhost:8080");
 	cfg.n_origins = 1;
 	cfg.hsm_module = strdup(getenv("HWG_P11_MODULE") ? getenv("HWG_P11_MODULE")
-							  : "/usr/lib/softhsm/libsofthsm2.so");
+	                                                 : "/usr/lib/softhsm/libsofthsm2.so");
 	cfg.hsm_token = strdup("hwgw");
 	snprintf(path, sizeof(path), "%s/hsm/hsm.pin", dir);
 	cfg.hsm_pin_file = strdup(path);

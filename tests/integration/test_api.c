@@ -43,7 +43,7 @@ load_key(const char *name, int private_key)
 
 	snprintf(path, sizeof(path), "%s/keys/%s.%s", gw_dir, name, private_key ? "key" : "pub");
 	if ((private_key ? hwgw_key_load_private(path, &k, &err)
-			 : hwgw_key_load_public(path, &k, &err)) != 0) {
+	                 : hwgw_key_load_public(path, &k, &err)) != 0) {
 		fprintf(stderr, "cannot load %s: %s\n", path, err.message);
 		exit(2);
 	}
@@ -75,7 +75,8 @@ db_count(const char *sql)
 	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
@@ -92,7 +93,7 @@ db_last_result(char *out, size_t len)
 	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		return;
 	if (sqlite3_prepare_v2(db, "SELECT result FROM audit ORDER BY seq DESC LIMIT 1", -1, &st,
-			       NULL) == SQLITE_OK &&
+	                       NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
@@ -102,7 +103,7 @@ db_last_result(char *out, size_t len)
 /* Send raw bytes; verify the answer against them.  0 if a verified response came back. */
 static int
 send_raw(enum transport t, const char *op, const uint8_t *req, size_t len, struct hwgw_ctx *c,
-	 struct hwgw_response *resp, long *http_status)
+         struct hwgw_response *resp, long *http_status)
 {
 	uint8_t *body = NULL;
 	size_t body_len = 0;
@@ -149,7 +150,8 @@ call(enum transport t, struct hwgw_ctx *c, const char *op, cbor_item_t *args,
  * by one record with that result, replay cache and clients unchanged.
  */
 static void
-expect_refusal(enum transport t, const char *code, int (*send)(enum transport, struct hwgw_response *))
+expect_refusal(enum transport t, const char *code,
+               int (*send)(enum transport, struct hwgw_response *))
 {
 	long long audit0 = db_count("SELECT count(*) FROM audit");
 	long long nonces0 = db_count("SELECT count(*) FROM nonces");
@@ -353,11 +355,11 @@ send_unknown_session(enum transport t, struct hwgw_response *r)
 
 /* ---------------------------------------------------------------- tests */
 
-#define REFUSAL_TEST(name, code, sender)                                                   \
-	static void name(void)                                                             \
-	{                                                                                  \
-		expect_refusal(UNIX, code, sender);                                        \
-		expect_refusal(HTTP, code, sender);                                        \
+#define REFUSAL_TEST(name, code, sender)                                                           \
+	static void name(void)                                                                     \
+	{                                                                                          \
+		expect_refusal(UNIX, code, sender);                                                \
+		expect_refusal(HTTP, code, sender);                                                \
 	}
 
 REFUSAL_TEST(test_refuse_not_cbor, "bad_encoding", send_garbage)
@@ -444,7 +446,7 @@ test_gw_info_both_transports(void)
 		if (r.result == NULL)
 			continue;
 		CHECK(hwg_cbor_text_copy(hwg_cbor_map_get(r.result, "gateway_id", NULL), id,
-					 sizeof(id)) == 0);
+		                         sizeof(id)) == 0);
 		CHECK_EQ_STR(id, gw_id);
 		v = hwg_cbor_map_get(r.result, "public_key", NULL);
 		CHECK(hwg_cbor_bytes(v, &der, &der_len) == 0);
@@ -484,9 +486,9 @@ test_accepted_request_is_audited_with_uid(void)
 	hwgw_response_clear(&r);
 	CHECK_EQ_INT(db_count("SELECT count(*) FROM audit"), audit0 + 1);
 	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM audit WHERE seq = (SELECT max(seq) FROM audit) AND "
-		 "peer_uid = %d AND transport = 'unix' AND client = 'counter' AND result = 'ok'",
-		 (int)getuid());
+	         "SELECT count(*) FROM audit WHERE seq = (SELECT max(seq) FROM audit) AND "
+	         "peer_uid = %d AND transport = 'unix' AND client = 'counter' AND result = 'ok'",
+	         (int)getuid());
 	CHECK_EQ_INT(db_count(sql), 1);
 }
 
@@ -528,7 +530,7 @@ test_response_from_other_key_rejected(void)
 	CHECK_EQ_INT(hwgw_send_unix(sock_path, req, len, &body, &body_len, &err), 0);
 	memset(&r, 0, sizeof(r));
 	CHECK_EQ_INT(hwgw_response_verify(c, req, len, body, body_len, &r, &err),
-		     HWG_E_BAD_RESPONSE);
+	             HWG_E_BAD_RESPONSE);
 	CHECK(r.result == NULL);
 	free(req);
 	free(body);

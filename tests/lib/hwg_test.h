@@ -14,50 +14,49 @@
 
 static int hwg_test_passed, hwg_test_failed, hwg_test_cur_failed;
 
-#define CHECK(cond)                                                                    \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "  FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			hwg_test_cur_failed = 1;                                       \
-		}                                                                      \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "  FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);          \
+			hwg_test_cur_failed = 1;                                                   \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_EQ_INT(a, b)                                                             \
-	do {                                                                           \
-		long long _a = (long long)(a), _b = (long long)(b);                    \
-		if (_a != _b) {                                                        \
-			fprintf(stderr, "  FAIL %s:%d: %s == %lld, expected %s == %lld\n", \
-				__FILE__, __LINE__, #a, _a, #b, _b);                   \
-			hwg_test_cur_failed = 1;                                       \
-		}                                                                      \
+#define CHECK_EQ_INT(a, b)                                                                         \
+	do {                                                                                       \
+		long long _a = (long long)(a), _b = (long long)(b);                                \
+		if (_a != _b) {                                                                    \
+			fprintf(stderr, "  FAIL %s:%d: %s == %lld, expected %s == %lld\n",         \
+			        __FILE__, __LINE__, #a, _a, #b, _b);                               \
+			hwg_test_cur_failed = 1;                                                   \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_EQ_STR(a, b)                                                             \
-	do {                                                                           \
-		const char *_a = (a), *_b = (b);                                       \
-		if (_a == NULL || _b == NULL || strcmp(_a, _b) != 0) {                 \
-			fprintf(stderr, "  FAIL %s:%d: %s == \"%s\", expected \"%s\"\n", \
-				__FILE__, __LINE__, #a, _a ? _a : "(null)",            \
-				_b ? _b : "(null)");                                   \
-			hwg_test_cur_failed = 1;                                       \
-		}                                                                      \
+#define CHECK_EQ_STR(a, b)                                                                         \
+	do {                                                                                       \
+		const char *_a = (a), *_b = (b);                                                   \
+		if (_a == NULL || _b == NULL || strcmp(_a, _b) != 0) {                             \
+			fprintf(stderr, "  FAIL %s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__, \
+			        __LINE__, #a, _a ? _a : "(null)", _b ? _b : "(null)");             \
+			hwg_test_cur_failed = 1;                                                   \
+		}                                                                                  \
 	} while (0)
 
-#define HWG_RUN(fn)                                                                    \
-	do {                                                                           \
-		hwg_test_cur_failed = 0;                                               \
-		fn();                                                                  \
-		if (hwg_test_cur_failed) {                                             \
-			hwg_test_failed++;                                             \
-			fprintf(stderr, "not ok - %s\n", #fn);                         \
-		} else {                                                               \
-			hwg_test_passed++;                                             \
-			fprintf(stderr, "ok - %s\n", #fn);                             \
-		}                                                                      \
+#define HWG_RUN(fn)                                                                                \
+	do {                                                                                       \
+		hwg_test_cur_failed = 0;                                                           \
+		fn();                                                                              \
+		if (hwg_test_cur_failed) {                                                         \
+			hwg_test_failed++;                                                         \
+			fprintf(stderr, "not ok - %s\n", #fn);                                     \
+		} else {                                                                           \
+			hwg_test_passed++;                                                         \
+			fprintf(stderr, "ok - %s\n", #fn);                                         \
+		}                                                                                  \
 	} while (0)
 
-#define HWG_TEST_END()                                                                 \
-	(printf("%d passed, %d failed\n", hwg_test_passed, hwg_test_failed),          \
+#define HWG_TEST_END()                                                                             \
+	(printf("%d passed, %d failed\n", hwg_test_passed, hwg_test_failed),                       \
 	 hwg_test_failed ? 1 : 0)
 
 #endif

@@ -20,11 +20,13 @@ loads(const char *bytes, size_t len)
 static void
 test_lying_lengths_refused(void)
 {
-	CHECK(!loads("\xba\x13\x8a\x00\x7a", 5));          /* map of 327M pairs (fuzzer find) */
+	CHECK(!loads("\xba\x13\x8a\x00\x7a", 5)); /* map of 327M pairs (fuzzer find) */
 	CHECK(!loads("\x9b\x00\x00\x00\x01\x00\x00\x00\x00", 9)); /* array of 2^32 */
-	CHECK(!loads("\x5a\x00\x10\x00\x00" "abc", 8));     /* 1 MiB bstr, 3 bytes present */
-	CHECK(!loads("\x7a\xff\xff\xff\xff", 5));          /* 4 GiB text */
-	CHECK(!loads("\xa2\x01\x02", 3));                  /* 2 pairs, 1 present */
+	CHECK(!loads("\x5a\x00\x10\x00\x00"
+	             "abc",
+	             8));                         /* 1 MiB bstr, 3 bytes present */
+	CHECK(!loads("\x7a\xff\xff\xff\xff", 5)); /* 4 GiB text */
+	CHECK(!loads("\xa2\x01\x02", 3));         /* 2 pairs, 1 present */
 }
 
 static void
@@ -43,8 +45,8 @@ test_nesting_limited(void)
 static void
 test_trailing_and_reserved_refused(void)
 {
-	CHECK(!loads("\x01\x02", 2));      /* two items */
-	CHECK(!loads("\x1c", 1));          /* reserved additional info */
+	CHECK(!loads("\x01\x02", 2));         /* two items */
+	CHECK(!loads("\x1c", 1));             /* reserved additional info */
 	CHECK(!loads("\x5f\x61\x61\xff", 4)); /* text chunk in a byte-string stream */
 	CHECK(!loads("", 0));
 }
@@ -52,10 +54,10 @@ test_trailing_and_reserved_refused(void)
 static void
 test_well_formed_accepted(void)
 {
-	CHECK(loads("\xa1\x61v\x01", 4));                 /* {"v": 1} */
-	CHECK(loads("\x9f\x01\x02\xff", 4));              /* [_ 1, 2] */
-	CHECK(loads("\x5f\x41\x01\x42\x02\x03\xff", 7));  /* (_ h'01', h'0203') */
-	CHECK(loads("\xd8\x12\x80", 3));                  /* 18([]) in the two-byte form */
+	CHECK(loads("\xa1\x61v\x01", 4));                        /* {"v": 1} */
+	CHECK(loads("\x9f\x01\x02\xff", 4));                     /* [_ 1, 2] */
+	CHECK(loads("\x5f\x41\x01\x42\x02\x03\xff", 7));         /* (_ h'01', h'0203') */
+	CHECK(loads("\xd8\x12\x80", 3));                         /* 18([]) in the two-byte form */
 	CHECK(loads("\xfb\x3f\xf0\x00\x00\x00\x00\x00\x00", 9)); /* 1.0 */
 }
 

@@ -18,8 +18,8 @@ request_map(const char *drop, const char *extra_key, cbor_item_t *extra)
 	static const uint8_t nonce[16] = {1};
 	cbor_item_t *m = cbor_new_definite_map(8);
 
-#define PUT(k, call)                                                                       \
-	if (drop == NULL || strcmp(drop, k) != 0)                                          \
+#define PUT(k, call)                                                                               \
+	if (drop == NULL || strcmp(drop, k) != 0)                                                  \
 		call;
 	PUT("v", hwg_cbor_map_put_uint(m, "v", 1));
 	PUT("op", hwg_cbor_map_put_text(m, "op", "gw.info"));
@@ -85,24 +85,24 @@ test_bad_values_refused(void)
 	cbor_item_t *m;
 
 	CHECK_EQ_INT(parse(request_map(NULL, "extra", cbor_build_uint8(1)), &r),
-		     HWG_E_BAD_ENCODING); /* unknown key */
+	             HWG_E_BAD_ENCODING); /* unknown key */
 	CHECK_EQ_INT(parse(request_map("v", "v", cbor_build_uint8(2)), &r), HWG_E_BAD_VERSION);
 	CHECK_EQ_STR(r.client_id, "counter01"); /* known for the audit */
 	hwg_request_clear(&r);
-	CHECK_EQ_INT(parse(request_map("nonce", "nonce", cbor_build_bytestring(short_nonce, 15)),
-			   &r),
-		     HWG_E_BAD_ENCODING);
-	CHECK_EQ_INT(parse(request_map("nonce", "nonce", cbor_build_bytestring(long_nonce, 65)),
-			   &r),
-		     HWG_E_BAD_ENCODING);
+	CHECK_EQ_INT(
+	    parse(request_map("nonce", "nonce", cbor_build_bytestring(short_nonce, 15)), &r),
+	    HWG_E_BAD_ENCODING);
+	CHECK_EQ_INT(
+	    parse(request_map("nonce", "nonce", cbor_build_bytestring(long_nonce, 65)), &r),
+	    HWG_E_BAD_ENCODING);
 	CHECK_EQ_INT(parse(request_map("op", "op", cbor_build_string("GW INFO")), &r),
-		     HWG_E_BAD_ENCODING);
+	             HWG_E_BAD_ENCODING);
 	CHECK_EQ_INT(parse(request_map("t", "t", cbor_build_string("now")), &r),
-		     HWG_E_BAD_ENCODING);
+	             HWG_E_BAD_ENCODING);
 	CHECK_EQ_INT(parse(request_map("args", "args", cbor_new_definite_array(0)), &r),
-		     HWG_E_BAD_ENCODING);
+	             HWG_E_BAD_ENCODING);
 	CHECK_EQ_INT(parse(request_map("cid", "cid", cbor_build_string("")), &r),
-		     HWG_E_BAD_ENCODING);
+	             HWG_E_BAD_ENCODING);
 	/* a repeated key (request_map leaves room for one more pair) */
 	m = request_map(NULL, "op", cbor_build_string("device.list"));
 	CHECK_EQ_INT(parse(m, &r), HWG_E_BAD_ENCODING);
@@ -112,8 +112,8 @@ static void
 test_schema(void)
 {
 	static const struct hwg_arg_spec spec[] = {
-		{"name", HWG_ARG_TEXT, 1, 1, 8},
-		{"count", HWG_ARG_UINT, 0, 1, 10},
+	    {"name", HWG_ARG_TEXT, 1, 1, 8},
+	    {"count", HWG_ARG_UINT, 0, 1, 10},
 	};
 	struct hwg_error err = {0};
 	cbor_item_t *a = cbor_new_definite_map(2);
