@@ -63,7 +63,10 @@ hwg_buf_len(const struct hwg_buf *b)
 const uint8_t *
 hwg_buf_ptr(const struct hwg_buf *b)
 {
-	return b->data + b->off;
+	static const uint8_t empty[1];
+
+	/* a buffer that never held a byte has no storage: NULL + 0 is undefined */
+	return b->data != NULL ? b->data + b->off : empty;
 }
 
 void
@@ -176,7 +179,7 @@ hwg_buf_get_view(struct hwg_buf *b, size_t len, const uint8_t **p)
 	if (hwg_buf_len(b) < len)
 		return HWG_E_BAD_ENCODING;
 	if (p != NULL)
-		*p = b->data + b->off;
+		*p = hwg_buf_ptr(b);
 	b->off += len;
 	return 0;
 }

@@ -22,7 +22,7 @@ struct hwg_buf *hwg_buf_from(const void *data, size_t len);
 /* Wipe and free; accepts NULL. */
 void hwg_buf_free(struct hwg_buf *b);
 
-/* Unconsumed bytes. */
+/* Unconsumed bytes; the pointer is never NULL, even for an empty buffer. */
 size_t hwg_buf_len(const struct hwg_buf *b);
 const uint8_t *hwg_buf_ptr(const struct hwg_buf *b);
 /* Drop all contents (wiped). */

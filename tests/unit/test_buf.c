@@ -109,6 +109,17 @@ test_error_names_stable(void)
 	}
 }
 
+static void
+test_empty_buffer_pointer(void)
+{
+	/* fuzz_http: an empty POST body reached hwg_buf_ptr before any byte was stored */
+	struct hwg_buf *b = hwg_buf_new(16);
+
+	CHECK(hwg_buf_ptr(b) != NULL);
+	CHECK_EQ_INT(hwg_buf_len(b), 0);
+	hwg_buf_free(b);
+}
+
 int
 main(void)
 {
@@ -117,5 +128,6 @@ main(void)
 	HWG_RUN(test_short_reads_leave_output);
 	HWG_RUN(test_string_length_limits);
 	HWG_RUN(test_error_names_stable);
+	HWG_RUN(test_empty_buffer_pointer);
 	return HWG_TEST_END();
 }
