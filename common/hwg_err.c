@@ -43,6 +43,23 @@ static const struct err_name err_names[] = {
     {HWG_E_TAMPERED, "tampered", "integrity check failed"},
     {HWG_E_BAD_RESPONSE, "bad_response", "response failed verification"},
     {HWG_E_UNAVAILABLE, "unavailable", "service unavailable, retry later"},
+    {HWG_E_NO_READER, "no_reader", "no such card reader"},
+    {HWG_E_NO_CARD, "no_card", "no card in the reader"},
+    {HWG_E_CARD_REMOVED, "card_removed", "card removed during the operation"},
+    {HWG_E_CARD_RESET, "card_reset", "card reset during the operation"},
+    {HWG_E_PCSC_UNAVAILABLE, "pcsc_unavailable", "smart-card service unavailable"},
+    {HWG_E_CARD_TIMEOUT, "card_timeout", "card did not answer in time"},
+    {HWG_E_CARD_ERROR, "card_error", "card answered outside the protocol"},
+    {HWG_E_CARD_RETIRED, "card_retired", "retired card type"},
+    {HWG_E_CARD_UNSUPPORTED, "card_unsupported", "unsupported card"},
+    {HWG_E_PIN_WRONG, "pin_wrong", "wrong PIN"},
+    {HWG_E_PIN_LOCKED, "pin_locked", "PIN locked"},
+    {HWG_E_PIN_FORMAT, "pin_format", "PIN does not follow its rules"},
+    {HWG_E_CERT_UNTRUSTED, "cert_untrusted", "certificate not issued under a trusted root"},
+    {HWG_E_CERT_EXPIRED, "cert_expired", "certificate expired or not yet valid"},
+    {HWG_E_CERT_REVOKED, "cert_revoked", "certificate revoked"},
+    {HWG_E_CRL_STALE, "crl_stale", "revocation list missing or out of date"},
+    {HWG_E_CARD_SIGNATURE, "card_signature", "card signature does not verify"},
 };
 
 static const struct err_name *

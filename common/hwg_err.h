@@ -45,7 +45,25 @@ enum {
 	HWG_E_TAMPERED = -40,     /* audit chain or checkpoint does not verify */
 	HWG_E_BAD_RESPONSE = -41, /* (client side) response fails verification */
 	HWG_E_UNAVAILABLE = -42,  /* shutting down or over a limit, retry later */
-	HWG_E_MIN_ = -43
+	/* devices: cards and certificates (drivers/card, crypto/hwg_x509) */
+	HWG_E_NO_READER = -50,        /* named reader does not exist */
+	HWG_E_NO_CARD = -51,          /* no card in the reader */
+	HWG_E_CARD_REMOVED = -52,     /* card removed during the operation */
+	HWG_E_CARD_RESET = -53,       /* card reset by another party during the operation */
+	HWG_E_PCSC_UNAVAILABLE = -54, /* pcscd not running or went away */
+	HWG_E_CARD_TIMEOUT = -55,     /* card or reader busy or silent past the timeout */
+	HWG_E_CARD_ERROR = -56,       /* card answered something the protocol does not allow */
+	HWG_E_CARD_RETIRED = -57,     /* retired card type (住基カード) */
+	HWG_E_CARD_UNSUPPORTED = -58, /* not a My Number card */
+	HWG_E_PIN_WRONG = -59,        /* wrong PIN or password; tries left in the result */
+	HWG_E_PIN_LOCKED = -60,       /* PIN or password locked; no VERIFY was sent */
+	HWG_E_PIN_FORMAT = -61,       /* PIN or password breaks its rules; no APDU was sent */
+	HWG_E_CERT_UNTRUSTED = -62,   /* certificate does not chain to a configured root */
+	HWG_E_CERT_EXPIRED = -63,     /* certificate outside its validity period */
+	HWG_E_CERT_REVOKED = -64,     /* certificate on its issuer's CRL */
+	HWG_E_CRL_STALE = -65,        /* CRL missing or past nextUpdate plus grace */
+	HWG_E_CARD_SIGNATURE = -66,   /* the card's signature does not verify */
+	HWG_E_MIN_ = -67
 };
 
 /* An error value with its message.  code is 0 when nothing failed. */
