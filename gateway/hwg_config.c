@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "hwg_log.h"
+#include "hwg_store.h"
 
 struct load_state {
 	struct hwg_config *c;
@@ -209,6 +210,53 @@ set_origins(struct load_state *st, void *field, const char *value)
 	return ok ? 0 : -1;
 }
 
+static int
+set_grace(struct load_state *st, void *field, const char *value)
+{
+	unsigned long long n;
+
+	(void)st;
+	if (parse_uint(value, 0, 30 * 86400, &n) != 0)
+		return -1;
+	*(int64_t *)field = (int64_t)n;
+	return 0;
+}
+
+static int
+set_timeout_ms(struct load_state *st, void *field, const char *value)
+{
+	unsigned long long n;
+
+	(void)st;
+	if (parse_uint(value, 100, 600000, &n) != 0)
+		return -1;
+	*(int *)field = (int)n;
+	return 0;
+}
+
+static int
+set_roles(struct load_state *st, void *field, const char *value)
+{
+	char *copy = strdup(value), *tok, *save = NULL;
+	unsigned roles = 0;
+	int ok = 1, r;
+
+	(void)st;
+	if (copy == NULL)
+		return -1;
+	for (tok = strtok_r(copy, " ,\t", &save); tok != NULL;
+	     tok = strtok_r(NULL, " ,\t", &save)) {
+		if ((r = hwg_role_parse(tok)) < 0 || r == HWG_ROLE_MAINTENANCE)
+			ok = 0; /* maintenance never sees personal data */
+		else
+			roles |= 1u << r;
+	}
+	free(copy);
+	if (ok)
+		*(unsigned *)field = roles;
+	return ok ? 0 : -1;
+}
+
 struct config_key {
 	const char *section;
 	const char *key;
@@ -239,6 +287,15 @@ static const struct config_key config_keys[] = {
     {"hsm", "pin_file", F(hsm_pin_file), set_string, "a file path"},
     {"hsm", "response_key", F(hsm_response_key), set_string, "a key label"},
     {"hsm", "audit_key", F(hsm_audit_key), set_string, "a key label"},
+    {"card", "enabled", F(card_enabled), set_bool, "yes or no"},
+    {"card", "roots", F(card_roots), set_string, "a directory of root certificates"},
+    {"card", "crls", F(card_crls), set_string, "a directory of CRLs"},
+    {"card", "crl_grace", F(card_crl_grace_s), set_grace, "seconds between 0 and 2592000"},
+    {"card", "integrity_key", F(card_integrity_key), set_string, "a PEM public key file"},
+    {"card", "timeout_ms", F(card_timeout_ms), set_timeout_ms,
+     "milliseconds between 100 and 600000"},
+    {"card", "mynumber_roles", F(card_mynumber_roles), set_roles,
+     "a list of roles among counter, issuance, admin, auditor (never maintenance)"},
     {"audit", "checkpoint_every", F(checkpoint_every), set_i64_pos, "a record count from 1"},
     {"audit", "checkpoint_interval", F(checkpoint_interval_s), set_i64_pos, "seconds from 1"},
 };
@@ -285,6 +342,9 @@ hwg_config_defaults(struct hwg_config *c)
 	c->hsm_audit_key = strdup("hwgw-audit");
 	c->checkpoint_every = 1000;
 	c->checkpoint_interval_s = 300;
+	c->card_enabled = 1;
+	c->card_timeout_ms = 5000;
+	c->card_mynumber_roles = 1u << HWG_ROLE_COUNTER;
 }
 
 static int
@@ -329,6 +389,10 @@ config_check(const struct load_state *st, struct hwg_error *err)
 	    !was_set(st, "hsm", "pin_file"))
 		return hwg_error_set(err, HWG_E_CONFIG,
 		                     "[hsm] module, token and pin_file are all required");
+	if ((c->card_roots == NULL) != (c->card_crls == NULL))
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "[card] roots and crls go together: a root without its CRLs "
+		                     "cannot be checked for revocation");
 	if ((c->socket_path == NULL || c->socket_path[0] == '\0') &&
 	    (c->http_listen == NULL || c->http_listen[0] == '\0'))
 		return hwg_error_set(err, HWG_E_CONFIG,
@@ -395,5 +459,8 @@ hwg_config_clear(struct hwg_config *c)
 	free(c->hsm_pin_file);
 	free(c->hsm_response_key);
 	free(c->hsm_audit_key);
+	free(c->card_roots);
+	free(c->card_crls);
+	free(c->card_integrity_key);
 	memset(c, 0, sizeof(*c));
 }
