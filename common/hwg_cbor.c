@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "hwg_secret.h"
+
 /* ---------------------------------------------------------------- bounded load */
 
 struct scan {
@@ -275,4 +277,40 @@ int
 hwg_cbor_map_put_bool(cbor_item_t *map, const char *key, int value)
 {
 	return hwg_cbor_map_put_item(map, key, cbor_build_bool(value != 0));
+}
+
+void
+hwg_cbor_wipe_strings(cbor_item_t *item)
+{
+	if (item == NULL)
+		return;
+	switch (cbor_typeof(item)) {
+	case CBOR_TYPE_STRING:
+		if (cbor_string_is_definite(item) && cbor_string_handle(item) != NULL)
+			hwg_wipe(cbor_string_handle(item), cbor_string_length(item));
+		break;
+	case CBOR_TYPE_BYTESTRING:
+		if (cbor_bytestring_is_definite(item) && cbor_bytestring_handle(item) != NULL)
+			hwg_wipe(cbor_bytestring_handle(item), cbor_bytestring_length(item));
+		break;
+	case CBOR_TYPE_ARRAY:
+		for (size_t i = 0; i < cbor_array_size(item); i++)
+			hwg_cbor_wipe_strings(cbor_array_handle(item)[i]);
+		break;
+	case CBOR_TYPE_MAP:
+		for (size_t i = 0; i < cbor_map_size(item); i++) {
+			hwg_cbor_wipe_strings(cbor_map_handle(item)[i].key);
+			hwg_cbor_wipe_strings(cbor_map_handle(item)[i].value);
+		}
+		break;
+	case CBOR_TYPE_TAG: {
+		cbor_item_t *tagged = cbor_tag_item(item); /* a new reference */
+
+		hwg_cbor_wipe_strings(tagged);
+		cbor_decref(&tagged);
+		break;
+	}
+	default:
+		break;
+	}
 }

@@ -26,6 +26,13 @@
 cbor_item_t *hwg_cbor_load(const uint8_t *data, size_t len, const char **why);
 
 /*
+ * Overwrite every definite text and byte string inside item (maps and
+ * arrays walked) with zeros, before the item is freed: request arguments
+ * carry PINs, and libcbor frees without wiping.
+ */
+void hwg_cbor_wipe_strings(cbor_item_t *item);
+
+/*
  * Value under text key in a definite map, NULL if absent.  *dup is set
  * to 1 if the key occurs more than once (callers refuse such maps).
  */

@@ -26,6 +26,7 @@
 
 #include "hwg_buf.h"
 #include "hwg_cbor.h"
+#include "hwg_secret.h"
 
 #define ECDSA_DER_MAX 80 /* 72 for P-256: SEQUENCE of two 33-byte INTEGERs */
 
@@ -465,6 +466,8 @@ hwg_cose_sign1_clear(struct hwg_cose_sign1 *m)
 	if (m == NULL)
 		return;
 	free(m->protected_bytes);
+	if (m->payload != NULL)
+		hwg_wipe(m->payload, m->payload_len); /* request arguments may carry a PIN */
 	free(m->payload);
 	memset(m, 0, sizeof(*m));
 }
@@ -683,6 +686,7 @@ hwg_cose_sign1_verify(const struct hwg_cose_sign1 *m, EVP_PKEY *pub, struct hwg_
 	}
 	EVP_MD_CTX_free(md);
 	OPENSSL_free(der);
+	hwg_wipe(tbs, tbs_len); /* it holds the payload, which may carry a PIN */
 	free(tbs);
 	if (md == NULL)
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");

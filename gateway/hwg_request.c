@@ -129,7 +129,9 @@ hwg_request_parse(const uint8_t *payload, size_t len, struct hwg_request *out,
 void
 hwg_request_clear(struct hwg_request *r)
 {
-	if (r->args != NULL)
+	if (r->args != NULL) {
+		hwg_cbor_wipe_strings(r->args); /* PINs and passwords travel as text */
 		cbor_decref(&r->args);
+	}
 	memset(r, 0, sizeof(*r));
 }

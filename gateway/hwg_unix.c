@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "hwg_log.h"
+#include "hwg_secret.h"
 #include "hwg_time.h"
 #include "hwg_transport.h"
 
@@ -158,6 +159,7 @@ serve_frame(struct conn *cn)
 		return -1;
 	}
 	hwg_core_handle(u->core, &peer, msg, len, &reply);
+	hwg_wipe(msg, len); /* the request may carry a PIN */
 	free(msg);
 	keep = send_reply(u, cn->fd, &reply);
 	hwg_reply_clear(&reply);
