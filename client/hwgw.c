@@ -164,7 +164,7 @@ hwgw_request_build(struct hwgw_ctx *c, const char *op, const cbor_item_t *args,
 /* ---------------------------------------------------------------- responses */
 
 static const char *const response_keys[] = {"v", "req", "t", "ok", "err", NULL};
-static const char *const error_keys[] = {"code", "msg", NULL};
+static const char *const error_keys[] = {"code", "msg", "tries", NULL};
 
 /*
  * A transport may refuse before it reads the body (over the size limit,
@@ -225,6 +225,8 @@ copy_error_message(const cbor_item_t *item, char *out, size_t outlen)
 static int
 parse_error(const cbor_item_t *e, struct hwgw_response *r, struct hwg_error *err)
 {
+	const cbor_item_t *tries;
+	uint64_t n;
 	char bad[32];
 
 	if (!cbor_isa_map(e))
@@ -243,6 +245,13 @@ parse_error(const cbor_item_t *e, struct hwgw_response *r, struct hwg_error *err
 	                       sizeof(r->error_message)) != 0)
 		return hwg_error_set(err, HWG_E_BAD_RESPONSE,
 		                     "response \"err\" has no text \"msg\"");
+	r->error_tries = -1;
+	if ((tries = hwg_cbor_map_get(e, "tries", NULL)) != NULL) {
+		if (hwg_cbor_uint(tries, &n) != 0 || n > 15)
+			return hwg_error_set(err, HWG_E_BAD_RESPONSE,
+			                     "response \"err\" \"tries\" is not a small count");
+		r->error_tries = (int)n;
+	}
 	return 0;
 }
 

@@ -64,6 +64,7 @@ struct hwgw_response {
 	cbor_item_t *result; /* set on success (owned) */
 	char error_code[48]; /* set on a gateway error, e.g. "bad_signature" */
 	char error_message[256];
+	int error_tries; /* pin_wrong / pin_locked: tries left on the card; else -1 */
 };
 /*
  * Verify resp against the gateway key and the request bytes.  Returns 0

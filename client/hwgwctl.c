@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hwg_cbor.h"
 #include "hwg_cose.h"
+#include "hwg_secret.h"
 #include "hwgw.h"
 #include "hwgw_json.h"
 #include "hwgwctl.h"
@@ -29,7 +31,7 @@ static const struct hwgwctl_command commands[] = {
     {"keygen", cmd_keygen, "keygen --out PREFIX [--alg ed25519|p256]",
      "make a client key pair: PREFIX.key (mode 0600) and PREFIX.pub"},
     {"call", cmd_call,
-     "call OP [--args-json JSON] (--socket PATH | --url URL)\n"
+     "call OP [--args-json JSON | --args-file FILE] (--socket PATH | --url URL)\n"
      " --client ID --key FILE --gateway-id ID --gateway-pubkey FILE [--profile FILE]",
      "send one signed request; print the verified result as JSON"},
     /* hwgwctl_admin.c */
@@ -55,6 +57,9 @@ static const char help_details[] =
     "  --args-json JSON  the operation's arguments, a JSON object.  A string\n"
     "                    \"hex:0a1b...\" is sent as a byte string; reals are\n"
     "                    refused.  Default {}.\n"
+    "  --args-file FILE  the same JSON read from FILE (- for standard input):\n"
+    "                    use it for PINs and passwords, which must not appear\n"
+    "                    on a command line.  The bytes are wiped after use.\n"
     "  result            pretty JSON on stdout; byte strings are written\n"
     "                    \"hex:...\", tags are dropped, map keys that are not\n"
     "                    text are written as strings.\n"
@@ -387,6 +392,8 @@ call_send(const struct conn *o, const char *op, const cbor_item_t *args)
 	if (r.result == NULL) {
 		fprintf(stderr, "error: %s: ", r.error_code);
 		print_clean(stderr, r.error_message);
+		if (r.error_tries >= 0)
+			fprintf(stderr, " (tries left: %d)", r.error_tries);
 		fputc('\n', stderr);
 		rc = HWGWCTL_EXIT_REFUSED;
 	} else if (hwgw_cbor_to_json(r.result, &json, &err) != 0) {
@@ -399,6 +406,8 @@ call_send(const struct conn *o, const char *op, const cbor_item_t *args)
 out:
 	free(json);
 	hwgw_response_clear(&r);
+	if (req != NULL)
+		hwg_wipe(req, req_len); /* the request may carry a PIN */
 	free(req);
 	free(resp);
 	hwgw_ctx_free(c);
@@ -407,10 +416,44 @@ out:
 	return rc;
 }
 
+#define ARGS_FILE_MAX 65536
+
+/* Read --args-file into a locked buffer (it may hold a PIN); the caller frees it. */
+static int
+read_args_file(const char *path, struct hwg_secret **out)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+	struct hwg_secret *s;
+	size_t n;
+
+	*out = NULL;
+	if (f == NULL)
+		return hwgwctl_fail(HWGWCTL_EXIT_ERROR, "call: --args-file %s: %s", path,
+		                    strerror(errno));
+	if ((s = hwg_secret_new(ARGS_FILE_MAX)) == NULL) {
+		if (f != stdin)
+			fclose(f);
+		return hwgwctl_fail(HWGWCTL_EXIT_ERROR, "out of memory");
+	}
+	n = fread(s->data, 1, ARGS_FILE_MAX, f);
+	s->len = n;
+	if (f != stdin)
+		fclose(f);
+	if (n == ARGS_FILE_MAX || memchr(s->data, '\0', n) != NULL) {
+		hwg_secret_free(s);
+		return hwgwctl_fail(HWGWCTL_EXIT_ERROR,
+		                    "call: --args-file %s: over %d bytes or not text", path,
+		                    ARGS_FILE_MAX - 1);
+	}
+	*out = s;
+	return 0;
+}
+
 static int
 cmd_call(int argc, char **argv)
 {
 	static const struct option opts[] = {{"args-json", required_argument, NULL, 'j'},
+	                                     {"args-file", required_argument, NULL, 'f'},
 	                                     {"socket", required_argument, NULL, 's'},
 	                                     {"url", required_argument, NULL, 'u'},
 	                                     {"client", required_argument, NULL, 'c'},
@@ -423,7 +466,8 @@ cmd_call(int argc, char **argv)
 	struct conn o = {0};
 	struct profile prof;
 	struct hwg_error err = {0};
-	const char *profile = NULL, *args_json = NULL, *op, *missing;
+	const char *profile = NULL, *args_json = NULL, *args_file = NULL, *op, *missing;
+	struct hwg_secret *file_json = NULL;
 	cbor_item_t *args = NULL;
 	int ch, rc;
 
@@ -441,6 +485,9 @@ cmd_call(int argc, char **argv)
 			goto out;
 		case 'j':
 			args_json = optarg;
+			break;
+		case 'f':
+			args_file = optarg;
 			break;
 		case 'P':
 			profile = optarg;
@@ -488,14 +535,27 @@ cmd_call(int argc, char **argv)
 		hwgwctl_fail(rc, "call: %s", missing);
 		goto out;
 	}
+	if (args_json != NULL && args_file != NULL) {
+		hwgwctl_fail(rc, "call: --args-json or --args-file, not both");
+		goto out;
+	}
+	if (args_file != NULL) {
+		if (read_args_file(args_file, &file_json) != 0)
+			goto out;
+		args_json = file_json->data;
+	}
 	if (args_json != NULL && hwgw_json_to_cbor(args_json, &args, &err) != 0) {
-		hwgwctl_fail(rc, "call: --args-json: %s", err.message);
+		hwgwctl_fail(rc, "call: --args-%s: %s", args_file != NULL ? "file" : "json",
+		             err.message);
 		goto out;
 	}
 	rc = call_send(&o, op, args);
 out:
-	if (args != NULL)
+	if (args != NULL) {
+		hwg_cbor_wipe_strings(args);
 		cbor_decref(&args);
+	}
+	hwg_secret_free(file_json);
 	conn_clear(&o);
 	conn_clear(&prof.c);
 	return rc;

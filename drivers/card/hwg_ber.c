@@ -22,10 +22,11 @@ read_tag(const uint8_t *p, size_t avail, struct hwg_ber_tlv *out, size_t *used,
 		/* high-tag form: more bytes while bit 8 is set */
 		do {
 			if (i >= avail)
-				return hwg_error_set(err, HWG_E_INVALID, "TLV truncated inside its tag");
+				return hwg_error_set(err, HWG_E_INVALID,
+				                     "TLV truncated inside its tag");
 			if (i >= MAX_TAG_BYTES)
-				return hwg_error_set(err, HWG_E_INVALID, "TLV tag longer than %d bytes",
-				                     MAX_TAG_BYTES);
+				return hwg_error_set(err, HWG_E_INVALID,
+				                     "TLV tag longer than %d bytes", MAX_TAG_BYTES);
 			out->tag = (out->tag << 8) | p[i];
 		} while (p[i++] & 0x80);
 	}
@@ -82,9 +83,8 @@ hwg_ber_read(const uint8_t *p, size_t avail, struct hwg_ber_tlv *out, struct hwg
 	if ((rc = hwg_ber_header(p, avail, out, err)) != 0)
 		return rc;
 	if (out->len > avail - out->header_len)
-		return hwg_error_set(err, HWG_E_INVALID,
-		                     "TLV %X claims %zu bytes but %zu are left", (unsigned)out->tag,
-		                     out->len, avail - out->header_len);
+		return hwg_error_set(err, HWG_E_INVALID, "TLV %X claims %zu bytes but %zu are left",
+		                     (unsigned)out->tag, out->len, avail - out->header_len);
 	out->value = p + out->header_len;
 	return 0;
 }

@@ -36,8 +36,7 @@ int hwg_ber_read(const uint8_t *p, size_t avail, struct hwg_ber_tlv *out, struct
  * learn from the first bytes of a file how much more to read.  The value
  * need not be present; out->value is NULL.
  */
-int hwg_ber_header(const uint8_t *p, size_t avail, struct hwg_ber_tlv *out,
-                   struct hwg_error *err);
+int hwg_ber_header(const uint8_t *p, size_t avail, struct hwg_ber_tlv *out, struct hwg_error *err);
 
 /*
  * Find the first child with this tag among the TLVs that exactly fill

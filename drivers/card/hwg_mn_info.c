@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hwg_ber.h"
+#include "hwg_secret.h"
 
 #define TAG_MYNUMBER 0xFF10
 #define TAG_FACTS 0xFF20
@@ -71,6 +72,21 @@ utf8_valid(const uint8_t *p, size_t n)
 }
 
 int
+hwg_mn_mynumber_valid(const char *digits)
+{
+	int sum = 0, check;
+
+	for (int i = 0; i < 12; i++)
+		if (digits[i] < '0' || digits[i] > '9')
+			return 0;
+	/* P_n counts from the right of the first 11 digits; Q_n = n+1 (n <= 6), n-5 (n >= 7) */
+	for (int n = 1; n <= 11; n++)
+		sum += (digits[11 - n] - '0') * (n <= 6 ? n + 1 : n - 5);
+	check = sum % 11 <= 1 ? 0 : 11 - sum % 11;
+	return digits[11] - '0' == check;
+}
+
+int
 hwg_mn_parse_mynumber(const uint8_t *ef, size_t len, char out[13], struct hwg_error *err)
 {
 	struct hwg_ber_tlv t;
@@ -83,6 +99,11 @@ hwg_mn_parse_mynumber(const uint8_t *ef, size_t len, char out[13], struct hwg_er
 		                     "card-info file 0001 does not hold a 12-digit number");
 	memcpy(out, t.value, 12);
 	out[12] = '\0';
+	if (!hwg_mn_mynumber_valid(out)) {
+		hwg_wipe(out, 13);
+		return hwg_error_set(err, HWG_E_INVALID,
+		                     "the My Number on the card fails its check digit");
+	}
 	return 0;
 }
 
@@ -110,8 +131,7 @@ parse_fact(const uint8_t *v, size_t len, uint32_t tag, struct hwg_ber_tlv *t, co
 }
 
 int
-hwg_mn_parse_facts(const uint8_t *ef, size_t len, struct hwg_mn_facts *out,
-                   struct hwg_error *err)
+hwg_mn_parse_facts(const uint8_t *ef, size_t len, struct hwg_mn_facts *out, struct hwg_error *err)
 {
 	struct hwg_ber_tlv outer, t;
 	int rc;
@@ -143,8 +163,7 @@ hwg_mn_parse_facts(const uint8_t *ef, size_t len, struct hwg_mn_facts *out,
 
 /* SHA-256 of the FF 20 value's children except DF 21 (the offsets). */
 static int
-hash_facts(const uint8_t *ef2, size_t len2, uint8_t md[SHA256_DIGEST_LENGTH],
-           struct hwg_error *err)
+hash_facts(const uint8_t *ef2, size_t len2, uint8_t md[SHA256_DIGEST_LENGTH], struct hwg_error *err)
 {
 	struct hwg_ber_tlv outer, t;
 	EVP_MD_CTX *sha;
@@ -170,8 +189,8 @@ hash_facts(const uint8_t *ef2, size_t len2, uint8_t md[SHA256_DIGEST_LENGTH],
 }
 
 static int
-verify_issuer(EVP_PKEY *issuer, const uint8_t *h1, const uint8_t *h2,
-              const struct hwg_ber_tlv *sig, struct hwg_error *err)
+verify_issuer(EVP_PKEY *issuer, const uint8_t *h1, const uint8_t *h2, const struct hwg_ber_tlv *sig,
+              struct hwg_error *err)
 {
 	uint8_t tbs[2 * SHA256_DIGEST_LENGTH];
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -190,8 +209,7 @@ verify_issuer(EVP_PKEY *issuer, const uint8_t *h1, const uint8_t *h2,
 
 int
 hwg_mn_check_integrity(const uint8_t *ef1, size_t len1, const uint8_t *ef2, size_t len2,
-                       const uint8_t *ef3, size_t len3, EVP_PKEY *issuer,
-                       struct hwg_error *err)
+                       const uint8_t *ef3, size_t len3, EVP_PKEY *issuer, struct hwg_error *err)
 {
 	uint8_t h1[SHA256_DIGEST_LENGTH], h2[SHA256_DIGEST_LENGTH];
 	struct hwg_ber_tlv rec, d31, d32, d33;
@@ -216,8 +234,9 @@ hwg_mn_check_integrity(const uint8_t *ef1, size_t len1, const uint8_t *ef2, size
 	if ((rc = hash_facts(ef2, len2, h2, err)) != 0)
 		return rc;
 	if (CRYPTO_memcmp(h2, d32.value, sizeof(h2)) != 0)
-		return hwg_error_set(err, HWG_E_TAMPERED,
-		                     "the name, address, birth date or sex on the card does not match "
-		                     "its integrity hash");
+		return hwg_error_set(
+		    err, HWG_E_TAMPERED,
+		    "the name, address, birth date or sex on the card does not match "
+		    "its integrity hash");
 	return verify_issuer(issuer, d31.value, d32.value, &d33, err);
 }

@@ -25,7 +25,13 @@ struct hwg_mn_facts {
 	char sex[2];       /* ISO 5218: "1", "2" or "9" */
 };
 
-/* EF 0001 (17 bytes incl. filler) → 12 ASCII digits and a NUL. */
+/*
+ * 1 if digits holds 12 ASCII digits whose last is the check digit of the
+ * first 11 (the ordinance's modulus-11 scheme), else 0.
+ */
+int hwg_mn_mynumber_valid(const char *digits);
+
+/* EF 0001 (17 bytes incl. filler) → 12 ASCII digits and a NUL; the check digit must hold. */
 int hwg_mn_parse_mynumber(const uint8_t *ef, size_t len, char out[13], struct hwg_error *err);
 
 /* EF 0002 (the FF 20 TLV) → the four facts, each checked for form. */

@@ -14,8 +14,7 @@
 #define SW_OK 0x9000
 
 static const uint8_t aid_jpki[] = {0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01};
-static const uint8_t aid_support[] = {0xD3, 0x92, 0x10, 0x00, 0x31,
-                                      0x00, 0x01, 0x01, 0x04, 0x08};
+static const uint8_t aid_support[] = {0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08};
 
 #define TOKEN_LABEL_LEN 32
 #define LABEL_MYNUMBER "JPKIAPICCTOKEN2"
@@ -105,7 +104,8 @@ read_binary(struct hwg_card *card, size_t off, size_t want, uint8_t *out, size_t
 	int rc;
 
 	if (off > 0x7FFF)
-		return hwg_error_set(err, HWG_E_CARD_ERROR, "file offset %zu beyond READ BINARY", off);
+		return hwg_error_set(err, HWG_E_CARD_ERROR, "file offset %zu beyond READ BINARY",
+		                     off);
 	if ((rc = transmit(card, apdu, sizeof(apdu), &r, err)) != 0)
 		return rc;
 	if ((r.sw >> 8) == 0x6C && (r.sw & 0xFF) != 0) {
@@ -134,8 +134,8 @@ tlv_file_length(const uint8_t *head, size_t head_len, size_t *total, struct hwg_
 	int rc;
 
 	if ((rc = hwg_ber_header(head, head_len, &t, err)) != 0)
-		return hwg_error_set(err, HWG_E_CARD_ERROR, "card file does not start with a TLV: %s",
-		                     err->message);
+		return hwg_error_set(err, HWG_E_CARD_ERROR,
+		                     "card file does not start with a TLV: %s", err->message);
 	if (t.len > HWG_MN_MAX_EF - t.header_len)
 		return hwg_error_set(err, HWG_E_CARD_ERROR, "card file claims %zu bytes", t.len);
 	*total = t.header_len + t.len;
@@ -174,6 +174,28 @@ hwg_mn_read_tlv_file(struct hwg_card *card, uint16_t fid, uint8_t **out, size_t 
 	return 0;
 }
 
+int
+hwg_mn_read_file(struct hwg_card *card, uint16_t fid, uint8_t *out, size_t len,
+                 struct hwg_error *err)
+{
+	size_t have = 0, got = 0;
+	int rc;
+
+	if ((rc = hwg_mn_select_ef(card, fid, err)) != 0)
+		return rc;
+	while (have < len) {
+		size_t want = len - have > 256 ? 256 : len - have;
+
+		if ((rc = read_binary(card, have, want, out + have, &got, err)) != 0)
+			return rc;
+		have += got;
+		if (got < want && have < len)
+			return hwg_error_set(err, HWG_E_CARD_ERROR,
+			                     "card file %04X is shorter than %zu bytes", fid, len);
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------- identity */
 
 int
@@ -194,9 +216,10 @@ hwg_mn_identify(struct hwg_card *card, struct hwg_error *err)
 	if (n == strlen(LABEL_MYNUMBER) && memcmp(label, LABEL_MYNUMBER, n) == 0)
 		return 0;
 	if (n == strlen(LABEL_JUKI) && memcmp(label, LABEL_JUKI, n) == 0)
-		return hwg_error_set(err, HWG_E_CARD_RETIRED,
-		                     "this is a 住基カード (Basic Resident Register card): the card "
-		                     "type is retired and no longer accepted");
+		return hwg_error_set(
+		    err, HWG_E_CARD_RETIRED,
+		    "this is a 住基カード (Basic Resident Register card): the card "
+		    "type is retired and no longer accepted");
 	return hwg_error_set(err, HWG_E_CARD_UNSUPPORTED,
 	                     "the card's JPKI token label is not a My Number card's");
 }
@@ -250,10 +273,11 @@ hwg_mn_verify(struct hwg_card *card, enum hwg_mn_pin pin, const char *secret, si
 		return rc;
 	if (tries == 0) {
 		*tries_left = 0;
-		return hwg_error_set(err, HWG_E_PIN_LOCKED,
-		                     "the %s is locked; it was not tried. The resident must have it "
-		                     "reset at the counter",
-		                     pin_files[pin].name);
+		return hwg_error_set(
+		    err, HWG_E_PIN_LOCKED,
+		    "the %s is locked; it was not tried. The resident must have it "
+		    "reset at the counter",
+		    pin_files[pin].name);
 	}
 	memcpy(apdu + 5, secret, len);
 	rc = transmit(card, apdu, 5 + len, &r, err);
@@ -273,7 +297,8 @@ hwg_mn_verify(struct hwg_card *card, enum hwg_mn_pin pin, const char *secret, si
 	}
 	if (r.sw == 0x6984 || r.sw == 0x6983) {
 		*tries_left = 0;
-		return hwg_error_set(err, HWG_E_PIN_LOCKED, "the %s is locked", pin_files[pin].name);
+		return hwg_error_set(err, HWG_E_PIN_LOCKED, "the %s is locked",
+		                     pin_files[pin].name);
 	}
 	return sw_error(r.sw, "verify", err);
 }
@@ -281,7 +306,8 @@ hwg_mn_verify(struct hwg_card *card, enum hwg_mn_pin pin, const char *secret, si
 int
 hwg_mn_pin_format(enum hwg_mn_pin pin, const char *secret, size_t len, struct hwg_error *err)
 {
-	size_t min = pin == HWG_MN_SIGN_PASSWORD ? 6 : 4, max = pin == HWG_MN_SIGN_PASSWORD ? 16 : 4;
+	size_t min = pin == HWG_MN_SIGN_PASSWORD ? 6 : 4,
+	       max = pin == HWG_MN_SIGN_PASSWORD ? 16 : 4;
 
 	if (len < min || len > max)
 		return hwg_error_set(err, HWG_E_PIN_FORMAT, "the %s must have %zu%s%zu characters",
@@ -310,6 +336,17 @@ hwg_mn_password_upcase(char *secret, size_t len)
 }
 
 /* ---------------------------------------------------------------- signing */
+
+void
+hwg_mn_digest_info_sha256(const uint8_t hash[32], uint8_t out[HWG_MN_DIGEST_INFO_LEN])
+{
+	static const uint8_t prefix[19] = {0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60,
+	                                   0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+	                                   0x01, 0x05, 0x00, 0x04, 0x20};
+
+	memcpy(out, prefix, sizeof(prefix));
+	memcpy(out + sizeof(prefix), hash, 32);
+}
 
 int
 hwg_mn_sign(struct hwg_card *card, uint16_t key_fid, const uint8_t *digest_info, size_t len,

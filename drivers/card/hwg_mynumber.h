@@ -75,12 +75,20 @@ int hwg_mn_verify(struct hwg_card *card, enum hwg_mn_pin pin, const char *secret
 int hwg_mn_read_tlv_file(struct hwg_card *card, uint16_t fid, uint8_t **out, size_t *len,
                          struct hwg_error *err);
 
+/* Read exactly len bytes (filler included) of the file fid of the selected application. */
+int hwg_mn_read_file(struct hwg_card *card, uint16_t fid, uint8_t *out, size_t len,
+                     struct hwg_error *err);
+
 /*
  * Have the card sign a DigestInfo with the key file key_fid (its PIN
  * verified in this session): sig receives HWG_MN_SIG_LEN bytes.
  */
 int hwg_mn_sign(struct hwg_card *card, uint16_t key_fid, const uint8_t *digest_info, size_t len,
                 uint8_t sig[HWG_MN_SIG_LEN], struct hwg_error *err);
+
+/* The SHA-256 DigestInfo the card's sign command takes: prefix and hash. */
+#define HWG_MN_DIGEST_INFO_LEN (19 + 32)
+void hwg_mn_digest_info_sha256(const uint8_t hash[32], uint8_t out[HWG_MN_DIGEST_INFO_LEN]);
 
 /* The PIN rules, checked before any APDU: HWG_E_PIN_FORMAT. */
 int hwg_mn_pin_format(enum hwg_mn_pin pin, const char *secret, size_t len, struct hwg_error *err);

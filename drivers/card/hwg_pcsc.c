@@ -282,8 +282,7 @@ monitor_main(void *arg)
 }
 
 int
-hwg_pcsc_open(hwg_pcsc_event_fn on_event, void *arg, struct hwg_pcsc **out,
-              struct hwg_error *err)
+hwg_pcsc_open(hwg_pcsc_event_fn on_event, void *arg, struct hwg_pcsc **out, struct hwg_error *err)
 {
 	struct hwg_pcsc *p;
 
@@ -363,9 +362,10 @@ reader_claim(struct hwg_pcsc *p, const char *reader, int timeout_ms, struct hwg_
 	pthread_mutex_lock(&p->mu);
 	while (busy_index(p, reader) >= 0 && rc == 0)
 		if (pthread_cond_timedwait(&p->released, &p->mu, &deadline) == ETIMEDOUT)
-			rc = hwg_error_set(err, HWG_E_CARD_TIMEOUT,
-			                   "reader \"%s\" still busy with another request after %d ms",
-			                   reader, timeout_ms);
+			rc = hwg_error_set(
+			    err, HWG_E_CARD_TIMEOUT,
+			    "reader \"%s\" still busy with another request after %d ms", reader,
+			    timeout_ms);
 	if (rc == 0 && (free_slot = busy_index(p, "")) < 0)
 		rc = hwg_error_set(err, HWG_E_UNAVAILABLE, "too many card sessions at once");
 	if (rc == 0)
@@ -396,8 +396,8 @@ card_connect(struct hwg_card *c, struct hwg_error *err)
 	    SCARD_S_SUCCESS)
 		return hwg_error_set(err, HWG_E_PCSC_UNAVAILABLE, "smart-card service: %s",
 		                     pcsc_stringify_error(rv));
-	rv = SCardConnect(c->ctx, c->reader, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
-	                  &c->handle, &c->protocol);
+	rv = SCardConnect(c->ctx, c->reader, SCARD_SHARE_SHARED,
+	                  SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &c->handle, &c->protocol);
 	if (rv != SCARD_S_SUCCESS) {
 		SCardReleaseContext(c->ctx);
 		c->ctx = 0;
@@ -470,7 +470,8 @@ int
 hwg_card_transmit(struct hwg_card *c, const uint8_t *capdu, size_t clen, uint8_t *rapdu,
                   size_t *rlen, struct hwg_error *err)
 {
-	const SCARD_IO_REQUEST *pci = c->protocol == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1;
+	const SCARD_IO_REQUEST *pci =
+	    c->protocol == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1;
 	DWORD len = (DWORD)*rlen;
 	LONG rv;
 

@@ -37,3 +37,7 @@ target_link_libraries(fuzz_make_seeds PRIVATE hwg_crypto)
 add_test(NAME fuzz_envelope_seeds
          COMMAND fuzz_make_seeds --check ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/fuzz_envelope)
 set_tests_properties(fuzz_envelope_seeds PROPERTIES LABELS "fuzz;api" TIMEOUT 60)
+
+# Cards: the BER reader and the input-support files (drivers/card).
+hwg_fuzz_target(fuzz_ber SOURCES fuzz/fuzz_ber.c LIBS hwg_cardparse)
+hwg_fuzz_target(fuzz_card_info SOURCES fuzz/fuzz_card_info.c LIBS hwg_cardparse)
