@@ -45,12 +45,12 @@ struct hwg_config {
 	char *hsm_response_key; /* label, default "hwgw-response" */
 	char *hsm_audit_key;    /* label, default "hwgw-audit" */
 	/* [card] */
-	int card_enabled;         /* watch readers through pcscd, default yes */
-	char *card_roots;         /* directory of trusted JPKI roots (authenticate) */
-	char *card_crls;          /* directory of CRLs an operator process refreshes */
-	int64_t card_crl_grace_s; /* accept a CRL this long past nextUpdate, default 0 */
-	char *card_integrity_key; /* PEM public key of the input-support AP's issuer */
-	int card_timeout_ms;      /* wait for a reader busy with another request */
+	int card_enabled;             /* watch readers through pcscd, default yes */
+	char *card_roots;             /* directory of trusted JPKI roots (authenticate) */
+	char *card_crls;              /* directory of CRLs an operator process refreshes */
+	int64_t card_crl_grace_s;     /* accept a CRL this long past nextUpdate, default 0 */
+	char *card_integrity_key;     /* PEM public key of the input-support AP's issuer */
+	int card_timeout_ms;          /* wait for a reader busy with another request */
 	unsigned card_mynumber_roles; /* HWG_ROLE_BIT()s that see the My Number unmasked */
 	/* [audit] */
 	int64_t checkpoint_every;      /* records, default 1000 */

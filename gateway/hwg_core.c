@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "hwg_audit.h"
+#include "hwg_cards.h"
 #include "hwg_cbor.h"
 #include "hwg_clients.h"
 #include "hwg_cose.h"
@@ -37,6 +38,7 @@ struct hwg_core {
 	struct hwg_p11_key *audit_key;
 	struct hwg_clients *clients;
 	struct hwg_metrics *metrics;
+	struct hwg_cards *cards;
 	int64_t last_checkpoint_ms;
 	/* last HSM state seen by the tick, so changes become device events */
 	int hsm_state_known;
@@ -52,6 +54,7 @@ struct verdict {
 	int have_client;
 	const struct hwg_op *op;
 	char subject[128];
+	int tries_left; /* of a refused PIN, -1 if none */
 };
 
 const struct hwg_config *
@@ -88,6 +91,12 @@ struct hwg_metrics *
 hwg_core_metrics(struct hwg_core *c)
 {
 	return c->metrics;
+}
+
+struct hwg_cards *
+hwg_core_cards(struct hwg_core *c)
+{
+	return c->cards;
 }
 
 /* ---------------------------------------------------------------- signing */
@@ -134,7 +143,7 @@ checkpoint_locked(struct hwg_core *c, int64_t now)
 
 static int
 reply_build(struct hwg_core *c, const uint8_t *msg, size_t len, int code, const char *message,
-            cbor_item_t *result, struct hwg_reply *out)
+            int tries_left, cbor_item_t *result, struct hwg_reply *out)
 {
 	uint8_t req_hash[SHA256_DIGEST_LENGTH];
 	cbor_item_t *map, *e;
@@ -152,12 +161,14 @@ reply_build(struct hwg_core *c, const uint8_t *msg, size_t len, int code, const 
 	     hwg_cbor_map_put_uint(map, "t", (uint64_t)hwg_now_ms());
 	if (code == HWG_OK) {
 		rc |= hwg_cbor_map_put_item(map, "ok", cbor_incref(result));
-	} else if ((e = cbor_new_definite_map(2)) == NULL) {
+	} else if ((e = cbor_new_definite_map(tries_left >= 0 ? 3 : 2)) == NULL) {
 		rc = -1;
 	} else {
 		rc |=
 		    hwg_cbor_map_put_text(e, "code", hwg_err_code(code)) |
 		    hwg_cbor_map_put_text(e, "msg", message != NULL ? message : hwg_err_text(code));
+		if (tries_left >= 0)
+			rc |= hwg_cbor_map_put_uint(e, "tries", (uint64_t)tries_left);
 		rc |= hwg_cbor_map_put_item(map, "err", e);
 	}
 	payload_len = rc == 0 ? cbor_serialize_alloc(map, &payload, &payload_cap) : 0;
@@ -341,7 +352,7 @@ static int
 execute(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v, cbor_item_t **result,
         struct hwg_error *err)
 {
-	struct hwg_op_ctx ctx = {.core = c, .req = &v->req, .client = &v->client};
+	struct hwg_op_ctx ctx = {.core = c, .req = &v->req, .client = &v->client, .tries_left = -1};
 	int64_t keep = 2 * c->cfg->clock_skew_ms + 1000;
 	int rc, arc;
 
@@ -377,6 +388,61 @@ execute(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v, cbor
 	return rc;
 }
 
+/*
+ * A device operation: the nonce is spent in its own transaction before
+ * the device is touched (a replay never reaches the card), the handler
+ * runs without the state lock (a slow card must not stall other
+ * requests), and its audit record is committed afterwards.  If that
+ * record cannot be made durable the result is withheld.
+ */
+static int
+execute_device(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v,
+               cbor_item_t **result, struct hwg_error *err)
+{
+	struct hwg_op_ctx ctx = {.core = c, .req = &v->req, .client = &v->client, .tries_left = -1};
+	int64_t keep = 2 * c->cfg->clock_skew_ms + 1000;
+	int rc, arc;
+
+	pthread_mutex_lock(&c->state_lock);
+	if ((rc = hwg_store_begin(c->store, err)) != 0) {
+		pthread_mutex_unlock(&c->state_lock);
+		return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
+	}
+	rc = hwg_store_nonce_record(c->store, v->req.client_id, v->req.nonce, v->req.nonce_len,
+	                            hwg_now_ms(), keep, err);
+	if (rc == 0 && hwg_store_commit(c->store, NULL) != 0)
+		rc = hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
+	if (rc != 0)
+		hwg_store_rollback(c->store);
+	pthread_mutex_unlock(&c->state_lock);
+	if (rc != 0)
+		return rc == HWG_E_REPLAY && audit_refusal(c, peer, v, rc, err->message) != 0
+		           ? hwg_error_set(err, HWG_E_AUDIT, "audit unavailable")
+		           : rc;
+
+	rc = v->op->run(&ctx, result, err);
+	memcpy(v->subject, ctx.subject, sizeof(v->subject));
+	v->tries_left = ctx.tries_left;
+
+	pthread_mutex_lock(&c->state_lock);
+	arc = hwg_store_begin(c->store, NULL);
+	if (arc == 0 && (arc = audit_event(c, peer, v, rc, err->message)) == 0)
+		arc = hwg_store_commit(c->store, NULL);
+	if (arc != 0) {
+		hwg_store_rollback(c->store);
+		if (*result != NULL)
+			cbor_decref(result);
+		v->tries_left = -1;
+		rc = hwg_error_set(
+		    err, HWG_E_AUDIT,
+		    "the audit record could not be made durable; the result is withheld");
+	} else {
+		checkpoint_if_due(c);
+	}
+	pthread_mutex_unlock(&c->state_lock);
+	return rc;
+}
+
 static void
 verdict_clear(struct verdict *v)
 {
@@ -395,11 +461,13 @@ hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *
 	int rc;
 
 	memset(&v, 0, sizeof(v));
+	v.tries_left = -1;
 	rc = check_envelope(c, peer, msg, len, &v, &err);
 	if (rc == 0)
 		rc = check_request(c, peer, &v, &err);
 	if (rc == 0) {
-		rc = execute(c, peer, &v, &result, &err);
+		rc = v.op->flags & HWG_OP_DEVICE ? execute_device(c, peer, &v, &result, &err)
+		                                 : execute(c, peer, &v, &result, &err);
 	} else if (audit_refusal(c, peer, &v, rc, err.message) != 0) {
 		rc = hwg_error_set(&err, HWG_E_AUDIT, "the refusal could not be audited");
 	}
@@ -407,7 +475,7 @@ hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *
 		hwg_log(HWG_LOG_INFO, "refused", "transport=%s client=%s op=%s code=%s msg=\"%s\"",
 		        peer->transport, v.have_req ? v.req.client_id : "-",
 		        v.have_req ? v.req.op : "-", hwg_err_code(rc), err.message);
-	if (reply_build(c, msg, len, rc, err.message, result, out) != 0)
+	if (reply_build(c, msg, len, rc, err.message, v.tries_left, result, out) != 0)
 		rc = HWG_E_HSM;
 	hwg_metrics_record(c->metrics, v.op != NULL ? v.op->name : NULL, out->code,
 	                   hwg_mono_seconds() - t0);
@@ -430,7 +498,7 @@ hwg_core_refuse(struct hwg_core *c, const struct hwg_peer *peer, int code, const
 	hwg_log(HWG_LOG_INFO, "refused", "transport=%s code=%s msg=\"%s\"", peer->transport,
 	        hwg_err_code(rc), message);
 	hwg_metrics_record(c->metrics, NULL, rc, 0);
-	if (reply_build(c, (const uint8_t *)"", 0, rc, message, NULL, out) != 0)
+	if (reply_build(c, (const uint8_t *)"", 0, rc, message, -1, NULL, out) != 0)
 		return HWG_E_HSM;
 	return 0;
 }
@@ -477,6 +545,19 @@ device_event(struct hwg_core *c, const char *event, const char *result, const ch
 	return audit_own_event(c, "device", event, result, detail);
 }
 
+/* Reader monitor callback (its own thread): each change is a device event. */
+static void
+pcsc_event(void *arg, const char *event, const char *reader)
+{
+	struct hwg_core *c = arg;
+	char op[64];
+	int down = strcmp(event, "pcsc.down") == 0;
+
+	snprintf(op, sizeof(op), "device.%s", event);
+	device_event(c, op, down ? hwg_err_code(HWG_E_PCSC_UNAVAILABLE) : "ok", reader);
+	hwg_log(down ? HWG_LOG_WARN : HWG_LOG_INFO, op, "reader=\"%s\"", reader);
+}
+
 int
 hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_error *err)
 {
@@ -512,6 +593,8 @@ hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_er
 		                   cfg->state_dir);
 		goto fail;
 	}
+	if ((rc = hwg_cards_open(cfg, pcsc_event, c, &c->cards, err)) != 0)
+		goto fail;
 	c->last_checkpoint_ms = hwg_now_ms();
 	hwg_log(HWG_LOG_INFO, "core.open", "gateway_id=%s clients=%zu state_dir=%s",
 	        cfg->gateway_id, n_clients, cfg->state_dir);
@@ -527,6 +610,7 @@ hwg_core_close(struct hwg_core *c)
 {
 	if (c == NULL)
 		return;
+	hwg_cards_close(c->cards); /* first: its monitor thread writes device events */
 	if (c->store != NULL && c->audit_key != NULL) {
 		gateway_event(c, "gateway.stop", "");
 		pthread_mutex_lock(&c->state_lock);

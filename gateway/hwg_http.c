@@ -39,6 +39,37 @@ struct http_req {
 	int too_large;
 };
 
+/* The card's and the certificate's refusals (api.cddl lists the same table). */
+static int
+card_http_status(int code)
+{
+	switch (code) {
+	case HWG_E_NO_CARD:
+	case HWG_E_CARD_REMOVED:
+	case HWG_E_CARD_RESET:
+		return MHD_HTTP_CONFLICT;
+	case HWG_E_PIN_WRONG:
+	case HWG_E_PIN_LOCKED:
+	case HWG_E_CARD_RETIRED:
+	case HWG_E_CARD_UNSUPPORTED:
+	case HWG_E_CERT_UNTRUSTED:
+	case HWG_E_CERT_EXPIRED:
+	case HWG_E_CERT_REVOKED:
+	case HWG_E_TAMPERED:
+	case HWG_E_CARD_SIGNATURE:
+		return MHD_HTTP_UNPROCESSABLE_CONTENT;
+	case HWG_E_CARD_ERROR:
+		return MHD_HTTP_BAD_GATEWAY;
+	case HWG_E_PCSC_UNAVAILABLE:
+	case HWG_E_CRL_STALE:
+		return MHD_HTTP_SERVICE_UNAVAILABLE;
+	case HWG_E_CARD_TIMEOUT:
+		return MHD_HTTP_GATEWAY_TIMEOUT;
+	default:
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+}
+
 static int
 http_status(int code)
 {
@@ -48,6 +79,7 @@ http_status(int code)
 	case HWG_E_BAD_ENCODING:
 	case HWG_E_BAD_VERSION:
 	case HWG_E_BAD_ARGS:
+	case HWG_E_PIN_FORMAT:
 		return MHD_HTTP_BAD_REQUEST;
 	case HWG_E_UNKNOWN_CLIENT:
 	case HWG_E_BAD_SIGNATURE:
@@ -62,6 +94,7 @@ http_status(int code)
 	case HWG_E_UID_NOT_ALLOWED:
 		return MHD_HTTP_FORBIDDEN;
 	case HWG_E_UNKNOWN_OP:
+	case HWG_E_NO_READER:
 		return MHD_HTTP_NOT_FOUND;
 	case HWG_E_TOO_LARGE:
 		return MHD_HTTP_CONTENT_TOO_LARGE;
@@ -70,7 +103,7 @@ http_status(int code)
 	case HWG_E_UNAVAILABLE:
 		return MHD_HTTP_SERVICE_UNAVAILABLE;
 	default:
-		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+		return card_http_status(code);
 	}
 }
 

@@ -26,7 +26,16 @@ struct hwg_op_ctx {
 	const struct hwg_request *req;
 	const struct hwg_client_entry *client;
 	char subject[128]; /* handler sets it when the operation concerns a resident */
+	int tries_left;    /* handler sets it (>= 0) when a PIN was refused; -1 otherwise */
 };
+
+/*
+ * HWG_OP_DEVICE: the handler talks to a device and may take seconds, so it
+ * runs outside the state lock; its replay-cache entry is recorded before
+ * it starts and its audit record after it ends (a handler with this flag
+ * must not use the store).
+ */
+#define HWG_OP_DEVICE 0x1u
 
 struct hwg_op {
 	const char *name;
@@ -34,6 +43,7 @@ struct hwg_op {
 	const struct hwg_arg_spec *args;
 	size_t n_args;
 	int (*run)(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+	unsigned flags; /* HWG_OP_* */
 };
 
 const struct hwg_op *hwg_op_find(const char *name);
@@ -41,10 +51,15 @@ const struct hwg_op *hwg_op_find(const char *name);
 int hwg_op_index(const char *name);
 const char *hwg_op_name(int index);
 
-/* Handlers, one file per family (op_gw.c, op_audit.c). */
+/* Handlers, one file per family (op_gw.c, op_audit.c, op_card.c). */
 int hwg_op_gw_info(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 int hwg_op_device_list(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 int hwg_op_audit_verify(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 int hwg_op_audit_query(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+/* op_card.c */
+int hwg_op_card_status(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+int hwg_op_card_read_info(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+int hwg_op_card_authenticate(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+int hwg_op_card_sign(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 
 #endif

@@ -1,11 +1,12 @@
 /*
  * op_gw.c — gw.info and device.list: who this gateway is and what
- * hardware it brokers right now.  Neither touches personal data, so every
- * role (maintenance included) may call them.
+ * hardware it brokers right now (the HSM, pcscd and its card readers).  Neither touches personal
+ * data, so every role (maintenance included) may call them.
  */
 #include <openssl/x509.h>
 #include <stdlib.h>
 
+#include "hwg_cards.h"
 #include "hwg_cbor.h"
 #include "hwg_core.h"
 #include "hwg_cose.h"
@@ -73,20 +74,75 @@ hsm_device(struct hwg_core *c)
 	return d;
 }
 
+static cbor_item_t *
+reader_device(const struct hwg_reader_state *r)
+{
+	cbor_item_t *d = cbor_new_definite_map(r->card_present ? 5 : 4);
+
+	if (d == NULL)
+		return NULL;
+	if (hwg_cbor_map_put_text(d, "class", "reader") != 0 ||
+	    hwg_cbor_map_put_text(d, "id", r->name) != 0 ||
+	    hwg_cbor_map_put_text(d, "state", "ready") != 0 ||
+	    hwg_cbor_map_put_bool(d, "card_present", r->card_present) != 0 ||
+	    (r->card_present && hwg_cbor_map_put_bytes(d, "atr", r->atr, r->atr_len) != 0))
+		cbor_decref(&d);
+	return d;
+}
+
+static cbor_item_t *
+pcscd_device(int up)
+{
+	cbor_item_t *d = cbor_new_definite_map(3);
+
+	if (d != NULL && (hwg_cbor_map_put_text(d, "class", "pcscd") != 0 ||
+	                  hwg_cbor_map_put_text(d, "id", "pcscd") != 0 ||
+	                  hwg_cbor_map_put_text(d, "state", up ? "ready" : "absent") != 0))
+		cbor_decref(&d);
+	return d;
+}
+
+/* Push a device entry (NULL: out of memory); the array keeps its own reference. */
+static int
+push_device(cbor_item_t *devices, cbor_item_t *d)
+{
+	int ok = d != NULL && cbor_array_push(devices, d);
+
+	if (d != NULL)
+		cbor_decref(&d);
+	return ok ? 0 : -1;
+}
+
+/* pcscd and its readers, when the card service is on. */
+static int
+push_readers(struct hwg_core *c, cbor_item_t *devices)
+{
+	struct hwg_pcsc *pcsc = hwg_cards_pcsc(hwg_core_cards(c));
+	struct hwg_reader_state readers[HWG_MAX_READERS];
+	size_t n = 0;
+	int up, rc;
+
+	if (pcsc == NULL)
+		return 0;
+	up = hwg_pcsc_readers(pcsc, readers, HWG_MAX_READERS, &n);
+	rc = push_device(devices, pcscd_device(up));
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = push_device(devices, reader_device(&readers[i]));
+	return rc;
+}
+
 int
 hwg_op_device_list(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err)
 {
-	cbor_item_t *devices, *hsm, *m;
+	cbor_item_t *devices, *m;
 
-	if ((devices = cbor_new_definite_array(1)) == NULL)
+	if ((devices = cbor_new_indefinite_array()) == NULL)
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
-	if ((hsm = hsm_device(ctx->core)) == NULL || !cbor_array_push(devices, hsm)) {
-		if (hsm != NULL)
-			cbor_decref(&hsm);
+	if (push_device(devices, hsm_device(ctx->core)) != 0 ||
+	    push_readers(ctx->core, devices) != 0) {
 		cbor_decref(&devices);
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 	}
-	cbor_decref(&hsm);
 	if ((m = cbor_new_definite_map(1)) == NULL ||
 	    hwg_cbor_map_put_item(m, "devices", devices) != 0) {
 		if (m != NULL)

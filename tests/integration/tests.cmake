@@ -15,3 +15,10 @@ hwg_shell_test(api_audit_cli test_audit_cli.sh api)
 hwg_shell_test(api_http test_http.sh api)
 hwg_shell_test(api_disk_full test_disk_full.sh "api;fault")
 set_tests_properties(api_disk_full PROPERTIES SKIP_RETURN_CODE 77)
+
+# Cards: a private pcscd (vpcd driver) and hwsim in the test's own
+# namespaces (tests/lib/cardenv.sh); skipped (77) without root.
+foreach(t ops pin removal trust race)
+  hwg_shell_test(card_${t} test_card_${t}.sh card)
+  set_tests_properties(card_${t} PROPERTIES SKIP_RETURN_CODE 77)
+endforeach()

@@ -1,0 +1,85 @@
+#!/bin/sh
+# test_card_race.sh — two clients racing for one card never interleave
+# APDUs (each operation holds one PC/SC transaction) and both succeed; a
+# request waiting longer than [card] timeout_ms gets card_timeout; pcscd
+# stopped under the running gateway gives pcsc_unavailable and device
+# events, and once pcscd is back the next request works with no gateway
+# restart.
+set -u
+. "$HWG_SOURCE_DIR/tests/lib/gwenv.sh"
+. "$HWG_SOURCE_DIR/tests/lib/cardenv.sh"
+. "$HWG_SOURCE_DIR/tests/lib/sh_test.sh"
+card_enter "$@"
+CARD_TIMEOUT_MS=1500
+card_setup || exit 1
+me=$(id -u)
+gw_client counter counter "$me"
+gw_client issuance issuance "$me"
+gw_client auditor auditor "$me"
+gw_start || exit 1
+card_insert 0 alice || { CARD_FAILED=1; exit 1; }
+R0='"reader":"hwsim 00 00"'
+ARGS="{$R0,\"pin\":\"1234\"}"
+
+# the APDUs of one card.read_info, as hwsim logged them
+sim apdus-clear 0 >/dev/null
+call_ok counter card.read_info "$ARGS"
+one=$(sim apdus 0 | cut -d' ' -f3-)
+
+race() {
+	sim delay 0 20 0 >/dev/null && sim apdus-clear 0 >/dev/null || return 1
+	printf '%s' "$ARGS" >"$GW/args.a"
+	printf '%s' "$ARGS" >"$GW/args.b"
+	gw_call counter card.read_info --socket "$GW/hwgw.sock" --args-file "$GW/args.a" >/dev/null 2>"$GW/err.a" &
+	a=$!
+	gw_call issuance card.read_info --socket "$GW/hwgw.sock" --args-file "$GW/args.b" >/dev/null 2>"$GW/err.b" &
+	b=$!
+	wait $a && ra=0 || ra=$?
+	wait $b && rb=0 || rb=$?
+	sim delay 0 0 0 >/dev/null
+	[ $ra -eq 0 ] && [ $rb -eq 0 ] && [ "$(sim apdus 0 | cut -d' ' -f3-)" = "$one $one" ]
+}
+check "two clients race for one card: both served, their APDUs one whole sequence after the other" race
+
+timeout() {
+	# about 13 APDUs at 300 ms: the second request waits past 1.5 s
+	sim delay 0 300 0 >/dev/null || return 1
+	printf '%s' "$ARGS" >"$GW/args.a"
+	gw_call counter card.read_info --socket "$GW/hwgw.sock" --args-file "$GW/args.a" >/dev/null 2>&1 &
+	a=$!
+	sleep 0.3
+	refused card_timeout issuance card.read_info "$ARGS"
+	r=$?
+	wait $a
+	ra=$?
+	sim delay 0 0 0 >/dev/null
+	[ $r -eq 0 ] && [ $ra -eq 0 ]
+}
+check "a request that waits past [card] timeout_ms: card_timeout; the holder still succeeds" timeout
+
+pcscd_stop
+down() {
+	refused pcsc_unavailable counter card.read_info "$ARGS" &&
+		call_ok counter device.list '{}' && has '{"class":"pcscd","id":"pcscd","state":"absent"}'
+}
+check "pcscd stopped: pcsc_unavailable, device.list shows it absent" down
+pcscd_start
+back() {
+	i=0 # hwsim reconnects to the new pcscd's vpcd on its own; wait for the card to show
+	until call_ok counter card.status "{$R0}" && has '"present":true'; do
+		i=$((i + 1))
+		[ $i -le 50 ] || return 1
+		sleep 0.2
+	done
+	call_ok counter card.read_info "$ARGS" && has '"integrity":"verified"'
+}
+check "pcscd restarted: the next request succeeds without restarting the gateway" back
+events() {
+	call_ok auditor audit.query '{"limit":1000}' && has '"op":"device.pcsc.down"' &&
+		has '"op":"device.pcsc.up"' && has '"op":"device.reader.added"'
+}
+check "pcscd going and coming back audited as device events" events
+check "the gateway process never restarted" kill -0 "$GW_PID"
+
+[ $SH_FAILED -eq 0 ] || CARD_FAILED=1
+sh_test_end

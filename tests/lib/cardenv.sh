@@ -1,0 +1,177 @@
+# tests/lib/cardenv.sh — a private pcscd with the vpcd driver, hwsim
+# playing the cards, and a real hwgwd reading them, all inside the test's
+# own mount and network namespaces so that tests never touch a system
+# pcscd and can run side by side.  Source it after gwenv.sh, then:
+#   card_enter "$@"     re-run the calling script inside unshare (root
+#                       only; exits 77, "skipped", otherwise)
+#   card_setup          PKI, pcscd, hwsim, and a gateway configured for cards
+#   sim CMD...          one hwsim control command; prints the reply's data,
+#                       fails on "err"
+#   card_call CLIENT OP ARGS_JSON   call OP with the arguments in a file
+#                       (as a PIN should travel); result JSON on stdout
+#   card_insert SLOT NAME / card_remove SLOT   and wait until pcscd sees it
+#   pcscd_start / pcscd_stop
+# Reader names: "hwsim 00 00" (slot 0) and "hwsim 00 01" (slot 1).
+
+HWSIM="$HWG_BUILD_DIR/hw-sim/hwsim"
+VPCD_PORT=37120 # 0x9100: vpcd's CHANNELID; slot 1 listens on the next port
+READER0="hwsim 00 00"
+READER1="hwsim 00 01"
+
+card_enter() {
+	[ -n "${HWG_CARD_NS:-}" ] && return 0
+	if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null || ! command -v pcscd >/dev/null; then
+		echo "SKIP: card tests need root, unshare and pcscd (make check installs them)"
+		exit 77
+	fi
+	exec env HWG_CARD_NS=1 unshare --mount --net --propagation private sh "$0" "$@"
+}
+
+# The test PKI is made once per build tree and remade when a day old
+# (its CRLs and certificates are dated from the day it was made).
+card_pki() {
+	CARD_PKI="$HWG_BUILD_DIR/card-pki"
+	(
+		flock 9
+		if [ -e "$CARD_PKI/.complete" ] && [ -n "$(find "$CARD_PKI/.complete" -mmin +1200)" ]; then
+			rm -rf "$CARD_PKI"
+		fi
+		"$HWG_SOURCE_DIR/scripts/card-pki" --dir "$CARD_PKI" >/dev/null
+	) 9>"$HWG_BUILD_DIR/card-pki.lock"
+	export CARD_PKI
+}
+
+pcscd_start() {
+	mkdir -p /run/pcscd
+	mountpoint -q /run/pcscd || mount -t tmpfs -o mode=0755 tmpfs /run/pcscd
+	(
+		ulimit -n 1024
+		exec pcscd --foreground --config "$GW/reader.conf" >>"$GW/pcscd.log" 2>&1
+	) &
+	PCSCD_PID=$!
+	i=0
+	until [ -S /run/pcscd/pcscd.comm ]; do
+		i=$((i + 1))
+		[ $i -le 200 ] && kill -0 "$PCSCD_PID" 2>/dev/null || {
+			echo "pcscd did not start:" >&2
+			cat "$GW/pcscd.log" >&2
+			return 1
+		}
+		sleep 0.05
+	done
+}
+
+pcscd_stop() {
+	[ -n "${PCSCD_PID:-}" ] || return 0
+	kill -TERM "$PCSCD_PID" 2>/dev/null || true
+	wait "$PCSCD_PID" 2>/dev/null || true
+	PCSCD_PID=
+	rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid
+}
+
+card_setup() {
+	card_pki
+	gw_setup
+	ip link set lo up
+	cat >"$GW/reader.conf" <<CONF
+FRIENDLYNAME "hwsim"
+DEVICENAME /dev/null:0x9100
+LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so
+CHANNELID 0x9100
+CONF
+	pcscd_start
+	"$HWSIM" --port $VPCD_PORT --slots 2 --control "$GW/hwsim.ctl" 2>>"$GW/hwsim.log" &
+	HWSIM_PID=$!
+	i=0
+	until [ -S "$GW/hwsim.ctl" ]; do
+		i=$((i + 1))
+		[ $i -le 200 ] || { echo "hwsim did not start" >&2; cat "$GW/hwsim.log" >&2; return 1; }
+		sleep 0.05
+	done
+	cat >>"$GW/hwgwd.conf" <<CONF
+[card]
+roots = $CARD_PKI/roots
+crls = ${CARD_CRLS:-$CARD_PKI/crl}
+crl_grace = ${CARD_CRL_GRACE:-0}
+integrity_key = $CARD_PKI/integrity.pub.pem
+timeout_ms = ${CARD_TIMEOUT_MS:-5000}
+mynumber_roles = ${CARD_MYNUMBER_ROLES:-counter}
+CONF
+	trap card_cleanup EXIT
+}
+
+card_cleanup() {
+	gw_stop || true
+	[ -n "${HWSIM_PID:-}" ] && kill -TERM "$HWSIM_PID" 2>/dev/null && wait "$HWSIM_PID" 2>/dev/null
+	pcscd_stop
+	if [ -n "${CARD_FAILED:-}" ] || [ -n "${HWG_KEEP:-}" ]; then
+		for f in hwgwd.log hwsim.log pcscd.log; do
+			echo "--- $f (last 40 lines)" >&2
+			tail -n 40 "$GW/$f" >&2 2>/dev/null || true
+		done
+	fi
+	gw_cleanup
+}
+
+sim() {
+	_reply=$("$HWSIM" --control "$GW/hwsim.ctl" --send "$*") || {
+		echo "hwsim: $* -> $_reply" >&2
+		return 1
+	}
+	printf '%s\n' "$_reply"
+}
+
+# card_call CLIENT OP ARGS_JSON: the arguments go through a file, never argv.
+card_call() {
+	printf '%s' "$3" >"$GW/args.json"
+	gw_call "$1" "$2" --socket "$GW/hwgw.sock" --args-file "$GW/args.json"
+}
+
+# Wait until the gateway has seen the slot's card inserted (yes) or removed
+# (no): its last card event for that reader in the log says so.  (Polling
+# device.list would do too, but would flood the audit with records.)
+card_wait() {
+	_ev=$([ "$2" = yes ] && echo inserted || echo removed)
+	_reader=$([ "$1" = 0 ] && echo "$READER0" || echo "$READER1")
+	i=0
+	until grep -E "event=device\.card\.(inserted|removed) reader=\"$_reader\"" "$GW/hwgwd.log" |
+		tail -n 1 | grep -q "event=device.card.$_ev "; do
+		i=$((i + 1))
+		[ $i -le 100 ] || { echo "card in slot $1 never seen $_ev" >&2; return 1; }
+		sleep 0.1
+	done
+}
+
+card_insert() {
+	sim insert "$1" "$CARD_PKI/cards/$2.card" >/dev/null && card_wait "$1" yes
+}
+
+card_remove() {
+	sim remove "$1" >/dev/null && card_wait "$1" no
+}
+
+# ---- assertions for card tests (with sh_test.sh's check)
+# call_ok CLIENT OP ARGS_JSON: succeeds; the result, with white space
+# removed, is in $GW/out
+call_ok() {
+	card_call "$@" >"$GW/out.json" 2>"$GW/err" || return 1
+	tr -d ' \n' <"$GW/out.json" >"$GW/out"
+}
+# refused CODE CLIENT OP ARGS_JSON: refused with error CODE; stderr in $GW/err
+refused() {
+	_code=$1
+	shift
+	! card_call "$@" >"$GW/out" 2>"$GW/err" && grep -q "^error: $_code: " "$GW/err"
+}
+# has PATTERN: the last result holds the text (fixed string)
+has() {
+	grep -qF -- "$1" "$GW/out"
+}
+# json_hex KEY: the bytes of "KEY":"hex:..." in the last result, on stdout
+json_hex() {
+	sed -n "s/.*\"$1\":\"hex:\([0-9a-f]*\)\".*/\1/p" "$GW/out" | tr a-f A-F | basenc --base16 -d
+}
+# apdu_count SLOT: C-APDUs the card in SLOT received since the last apdus-clear
+apdu_count() {
+	sim apdus "$1" | awk '{print $2}'
+}
