@@ -309,10 +309,13 @@ hwg_mn_pin_format(enum hwg_mn_pin pin, const char *secret, size_t len, struct hw
 	size_t min = pin == HWG_MN_SIGN_PASSWORD ? 6 : 4,
 	       max = pin == HWG_MN_SIGN_PASSWORD ? 16 : 4;
 
+	if ((len < min || len > max) && min == max)
+		return hwg_error_set(err, HWG_E_PIN_FORMAT, "the %s must have %zu digits",
+		                     pin_files[pin].name, min);
 	if (len < min || len > max)
-		return hwg_error_set(err, HWG_E_PIN_FORMAT, "the %s must have %zu%s%zu characters",
-		                     pin_files[pin].name, min, min == max ? "" : " to ",
-		                     min == max ? (size_t)0 : max);
+		return hwg_error_set(err, HWG_E_PIN_FORMAT,
+		                     "the %s must have %zu to %zu characters", pin_files[pin].name,
+		                     min, max);
 	for (size_t i = 0; i < len; i++) {
 		char ch = secret[i];
 		int digit = ch >= '0' && ch <= '9';

@@ -454,16 +454,29 @@ hwg_card_end(struct hwg_card *c)
 	free(c);
 }
 
-/* After a failed transmit: was the card pulled out? */
+#define GONE_WAIT_MS 1500 /* pcscd polls a reader for its card about every 400 ms */
+
+/*
+ * After a failed or empty transmit: was the card pulled out?  A reader
+ * driver may answer before pcscd has noticed (vpcd returns an empty
+ * response when the card's connection drops), so ask again for a while.
+ */
 static int
 card_gone(struct hwg_card *c)
 {
-	DWORD state = 0, proto, rlen = 0, alen = sizeof(c->atr);
-	uint8_t atr[HWG_ATR_MAX];
-	LONG rv = SCardStatus(c->handle, NULL, &rlen, &state, &proto, atr, &alen);
+	for (int waited = 0; waited <= GONE_WAIT_MS; waited += 100) {
+		DWORD state = 0, proto, rlen = 0, alen = HWG_ATR_MAX;
+		uint8_t atr[HWG_ATR_MAX];
+		LONG rv = SCardStatus(c->handle, NULL, &rlen, &state, &proto, atr, &alen);
 
-	return rv == SCARD_W_REMOVED_CARD || rv == SCARD_E_NO_SMARTCARD ||
-	       (rv == SCARD_S_SUCCESS && (state & SCARD_PRESENT) == 0);
+		if (rv == SCARD_W_REMOVED_CARD || rv == SCARD_E_NO_SMARTCARD ||
+		    (rv == SCARD_S_SUCCESS && (state & SCARD_PRESENT) == 0))
+			return 1;
+		if (rv != SCARD_S_SUCCESS)
+			return 0;
+		sleep_ms(100);
+	}
+	return 0;
 }
 
 int
@@ -482,6 +495,8 @@ hwg_card_transmit(struct hwg_card *c, const uint8_t *capdu, size_t clen, uint8_t
 			rv = SCARD_W_REMOVED_CARD;
 		return pcsc_fail(err, rv, 0, "transmit", c->reader);
 	}
+	if (len < 2 && card_gone(c))
+		return pcsc_fail(err, SCARD_W_REMOVED_CARD, 0, "transmit", c->reader);
 	if (len < 2)
 		return hwg_error_set(err, HWG_E_CARD_ERROR,
 		                     "card in \"%s\" answered %lu bytes, no status word", c->reader,

@@ -25,7 +25,7 @@ pulled_at() {
 	shift
 	sim fault 0 remove-at "$_k" >/dev/null || return 1
 	refused card_removed "$@" || { cat "$GW/err" >&2; return 1; }
-	card_wait 0 no && refused no_card "$@" || return 1
+	card_wait 0 no && call_ok counter card.status "{$R0}" && has '"present":false' || return 1
 	sim reinsert 0 >/dev/null && card_wait 0 yes && call_ok "$@"
 }
 

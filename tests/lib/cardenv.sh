@@ -151,11 +151,11 @@ card_remove() {
 }
 
 # ---- assertions for card tests (with sh_test.sh's check)
-# call_ok CLIENT OP ARGS_JSON: succeeds; the result, with white space
-# removed, is in $GW/out
+# call_ok CLIENT OP ARGS_JSON: succeeds; the result on one line, without
+# the pretty-printer's white space, is in $GW/out
 call_ok() {
 	card_call "$@" >"$GW/out.json" 2>"$GW/err" || return 1
-	tr -d ' \n' <"$GW/out.json" >"$GW/out"
+	sed 's/^ *//; s/": /":/' "$GW/out.json" | tr -d '\n' >"$GW/out"
 }
 # refused CODE CLIENT OP ARGS_JSON: refused with error CODE; stderr in $GW/err
 refused() {
