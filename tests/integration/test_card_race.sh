@@ -57,6 +57,27 @@ timeout() {
 }
 check "a request that waits past [card] timeout_ms: card_timeout; the holder still succeeds" timeout
 
+garbage() {
+	sim fault 0 garbage-at 3 >/dev/null && refused card_error counter card.read_info "$ARGS" &&
+		grep -q 'no status word' "$GW/err" && call_ok counter card.read_info "$ARGS"
+}
+check "a card answering one byte: card_error, and the next request is served" garbage
+
+silent() {
+	sim fault 0 silent-at 2 >/dev/null || return 1
+	printf '%s' "$ARGS" >"$GW/args.a"
+	gw_call counter card.read_info --socket "$GW/hwgw.sock" --args-file "$GW/args.a" >/dev/null 2>"$GW/err.a" &
+	a=$!
+	sleep 1
+	kill -0 $a 2>/dev/null || return 1 # still waiting on the silent card
+	sim remove 0 >/dev/null
+	wait $a
+	grep -q '^error: card_removed: ' "$GW/err.a" || return 1
+	sim fault 0 clear >/dev/null && sim reinsert 0 >/dev/null && card_wait 0 yes &&
+		call_ok counter card.read_info "$ARGS"
+}
+check "a silent card holds the request until it is pulled out: card_removed, then served again" silent
+
 pcscd_stop
 down() {
 	refused pcsc_unavailable counter card.read_info "$ARGS" &&
