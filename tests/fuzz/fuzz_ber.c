@@ -23,7 +23,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (hwg_ber_read(data, size, &t, &err) == 0 &&
 	    (t.value != data + t.header_len || t.header_len + t.len > size || t.header_len < 2))
 		abort();
-	if (hwg_ber_header(data, size, &t, &err) == 0 && (t.header_len > size || t.header_len > 7))
+	if (hwg_ber_header(data, size, &t, &err) == 0 &&
+	    (t.header_len > size || t.header_len > 8)) /* 3 tag bytes, 84 and 4 length bytes */
 		abort();
 	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
 		if (hwg_ber_find(data, size, tags[i], &t, &err) == 0 &&
