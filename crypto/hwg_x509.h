@@ -21,18 +21,21 @@
 struct hwg_x509_trust;
 
 /*
- * Load the self-signed CA roots in roots_dir (*.pem, *.crt, *.der) and the
- * CRLs in crl_dir (*.pem, *.crl, *.der); a CRL may be grace_s seconds past
- * its nextUpdate.  HWG_E_CONFIG naming the file: unreadable, not a
- * self-signed CA, a CRL signed by no root, or no root at all.
+ * Load the self-signed CA roots in roots_dir (*.pem, *.crt, *.der, one
+ * certificate a file; the file's base name names the root) and the CRLs in
+ * crl_dir (*.pem, *.crl, *.der); a CRL may be grace_s seconds past its
+ * nextUpdate.  Of several CRLs signed by one root the newest (lastUpdate)
+ * counts.  HWG_E_CONFIG naming the file or directory: unreadable, not a
+ * self-signed CA with CA:TRUE, a CRL signed by no root, no root at all, or
+ * a negative grace.
  */
 int hwg_x509_trust_load(const char *roots_dir, const char *crl_dir, long grace_s,
                         struct hwg_x509_trust **out, struct hwg_error *err);
 void hwg_x509_trust_free(struct hwg_x509_trust *t);
 
 struct hwg_cert_report {
-	char serial[80];   /* hex, upper case */
-	char subject[256]; /* RFC 2253, UTF-8 */
+	char serial[80];   /* hex, upper case, no leading zeros */
+	char subject[256]; /* RFC 2253, UTF-8 (cut on a character boundary) */
 	char issuer[256];
 	int64_t not_before, not_after; /* seconds since the epoch */
 	char issuer_root[80];          /* base name of the root file that verified it */
@@ -46,7 +49,8 @@ struct hwg_cert_report {
  * when there is none, it is not yet valid, or it is past nextUpdate plus
  * the grace; HWG_E_CERT_REVOKED when the serial is listed).  Malformed
  * DER or trailing bytes: HWG_E_INVALID.  rep is filled as far as the
- * check got.  Safe to call from several threads.
+ * check got (serial, names and validity whenever the DER parses).  Safe to
+ * call from several threads on one trust.
  */
 int hwg_x509_check(const struct hwg_x509_trust *t, const uint8_t *der, size_t len, int64_t now_s,
                    struct hwg_cert_report *rep, struct hwg_error *err);
