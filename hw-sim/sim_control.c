@@ -223,6 +223,19 @@ split(char *line, const char *orig, struct args *a)
 	return 0;
 }
 
+/* The first 40 bytes of a word, other than printable ASCII as '?', for an error reply. */
+static const char *
+printable(const char *word)
+{
+	static _Thread_local char out[41];
+	size_t i;
+
+	for (i = 0; i < sizeof(out) - 1 && word[i] != '\0'; i++)
+		out[i] = word[i] > 0x20 && word[i] < 0x7F ? word[i] : '?';
+	out[i] = '\0';
+	return out;
+}
+
 static char *
 dispatch(struct sim_slot *slots, int n_slots, struct args *a, char *rest)
 {
@@ -242,7 +255,7 @@ dispatch(struct sim_slot *slots, int n_slots, struct args *a, char *rest)
 		a->rest = rest;
 		return commands[k].run(a);
 	}
-	return reply("err unknown command %.40s", a->v[0]);
+	return reply("err unknown command %s", printable(a->v[0]));
 }
 
 static void
