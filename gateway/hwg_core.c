@@ -345,6 +345,22 @@ op_run_savepoint(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op
 }
 
 /*
+ * With the state lock held: open the request's transaction and spend its
+ * nonce there.  HWG_E_AUDIT when no transaction could be opened (nothing
+ * to roll back); otherwise the nonce's result, in the open transaction.
+ */
+static int
+begin_with_nonce(struct hwg_core *c, const struct verdict *v, struct hwg_error *err)
+{
+	int64_t keep = 2 * c->cfg->clock_skew_ms + 1000;
+
+	if (hwg_store_begin(c->store, err) != 0)
+		return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
+	return hwg_store_nonce_record(c->store, v->req.client_id, v->req.nonce, v->req.nonce_len,
+	                              hwg_now_ms(), keep, err);
+}
+
+/*
  * Replay cache, operation and audit record in one transaction.  Returns
  * the code to answer with; *result is set only when that code is HWG_OK.
  */
@@ -353,16 +369,13 @@ execute(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v, cbor
         struct hwg_error *err)
 {
 	struct hwg_op_ctx ctx = {.core = c, .req = &v->req, .client = &v->client, .tries_left = -1};
-	int64_t keep = 2 * c->cfg->clock_skew_ms + 1000;
 	int rc, arc;
 
 	pthread_mutex_lock(&c->state_lock);
-	if ((rc = hwg_store_begin(c->store, err)) != 0) {
+	if ((rc = begin_with_nonce(c, v, err)) == HWG_E_AUDIT) {
 		pthread_mutex_unlock(&c->state_lock);
-		return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
+		return rc;
 	}
-	rc = hwg_store_nonce_record(c->store, v->req.client_id, v->req.nonce, v->req.nonce_len,
-	                            hwg_now_ms(), keep, err);
 	if (rc == HWG_E_REPLAY) {
 		hwg_store_rollback(c->store);
 		arc = audit_event(c, peer, v, rc, err->message);
@@ -400,16 +413,13 @@ execute_device(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *
                cbor_item_t **result, struct hwg_error *err)
 {
 	struct hwg_op_ctx ctx = {.core = c, .req = &v->req, .client = &v->client, .tries_left = -1};
-	int64_t keep = 2 * c->cfg->clock_skew_ms + 1000;
 	int rc, arc;
 
 	pthread_mutex_lock(&c->state_lock);
-	if ((rc = hwg_store_begin(c->store, err)) != 0) {
+	if ((rc = begin_with_nonce(c, v, err)) == HWG_E_AUDIT) {
 		pthread_mutex_unlock(&c->state_lock);
-		return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
+		return rc;
 	}
-	rc = hwg_store_nonce_record(c->store, v->req.client_id, v->req.nonce, v->req.nonce_len,
-	                            hwg_now_ms(), keep, err);
 	if (rc == 0 && hwg_store_commit(c->store, NULL) != 0)
 		rc = hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
 	if (rc != 0)
