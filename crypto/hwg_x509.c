@@ -18,8 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
+
+#include "hwg_file.h"
 
 #define MAX_ROOTS 32
 #define MAX_FILE (64L << 20) /* CRLs of a whole generation can be large */
@@ -85,43 +86,13 @@ has_suffix(const char *name, const char *const *suffixes)
 	return 0;
 }
 
-static int
-read_open(FILE *f, const char *path, uint8_t **out, size_t *len, struct hwg_error *err)
-{
-	struct stat st;
-
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
-		return hwg_error_set(err, HWG_E_CONFIG, "%s is not a regular file", path);
-	if (st.st_size > MAX_FILE)
-		return hwg_error_set(err, HWG_E_CONFIG, "%s is larger than %ld bytes", path,
-		                     MAX_FILE);
-	*len = (size_t)st.st_size;
-	if ((*out = malloc(*len + 1)) == NULL)
-		return hwg_error_set(err, HWG_E_NOMEM, "out of memory reading %s", path);
-	if (fread(*out, 1, *len, f) != *len)
-		return hwg_error_set(err, HWG_E_CONFIG, "cannot read %s", path);
-	return 0;
-}
-
 /* The whole file; HWG_E_CONFIG naming it when it cannot be read. */
 static int
 read_file(const char *path, uint8_t **out, size_t *len, struct hwg_error *err)
 {
-	FILE *f = fopen(path, "rbe");
-	int rc;
+	int rc = hwg_file_read(path, MAX_FILE, out, len, err);
 
-	*out = NULL;
-	*len = 0;
-	if (f == NULL)
-		return hwg_error_set(err, HWG_E_CONFIG, "cannot open %s: %s", path,
-		                     strerror(errno));
-	rc = read_open(f, path, out, len, err);
-	fclose(f);
-	if (rc != 0) {
-		free(*out);
-		*out = NULL;
-	}
-	return rc;
+	return rc == HWG_E_IO ? hwg_error_set(err, HWG_E_CONFIG, "%s", err->message) : rc;
 }
 
 static int

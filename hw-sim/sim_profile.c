@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hwg_file.h"
 #include "hwg_mn_info.h"
 #include "hwg_secret.h"
 
@@ -67,29 +68,6 @@ copy_text(char *out, size_t cap, const char *v)
 
 /* ---------------------------------------------------------------- files */
 
-static int
-read_whole(const char *path, uint8_t **out, size_t *len)
-{
-	FILE *f = fopen(path, "rbe");
-	long n = -1;
-	int ok;
-
-	*out = NULL;
-	if (f == NULL)
-		return -1;
-	ok = fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && n <= MAX_FILE &&
-	     fseek(f, 0, SEEK_SET) == 0 && (*out = malloc((size_t)n)) != NULL &&
-	     fread(*out, 1, (size_t)n, f) == (size_t)n;
-	fclose(f);
-	if (!ok) {
-		free(*out);
-		*out = NULL;
-		return n > MAX_FILE ? -2 : -1;
-	}
-	*len = (size_t)n;
-	return 0;
-}
-
 /* One DER SEQUENCE filling the whole file (30 81 LL / 30 82 HH LL), as a certificate EF holds. */
 static int
 der_shape_ok(const uint8_t *p, size_t n)
@@ -111,13 +89,15 @@ static int
 load_cert(struct loader *l, const char *section, const char *key, const char *path, uint8_t **der,
           size_t *len)
 {
-	int rc;
+	struct hwg_error ferr = {0};
+	char why[200];
 
 	free(*der);
 	*der = NULL;
-	if ((rc = read_whole(path, der, len)) != 0)
-		return fail(l, section, key,
-		            rc == -2 ? "file too large for a card" : "cannot read the file");
+	if (hwg_file_read(path, MAX_FILE, der, len, &ferr) != 0) {
+		snprintf(why, sizeof(why), "cannot read the file (%.160s)", ferr.message);
+		return fail(l, section, key, why);
+	}
 	if (!der_shape_ok(*der, *len))
 		return fail(l, section, key,
 		            "not a DER certificate (PEM? openssl x509 -outform DER converts it)");
