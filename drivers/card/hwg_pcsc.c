@@ -23,6 +23,7 @@ struct hwg_pcsc {
 	int thread_started;
 	pthread_mutex_t mu; /* guards everything below */
 	pthread_cond_t released;
+	pthread_cond_t wake; /* ends the monitor's pause at close */
 	int stop;
 	int service_up; /* -1 unknown, 0 down, 1 up */
 	SCARDCONTEXT monitor_ctx;
@@ -194,6 +195,22 @@ apply_states(struct hwg_pcsc *p, SCARD_READERSTATE *st, size_t n)
 	}
 }
 
+/* The monitor's pause between tries; hwg_pcsc_close() ends it at once. */
+static void
+monitor_pause(struct hwg_pcsc *p)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += (long)MONITOR_WAIT_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop && pthread_cond_timedwait(&p->wake, &p->mu, &until) == 0)
+		;
+	pthread_mutex_unlock(&p->mu);
+}
+
 /* One round: list readers, wait for a change.  0, or -1 if pcscd is gone. */
 static int
 monitor_round(struct hwg_pcsc *p, SCARDCONTEXT ctx)
@@ -222,7 +239,7 @@ monitor_round(struct hwg_pcsc *p, SCARDCONTEXT ctx)
 	}
 	pthread_mutex_unlock(&p->mu);
 	if (n == 0) {
-		sleep_ms(MONITOR_WAIT_MS);
+		monitor_pause(p);
 		return 0;
 	}
 	rv = SCardGetStatusChange(ctx, MONITOR_WAIT_MS, st, (DWORD)n);
@@ -231,7 +248,7 @@ monitor_round(struct hwg_pcsc *p, SCARDCONTEXT ctx)
 	else if (is_service_gone(rv))
 		return -1;
 	else if (rv != SCARD_E_TIMEOUT && rv != SCARD_E_CANCELLED)
-		sleep_ms(MONITOR_WAIT_MS); /* e.g. a reader vanished between list and wait */
+		monitor_pause(p); /* e.g. a reader vanished between list and wait */
 	return 0;
 }
 
@@ -265,7 +282,7 @@ monitor_main(void *arg)
 		if (SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx) !=
 		    SCARD_S_SUCCESS) {
 			set_service(p, 0);
-			sleep_ms(MONITOR_WAIT_MS);
+			monitor_pause(p);
 			continue;
 		}
 		monitor_set_ctx(p, ctx, 1);
@@ -284,6 +301,7 @@ monitor_main(void *arg)
 int
 hwg_pcsc_open(hwg_pcsc_event_fn on_event, void *arg, struct hwg_pcsc **out, struct hwg_error *err)
 {
+	pthread_condattr_t ca;
 	struct hwg_pcsc *p;
 
 	*out = NULL;
@@ -294,6 +312,10 @@ hwg_pcsc_open(hwg_pcsc_event_fn on_event, void *arg, struct hwg_pcsc **out, stru
 	p->service_up = -1;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->released, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->wake, &ca);
+	pthread_condattr_destroy(&ca);
 	if (pthread_create(&p->thread, NULL, monitor_main, p) != 0) {
 		hwg_pcsc_close(p);
 		return hwg_error_set(err, HWG_E_INTERNAL, "cannot start the reader monitor");
@@ -311,12 +333,14 @@ hwg_pcsc_close(struct hwg_pcsc *p)
 	if (p->thread_started) {
 		pthread_mutex_lock(&p->mu);
 		p->stop = 1;
+		pthread_cond_signal(&p->wake);
 		if (p->monitor_ctx_valid)
 			SCardCancel(p->monitor_ctx);
 		pthread_mutex_unlock(&p->mu);
 		pthread_join(p->thread, NULL);
 	}
 	pthread_cond_destroy(&p->released);
+	pthread_cond_destroy(&p->wake);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
