@@ -9,14 +9,7 @@ set -u
 . "$HWG_SOURCE_DIR/tests/lib/cardenv.sh"
 . "$HWG_SOURCE_DIR/tests/lib/sh_test.sh"
 card_enter "$@"
-card_setup || exit 1
-me=$(id -u)
-gw_client counter counter "$me"
-gw_client issuance issuance "$me"
-gw_client maint maintenance "$me"
-gw_client auditor auditor "$me"
-gw_start || exit 1
-card_insert 0 alice || { CARD_FAILED=1; exit 1; }
+card_start counter:counter issuance:issuance maint:maintenance auditor:auditor --insert alice || exit 1
 R0='"reader":"hwsim 00 00"'
 R1='"reader":"hwsim 00 01"'
 

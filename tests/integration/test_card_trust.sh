@@ -9,10 +9,7 @@ set -u
 . "$HWG_SOURCE_DIR/tests/lib/cardenv.sh"
 . "$HWG_SOURCE_DIR/tests/lib/sh_test.sh"
 card_enter "$@"
-card_setup || exit 1
-me=$(id -u)
-gw_client counter counter "$me"
-gw_start || exit 1
+card_start counter:counter || exit 1
 R0='"reader":"hwsim 00 00"'
 
 # with_card NAME CODE: authenticate with card NAME is refused with CODE and no try is spent

@@ -5,6 +5,9 @@
 #   card_enter "$@"     re-run the calling script inside unshare (root
 #                       only; exits 77, "skipped", otherwise)
 #   card_setup          PKI, pcscd, hwsim, and a gateway configured for cards
+#   card_start NAME:ROLE... [--insert PROFILE]   card_setup, those clients
+#                       (with our uid), the gateway running, and the card
+#                       PROFILE in slot 0 if asked
 #   sim CMD...          one hwsim control command; prints the reply's data,
 #                       fails on "err"
 #   card_call CLIENT OP ARGS_JSON   call OP with the arguments in a file
@@ -27,16 +30,19 @@ card_enter() {
 	exec env HWG_CARD_NS=1 unshare --mount --net --propagation private sh "$0" "$@"
 }
 
-# The test PKI is made once per build tree and remade when a day old
-# (its CRLs and certificates are dated from the day it was made).
+# The test PKI is made once per build tree and remade when the script
+# that makes it changes or it is older than 20 hours (its CRLs and
+# certificates are dated from the day it was made).
 card_pki() {
 	CARD_PKI="$HWG_BUILD_DIR/card-pki"
 	(
 		flock 9
-		if [ -e "$CARD_PKI/.complete" ] && [ -n "$(find "$CARD_PKI/.complete" -mmin +1200)" ]; then
+		if [ -e "$CARD_PKI/.complete" ] && { [ -n "$(find "$CARD_PKI/.complete" -mmin +1200)" ] ||
+			! cmp -s "$HWG_SOURCE_DIR/scripts/card-pki" "$CARD_PKI/.made-by"; }; then
 			rm -rf "$CARD_PKI"
 		fi
-		"$HWG_SOURCE_DIR/scripts/card-pki" --dir "$CARD_PKI" >/dev/null
+		"$HWG_SOURCE_DIR/scripts/card-pki" --dir "$CARD_PKI" >/dev/null &&
+			cp "$HWG_SOURCE_DIR/scripts/card-pki" "$CARD_PKI/.made-by"
 	) 9>"$HWG_BUILD_DIR/card-pki.lock"
 	export CARD_PKI
 }
@@ -98,6 +104,21 @@ timeout_ms = ${CARD_TIMEOUT_MS:-5000}
 mynumber_roles = ${CARD_MYNUMBER_ROLES:-counter}
 CONF
 	trap card_cleanup EXIT
+}
+
+card_start() {
+	card_setup || return 1
+	while [ $# -gt 0 ]; do
+		if [ "$1" = --insert ]; then
+			_insert=$2
+			shift 2
+			continue
+		fi
+		gw_client "${1%%:*}" "${1#*:}" "$(id -u)" || return 1
+		shift
+	done
+	gw_start || return 1
+	[ -z "${_insert:-}" ] || card_insert 0 "$_insert" || { CARD_FAILED=1; return 1; }
 }
 
 card_cleanup() {
