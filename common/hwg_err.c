@@ -60,6 +60,23 @@ static const struct err_name err_names[] = {
     {HWG_E_CERT_REVOKED, "cert_revoked", "certificate revoked"},
     {HWG_E_CRL_STALE, "crl_stale", "revocation list missing or out of date"},
     {HWG_E_CARD_SIGNATURE, "card_signature", "card signature does not verify"},
+    {HWG_E_NO_TERMINAL, "no_terminal", "no such palm-vein terminal connected"},
+    {HWG_E_TERMINAL_UNPAIRED, "terminal_unpaired", "terminal is not paired with this gateway"},
+    {HWG_E_TERMINAL_REMOVED, "terminal_removed", "terminal removed during the operation"},
+    {HWG_E_TERMINAL_BUSY, "terminal_busy", "terminal busy with another capture"},
+    {HWG_E_TERMINAL_ERROR, "terminal_error", "terminal answered outside the protocol"},
+    {HWG_E_CAPTURE_TIMEOUT, "capture_timeout", "no palm presented in time"},
+    {HWG_E_CAPTURE_CANCELLED, "capture_cancelled", "capture cancelled"},
+    {HWG_E_CAPTURE_QUALITY, "capture_quality", "capture quality too low; present the palm again"},
+    {HWG_E_LIVENESS, "liveness_failed", "capture failed the liveness check"},
+    {HWG_E_DEVICE_SIGNATURE, "device_signature", "capture not signed by the paired terminal"},
+    {HWG_E_NO_MATCH, "no_match", "palm does not match the operator"},
+    {HWG_E_UNKNOWN_OPERATOR, "unknown_operator", "operator id not enrolled"},
+    {HWG_E_OPERATOR_LOCKED, "operator_locked", "operator locked after failed verifications"},
+    {HWG_E_OPERATOR_EXPIRED, "operator_expired", "operator no longer valid"},
+    {HWG_E_TEMPLATE_TAMPERED, "template_tampered", "stored template fails its integrity check"},
+    {HWG_E_ENROLL_MISMATCH, "enroll_mismatch", "enrolment captures do not agree"},
+    {HWG_E_DUPLICATE_PALM, "duplicate_palm", "palm already enrolled for another operator"},
 };
 
 static const struct err_name *

@@ -63,7 +63,25 @@ enum {
 	HWG_E_CERT_REVOKED = -64,     /* certificate on its issuer's CRL */
 	HWG_E_CRL_STALE = -65,        /* CRL missing or past nextUpdate plus grace */
 	HWG_E_CARD_SIGNATURE = -66,   /* the card's signature does not verify */
-	HWG_E_MIN_ = -67
+	/* devices: palm-vein terminals (drivers/vein) and operators (gateway) */
+	HWG_E_NO_TERMINAL = -70,        /* named terminal not connected */
+	HWG_E_TERMINAL_UNPAIRED = -71,  /* terminal's device key not recorded by an admin */
+	HWG_E_TERMINAL_REMOVED = -72,   /* terminal unplugged during the operation */
+	HWG_E_TERMINAL_BUSY = -73,      /* terminal already capturing for another request */
+	HWG_E_TERMINAL_ERROR = -74,     /* terminal answered outside the protocol */
+	HWG_E_CAPTURE_TIMEOUT = -75,    /* no palm presented within the timeout */
+	HWG_E_CAPTURE_CANCELLED = -76,  /* capture cancelled (by a client or at the terminal) */
+	HWG_E_CAPTURE_QUALITY = -77,    /* capture below the configured quality */
+	HWG_E_LIVENESS = -78,           /* capture failed the liveness check */
+	HWG_E_DEVICE_SIGNATURE = -79,   /* capture not signed by the paired device key for this nonce */
+	HWG_E_NO_MATCH = -80,           /* palm does not match the claimed operator */
+	HWG_E_UNKNOWN_OPERATOR = -81,   /* operator id not enrolled */
+	HWG_E_OPERATOR_LOCKED = -82,    /* too many failed verifications; locked for a while */
+	HWG_E_OPERATOR_EXPIRED = -83,   /* operator past valid_until, or revoked */
+	HWG_E_TEMPLATE_TAMPERED = -84,  /* sealed template does not open for this operator */
+	HWG_E_ENROLL_MISMATCH = -85,    /* enrolment captures do not agree with each other */
+	HWG_E_DUPLICATE_PALM = -86,     /* palm already matches another enrolled operator */
+	HWG_E_MIN_ = -87
 };
 
 /* An error value with its message.  code is 0 when nothing failed. */
