@@ -999,7 +999,7 @@ gcm_mechanism(CK_MECHANISM *m, CK_GCM_PARAMS *gcm, const uint8_t *iv, const uint
 	*m = (CK_MECHANISM){CKM_AES_GCM, gcm, sizeof(*gcm)};
 }
 
-/* The checks seal and open share; *what names the call in messages. */
+/* The checks seal and open share; what names the call in messages. */
 static int
 aead_args(struct hwg_p11 *p, struct hwg_p11_key *k, const uint8_t *aad, size_t aad_len,
           const uint8_t *in, size_t in_len, const uint8_t *out, size_t *out_len, const char *what,
