@@ -132,7 +132,7 @@ struct hwg_vein_frame {
 /*
  * Exactly one frame from the len bytes received (never trusting the
  * length field past them; no trailing bytes): magic, length, CRC, then
- * version (1, except that ERROR frames are read at any version: their
+ * version (1, except that a host reads ERROR frames at any version: their
  * layout is fixed for all versions, so a host learns the terminal's
  * version from them), then a type valid in direction dir.  *f is always
  * filled as far as the bytes allow.  HWG_E_TERMINAL_ERROR with a message

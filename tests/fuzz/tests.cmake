@@ -41,3 +41,14 @@ set_tests_properties(fuzz_envelope_seeds PROPERTIES LABELS "fuzz;api" TIMEOUT 60
 # Cards: the BER reader and the input-support files (drivers/card).
 hwg_fuzz_target(fuzz_ber SOURCES fuzz/fuzz_ber.c LIBS hwg_cardparse)
 hwg_fuzz_target(fuzz_card_info SOURCES fuzz/fuzz_card_info.c LIBS hwg_cardparse)
+
+# Vein terminals: what a terminal sends over USB (drivers/vein/hwg_vein_proto).
+# The seeds are the simulated terminal's answers: `fuzz_vein_seeds
+# tests/fuzz/corpus/fuzz_vein_frame` rewrites them; the test checks that
+# each still decodes and parses.
+hwg_fuzz_target(fuzz_vein_frame SOURCES fuzz/fuzz_vein_frame.c LIBS hwg_veinproto)
+add_executable(fuzz_vein_seeds fuzz/make_vein_seeds.c)
+target_link_libraries(fuzz_vein_seeds PRIVATE hwsim_vein)
+add_test(NAME fuzz_vein_seeds
+         COMMAND fuzz_vein_seeds --check ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/fuzz_vein_frame)
+set_tests_properties(fuzz_vein_seeds PROPERTIES LABELS "fuzz;vein" TIMEOUT 60)
