@@ -157,7 +157,7 @@ hwg_match_fuse(const int8_t (*captures)[HWG_MATCH_DIM], size_t n, double agree_t
 
 	if (captures == NULL || out == NULL || n == 0)
 		return hwg_error_set(err, HWG_E_INVALID, "enrolment needs at least one capture");
-	if (n > SIZE_MAX / 2 || n > INT32_MAX / 128)
+	if (n > INT32_MAX / 128) /* the sums below are int32 */
 		return hwg_error_set(err, HWG_E_INVALID, "too many enrolment captures");
 	if (n > 1 && !((worst = worst_pair(captures, n, &wi, &wj)) >= agree_threshold))
 		return hwg_error_set(err, HWG_E_ENROLL_MISMATCH,
