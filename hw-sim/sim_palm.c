@@ -23,9 +23,9 @@
  * The model's constants, tuned so that tests/bench/bench_match.c shows
  * the error rates documented at HWG_MATCH_THRESHOLD_DEFAULT.
  */
-#define SHARE_MEAN 0.13  /* mean weight of the shared component in a latent */
-#define SHARE_SPREAD 0.5 /* log-normal spread of that weight across people */
-#define SHARE_MAX 0.6
+#define SHARE_MEAN 0.13   /* mean weight of the shared component in a latent */
+#define SHARE_SPREAD 0.5  /* log-normal spread of that weight across people */
+#define SHARE_MAX 0.4     /* caps how alike two palms can be by shared structure alone */
 #define GOAT_SPREAD 0.25  /* log-normal spread of a palm's stability */
 #define NOISE_SIGMA 0.45  /* capture noise, per feature, at noise 1.0 */
 #define NOISE_JITTER 0.10 /* log-normal spread of one capture's noise */
