@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sim_control.h"
+#include "sim_vein_usb.h"
 #include "sim_vpcd.h"
 
 #define MAX_SLOTS 16
@@ -23,6 +24,8 @@ struct options {
 	const char *control, *send;
 	const char *inserts[MAX_INSERTS];
 	int n_inserts;
+	const char *veins[SIM_VEIN_TERMINALS];
+	int n_veins;
 	long port, slots;
 };
 
@@ -37,10 +40,13 @@ static int
 usage(void)
 {
 	fprintf(stderr,
-	        "usage: hwsim --port PORT [--slots N] --control PATH [--insert SLOT=PROFILE]...\n"
+	        "usage: hwsim [--port PORT [--slots N]] [--vein SERIAL]... --control PATH\n"
+	        "             [--insert SLOT=PROFILE]...\n"
 	        "       hwsim --control PATH --send COMMAND\n"
-	        "Slot i is vpcd's reader at 127.0.0.1:PORT+i (N from 1 to %d, default 2).\n",
-	        MAX_SLOTS);
+	        "Slot i is vpcd's reader at 127.0.0.1:PORT+i (N from 1 to %d, default 2).\n"
+	        "Each --vein is a palm-vein terminal on a simulated USB bus (at most %d);\n"
+	        "the control command usb-root names the directory to export as UMOCKDEV_DIR.\n",
+	        MAX_SLOTS, SIM_VEIN_TERMINALS);
 	return 2;
 }
 
@@ -62,7 +68,8 @@ parse_options(int argc, char **argv, struct options *o)
 	static const struct option opts[] = {
 	    {"port", required_argument, NULL, 'p'},    {"slots", required_argument, NULL, 'n'},
 	    {"control", required_argument, NULL, 'c'}, {"insert", required_argument, NULL, 'i'},
-	    {"send", required_argument, NULL, 's'},    {NULL, 0, NULL, 0}};
+	    {"send", required_argument, NULL, 's'},    {"vein", required_argument, NULL, 'v'},
+	    {NULL, 0, NULL, 0}};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
@@ -77,12 +84,16 @@ parse_options(int argc, char **argv, struct options *o)
 			o->send = optarg;
 		else if (ch == 'i' && o->n_inserts < MAX_INSERTS)
 			o->inserts[o->n_inserts++] = optarg;
+		else if (ch == 'v' && o->n_veins < SIM_VEIN_TERMINALS)
+			o->veins[o->n_veins++] = optarg;
 		else if (ch != 'p' && ch != 'n')
 			return -1;
 	}
 	if (optind != argc || o->control == NULL)
 		return -1;
-	if (o->send == NULL && (o->port == 0 || o->port + o->slots - 1 > 65535))
+	if (o->port == 0)
+		o->slots = 0; /* palm-vein terminals only */
+	if (o->send == NULL && ((o->port == 0 && o->n_veins == 0) || o->port + o->slots - 1 > 65535))
 		return -1;
 	return 0;
 }
@@ -140,23 +151,37 @@ static int
 run(const struct options *o, struct sim_slot *slots)
 {
 	struct sim_control ctl;
+	struct sim_vein_bus bus;
 	struct hwg_error err = {0};
 
+	if (sim_vein_bus_open(&bus, o->veins, o->n_veins, &err) != 0) {
+		fprintf(stderr, "hwsim: palm-vein terminals: %s\n", err.message);
+		return 1;
+	}
 	if (sim_control_open(&ctl, o->control, slots, (int)o->slots, &err) != 0) {
 		fprintf(stderr, "hwsim: %s\n", err.message);
+		sim_vein_bus_close(&bus);
 		return 1;
+	}
+	if (o->n_veins > 0) {
+		ctl.ext = sim_vein_bus_command;
+		ctl.ext_arg = &bus;
 	}
 	for (int i = 0; i < o->n_inserts; i++)
 		if (insert_at_start(slots, (int)o->slots, o->inserts[i]) != 0) {
 			sim_control_close(&ctl);
+			sim_vein_bus_close(&bus);
 			return 1;
 		}
-	sim_log("ready: %ld slots on vpcd ports %ld-%ld, control %s", o->slots, o->port,
-	        o->port + o->slots - 1, o->control);
+	sim_log("ready: %ld slots on vpcd ports %ld-%ld, %d vein terminals%s%s, control %s",
+	        o->slots, o->port, o->port + o->slots - 1, o->n_veins,
+	        o->n_veins > 0 ? " under " : "", o->n_veins > 0 ? sim_usb_root(bus.usb) : "",
+	        o->control);
 	while (!stop_requested)
 		sim_control_poll(&ctl, CONTROL_POLL_MS);
 	sim_log("stopping");
 	sim_control_close(&ctl);
+	sim_vein_bus_close(&bus);
 	return 0;
 }
 

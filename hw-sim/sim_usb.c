@@ -407,12 +407,7 @@ testbed_add(struct sim_usb *u, struct plug *p, const struct sim_usb_identity *id
 	         "H: descriptors=%s\n",
 	         p->index + 1, p->devnum, p->devnode, id->vendor, id->product, p->devnum,
 	         p->devnum - 1, p->devnum, id->vendor, id->product, id->serial, id->product_name, hex);
-	ok = umockdev_testbed_add_from_string(u->tb, desc, &e);
-	if (!ok) {
-		hwg_error_set(err, HWG_E_IO, "umockdev refused the device: %s", e->message);
-		g_clear_error(&e);
-		return HWG_E_IO;
-	}
+	/* the handler first: a device node must never be visible without it */
 	p->handler = umockdev_ioctl_base_new();
 	g_signal_connect(p->handler, "handle-ioctl", G_CALLBACK(on_ioctl), p);
 	g_signal_connect(p->handler, "client-vanished", G_CALLBACK(on_vanished), p);
@@ -420,7 +415,13 @@ testbed_add(struct sim_usb *u, struct plug *p, const struct sim_usb_identity *id
 		hwg_error_set(err, HWG_E_IO, "umockdev ioctl handler for %s: %s", p->devnode,
 		              e->message);
 		g_clear_error(&e);
-		umockdev_testbed_remove_device(u->tb, p->syspath);
+		return HWG_E_IO;
+	}
+	ok = umockdev_testbed_add_from_string(u->tb, desc, &e);
+	if (!ok) {
+		hwg_error_set(err, HWG_E_IO, "umockdev refused the device: %s", e->message);
+		g_clear_error(&e);
+		umockdev_testbed_detach_ioctl(u->tb, p->devnode, NULL);
 		return HWG_E_IO;
 	}
 	return 0;

@@ -22,3 +22,10 @@ foreach(t ops pin removal trust race)
   hwg_shell_test(card_${t} test_card_${t}.sh card)
   set_tests_properties(card_${t} PROPERTIES SKIP_RETURN_CODE 77)
 endforeach()
+
+# Palm-vein terminals: the driver through libusb against hwsim on
+# umockdev's simulated USB bus.
+add_executable(test_vein_usb integration/test_vein_usb.c)
+target_include_directories(test_vein_usb PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/lib)
+target_link_libraries(test_vein_usb PRIVATE hwg_vein hwsim_io)
+hwg_shell_test(vein_usb test_vein_usb.sh vein)
