@@ -23,6 +23,7 @@
 #include "hwg_cose.h"
 #include "hwg_log.h"
 #include "hwg_metrics.h"
+#include "hwg_operators.h"
 #include "hwg_ops.h"
 #include "hwg_p11.h"
 #include "hwg_request.h"
@@ -53,6 +54,7 @@ struct verdict {
 	struct hwg_client_entry client;
 	int have_client;
 	const struct hwg_op *op;
+	char operator_id[HWG_OPERATOR_ID_MAX + 1]; /* of the session, or the one claimed */
 	char subject[128];
 	int tries_left; /* of a refused PIN, -1 if none */
 };
@@ -209,10 +211,10 @@ audit_event(struct hwg_core *c, const struct hwg_peer *peer, const struct verdic
 	    .peer_uid = peer->uid,
 	    .transport = peer->transport,
 	    .operation = v->have_req ? v->req.op : "",
-	    .operator_id = "",
+	    .operator_id = v->operator_id,
 	    .subject = v->subject,
 	    .result = hwg_err_code(code),
-	    .detail = code == HWG_OK ? "" : detail,
+	    .detail = detail != NULL ? detail : "",
 	};
 	struct hwg_error err = {0};
 	int rc;
@@ -329,19 +331,47 @@ check_request(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v
 /* ---------------------------------------------------------------- execution */
 
 static int
-op_run_savepoint(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op *op,
-                 cbor_item_t **result, struct hwg_error *err)
+savepoint(struct hwg_core *c, const char *sql, struct hwg_error *err)
 {
 	sqlite3 *db = hwg_store_db(c->store);
+
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return hwg_error_set(err, HWG_E_STORE, "%s: %s", sql, sqlite3_errmsg(db));
+	return 0;
+}
+
+/* run inside the request's transaction; a failure rolls back what it wrote. */
+static int
+run_in_savepoint(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op *op,
+                 cbor_item_t **result, struct hwg_error *err)
+{
 	int rc;
 
-	if (sqlite3_exec(db, "SAVEPOINT op", NULL, NULL, NULL) != SQLITE_OK)
-		return hwg_error_set(err, HWG_E_STORE, "savepoint: %s", sqlite3_errmsg(db));
+	if ((rc = savepoint(c, "SAVEPOINT op", err)) != 0)
+		return rc;
 	rc = op->run(ctx, result, err);
 	if (rc != 0)
-		sqlite3_exec(db, "ROLLBACK TO op", NULL, NULL, NULL);
-	sqlite3_exec(db, "RELEASE op", NULL, NULL, NULL);
+		savepoint(c, "ROLLBACK TO op", NULL);
+	savepoint(c, "RELEASE op", NULL);
 	return rc;
+}
+
+/* The commit phase (hwg_ops.h): kept only when it confirms the code it received. */
+static int
+commit_phase(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op *op, int rc,
+             cbor_item_t **result, struct hwg_error *err)
+{
+	int final;
+
+	if (op->commit == NULL)
+		return rc;
+	if ((final = savepoint(c, "SAVEPOINT op_commit", err)) != 0)
+		return final;
+	final = op->commit(ctx, rc, result, err);
+	if (final != rc)
+		savepoint(c, "ROLLBACK TO op_commit", NULL);
+	savepoint(c, "RELEASE op_commit", NULL);
+	return final;
 }
 
 /*
@@ -360,96 +390,120 @@ begin_with_nonce(struct hwg_core *c, const struct verdict *v, struct hwg_error *
 	                              hwg_now_ms(), keep, err);
 }
 
+static const char *
+detail_of(const struct hwg_op_ctx *ctx, int code, const struct hwg_error *err)
+{
+	if (ctx->audit_detail[0] != '\0')
+		return ctx->audit_detail;
+	return code == HWG_OK ? "" : err->message;
+}
+
 /*
- * Replay cache, operation and audit record in one transaction.  Returns
- * the code to answer with; *result is set only when that code is HWG_OK.
+ * With the lock held and the transaction open: the commit phase (when
+ * run ran), the audit record, the commit.  Returns the code to answer
+ * with; a result is withheld when the record cannot be made durable.
  */
 static int
-execute(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v, cbor_item_t **result,
-        struct hwg_error *err)
+finish(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v, struct hwg_op_ctx *ctx,
+       int rc, int ran, cbor_item_t **result, struct hwg_error *err)
 {
-	struct hwg_op_ctx ctx = {.core = c, .req = &v->req, .client = &v->client, .tries_left = -1};
-	int rc, arc;
+	int arc;
 
-	pthread_mutex_lock(&c->state_lock);
-	if ((rc = begin_with_nonce(c, v, err)) == HWG_E_AUDIT) {
-		pthread_mutex_unlock(&c->state_lock);
-		return rc;
-	}
-	if (rc == HWG_E_REPLAY) {
-		hwg_store_rollback(c->store);
-		arc = audit_event(c, peer, v, rc, err->message);
-		pthread_mutex_unlock(&c->state_lock);
-		return arc == 0 ? rc : hwg_error_set(err, HWG_E_AUDIT, "audit unavailable");
-	}
-	if (rc == 0)
-		rc = op_run_savepoint(c, &ctx, v->op, result, err);
-	memcpy(v->subject, ctx.subject, sizeof(v->subject));
-	arc = audit_event(c, peer, v, rc, err->message);
+	if (ran)
+		rc = commit_phase(c, ctx, v->op, rc, result, err);
+	if (rc != 0 && *result != NULL)
+		cbor_decref(result);
+	memcpy(v->subject, ctx->subject, sizeof(v->subject));
+	v->tries_left = ctx->tries_left;
+	arc = audit_event(c, peer, v, rc, detail_of(ctx, rc, err));
 	if (arc == 0)
 		arc = hwg_store_commit(c->store, NULL);
 	if (arc != 0) {
 		hwg_store_rollback(c->store);
 		if (*result != NULL)
 			cbor_decref(result);
-		rc = hwg_error_set(err, HWG_E_AUDIT,
-		                   "the audit record could not be made durable; nothing was done");
-	} else {
-		checkpoint_if_due(c);
+		v->tries_left = -1;
+		return hwg_error_set(
+		    err, HWG_E_AUDIT,
+		    v->op->flags & HWG_OP_DEVICE
+		        ? "the audit record could not be made durable; the result "
+		          "is withheld"
+		        : "the audit record could not be made durable; nothing was "
+		          "done");
 	}
-	pthread_mutex_unlock(&c->state_lock);
+	checkpoint_if_due(c);
 	return rc;
 }
 
 /*
- * A device operation: the nonce is spent in its own transaction before
- * the device is touched (a replay never reaches the card), the handler
- * runs without the state lock (a slow card must not stall other
- * requests), and its audit record is committed afterwards.  If that
- * record cannot be made durable the result is withheld.
+ * A device handler runs without the state lock (a slow card or a palm
+ * that takes seconds must not stall other requests): the nonce's
+ * transaction is committed first, so a replay never reaches the device,
+ * and the audit record's transaction is opened when it returns.  Called
+ * and returning with the lock held: 0 with that transaction open and
+ * *rc the handler's code; HWG_E_AUDIT, with no transaction open, when
+ * either transaction failed.
  */
 static int
-execute_device(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v,
-               cbor_item_t **result, struct hwg_error *err)
+run_unlocked(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op *op,
+             cbor_item_t **result, int *rc, struct hwg_error *err)
 {
-	struct hwg_op_ctx ctx = {.core = c, .req = &v->req, .client = &v->client, .tries_left = -1};
-	int rc, arc;
-
-	pthread_mutex_lock(&c->state_lock);
-	if ((rc = begin_with_nonce(c, v, err)) == HWG_E_AUDIT) {
-		pthread_mutex_unlock(&c->state_lock);
-		return rc;
-	}
-	if (rc == 0 && hwg_store_commit(c->store, NULL) != 0)
-		rc = hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
-	if (rc != 0)
-		hwg_store_rollback(c->store);
+	if (hwg_store_commit(c->store, NULL) != 0)
+		return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
 	pthread_mutex_unlock(&c->state_lock);
-	if (rc != 0)
-		return rc == HWG_E_REPLAY && audit_refusal(c, peer, v, rc, err->message) != 0
-		           ? hwg_error_set(err, HWG_E_AUDIT, "audit unavailable")
-		           : rc;
-
-	rc = v->op->run(&ctx, result, err);
-	memcpy(v->subject, ctx.subject, sizeof(v->subject));
-	v->tries_left = ctx.tries_left;
-
+	*rc = op->run(ctx, result, err);
 	pthread_mutex_lock(&c->state_lock);
-	arc = hwg_store_begin(c->store, NULL);
-	if (arc == 0 && (arc = audit_event(c, peer, v, rc, err->message)) == 0)
-		arc = hwg_store_commit(c->store, NULL);
-	if (arc != 0) {
-		hwg_store_rollback(c->store);
+	if (hwg_store_begin(c->store, NULL) != 0) {
 		if (*result != NULL)
 			cbor_decref(result);
-		v->tries_left = -1;
-		rc = hwg_error_set(
+		return hwg_error_set(
 		    err, HWG_E_AUDIT,
 		    "the audit record could not be made durable; the result is withheld");
-	} else {
-		checkpoint_if_due(c);
 	}
+	return 0;
+}
+
+/*
+ * The one path of an accepted request: nonce, prepare, run, commit and
+ * audit record as hwg_ops.h describes.  Returns the code to answer with;
+ * *result is set only when that code is HWG_OK.
+ */
+static int
+execute(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v, cbor_item_t **result,
+        struct hwg_error *err)
+{
+	struct hwg_op_ctx ctx = {.core = c, .req = &v->req, .client = &v->client, .tries_left = -1};
+	const struct hwg_op *op = v->op;
+	int rc, arc, ran = 0;
+
+	pthread_mutex_lock(&c->state_lock);
+	if ((rc = begin_with_nonce(c, v, err)) == HWG_E_AUDIT)
+		goto unlock;
+	if (rc == HWG_E_REPLAY) {
+		/* a refusal changes nothing: not even the nonce */
+		hwg_store_rollback(c->store);
+		arc = audit_event(c, peer, v, rc, err->message);
+		if (arc != 0)
+			rc = hwg_error_set(err, HWG_E_AUDIT, "audit unavailable");
+		goto unlock;
+	}
+	if (rc == 0 && op->prepare != NULL)
+		rc = op->prepare(&ctx, err);
+	if (rc == 0 && (op->flags & HWG_OP_DEVICE)) {
+		if ((arc = run_unlocked(c, &ctx, op, result, &rc, err)) != 0) {
+			rc = arc;
+			goto unlock;
+		}
+		ran = 1;
+	} else if (rc == 0) {
+		rc = run_in_savepoint(c, &ctx, op, result, err);
+		ran = 1;
+	}
+	rc = finish(c, peer, v, &ctx, rc, ran, result, err);
+unlock:
 	pthread_mutex_unlock(&c->state_lock);
+	if (ctx.op_state_free != NULL)
+		ctx.op_state_free(ctx.op_state);
 	return rc;
 }
 
@@ -476,8 +530,7 @@ hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *
 	if (rc == 0)
 		rc = check_request(c, peer, &v, &err);
 	if (rc == 0) {
-		rc = v.op->flags & HWG_OP_DEVICE ? execute_device(c, peer, &v, &result, &err)
-		                                 : execute(c, peer, &v, &result, &err);
+		rc = execute(c, peer, &v, &result, &err);
 	} else if (audit_refusal(c, peer, &v, rc, err.message) != 0) {
 		rc = hwg_error_set(&err, HWG_E_AUDIT, "the refusal could not be audited");
 	}

@@ -16,6 +16,8 @@
 	 HWG_ROLE_BIT(HWG_ROLE_ADMIN) | HWG_ROLE_BIT(HWG_ROLE_AUDITOR) |                           \
 	 HWG_ROLE_BIT(HWG_ROLE_MAINTENANCE))
 
+#define N_ARGS(a) (sizeof(a) / sizeof((a)[0]))
+
 static const struct hwg_arg_spec audit_query_args[] = {
     {"subject", HWG_ARG_TEXT, 0, 1, 128},    {"operator", HWG_ARG_TEXT, 0, 1, 64},
     {"from", HWG_ARG_UINT, 0, 0, INT64_MAX}, {"to", HWG_ARG_UINT, 0, 0, INT64_MAX},
@@ -39,23 +41,42 @@ static const struct hwg_arg_spec card_sign_args[] = {
     {"password", HWG_ARG_TEXT, 1, 1, 64},
     {"digest", HWG_ARG_BYTES, 1, 32, 32},
 };
-#define N_ARGS(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct hwg_op ops[] = {
-    {"gw.info", ALL_ROLES, NULL, 0, hwg_op_gw_info, 0},
-    {"device.list", ALL_ROLES, NULL, 0, hwg_op_device_list, 0},
-    {"audit.verify", HWG_ROLE_BIT(HWG_ROLE_ADMIN) | HWG_ROLE_BIT(HWG_ROLE_AUDITOR), NULL, 0,
-     hwg_op_audit_verify, 0},
-    {"audit.query", HWG_ROLE_BIT(HWG_ROLE_AUDITOR), audit_query_args,
-     sizeof(audit_query_args) / sizeof(audit_query_args[0]), hwg_op_audit_query, 0},
-    {"card.status", DEVICE_ROLES, card_status_args, N_ARGS(card_status_args), hwg_op_card_status,
-     HWG_OP_DEVICE},
-    {"card.read_info", PERSONAL_ROLES, card_pin_args, N_ARGS(card_pin_args), hwg_op_card_read_info,
-     HWG_OP_DEVICE},
-    {"card.authenticate", PERSONAL_ROLES, card_pin_args, N_ARGS(card_pin_args),
-     hwg_op_card_authenticate, HWG_OP_DEVICE},
-    {"card.sign", HWG_ROLE_BIT(HWG_ROLE_ISSUANCE), card_sign_args, N_ARGS(card_sign_args),
-     hwg_op_card_sign, HWG_OP_DEVICE},
+    {.name = "gw.info", .roles = ALL_ROLES, .run = hwg_op_gw_info},
+    {.name = "device.list", .roles = ALL_ROLES, .run = hwg_op_device_list},
+    {.name = "audit.verify",
+     .roles = HWG_ROLE_BIT(HWG_ROLE_ADMIN) | HWG_ROLE_BIT(HWG_ROLE_AUDITOR),
+     .run = hwg_op_audit_verify},
+    {.name = "audit.query",
+     .roles = HWG_ROLE_BIT(HWG_ROLE_AUDITOR),
+     .args = audit_query_args,
+     .n_args = N_ARGS(audit_query_args),
+     .run = hwg_op_audit_query},
+    {.name = "card.status",
+     .roles = DEVICE_ROLES,
+     .args = card_status_args,
+     .n_args = N_ARGS(card_status_args),
+     .run = hwg_op_card_status,
+     .flags = HWG_OP_DEVICE},
+    {.name = "card.read_info",
+     .roles = PERSONAL_ROLES,
+     .args = card_pin_args,
+     .n_args = N_ARGS(card_pin_args),
+     .run = hwg_op_card_read_info,
+     .flags = HWG_OP_DEVICE},
+    {.name = "card.authenticate",
+     .roles = PERSONAL_ROLES,
+     .args = card_pin_args,
+     .n_args = N_ARGS(card_pin_args),
+     .run = hwg_op_card_authenticate,
+     .flags = HWG_OP_DEVICE},
+    {.name = "card.sign",
+     .roles = HWG_ROLE_BIT(HWG_ROLE_ISSUANCE),
+     .args = card_sign_args,
+     .n_args = N_ARGS(card_sign_args),
+     .run = hwg_op_card_sign,
+     .flags = HWG_OP_DEVICE},
 };
 #define N_OPS ((int)(sizeof(ops) / sizeof(ops[0])))
 

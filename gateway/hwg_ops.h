@@ -27,22 +27,49 @@ struct hwg_op_ctx {
 	const struct hwg_client_entry *client;
 	char subject[128]; /* handler sets it when the operation concerns a resident */
 	int tries_left;    /* handler sets it (>= 0) when a PIN was refused; -1 otherwise */
+	/*
+	 * The audit record's detail in place of the error message (empty: the
+	 * message, or nothing on success): for what the audit may say and the
+	 * client may not, or what a success changed.
+	 */
+	char audit_detail[200];
+	/* State a handler keeps between its phases; freed with op_state_free after commit. */
+	void *op_state;
+	void (*op_state_free)(void *state);
 };
 
 /*
- * HWG_OP_DEVICE: the handler talks to a device and may take seconds, so it
- * runs outside the state lock; its replay-cache entry is recorded before
- * it starts and its audit record after it ends (a handler with this flag
- * must not use the store).
+ * HWG_OP_DEVICE: the handler talks to a device and may take seconds, so
+ * run is called outside the state lock (and must not use the store); the
+ * replay-cache entry is committed before it starts and the audit record
+ * after it ends.
  */
 #define HWG_OP_DEVICE 0x1u
 
+/*
+ * Every operation runs the same phases (hwg_core.c, execute):
+ *   under the state lock, in the transaction that spends the nonce:
+ *     prepare (optional) — may read and check the store; a refusal here
+ *       is audited in that transaction, with the nonce spent;
+ *   run — the handler (for HWG_OP_DEVICE without the lock, after that
+ *     transaction committed; otherwise inside it, in a savepoint that a
+ *     failure rolls back);
+ *   under the lock, in the transaction that holds the audit record:
+ *     commit (optional) — receives run's code and returns the final one
+ *       (e.g. counts a failed verification, inserts what was enrolled);
+ *       what it wrote is rolled back when it returns any other code than
+ *       it received, and *result is dropped when the final code is not 0.
+ * If the audit record cannot be committed, the client is told
+ * audit_unavailable and any result is withheld.
+ */
 struct hwg_op {
 	const char *name;
 	unsigned roles; /* HWG_ROLE_BIT() of each allowed role */
 	const struct hwg_arg_spec *args;
 	size_t n_args;
+	int (*prepare)(struct hwg_op_ctx *ctx, struct hwg_error *err);
 	int (*run)(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+	int (*commit)(struct hwg_op_ctx *ctx, int rc, cbor_item_t **result, struct hwg_error *err);
 	unsigned flags; /* HWG_OP_* */
 };
 
