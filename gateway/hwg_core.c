@@ -323,9 +323,7 @@ check_request(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v
 		                     hwg_role_name(v->client.role), r->op);
 	if (hwg_schema_check(r->args, v->op->args, v->op->n_args, err) != 0)
 		return HWG_E_BAD_ARGS;
-	if (r->session_len > 0) /* operator sessions do not exist yet: none can be valid */
-		return hwg_error_set(err, HWG_E_SESSION, "unknown operator session");
-	return 0;
+	return 0; /* the operator session is checked in execute, in the request's transaction */
 }
 
 /* ---------------------------------------------------------------- execution */
@@ -374,20 +372,87 @@ commit_phase(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op *op
 	return final;
 }
 
+/* Bootstrap mode: no admin operator is active, so none can open a session. */
+static int
+bootstrap_mode(struct hwg_core *c, int64_t now, int *yes, struct hwg_error *err)
+{
+	int64_t admins = 0;
+	int rc = hwg_operator_count_active(c->store, HWG_ROLE_ADMIN, now, &admins, err);
+
+	*yes = rc == 0 && admins == 0;
+	return rc;
+}
+
 /*
- * With the state lock held: open the request's transaction and spend its
- * nonce there.  HWG_E_AUDIT when no transaction could be opened (nothing
- * to roll back); otherwise the nonce's result, in the open transaction.
+ * The operator session (api.cddl's order: after the schema, before the
+ * replay check).  HWG_E_SESSION for a missing one where the operation
+ * needs it and for any that is not live; HWG_E_FORBIDDEN when its
+ * operator's role may not call the operation.  The session's operator is
+ * recorded in v even when refused, for the audit.
  */
 static int
-begin_with_nonce(struct hwg_core *c, const struct verdict *v, struct hwg_error *err)
+check_session(struct hwg_core *c, struct verdict *v, struct hwg_op_ctx *ctx, int64_t now,
+              struct hwg_error *err)
 {
-	int64_t keep = 2 * c->cfg->clock_skew_ms + 1000;
+	const struct hwg_op *op = v->op;
+	struct hwg_session_rec r;
+	int need = (op->flags & HWG_OP_OPERATOR) != 0, rc;
+
+	if (need && (op->flags & HWG_OP_BOOTSTRAP) &&
+	    (rc = bootstrap_mode(c, now, &ctx->bootstrap, err)) != 0)
+		return rc;
+	if (v->req.session_len == 0)
+		return need && !ctx->bootstrap
+		           ? hwg_error_set(
+		                 err, HWG_E_SESSION,
+		                 "%s needs an operator session (operator.verify opens one)",
+		                 op->name)
+		           : 0;
+	rc = hwg_session_lookup(c->store, v->req.session, v->req.session_len, v->req.client_id, now,
+	                        c->cfg->operator_session_idle_s * 1000, &r, err);
+	memcpy(v->operator_id, r.operator_id, sizeof(v->operator_id));
+	if (rc != 0)
+		return rc;
+	if (need && (op->roles & HWG_ROLE_BIT(r.operator_role)) == 0)
+		return hwg_error_set(err, HWG_E_FORBIDDEN,
+		                     "operator \"%s\" (role %s) may not call %s", r.operator_id,
+		                     hwg_role_name(r.operator_role), op->name);
+	ctx->session.present = 1;
+	ctx->session.role = r.operator_role;
+	memcpy(ctx->session.operator_id, r.operator_id, sizeof(ctx->session.operator_id));
+	memcpy(ctx->session.terminal, r.terminal, sizeof(ctx->session.terminal));
+	memcpy(ctx->operator_id, r.operator_id, sizeof(ctx->operator_id));
+	return 0;
+}
+
+/* A refusal of the request's checks: nothing changes, not even the nonce. */
+static int
+is_refusal(int rc)
+{
+	return rc == HWG_E_SESSION || rc == HWG_E_FORBIDDEN || rc == HWG_E_REPLAY;
+}
+
+/*
+ * With the state lock held: open the request's transaction, check its
+ * operator session, spend its nonce and record the session's use.
+ * HWG_E_AUDIT when no transaction could be opened (nothing to roll back);
+ * otherwise the first failure, in the open transaction.
+ */
+static int
+begin_request(struct hwg_core *c, struct verdict *v, struct hwg_op_ctx *ctx, struct hwg_error *err)
+{
+	int64_t keep = 2 * c->cfg->clock_skew_ms + 1000, now = hwg_now_ms();
+	int rc;
 
 	if (hwg_store_begin(c->store, err) != 0)
 		return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
-	return hwg_store_nonce_record(c->store, v->req.client_id, v->req.nonce, v->req.nonce_len,
-	                              hwg_now_ms(), keep, err);
+	if ((rc = check_session(c, v, ctx, now, err)) != 0 ||
+	    (rc = hwg_store_nonce_record(c->store, v->req.client_id, v->req.nonce, v->req.nonce_len,
+	                                 now, keep, err)) != 0)
+		return rc;
+	if (ctx->session.present)
+		rc = hwg_session_touch(c->store, v->req.session, v->req.session_len, now, err);
+	return rc;
 }
 
 static const char *
@@ -414,6 +479,8 @@ finish(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v, struc
 	if (rc != 0 && *result != NULL)
 		cbor_decref(result);
 	memcpy(v->subject, ctx->subject, sizeof(v->subject));
+	if (ctx->operator_id[0] != '\0')
+		memcpy(v->operator_id, ctx->operator_id, sizeof(v->operator_id));
 	v->tries_left = ctx->tries_left;
 	arc = audit_event(c, peer, v, rc, detail_of(ctx, rc, err));
 	if (arc == 0)
@@ -477,10 +544,9 @@ execute(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v, cbor
 	int rc, arc, ran = 0;
 
 	pthread_mutex_lock(&c->state_lock);
-	if ((rc = begin_with_nonce(c, v, err)) == HWG_E_AUDIT)
+	if ((rc = begin_request(c, v, &ctx, err)) == HWG_E_AUDIT)
 		goto unlock;
-	if (rc == HWG_E_REPLAY) {
-		/* a refusal changes nothing: not even the nonce */
+	if (is_refusal(rc)) {
 		hwg_store_rollback(c->store);
 		arc = audit_event(c, peer, v, rc, err->message);
 		if (arc != 0)
@@ -735,6 +801,69 @@ watch_hsm(struct hwg_core *c)
 	c->hsm_reopens = ti.session_reopens;
 }
 
+#define SWEEP_MAX 64 /* sessions ended per tick; the rest wait a second */
+
+struct sweep_state {
+	struct hwg_core *c;
+	int64_t now;
+	struct hwg_error *err;
+};
+
+/* Each session the sweep ended: one audit record, in the sweep's transaction. */
+static int
+audit_session_end(void *arg, const struct hwg_session_rec *r, int why)
+{
+	struct sweep_state *sw = arg;
+	char detail[96];
+	struct hwg_audit_event ev = {
+	    .time_ms = sw->now,
+	    .client = r->client_id,
+	    .peer_uid = -1,
+	    .transport = "gateway",
+	    .operation = "operator.session_end",
+	    .operator_id = r->operator_id,
+	    .subject = "",
+	    .result = "ok",
+	    .detail = detail,
+	};
+
+	snprintf(detail, sizeof(detail), "reason=%s terminal=%s", hwg_session_end_name(why),
+	         r->terminal);
+	return hwg_audit_append(sw->c->store, &ev, NULL, sw->err);
+}
+
+/*
+ * End the sessions that expired (idle, absolute limit, their operator's
+ * valid_until passed, operator revoked), each with its audit record; all
+ * or none of a sweep commits.  With the state lock held.
+ */
+static void
+sweep_sessions(struct hwg_core *c, int64_t now)
+{
+	struct hwg_error err = {0};
+	struct sweep_state sw = {c, now, &err};
+	size_t ended = 0;
+	int rc;
+
+	if ((rc = hwg_store_begin(c->store, &err)) == 0) {
+		rc = hwg_session_sweep(c->store, now, c->cfg->operator_session_idle_s * 1000,
+		                       SWEEP_MAX, audit_session_end, &sw, &ended, &err);
+		if (rc == 0 && ended > 0)
+			rc = hwg_store_commit(c->store, &err);
+		else
+			hwg_store_rollback(c->store);
+	}
+	if (rc != 0) {
+		hwg_log(HWG_LOG_ERR, "operator.session_end", "result=%s msg=\"%s\"",
+		        hwg_err_code(rc), err.message);
+		return;
+	}
+	if (ended > 0) {
+		hwg_log(HWG_LOG_INFO, "operator.session_end", "sessions=%zu", ended);
+		checkpoint_if_due(c);
+	}
+}
+
 void
 hwg_core_tick(struct hwg_core *c)
 {
@@ -743,6 +872,7 @@ hwg_core_tick(struct hwg_core *c)
 	watch_hsm(c);
 
 	pthread_mutex_lock(&c->state_lock);
+	sweep_sessions(c, now);
 	if (now - c->last_checkpoint_ms >= c->cfg->checkpoint_interval_s * 1000) {
 		if (hwg_audit_uncheckpointed(c->store) > 0)
 			checkpoint_locked(c, now);

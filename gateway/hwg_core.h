@@ -59,7 +59,11 @@ void hwg_reply_clear(struct hwg_reply *r);
 
 /* SIGHUP: reload the client registry from the store. */
 int hwg_core_reload_clients(struct hwg_core *c, struct hwg_error *err);
-/* Once a second from the main loop: time-based audit checkpoint. */
+/*
+ * Once a second from the main loop: end expired operator sessions (each
+ * audited as operator.session_end with its reason) and the time-based
+ * audit checkpoint.
+ */
 void hwg_core_tick(struct hwg_core *c);
 
 /* For operations and transports. */

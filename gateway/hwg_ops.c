@@ -64,19 +64,19 @@ static const struct hwg_op ops[] = {
      .args = card_pin_args,
      .n_args = N_ARGS(card_pin_args),
      .run = hwg_op_card_read_info,
-     .flags = HWG_OP_DEVICE},
+     .flags = HWG_OP_DEVICE | HWG_OP_OPERATOR},
     {.name = "card.authenticate",
      .roles = PERSONAL_ROLES,
      .args = card_pin_args,
      .n_args = N_ARGS(card_pin_args),
      .run = hwg_op_card_authenticate,
-     .flags = HWG_OP_DEVICE},
+     .flags = HWG_OP_DEVICE | HWG_OP_OPERATOR},
     {.name = "card.sign",
      .roles = HWG_ROLE_BIT(HWG_ROLE_ISSUANCE),
      .args = card_sign_args,
      .n_args = N_ARGS(card_sign_args),
      .run = hwg_op_card_sign,
-     .flags = HWG_OP_DEVICE},
+     .flags = HWG_OP_DEVICE | HWG_OP_OPERATOR},
 };
 #define N_OPS ((int)(sizeof(ops) / sizeof(ops[0])))
 

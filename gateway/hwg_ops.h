@@ -13,6 +13,7 @@
 #include <cbor.h>
 
 #include "hwg_err.h"
+#include "hwg_operators.h"
 #include "hwg_request.h"
 #include "hwg_schema.h"
 
@@ -21,10 +22,22 @@ struct hwg_client_entry;
 
 #define HWG_ROLE_BIT(r) (1u << (r))
 
+/* The live operator session a request came with (hwg_core checked it). */
+struct hwg_op_session {
+	int present;
+	char operator_id[HWG_OPERATOR_ID_MAX + 1];
+	int role; /* the operator's role */
+	char terminal[HWG_TERMINAL_ID_MAX + 1];
+};
+
 struct hwg_op_ctx {
 	struct hwg_core *core;
 	const struct hwg_request *req;
 	const struct hwg_client_entry *client;
+	struct hwg_op_session session;
+	int bootstrap; /* HWG_OP_BOOTSTRAP operations: no active admin operator exists */
+	/* the audit record's operator: the session's, or (operator.verify) the one claimed */
+	char operator_id[HWG_OPERATOR_ID_MAX + 1];
 	char subject[128]; /* handler sets it when the operation concerns a resident */
 	int tries_left;    /* handler sets it (>= 0) when a PIN was refused; -1 otherwise */
 	/*
@@ -45,6 +58,19 @@ struct hwg_op_ctx {
  * after it ends.
  */
 #define HWG_OP_DEVICE 0x1u
+/*
+ * HWG_OP_OPERATOR: the request must carry a live operator session of this
+ * client whose operator's role is among the operation's roles.  Any
+ * operation given a session checks it (and records its operator); only
+ * these need one.
+ */
+#define HWG_OP_OPERATOR 0x2u
+/*
+ * HWG_OP_BOOTSTRAP (with HWG_OP_OPERATOR): the session is not needed while
+ * no active admin operator exists, so the first admin can be enrolled and
+ * confirmed; ctx->bootstrap tells the handler.
+ */
+#define HWG_OP_BOOTSTRAP 0x4u
 
 /*
  * Every operation runs the same phases (hwg_core.c, execute):
