@@ -356,8 +356,12 @@ write_line(int fd, const char *text)
 static int
 answer(struct sim_control *c, int fd, const char *line)
 {
-	char *out = sim_control_run(c->slots, c->n_slots, line);
-	int rc = write_line(fd, out != NULL ? out : "err out of memory");
+	char *out = c->ext != NULL ? c->ext(c->ext_arg, line) : NULL;
+	int rc;
+
+	if (out == NULL)
+		out = sim_control_run(c->slots, c->n_slots, line);
+	rc = write_line(fd, out != NULL ? out : "err out of memory");
 
 	free(out);
 	return rc;

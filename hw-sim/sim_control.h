@@ -23,9 +23,17 @@ struct sim_control_client {
 	int skipping; /* discarding the rest of a line that was too long */
 };
 
+/*
+ * Commands of another device family (the vein terminals' "vein ..."): the
+ * line, and a reply like sim_control_run's.  NULL means "not mine".
+ */
+typedef char *(*sim_control_ext_fn)(void *arg, const char *line);
+
 struct sim_control {
 	struct sim_slot *slots;
 	int n_slots;
+	sim_control_ext_fn ext; /* tried first; NULL when hwsim plays cards only */
+	void *ext_arg;
 	int listen_fd;
 	char path[108];
 	struct sim_control_client clients[SIM_CONTROL_CLIENTS];

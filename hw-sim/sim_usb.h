@@ -1,0 +1,68 @@
+/*
+ * sim_usb.h — simulated USB devices for the real libusb code path.
+ *
+ * hwsim owns a umockdev testbed (a private /sys and /dev tree plus one
+ * ioctl socket per device node); a process started with umockdev's
+ * preload library and UMOCKDEV_DIR set to sim_usb_root() enumerates the
+ * devices through libudev, opens them and talks usbdevfs to them exactly
+ * as it would to the kernel.  This module answers those usbdevfs ioctls
+ * the way the kernel does for a device with one bulk OUT and one bulk IN
+ * endpoint: bytes of an OUT transfer go to the device's out() callback;
+ * an IN transfer is answered when the device's in() callback has a frame,
+ * never before (the bytes are handed over at reap time, so a transfer
+ * that libusb cancels never swallows a frame); pulling the plug completes
+ * every transfer in flight with -ESHUTDOWN and answers ENODEV afterwards,
+ * as usbfs does.  Protocol details: firmware-notes/vein-terminal.md.
+ *
+ * Thread model: umockdev calls us on its worker thread; a reaper thread
+ * of ours answers the non-blocking reaps that found nothing within a few
+ * milliseconds instead of at once, so that libusb's event loop, which
+ * sees a testbed device node as always ready, does not spin.
+ */
+#ifndef SIM_USB_H
+#define SIM_USB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hwg_err.h"
+
+#define SIM_USB_MAX_DEVICES 8
+
+struct sim_usb;
+
+/* What a simulated device does with its endpoints; called under sim_usb's lock. */
+struct sim_usb_device_ops {
+	/* A bulk OUT transfer of len bytes arrived. */
+	void (*out)(void *dev, const uint8_t *data, size_t len);
+	/* A bulk IN transfer is waiting: 1 with *len bytes in buf if a frame is ready, else 0. */
+	int (*in)(void *dev, int64_t now_ms, uint8_t *buf, size_t cap, size_t *len);
+};
+
+struct sim_usb_identity {
+	uint16_t vendor, product;
+	uint8_t if_class, if_subclass, if_protocol;
+	const char *serial, *product_name;
+};
+
+/* A new testbed (its directory under $TMPDIR); HWG_E_IO naming the cause. */
+int sim_usb_open(struct sim_usb **out, struct hwg_error *err);
+/* Unplug everything, stop the reaper, remove the testbed; accepts NULL. */
+void sim_usb_close(struct sim_usb *u);
+/* The directory to export as UMOCKDEV_DIR. */
+const char *sim_usb_root(const struct sim_usb *u);
+
+/*
+ * Plug device index (0..SIM_USB_MAX_DEVICES-1) in: a new bus address, a
+ * sysfs entry with its descriptors, an ioctl handler and an "add" uevent.
+ * HWG_E_EXISTS if that index is plugged in already.
+ */
+int sim_usb_plug(struct sim_usb *u, int index, const struct sim_usb_identity *id,
+                 const struct sim_usb_device_ops *ops, void *dev, struct hwg_error *err);
+/* Pull it out ("remove" uevent, transfers in flight fail); HWG_E_NOT_FOUND if not plugged. */
+int sim_usb_unplug(struct sim_usb *u, int index, struct hwg_error *err);
+int sim_usb_plugged(struct sim_usb *u, int index);
+/* Wake the reaper: a device may have a frame now (a palm was presented). */
+void sim_usb_kick(struct sim_usb *u);
+
+#endif
