@@ -1,11 +1,11 @@
 /*
- * hwg_p11.c — see hwg_p11.h.  One session, one lock: the gateway signs a
- * few hundred things a second at most, and a single logged-in session is
- * what every PKCS#11 module handles best.  When the token loses our
- * session, the whole chain (slot by label, session, login, key handles
- * by label) is rebuilt and the operation tried once more.  Whatever the
- * module returns (slot counts, attribute lengths, points, signature
- * lengths, text fields) is checked before use.
+ * hwg_p11.c — see hwg_p11.h.  One session, one lock: the gateway signs
+ * and seals a few hundred things a second at most, and a single logged-in
+ * session is what every PKCS#11 module handles best.  When the token
+ * loses our session, the whole chain (slot by label, session, login, key
+ * handles by label) is rebuilt and the operation tried once more.
+ * Whatever the module returns (slot counts, attribute lengths, points,
+ * signature and ciphertext lengths, text fields) is checked before use.
  */
 #include "hwg_p11.h"
 
@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
+#include <openssl/rand.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,15 +40,22 @@
 #define PIN_MAX 64
 #define ATTR_MAX 128 /* EC parameters and points we accept are far shorter */
 #define SIG_MAX 256  /* room for any signature a module might return */
+#define CHECK_MAX 32 /* CKA_CHECK_VALUE: 3 bytes in every module we know */
 
 struct module_use;
 
+enum key_kind { KEY_PAIR, KEY_SECRET };
+
 struct hwg_p11_key {
 	struct hwg_p11 *p11;
+	enum key_kind kind;
 	char label[65];
-	int alg;                 /* fixed by the first load */
-	EVP_PKEY *pub;           /* fixed by the first load */
-	CK_OBJECT_HANDLE handle; /* valid in the current session only */
+	int alg;                  /* key pairs: fixed by the first load */
+	EVP_PKEY *pub;            /* key pairs: fixed by the first load */
+	int loaded;               /* secret keys: check value below recorded */
+	uint8_t check[CHECK_MAX]; /* secret keys: CKA_CHECK_VALUE at the first load */
+	size_t check_len;         /* 0 when the token gives none */
+	CK_OBJECT_HANDLE handle;  /* valid in the current session only */
 };
 
 struct hwg_p11 {
@@ -93,10 +101,13 @@ static const struct {
     {CKR_ARGUMENTS_BAD, "CKR_ARGUMENTS_BAD"},
     {CKR_ATTRIBUTE_SENSITIVE, "CKR_ATTRIBUTE_SENSITIVE"},
     {CKR_ATTRIBUTE_TYPE_INVALID, "CKR_ATTRIBUTE_TYPE_INVALID"},
+    {CKR_DATA_INVALID, "CKR_DATA_INVALID"},
     {CKR_DATA_LEN_RANGE, "CKR_DATA_LEN_RANGE"},
     {CKR_DEVICE_ERROR, "CKR_DEVICE_ERROR"},
     {CKR_DEVICE_MEMORY, "CKR_DEVICE_MEMORY"},
     {CKR_DEVICE_REMOVED, "CKR_DEVICE_REMOVED"},
+    {CKR_ENCRYPTED_DATA_INVALID, "CKR_ENCRYPTED_DATA_INVALID"},
+    {CKR_ENCRYPTED_DATA_LEN_RANGE, "CKR_ENCRYPTED_DATA_LEN_RANGE"},
     {CKR_FUNCTION_NOT_SUPPORTED, "CKR_FUNCTION_NOT_SUPPORTED"},
     {CKR_KEY_HANDLE_INVALID, "CKR_KEY_HANDLE_INVALID"},
     {CKR_KEY_TYPE_INCONSISTENT, "CKR_KEY_TYPE_INCONSISTENT"},
@@ -105,6 +116,7 @@ static const struct {
     {CKR_MECHANISM_PARAM_INVALID, "CKR_MECHANISM_PARAM_INVALID"},
     {CKR_OBJECT_HANDLE_INVALID, "CKR_OBJECT_HANDLE_INVALID"},
     {CKR_OPERATION_ACTIVE, "CKR_OPERATION_ACTIVE"},
+    {CKR_OPERATION_NOT_INITIALIZED, "CKR_OPERATION_NOT_INITIALIZED"},
     {CKR_PIN_INCORRECT, "CKR_PIN_INCORRECT"},
     {CKR_PIN_INVALID, "CKR_PIN_INVALID"},
     {CKR_PIN_LEN_RANGE, "CKR_PIN_LEN_RANGE"},
@@ -144,6 +156,22 @@ session_lost(CK_RV rv)
 	       rv == CKR_USER_NOT_LOGGED_IN || rv == CKR_TOKEN_NOT_PRESENT ||
 	       rv == CKR_DEVICE_REMOVED || rv == CKR_OBJECT_HANDLE_INVALID ||
 	       rv == CKR_KEY_HANDLE_INVALID || rv == CKR_DEVICE_ERROR;
+}
+
+/*
+ * Codes from C_Decrypt that mean the sealed bytes did not verify.  SoftHSM2
+ * 2.6.1 answers a wrong GCM tag (and so any changed IV, ciphertext, AAD or
+ * key) with CKR_GENERAL_ERROR, which it also uses for internal failures
+ * it cannot otherwise name: after a C_DecryptInit that succeeded, over
+ * input we checked, the tag is what failed.  The others are what modules
+ * that name the failure return for it.
+ */
+static int
+open_refused(CK_RV rv)
+{
+	return rv == CKR_GENERAL_ERROR || rv == CKR_ENCRYPTED_DATA_INVALID ||
+	       rv == CKR_ENCRYPTED_DATA_LEN_RANGE || rv == CKR_DATA_INVALID ||
+	       rv == CKR_DATA_LEN_RANGE;
 }
 
 /* Codes after which logging in again with the same PIN would only burn a try. */
@@ -520,15 +548,16 @@ build_public(int alg, const uint8_t *point)
 }
 
 /*
- * Find k's two halves in the current session and check them: one object
- * each, the same key type, P-256 or Ed25519, a point OpenSSL accepts.
+ * Find the key pair k's two halves in the current session and check
+ * them: one object each, the same key type, P-256 or Ed25519, a point
+ * OpenSSL accepts.
  * The first load fixes k->alg and k->pub (callers hold references to
  * both); a load after a re-open only refreshes the handle, and refuses a
  * token whose key under that label is no longer the same key.  *lost says
  * whether the failure was the session's, so that the caller may re-open.
  */
 static int
-key_load(struct hwg_p11 *p, struct hwg_p11_key *k, int *lost, struct hwg_error *err)
+pair_load(struct hwg_p11 *p, struct hwg_p11_key *k, int *lost, struct hwg_error *err)
 {
 	CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE, pubh = CK_INVALID_HANDLE;
 	CK_KEY_TYPE type = 0, pubtype = 0;
@@ -600,6 +629,130 @@ token_error:
 	*lost = session_lost(rv);
 	return hwg_error_set(err, HWG_E_HSM, "key \"%s\" in token \"%s\": %s", k->label, p->token,
 	                     ckr_name(rv));
+}
+
+/* A boolean attribute; anything but one byte is the token's error. */
+static CK_RV
+get_bool(struct hwg_p11 *p, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type, CK_BBOOL *v)
+{
+	CK_ULONG len;
+	CK_RV rv = get_attr(p, h, type, v, sizeof(*v), &len);
+
+	if (rv == CKR_OK && len != sizeof(*v))
+		rv = CKR_GENERAL_ERROR;
+	return rv;
+}
+
+/*
+ * What a sealing key must be, checked in this order.  Not sensitive: its
+ * value could be read out.  Extractable: it could be wrapped out.  Not
+ * private: anyone with a session could use it without the PIN.
+ */
+static const struct {
+	CK_ATTRIBUTE_TYPE type;
+	CK_BBOOL want;
+	const char *why;
+} secret_rules[] = {
+    {CKA_ENCRYPT, CK_TRUE, "may not encrypt (CKA_ENCRYPT is false)"},
+    {CKA_DECRYPT, CK_TRUE, "may not decrypt (CKA_DECRYPT is false)"},
+    {CKA_SENSITIVE, CK_TRUE, "is not sensitive (CKA_SENSITIVE is false): its value can be read"},
+    {CKA_EXTRACTABLE, CK_FALSE,
+     "is extractable (CKA_EXTRACTABLE is true): it can be wrapped out of the token"},
+    {CKA_PRIVATE, CK_TRUE,
+     "is not private (CKA_PRIVATE is false): it can be used without logging in"},
+};
+
+/* The check value, or none (*len 0) when the module does not give one. */
+static CK_RV
+get_check_value(struct hwg_p11 *p, CK_OBJECT_HANDLE h, uint8_t check[CHECK_MAX], CK_ULONG *len)
+{
+	CK_RV rv = get_attr(p, h, CKA_CHECK_VALUE, check, CHECK_MAX, len);
+
+	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE) {
+		*len = 0;
+		rv = CKR_OK;
+	}
+	return rv;
+}
+
+/*
+ * Find the secret key k in the current session and check it against
+ * secret_rules.  There is no public half to tell a replaced key by, so the
+ * first load records CKA_CHECK_VALUE (where the token gives one) and a
+ * later load refuses a key whose check value changed: templates sealed
+ * under the old key would otherwise all look tampered with.
+ */
+static int
+secret_load(struct hwg_p11 *p, struct hwg_p11_key *k, int *lost, struct hwg_error *err)
+{
+	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE, pair = CK_INVALID_HANDLE;
+	CK_ULONG n, n_pair = 0, len, value_len = 0, check_len;
+	uint8_t check[CHECK_MAX];
+	CK_KEY_TYPE type = 0;
+	CK_BBOOL v;
+	CK_RV rv;
+
+	*lost = 0;
+	if ((rv = find_object(p, CKO_SECRET_KEY, k->label, &h, &n)) != CKR_OK)
+		goto token_error;
+	if (n == 0 && (rv = find_object(p, CKO_PRIVATE_KEY, k->label, &pair, &n_pair)) != CKR_OK)
+		goto token_error;
+	if (n == 0 && n_pair > 0)
+		return hwg_error_set(
+		    err, HWG_E_HSM,
+		    "key \"%s\" in token \"%s\" is a key pair, not an AES secret key", k->label,
+		    p->token);
+	if (n == 0)
+		return hwg_error_set(err, HWG_E_NOT_FOUND,
+		                     "secret key \"%s\" not found in token \"%s\"", k->label,
+		                     p->token);
+	if (n > 1)
+		return hwg_error_set(err, HWG_E_HSM,
+		                     "more than one secret key labelled \"%s\" in token \"%s\"",
+		                     k->label, p->token);
+	if ((rv = get_attr(p, h, CKA_KEY_TYPE, &type, sizeof(type), &len)) != CKR_OK)
+		goto token_error;
+	if (len != sizeof(type) || type != CKK_AES)
+		return hwg_error_set(err, HWG_E_HSM, "secret key \"%s\" is not an AES key",
+		                     k->label);
+	if ((rv = get_attr(p, h, CKA_VALUE_LEN, &value_len, sizeof(value_len), &len)) != CKR_OK)
+		goto token_error;
+	if (len != sizeof(value_len) || value_len != 32)
+		return hwg_error_set(err, HWG_E_HSM, "secret key \"%s\" is AES-%lu, not AES-256",
+		                     k->label, (unsigned long)value_len * 8);
+	for (size_t i = 0; i < sizeof(secret_rules) / sizeof(secret_rules[0]); i++) {
+		if ((rv = get_bool(p, h, secret_rules[i].type, &v)) != CKR_OK)
+			goto token_error;
+		if ((v != CK_FALSE) != (secret_rules[i].want != CK_FALSE))
+			return hwg_error_set(err, HWG_E_HSM, "secret key \"%s\" %s; refusing it",
+			                     k->label, secret_rules[i].why);
+	}
+	if ((rv = get_check_value(p, h, check, &check_len)) != CKR_OK)
+		goto token_error;
+	if (!k->loaded) {
+		memcpy(k->check, check, check_len);
+		k->check_len = check_len;
+		k->loaded = 1;
+	} else if (!bytes_eq(check, check_len, k->check, k->check_len)) {
+		return hwg_error_set(err, HWG_E_HSM,
+		                     "secret key \"%s\" in token \"%s\" is no longer the key found "
+		                     "at start; refusing to use it",
+		                     k->label, p->token);
+	}
+	k->handle = h;
+	return 0;
+token_error:
+	*lost = session_lost(rv);
+	return hwg_error_set(err, HWG_E_HSM, "secret key \"%s\" in token \"%s\": %s", k->label,
+	                     p->token, ckr_name(rv));
+}
+
+static int
+key_load(struct hwg_p11 *p, struct hwg_p11_key *k, int *lost, struct hwg_error *err)
+{
+	if (k->kind == KEY_SECRET)
+		return secret_load(p, k, lost, err);
+	return pair_load(p, k, lost, err);
 }
 
 /*
@@ -696,9 +849,10 @@ hwg_p11_close(struct hwg_p11 *p)
 	free(p);
 }
 
-int
-hwg_p11_key_find(struct hwg_p11 *p, const char *label, struct hwg_p11_key **out,
-                 struct hwg_error *err)
+/* A key of that kind by label: the one already known, or a new one loaded now. */
+static int
+key_find(struct hwg_p11 *p, enum key_kind kind, const char *label, struct hwg_p11_key **out,
+         struct hwg_error *err)
 {
 	struct hwg_p11_key *k;
 	int rc, lost;
@@ -708,7 +862,7 @@ hwg_p11_key_find(struct hwg_p11 *p, const char *label, struct hwg_p11_key **out,
 		                     sizeof(k->label) - 1);
 	pthread_mutex_lock(&p->lock);
 	for (size_t i = 0; i < p->n_keys; i++)
-		if (strcmp(p->keys[i].label, label) == 0) {
+		if (p->keys[i].kind == kind && strcmp(p->keys[i].label, label) == 0) {
 			*out = &p->keys[i];
 			pthread_mutex_unlock(&p->lock);
 			return 0;
@@ -720,6 +874,7 @@ hwg_p11_key_find(struct hwg_p11 *p, const char *label, struct hwg_p11_key **out,
 	k = &p->keys[p->n_keys];
 	memset(k, 0, sizeof(*k));
 	k->p11 = p;
+	k->kind = kind;
 	k->handle = CK_INVALID_HANDLE;
 	snprintf(k->label, sizeof(k->label), "%s", label);
 	if (p->session == CK_INVALID_HANDLE) {
@@ -739,6 +894,20 @@ hwg_p11_key_find(struct hwg_p11 *p, const char *label, struct hwg_p11_key **out,
 	}
 	pthread_mutex_unlock(&p->lock);
 	return rc;
+}
+
+int
+hwg_p11_key_find(struct hwg_p11 *p, const char *label, struct hwg_p11_key **out,
+                 struct hwg_error *err)
+{
+	return key_find(p, KEY_PAIR, label, out, err);
+}
+
+int
+hwg_p11_secret_find(struct hwg_p11 *p, const char *label, struct hwg_p11_key **out,
+                    struct hwg_error *err)
+{
+	return key_find(p, KEY_SECRET, label, out, err);
 }
 
 int
@@ -788,6 +957,9 @@ hwg_p11_sign(struct hwg_p11 *p, struct hwg_p11_key *k, const uint8_t *data, size
 
 	if (p == NULL || k == NULL || k->p11 != p || (data == NULL && len > 0))
 		return hwg_error_set(err, HWG_E_INVALID, "hwg_p11_sign: bad arguments");
+	if (k->kind != KEY_PAIR)
+		return hwg_error_set(err, HWG_E_INVALID, "\"%s\" is a secret key; it does not sign",
+		                     k->label);
 	if (k->alg == HWG_COSE_ES256 && len != 32)
 		return hwg_error_set(err, HWG_E_INVALID, "ES256 signs only 32-byte digests");
 	pthread_mutex_lock(&p->lock);
@@ -805,6 +977,206 @@ hwg_p11_sign(struct hwg_p11 *p, struct hwg_p11_key *k, const uint8_t *data, size
 		                     k->label, (unsigned long)siglen);
 	memcpy(sig, buf, 64);
 	return 0;
+}
+
+/* ---------------------------------------------------------------- AES-GCM */
+
+static const uint8_t no_bytes[1]; /* what an empty input points at */
+
+/* CK_GCM_PARAMS as p11-kit and SoftHSM2 2.6.1 declare it (with ulIvBits). */
+static void
+gcm_mechanism(CK_MECHANISM *m, CK_GCM_PARAMS *gcm, const uint8_t *iv, const uint8_t *aad,
+              size_t aad_len)
+{
+	*gcm = (CK_GCM_PARAMS){
+	    .iv_ptr = (CK_BYTE_PTR)(uintptr_t)iv,
+	    .iv_len = HWG_P11_AEAD_IV,
+	    .iv_bits = HWG_P11_AEAD_IV * 8,
+	    .aad_ptr = (CK_BYTE_PTR)(uintptr_t)(aad_len > 0 ? aad : no_bytes),
+	    .aad_len = aad_len,
+	    .tag_bits = HWG_P11_AEAD_TAG * 8,
+	};
+	*m = (CK_MECHANISM){CKM_AES_GCM, gcm, sizeof(*gcm)};
+}
+
+/* The checks seal and open share; what names the call in messages. */
+static int
+aead_args(struct hwg_p11 *p, struct hwg_p11_key *k, const uint8_t *aad, size_t aad_len,
+          const uint8_t *in, size_t in_len, const uint8_t *out, size_t *out_len, const char *what,
+          struct hwg_error *err)
+{
+	if (p == NULL || k == NULL || k->p11 != p || (aad == NULL && aad_len > 0) ||
+	    (in == NULL && in_len > 0) || out == NULL || out_len == NULL)
+		return hwg_error_set(err, HWG_E_INVALID, "%s: bad arguments", what);
+	if (k->kind != KEY_SECRET)
+		return hwg_error_set(err, HWG_E_INVALID, "%s: \"%s\" is a signing key", what,
+		                     k->label);
+	if (aad_len > HWG_P11_AEAD_MAX)
+		return hwg_error_set(err, HWG_E_INVALID, "%s: more than %d bytes of AAD", what,
+		                     HWG_P11_AEAD_MAX);
+	return 0;
+}
+
+/*
+ * One attempt, under p->lock: sealed gets iv, then the token's ciphertext
+ * and tag (*ct_len bytes after the IV; the caller checks the length).
+ */
+static CK_RV
+seal_once(struct hwg_p11 *p, struct hwg_p11_key *k, const uint8_t iv[HWG_P11_AEAD_IV],
+          const uint8_t *aad, size_t aad_len, const uint8_t *pt, size_t pt_len, uint8_t *sealed,
+          CK_ULONG *ct_len)
+{
+	CK_GCM_PARAMS gcm;
+	CK_MECHANISM mech;
+	CK_RV rv;
+
+	if (p->session == CK_INVALID_HANDLE)
+		return CKR_SESSION_HANDLE_INVALID;
+	if (k->handle == CK_INVALID_HANDLE)
+		return CKR_KEY_HANDLE_INVALID;
+	memcpy(sealed, iv, HWG_P11_AEAD_IV);
+	gcm_mechanism(&mech, &gcm, sealed, aad, aad_len);
+	if ((rv = p->f->C_EncryptInit(p->session, &mech, k->handle)) != CKR_OK)
+		return rv;
+	*ct_len = pt_len + HWG_P11_AEAD_TAG;
+	rv = p->f->C_Encrypt(p->session, (CK_BYTE_PTR)(uintptr_t)(pt_len > 0 ? pt : no_bytes),
+	                     pt_len, sealed + HWG_P11_AEAD_IV, ct_len);
+	/* CKR_BUFFER_TOO_SMALL leaves the operation active: a new session ends it. */
+	if (rv == CKR_BUFFER_TOO_SMALL)
+		session_drop(p);
+	return rv;
+}
+
+int
+hwg_p11_aead_seal(struct hwg_p11 *p, struct hwg_p11_key *k, const uint8_t *aad, size_t aad_len,
+                  const uint8_t *pt, size_t pt_len, uint8_t *out, size_t out_cap, size_t *out_len,
+                  struct hwg_error *err)
+{
+	uint8_t ivs[2][HWG_P11_AEAD_IV]; /* one per attempt: a retry never reuses an IV */
+	CK_ULONG ct_len = 0;
+	uint8_t *sealed;
+	size_t need;
+	CK_RV rv;
+	int rc;
+
+	if ((rc = aead_args(p, k, aad, aad_len, pt, pt_len, out, out_len, "hwg_p11_aead_seal",
+	                    err)) != 0)
+		return rc;
+	if (pt_len > HWG_P11_AEAD_MAX)
+		return hwg_error_set(err, HWG_E_INVALID, "hwg_p11_aead_seal: more than %d bytes",
+		                     HWG_P11_AEAD_MAX);
+	need = pt_len + HWG_P11_AEAD_OVERHEAD;
+	if (out_cap < need)
+		return hwg_error_set(err, HWG_E_INVALID,
+		                     "hwg_p11_aead_seal: %zu bytes of room for %zu sealed bytes",
+		                     out_cap, need);
+	if (RAND_bytes(&ivs[0][0], sizeof(ivs)) != 1)
+		return hwg_error_set(err, HWG_E_INTERNAL, "no random bytes for a GCM IV");
+	if ((sealed = malloc(need)) == NULL)
+		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	pthread_mutex_lock(&p->lock);
+	rv = seal_once(p, k, ivs[0], aad, aad_len, pt, pt_len, sealed, &ct_len);
+	if (session_lost(rv) && (rc = reopen(p, k, err)) == 0)
+		rv = seal_once(p, k, ivs[1], aad, aad_len, pt, pt_len, sealed, &ct_len);
+	pthread_mutex_unlock(&p->lock);
+	if (rc == 0 && rv != CKR_OK)
+		rc = hwg_error_set(err, HWG_E_HSM, "sealing with \"%s\": %s", k->label,
+		                   ckr_name(rv));
+	else if (rc == 0 && ct_len != pt_len + HWG_P11_AEAD_TAG)
+		rc = hwg_error_set(err, HWG_E_HSM,
+		                   "sealing with \"%s\": %lu bytes back for %zu bytes in", k->label,
+		                   (unsigned long)ct_len, pt_len);
+	if (rc == 0) {
+		memcpy(out, sealed, need);
+		*out_len = need;
+	}
+	free(sealed); /* IV, ciphertext and tag: nothing secret */
+	return rc;
+}
+
+/*
+ * One attempt, under p->lock: the token decrypts into plain, which has
+ * room for the ciphertext and the tag (SoftHSM2 wants that much even
+ * though it returns the plaintext only).  *decrypting says whether the
+ * failure came from C_Decrypt, where a refusal is the tag's.
+ */
+static CK_RV
+open_once(struct hwg_p11 *p, struct hwg_p11_key *k, const uint8_t *aad, size_t aad_len,
+          const uint8_t *in, size_t in_len, uint8_t *plain, CK_ULONG *plain_len, int *decrypting)
+{
+	CK_GCM_PARAMS gcm;
+	CK_MECHANISM mech;
+	CK_RV rv;
+
+	*decrypting = 0;
+	if (p->session == CK_INVALID_HANDLE)
+		return CKR_SESSION_HANDLE_INVALID;
+	if (k->handle == CK_INVALID_HANDLE)
+		return CKR_KEY_HANDLE_INVALID;
+	gcm_mechanism(&mech, &gcm, in, aad, aad_len);
+	if ((rv = p->f->C_DecryptInit(p->session, &mech, k->handle)) != CKR_OK)
+		return rv;
+	*decrypting = 1;
+	*plain_len = in_len - HWG_P11_AEAD_IV;
+	rv = p->f->C_Decrypt(p->session, (CK_BYTE_PTR)(uintptr_t)(in + HWG_P11_AEAD_IV),
+	                     in_len - HWG_P11_AEAD_IV, plain, plain_len);
+	if (rv == CKR_BUFFER_TOO_SMALL)
+		session_drop(p);
+	return rv;
+}
+
+int
+hwg_p11_aead_open(struct hwg_p11 *p, struct hwg_p11_key *k, const uint8_t *aad, size_t aad_len,
+                  const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len,
+                  struct hwg_error *err)
+{
+	struct hwg_secret *plain;
+	CK_ULONG plain_len = 0;
+	size_t pt_len;
+	int rc, decrypting;
+	CK_RV rv;
+
+	if ((rc = aead_args(p, k, aad, aad_len, in, in_len, out, out_len, "hwg_p11_aead_open",
+	                    err)) != 0)
+		return rc;
+	if (in_len < HWG_P11_AEAD_OVERHEAD)
+		return hwg_error_set(err, HWG_E_TAMPERED,
+		                     "sealed data of %zu bytes is shorter than IV and tag", in_len);
+	pt_len = in_len - HWG_P11_AEAD_OVERHEAD;
+	if (pt_len > HWG_P11_AEAD_MAX)
+		return hwg_error_set(err, HWG_E_INVALID, "hwg_p11_aead_open: more than %d bytes",
+		                     HWG_P11_AEAD_MAX);
+	if (out_cap < pt_len)
+		return hwg_error_set(err, HWG_E_INVALID,
+		                     "hwg_p11_aead_open: %zu bytes of room for %zu plaintext bytes",
+		                     out_cap, pt_len);
+	if ((plain = hwg_secret_new(in_len - HWG_P11_AEAD_IV)) == NULL)
+		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	pthread_mutex_lock(&p->lock);
+	rv = open_once(p, k, aad, aad_len, in, in_len, (uint8_t *)plain->data, &plain_len,
+	               &decrypting);
+	if (session_lost(rv) && (rc = reopen(p, k, err)) == 0)
+		rv = open_once(p, k, aad, aad_len, in, in_len, (uint8_t *)plain->data, &plain_len,
+		               &decrypting);
+	pthread_mutex_unlock(&p->lock);
+	if (rc == 0 && rv != CKR_OK && decrypting && open_refused(rv))
+		rc = hwg_error_set(err, HWG_E_TAMPERED,
+		                   "sealed data does not open with \"%s\" (the token says %s): "
+		                   "changed, or sealed with other AAD or another key",
+		                   k->label, ckr_name(rv));
+	else if (rc == 0 && rv != CKR_OK)
+		rc = hwg_error_set(err, HWG_E_HSM, "opening with \"%s\": %s", k->label,
+		                   ckr_name(rv));
+	else if (rc == 0 && plain_len != pt_len)
+		rc = hwg_error_set(err, HWG_E_HSM,
+		                   "opening with \"%s\": %lu bytes back for %zu expected", k->label,
+		                   (unsigned long)plain_len, pt_len);
+	if (rc == 0) {
+		memcpy(out, plain->data, pt_len);
+		*out_len = pt_len;
+	}
+	hwg_secret_free(plain); /* wipes whatever the token wrote, on failure too */
+	return rc;
 }
 
 int

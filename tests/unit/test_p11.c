@@ -3,7 +3,11 @@
  * scripts/hsm-init: keys found by label, signatures that verify with
  * OpenSSL (ES256 and EdDSA), the signer's refusals, the PIN-file rules,
  * recovery from a lost session, a key replaced behind our back, two
- * handles on one module, and signing from several threads.
+ * handles on one module, and signing from several threads.  Then the
+ * AES-256 template key: which secret keys are refused, AES-GCM seal and
+ * open, every kind of tampering, session loss and threads.  Secret keys
+ * with attributes pkcs11-tool cannot set are made through the module
+ * itself (make_secret).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -18,12 +22,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <p11-kit/pkcs11.h>
+
 #include "hwg_cose.h"
 #include "hwg_p11.h"
 #include "hwg_test.h"
 
 #define TOKEN "hwgw"
 #define ED_LABEL "hwgw-test-ed25519"
+#define TEMPLATE_LABEL "hwgw-template"
 
 static char dir[] = "/tmp/hwgw-p11-test.XXXXXX";
 static char pin_file[256];
@@ -502,7 +509,7 @@ test_eddsa(void)
 	EVP_PKEY *pub;
 
 	CHECK_EQ_INT(p11tool("--keypairgen --key-type EC:edwards25519 --label " ED_LABEL
-	                     " --id 03 --usage-sign"),
+	                     " --id 10 --usage-sign"),
 	             0);
 	p = open_token(&err);
 	CHECK(p != NULL && hwg_p11_key_find(p, ED_LABEL, &k, &err) == 0);
@@ -524,7 +531,7 @@ test_eddsa(void)
 	CHECK_EQ_INT(p11tool("--delete-object --type privkey --label " ED_LABEL), 0);
 	CHECK_EQ_INT(p11tool("--delete-object --type pubkey --label " ED_LABEL), 0);
 	CHECK_EQ_INT(p11tool("--keypairgen --key-type EC:edwards25519 --label " ED_LABEL
-	                     " --id 04 --usage-sign"),
+	                     " --id 11 --usage-sign"),
 	             0);
 	hwg_p11_test_drop_session(p);
 	memset(sig, 0, sizeof(sig));
@@ -543,6 +550,490 @@ test_eddsa(void)
 		CHECK(strstr(err.message, "no public key") != NULL);
 		hwg_p11_close(p2);
 	}
+}
+
+/* ---------------------------------------------------------------- secret keys */
+
+struct secret_spec {
+	CK_KEY_TYPE type;
+	CK_ULONG len;
+	CK_BBOOL sensitive, extractable, private, encrypt, decrypt;
+};
+
+/* What hsm-init makes, the baseline each refusal changes one thing of. */
+static const struct secret_spec good_secret = {CKK_AES, 32,      CK_TRUE, CK_FALSE,
+                                               CK_TRUE, CK_TRUE, CK_TRUE};
+
+/*
+ * Make a token secret key labelled label through the module itself: the
+ * test wants attributes (CKA_ENCRYPT false, a second key under one label)
+ * that pkcs11-tool cannot set.  replace=1 destroys the label's secret keys
+ * first.  Works with or without a driver handle open: it initialises the
+ * module only if nobody has, and never logs out (that would log the
+ * driver out too).
+ */
+static int
+make_secret(const char *label, const struct secret_spec *sp, int replace)
+{
+	CK_RV (*get_list)(CK_FUNCTION_LIST_PTR_PTR);
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_BBOOL yes = CK_TRUE;
+	CK_ATTRIBUTE t[] = {
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_TOKEN, &yes, sizeof(yes)},
+	    {CKA_LABEL, (void *)(uintptr_t)label, strlen(label)},
+	    {CKA_KEY_TYPE, (void *)(uintptr_t)&sp->type, sizeof(sp->type)},
+	    {CKA_VALUE_LEN, (void *)(uintptr_t)&sp->len, sizeof(sp->len)},
+	    {CKA_SENSITIVE, (void *)(uintptr_t)&sp->sensitive, 1},
+	    {CKA_EXTRACTABLE, (void *)(uintptr_t)&sp->extractable, 1},
+	    {CKA_PRIVATE, (void *)(uintptr_t)&sp->private, 1},
+	    {CKA_ENCRYPT, (void *)(uintptr_t)&sp->encrypt, 1},
+	    {CKA_DECRYPT, (void *)(uintptr_t)&sp->decrypt, 1},
+	};
+	CK_MECHANISM mech = {sp->type == CKK_AES ? CKM_AES_KEY_GEN : CKM_GENERIC_SECRET_KEY_GEN,
+	                     NULL, 0};
+	CK_FUNCTION_LIST_PTR f = NULL;
+	CK_OBJECT_HANDLE h, old[8];
+	CK_SESSION_HANDLE s;
+	CK_SLOT_ID slots[8];
+	CK_ULONG n = 8, n_old = 0;
+	CK_TOKEN_INFO ti;
+	CK_RV init, rv;
+	void *dl = dlopen(module, RTLD_NOW | RTLD_LOCAL);
+	int ok = 0;
+
+	*(void **)&get_list = dl != NULL ? dlsym(dl, "C_GetFunctionList") : NULL;
+	if (get_list == NULL || get_list(&f) != CKR_OK)
+		return 0;
+	init = f->C_Initialize(NULL);
+	if ((init != CKR_OK && init != CKR_CRYPTOKI_ALREADY_INITIALIZED) ||
+	    f->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK)
+		goto out;
+	for (CK_ULONG i = 0; i < n && !ok; i++) {
+		if (f->C_GetTokenInfo(slots[i], &ti) != CKR_OK ||
+		    memcmp(ti.label, TOKEN " ", strlen(TOKEN) + 1) != 0 ||
+		    f->C_OpenSession(slots[i], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
+		                     &s) != CKR_OK)
+			continue;
+		rv = f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin));
+		if (replace && (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) &&
+		    f->C_FindObjectsInit(s, t, 3) == CKR_OK) {
+			(void)f->C_FindObjects(s, old, 8, &n_old);
+			(void)f->C_FindObjectsFinal(s);
+			for (CK_ULONG j = 0; j < n_old; j++)
+				(void)f->C_DestroyObject(s, old[j]);
+		}
+		if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN)
+			ok = f->C_GenerateKey(s, &mech, t, sizeof(t) / sizeof(t[0]), &h) == CKR_OK;
+		(void)f->C_CloseSession(s);
+	}
+out:
+	if (init == CKR_OK)
+		(void)f->C_Finalize(NULL);
+	dlclose(dl);
+	return ok;
+}
+
+/* hwg_p11_secret_find(label) must fail with code, its message naming label and saying why. */
+static void
+expect_secret_refused(struct hwg_p11 *p, const char *label, int code, const char *why)
+{
+	struct hwg_error err = {0};
+	struct hwg_p11_key *k = NULL;
+
+	CHECK_EQ_INT(hwg_p11_secret_find(p, label, &k, &err), code);
+	CHECK(k == NULL);
+	CHECK(strstr(err.message, label) != NULL);
+	CHECK(strstr(err.message, why) != NULL);
+	if (strstr(err.message, why) == NULL)
+		fprintf(stderr, "  %s: %s\n", label, err.message);
+}
+
+static void
+test_secret_find(void)
+{
+	struct secret_spec sp;
+	struct hwg_error err = {0};
+	struct hwg_p11_key *k = NULL, *k2 = NULL, *pair = NULL;
+	struct hwg_p11 *p;
+	uint8_t digest[32] = {0}, sig[64];
+
+	/* one key per refusal, each differing from the good one in one attribute */
+	sp = good_secret, sp.extractable = CK_TRUE;
+	CHECK(make_secret("t-extractable", &sp, 0));
+	sp = good_secret, sp.sensitive = CK_FALSE;
+	CHECK(make_secret("t-readable", &sp, 0));
+	sp = good_secret, sp.private = CK_FALSE;
+	CHECK(make_secret("t-public", &sp, 0));
+	sp = good_secret, sp.encrypt = CK_FALSE;
+	CHECK(make_secret("t-noencrypt", &sp, 0));
+	sp = good_secret, sp.decrypt = CK_FALSE;
+	CHECK(make_secret("t-nodecrypt", &sp, 0));
+	sp = good_secret, sp.len = 16;
+	CHECK(make_secret("t-aes128", &sp, 0));
+	sp = good_secret, sp.type = CKK_GENERIC_SECRET;
+	CHECK(make_secret("t-generic", &sp, 0));
+	CHECK(make_secret("t-twice", &good_secret, 0) && make_secret("t-twice", &good_secret, 0));
+
+	p = open_token(&err);
+	CHECK(p != NULL);
+	if (p == NULL)
+		return;
+	CHECK_EQ_INT(hwg_p11_secret_find(p, TEMPLATE_LABEL, &k, &err), 0);
+	CHECK(k != NULL);
+	CHECK_EQ_INT(hwg_p11_secret_find(p, TEMPLATE_LABEL, &k2, &err), 0);
+	CHECK(k2 == k);
+	CHECK_EQ_INT(hwg_p11_key_alg(k), 0);
+	CHECK(hwg_p11_key_public(k) == NULL);
+	/* a secret key does not sign, a key pair does not seal */
+	CHECK_EQ_INT(hwg_p11_sign(p, k, digest, 32, sig, &err), HWG_E_INVALID);
+	CHECK(strstr(err.message, "secret key") != NULL);
+	/* the same label as a key pair is another object, found as one */
+	CHECK_EQ_INT(hwg_p11_key_find(p, TEMPLATE_LABEL, &pair, &err), HWG_E_NOT_FOUND);
+
+	expect_secret_refused(p, "no-such-key", HWG_E_NOT_FOUND, "not found");
+	expect_secret_refused(p, "hwgw-audit", HWG_E_HSM, "is a key pair, not an AES secret key");
+	expect_secret_refused(p, "t-extractable", HWG_E_HSM, "is extractable");
+	expect_secret_refused(p, "t-readable", HWG_E_HSM, "is not sensitive");
+	expect_secret_refused(p, "t-public", HWG_E_HSM, "is not private");
+	expect_secret_refused(p, "t-noencrypt", HWG_E_HSM, "may not encrypt");
+	expect_secret_refused(p, "t-nodecrypt", HWG_E_HSM, "may not decrypt");
+	expect_secret_refused(p, "t-aes128", HWG_E_HSM, "is AES-128, not AES-256");
+	expect_secret_refused(p, "t-generic", HWG_E_HSM, "is not an AES key");
+	expect_secret_refused(p, "t-twice", HWG_E_HSM, "more than one secret key");
+	CHECK_EQ_INT(hwg_p11_secret_find(p, "", &k2, &err), HWG_E_CONFIG);
+	/* a refused key takes no slot: the good one is still the one found */
+	CHECK_EQ_INT(hwg_p11_secret_find(p, TEMPLATE_LABEL, &k2, &err), 0);
+	CHECK(k2 == k);
+	hwg_p11_close(p);
+}
+
+static struct hwg_p11_key *
+template_key(struct hwg_p11 *p)
+{
+	struct hwg_error err = {0};
+	struct hwg_p11_key *k = NULL;
+
+	if (p != NULL && hwg_p11_secret_find(p, TEMPLATE_LABEL, &k, &err) != 0)
+		fprintf(stderr, "  %s\n", err.message);
+	return k;
+}
+
+static void
+fill(uint8_t *b, size_t n, unsigned int seed)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)(seed + i * 7);
+}
+
+static void
+test_aead_round_trip(void)
+{
+	static const size_t lens[] = {0, 1, 16, 256, 1000};
+	static const uint8_t aad[] = "hwgw-test-aad";
+	struct hwg_error err = {0};
+	struct hwg_p11 *p = open_token(&err);
+	struct hwg_p11_key *k = template_key(p);
+	uint8_t pt[1000], a[1100], b[1100], back[1000];
+	size_t alen = 0, blen = 0, n = 0;
+
+	CHECK(k != NULL);
+	if (k == NULL) {
+		hwg_p11_close(p);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		fill(pt, lens[i], (unsigned int)i);
+		CHECK_EQ_INT(hwg_p11_aead_seal(p, k, aad, sizeof(aad), pt, lens[i], a, sizeof(a),
+		                               &alen, &err),
+		             0);
+		CHECK_EQ_INT(alen, lens[i] + HWG_P11_AEAD_OVERHEAD);
+		memset(back, 0, sizeof(back));
+		CHECK_EQ_INT(
+		    hwg_p11_aead_open(p, k, aad, sizeof(aad), a, alen, back, lens[i], &n, &err), 0);
+		CHECK_EQ_INT(n, lens[i]);
+		CHECK(memcmp(back, pt, lens[i]) == 0);
+	}
+	/* the same input twice: another IV, so another ciphertext and tag */
+	fill(pt, 256, 9);
+	CHECK_EQ_INT(hwg_p11_aead_seal(p, k, aad, sizeof(aad), pt, 256, a, sizeof(a), &alen, &err),
+	             0);
+	CHECK_EQ_INT(hwg_p11_aead_seal(p, k, aad, sizeof(aad), pt, 256, b, sizeof(b), &blen, &err),
+	             0);
+	CHECK(alen == blen && memcmp(a, b, HWG_P11_AEAD_IV) != 0);
+	CHECK(memcmp(a + HWG_P11_AEAD_IV, b + HWG_P11_AEAD_IV, alen - HWG_P11_AEAD_IV) != 0);
+	/* the ciphertext is not the plaintext */
+	CHECK(memcmp(a + HWG_P11_AEAD_IV, pt, 256) != 0);
+	/* no AAD at all is a valid choice, and must then be absent when opening */
+	CHECK_EQ_INT(hwg_p11_aead_seal(p, k, NULL, 0, pt, 256, a, sizeof(a), &alen, &err), 0);
+	CHECK_EQ_INT(hwg_p11_aead_open(p, k, NULL, 0, a, alen, back, 256, &n, &err), 0);
+	CHECK(n == 256 && memcmp(back, pt, 256) == 0);
+	CHECK_EQ_INT(hwg_p11_aead_open(p, k, aad, 1, a, alen, back, 256, &n, &err), HWG_E_TAMPERED);
+	hwg_p11_close(p);
+}
+
+/* open must say HWG_E_TAMPERED and leave out and *out_len as they were. */
+static void
+expect_tampered(struct hwg_p11 *p, struct hwg_p11_key *k, const uint8_t *aad, size_t aad_len,
+                const uint8_t *in, size_t in_len, const char *what)
+{
+	struct hwg_error err = {0};
+	uint8_t out[400], before[400];
+	size_t n = 12345;
+
+	memset(out, 0xee, sizeof(out));
+	memcpy(before, out, sizeof(out));
+	CHECK_EQ_INT(hwg_p11_aead_open(p, k, aad, aad_len, in, in_len, out, sizeof(out), &n, &err),
+	             HWG_E_TAMPERED);
+	CHECK(memcmp(out, before, sizeof(out)) == 0);
+	CHECK_EQ_INT(n, 12345);
+	if (err.code != HWG_E_TAMPERED)
+		fprintf(stderr, "  (%s) %s\n", what, err.message);
+}
+
+static void
+test_aead_tampered(void)
+{
+	static const uint8_t aad[] = "operator-a";
+	static const uint8_t other_aad[] = "operator-b";
+	struct hwg_error err = {0};
+	struct hwg_p11 *p;
+	struct hwg_p11_key *k, *other = NULL;
+	uint8_t pt[256], sealed[300], bad[301];
+	size_t len = 0, n = 0;
+
+	CHECK(make_secret("t-other", &good_secret, 1));
+	p = open_token(&err);
+	k = template_key(p);
+	CHECK(k != NULL);
+	if (k == NULL) {
+		hwg_p11_close(p);
+		return;
+	}
+	fill(pt, sizeof(pt), 3);
+	CHECK_EQ_INT(hwg_p11_aead_seal(p, k, aad, sizeof(aad), pt, sizeof(pt), sealed,
+	                               sizeof(sealed), &len, &err),
+	             0);
+	CHECK_EQ_INT(len, 256 + HWG_P11_AEAD_OVERHEAD);
+	/* SoftHSM2 2.6.1 refuses a wrong tag with CKR_GENERAL_ERROR; the driver names it */
+	memcpy(bad, sealed, len);
+	bad[len - 1] ^= 0x01;
+	CHECK_EQ_INT(hwg_p11_aead_open(p, k, aad, sizeof(aad), bad, len, pt, sizeof(pt), &n, &err),
+	             HWG_E_TAMPERED);
+	CHECK(strstr(err.message, "does not open with \"" TEMPLATE_LABEL "\"") != NULL);
+	CHECK(strstr(err.message, "CKR_GENERAL_ERROR") != NULL);
+	/* one bit anywhere: IV, ciphertext, tag */
+	for (size_t i = 0; i < len; i += (i < 20 || i > len - 20) ? 1 : 13) {
+		memcpy(bad, sealed, len);
+		bad[i] ^= (uint8_t)(1u << (i % 8));
+		expect_tampered(p, k, aad, sizeof(aad), bad, len, "bit flip");
+	}
+	/* other AAD, shorter AAD, none */
+	expect_tampered(p, k, other_aad, sizeof(other_aad), sealed, len, "other AAD");
+	expect_tampered(p, k, aad, sizeof(aad) - 1, sealed, len, "short AAD");
+	expect_tampered(p, k, NULL, 0, sealed, len, "no AAD");
+	/* truncated, too short for IV and tag, empty, extended */
+	expect_tampered(p, k, aad, sizeof(aad), sealed, len - 1, "truncated");
+	expect_tampered(p, k, aad, sizeof(aad), sealed, HWG_P11_AEAD_OVERHEAD, "IV and tag only");
+	expect_tampered(p, k, aad, sizeof(aad), sealed, HWG_P11_AEAD_OVERHEAD - 1, "27 bytes");
+	expect_tampered(p, k, aad, sizeof(aad), sealed, 0, "empty");
+	memcpy(bad, sealed, len);
+	bad[len] = 0;
+	expect_tampered(p, k, aad, sizeof(aad), bad, len + 1, "extended");
+	/* another valid AES-256 key in the same token */
+	CHECK_EQ_INT(hwg_p11_secret_find(p, "t-other", &other, &err), 0);
+	if (other != NULL)
+		expect_tampered(p, other, aad, sizeof(aad), sealed, len, "another key");
+	/* the untouched blob still opens after all that */
+	CHECK_EQ_INT(
+	    hwg_p11_aead_open(p, k, aad, sizeof(aad), sealed, len, pt, sizeof(pt), &n, &err), 0);
+	hwg_p11_close(p);
+}
+
+static void
+test_aead_refusals(void)
+{
+	static uint8_t big[HWG_P11_AEAD_MAX + HWG_P11_AEAD_OVERHEAD + 1];
+	struct hwg_error err = {0};
+	struct hwg_p11 *p = open_token(&err);
+	struct hwg_p11_key *k = template_key(p), *audit = NULL;
+	uint8_t pt[64] = {1}, out[128], before[128];
+	size_t n = 777, len = 0;
+
+	CHECK(k != NULL && hwg_p11_key_find(p, "hwgw-audit", &audit, &err) == 0);
+	if (k == NULL || audit == NULL) {
+		hwg_p11_close(p);
+		return;
+	}
+	memset(out, 0x5a, sizeof(out));
+	memcpy(before, out, sizeof(out));
+	/* room for one byte less than the sealed length */
+	CHECK_EQ_INT(hwg_p11_aead_seal(p, k, NULL, 0, pt, sizeof(pt), out,
+	                               sizeof(pt) + HWG_P11_AEAD_OVERHEAD - 1, &n, &err),
+	             HWG_E_INVALID);
+	CHECK(strstr(err.message, "room") != NULL);
+	CHECK_EQ_INT(
+	    hwg_p11_aead_seal(p, audit, NULL, 0, pt, sizeof(pt), out, sizeof(out), &n, &err),
+	    HWG_E_INVALID);
+	CHECK(strstr(err.message, "signing key") != NULL);
+	CHECK_EQ_INT(hwg_p11_aead_seal(p, k, NULL, 0, big, sizeof(big), out, sizeof(out), &n, &err),
+	             HWG_E_INVALID);
+	CHECK(strstr(err.message, "more than 65536 bytes") != NULL);
+	CHECK_EQ_INT(
+	    hwg_p11_aead_seal(p, k, big, sizeof(big), pt, sizeof(pt), out, sizeof(out), &n, &err),
+	    HWG_E_INVALID);
+	CHECK(strstr(err.message, "more than 65536 bytes of AAD") != NULL);
+	CHECK_EQ_INT(hwg_p11_aead_seal(p, k, NULL, 5, pt, sizeof(pt), out, sizeof(out), &n, &err),
+	             HWG_E_INVALID);
+	CHECK(strstr(err.message, "bad arguments") != NULL);
+	CHECK_EQ_INT(hwg_p11_aead_seal(p, k, NULL, 0, pt, sizeof(pt), NULL, sizeof(out), &n, &err),
+	             HWG_E_INVALID);
+	CHECK(strstr(err.message, "bad arguments") != NULL);
+	CHECK(memcmp(out, before, sizeof(out)) == 0);
+	CHECK_EQ_INT(n, 777);
+	/* opening into too little room, with the wrong kind of key, or too much input */
+	CHECK_EQ_INT(hwg_p11_aead_seal(p, k, NULL, 0, pt, sizeof(pt), out, sizeof(out), &len, &err),
+	             0);
+	memcpy(before, pt, sizeof(pt));
+	CHECK_EQ_INT(hwg_p11_aead_open(p, k, NULL, 0, out, len, pt, sizeof(pt) - 1, &n, &err),
+	             HWG_E_INVALID);
+	CHECK(strstr(err.message, "room") != NULL);
+	CHECK_EQ_INT(hwg_p11_aead_open(p, audit, NULL, 0, out, len, pt, sizeof(pt), &n, &err),
+	             HWG_E_INVALID);
+	CHECK(strstr(err.message, "signing key") != NULL);
+	CHECK_EQ_INT(hwg_p11_aead_open(p, k, NULL, 0, big, sizeof(big), pt, sizeof(pt), &n, &err),
+	             HWG_E_INVALID);
+	CHECK(strstr(err.message, "more than 65536 bytes") != NULL);
+	CHECK(memcmp(pt, before, sizeof(pt)) == 0);
+	CHECK_EQ_INT(n, 777);
+	hwg_p11_close(p);
+}
+
+static void
+test_aead_after_session_loss(void)
+{
+	static const uint8_t aad[] = "x";
+	struct hwg_error err = {0};
+	struct hwg_p11 *p = open_token(&err);
+	struct hwg_p11_key *k = template_key(p);
+	struct hwg_p11_token_info ti;
+	uint8_t pt[256], sealed[300], back[256];
+	size_t len = 0, n = 0;
+
+	CHECK(k != NULL);
+	if (k == NULL) {
+		hwg_p11_close(p);
+		return;
+	}
+	fill(pt, sizeof(pt), 11);
+	hwg_p11_test_drop_session(p);
+	CHECK_EQ_INT(
+	    hwg_p11_aead_seal(p, k, aad, 1, pt, sizeof(pt), sealed, sizeof(sealed), &len, &err), 0);
+	CHECK_EQ_INT(hwg_p11_token_info(p, &ti, &err), 0);
+	CHECK_EQ_INT(ti.session_reopens, 1);
+	CHECK(ti.logged_in);
+	hwg_p11_test_drop_session(p);
+	CHECK_EQ_INT(hwg_p11_aead_open(p, k, aad, 1, sealed, len, back, sizeof(back), &n, &err), 0);
+	CHECK(n == sizeof(pt) && memcmp(back, pt, sizeof(pt)) == 0);
+	CHECK_EQ_INT(hwg_p11_token_info(p, &ti, &err), 0);
+	CHECK_EQ_INT(ti.session_reopens, 2);
+	/* a tampered blob after a loss is still tampered, not an HSM failure */
+	hwg_p11_test_drop_session(p);
+	sealed[20] ^= 0x10;
+	CHECK_EQ_INT(hwg_p11_aead_open(p, k, aad, 1, sealed, len, back, sizeof(back), &n, &err),
+	             HWG_E_TAMPERED);
+	hwg_p11_close(p);
+}
+
+/*
+ * The template key replaced under its label behind an open handle: after
+ * the re-open the driver refuses it (its check value changed) instead of
+ * calling every template sealed under the old key tampered.
+ */
+static void
+test_secret_key_replaced(void)
+{
+	struct hwg_error err = {0};
+	struct hwg_p11 *p;
+	struct hwg_p11_key *k = NULL;
+	uint8_t pt[32] = {4}, sealed[64], before[64];
+	size_t len = 0;
+
+	CHECK(make_secret("t-replaced", &good_secret, 1));
+	p = open_token(&err);
+	CHECK(p != NULL && hwg_p11_secret_find(p, "t-replaced", &k, &err) == 0);
+	if (k == NULL) {
+		hwg_p11_close(p);
+		return;
+	}
+	CHECK_EQ_INT(
+	    hwg_p11_aead_seal(p, k, NULL, 0, pt, sizeof(pt), sealed, sizeof(sealed), &len, &err),
+	    0);
+	CHECK(make_secret("t-replaced", &good_secret, 1));
+	hwg_p11_test_drop_session(p);
+	memcpy(before, sealed, sizeof(sealed));
+	CHECK_EQ_INT(
+	    hwg_p11_aead_seal(p, k, NULL, 0, pt, sizeof(pt), sealed, sizeof(sealed), &len, &err),
+	    HWG_E_HSM);
+	CHECK(strstr(err.message, "no longer the key") != NULL);
+	CHECK(memcmp(sealed, before, sizeof(sealed)) == 0);
+	hwg_p11_close(p);
+}
+
+struct sealer {
+	struct hwg_p11 *p;
+	struct hwg_p11_key *k;
+	int id, ok;
+};
+
+static void *
+seal_many(void *arg)
+{
+	struct sealer *s = arg;
+	uint8_t pt[256], sealed[300], back[256], aad[1] = {(uint8_t)s->id};
+	struct hwg_error err = {0};
+	size_t len, n;
+
+	s->ok = 0;
+	for (int i = 0; i < 25; i++) {
+		fill(pt, sizeof(pt), (unsigned int)(s->id * 32 + i));
+		if (hwg_p11_aead_seal(s->p, s->k, aad, 1, pt, sizeof(pt), sealed, sizeof(sealed),
+		                      &len, &err) == 0 &&
+		    hwg_p11_aead_open(s->p, s->k, aad, 1, sealed, len, back, sizeof(back), &n,
+		                      &err) == 0 &&
+		    n == sizeof(pt) && memcmp(back, pt, sizeof(pt)) == 0)
+			s->ok++;
+	}
+	return NULL;
+}
+
+static void
+test_aead_threads(void)
+{
+	struct hwg_error err = {0};
+	struct hwg_p11 *p = open_token(&err);
+	struct hwg_p11_key *k = template_key(p);
+	struct hwg_p11_token_info ti;
+	struct sealer s[4];
+	pthread_t t[4];
+
+	CHECK(k != NULL);
+	if (k == NULL) {
+		hwg_p11_close(p);
+		return;
+	}
+	hwg_p11_test_drop_session(p);
+	for (int i = 0; i < 4; i++) {
+		s[i] = (struct sealer){p, k, i, 0};
+		CHECK(pthread_create(&t[i], NULL, seal_many, &s[i]) == 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		CHECK_EQ_INT(s[i].ok, 25);
+	}
+	CHECK_EQ_INT(hwg_p11_token_info(p, &ti, &err), 0);
+	CHECK_EQ_INT(ti.session_reopens, 1);
+	hwg_p11_close(p);
 }
 
 /*
@@ -626,6 +1117,13 @@ main(void)
 	HWG_RUN(test_two_handles);
 	HWG_RUN(test_threads);
 	HWG_RUN(test_eddsa);
+	HWG_RUN(test_secret_find);
+	HWG_RUN(test_aead_round_trip);
+	HWG_RUN(test_aead_tampered);
+	HWG_RUN(test_aead_refusals);
+	HWG_RUN(test_aead_after_session_loss);
+	HWG_RUN(test_secret_key_replaced);
+	HWG_RUN(test_aead_threads);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
