@@ -29,6 +29,7 @@
 #include "hwg_request.h"
 #include "hwg_store.h"
 #include "hwg_time.h"
+#include "hwg_veins.h"
 
 struct hwg_core {
 	const struct hwg_config *cfg;
@@ -40,6 +41,7 @@ struct hwg_core {
 	struct hwg_clients *clients;
 	struct hwg_metrics *metrics;
 	struct hwg_cards *cards;
+	struct hwg_veins *veins;
 	int64_t last_checkpoint_ms;
 	/* last HSM state seen by the tick, so changes become device events */
 	int hsm_state_known;
@@ -99,6 +101,12 @@ struct hwg_cards *
 hwg_core_cards(struct hwg_core *c)
 {
 	return c->cards;
+}
+
+struct hwg_veins *
+hwg_core_veins(struct hwg_core *c)
+{
+	return c->veins;
 }
 
 /* ---------------------------------------------------------------- signing */
@@ -687,6 +695,32 @@ pcsc_event(void *arg, const char *event, const char *reader)
 	hwg_log(down ? HWG_LOG_WARN : HWG_LOG_INFO, op, "reader=\"%s\"", reader);
 }
 
+/* Terminal watcher callback (its own thread): plugged in or out, a device event. */
+static void
+vein_event(void *arg, const char *event, const char *terminal)
+{
+	struct hwg_core *c = arg;
+	char op[64];
+
+	snprintf(op, sizeof(op), "device.%s", event);
+	device_event(c, op, "ok", terminal);
+	hwg_log(HWG_LOG_INFO, op, "terminal=\"%s\"", terminal);
+}
+
+static int
+open_veins(struct hwg_core *c, struct hwg_error *err)
+{
+	int rc;
+
+	/* the gallery is read under the lock; the watcher, whose events take it, starts after */
+	pthread_mutex_lock(&c->state_lock);
+	rc = hwg_veins_open(c->cfg, c->p11, c->store, &c->veins, err);
+	pthread_mutex_unlock(&c->state_lock);
+	if (rc == 0)
+		rc = hwg_veins_start(c->veins, c->cfg, vein_event, c, err);
+	return rc;
+}
+
 int
 hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_error *err)
 {
@@ -722,11 +756,14 @@ hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_er
 		                   cfg->state_dir);
 		goto fail;
 	}
-	if ((rc = hwg_cards_open(cfg, pcsc_event, c, &c->cards, err)) != 0)
+	if ((rc = hwg_cards_open(cfg, pcsc_event, c, &c->cards, err)) != 0 ||
+	    (rc = open_veins(c, err)) != 0)
 		goto fail;
 	c->last_checkpoint_ms = hwg_now_ms();
-	hwg_log(HWG_LOG_INFO, "core.open", "gateway_id=%s clients=%zu state_dir=%s",
-	        cfg->gateway_id, n_clients, cfg->state_dir);
+	hwg_log(HWG_LOG_INFO, "core.open",
+	        "gateway_id=%s clients=%zu state_dir=%s vein=%s gallery=%zu", cfg->gateway_id,
+	        n_clients, cfg->state_dir, cfg->vein_enabled ? "yes" : "no",
+	        hwg_veins_gallery_count(c->veins));
 	*out = c;
 	return 0;
 fail:
@@ -739,7 +776,9 @@ hwg_core_close(struct hwg_core *c)
 {
 	if (c == NULL)
 		return;
-	hwg_cards_close(c->cards); /* first: its monitor thread writes device events */
+	/* first: their monitor threads write device events */
+	hwg_veins_close(c->veins);
+	hwg_cards_close(c->cards);
 	if (c->store != NULL && c->audit_key != NULL) {
 		gateway_event(c, "gateway.stop", "");
 		pthread_mutex_lock(&c->state_lock);

@@ -23,6 +23,7 @@ struct hwg_p11;
 struct hwg_p11_key;
 struct hwg_metrics;
 struct hwg_cards;
+struct hwg_veins;
 
 struct hwg_peer {
 	const char *transport; /* "unix" or "http" */
@@ -74,5 +75,6 @@ struct hwg_p11_key *hwg_core_response_key(struct hwg_core *c);
 struct hwg_p11_key *hwg_core_audit_key(struct hwg_core *c);
 struct hwg_metrics *hwg_core_metrics(struct hwg_core *c);
 struct hwg_cards *hwg_core_cards(struct hwg_core *c);
+struct hwg_veins *hwg_core_veins(struct hwg_core *c);
 
 #endif

@@ -3,7 +3,12 @@
  * The roles follow the architecture brief: maintenance sees device state
  * and health only, never personal data (card.status tells presence, type
  * and tries, nothing about the holder); only auditors query the audit;
- * only issuance stations have the resident's card sign.
+ * only issuance stations have the resident's card sign.  Operations on a
+ * resident's card need an operator session as well (HWG_OP_OPERATOR), and
+ * the operator's role must be allowed just as the client's is; admins
+ * pair terminals and enrol, confirm, revoke and list operators, from an
+ * admin client with an admin operator's session (none exists before the
+ * first admin: HWG_OP_BOOTSTRAP); any client may verify an operator.
  */
 #include "hwg_ops.h"
 
@@ -42,6 +47,29 @@ static const struct hwg_arg_spec card_sign_args[] = {
     {"digest", HWG_ARG_BYTES, 1, 32, 32},
 };
 
+static const struct hwg_arg_spec terminal_args[] = {
+    {"terminal", HWG_ARG_TEXT, 1, 1, HWG_TERMINAL_ID_MAX},
+};
+static const struct hwg_arg_spec pair_args[] = {
+    {"terminal", HWG_ARG_TEXT, 1, 1, HWG_TERMINAL_ID_MAX},
+    {"fingerprint", HWG_ARG_TEXT, 1, 64, 64},
+};
+static const struct hwg_arg_spec enroll_args[] = {
+    {"terminal", HWG_ARG_TEXT, 1, 1, HWG_TERMINAL_ID_MAX},
+    {"operator_id", HWG_ARG_TEXT, 1, 1, HWG_OPERATOR_ID_MAX},
+    {"role", HWG_ARG_TEXT, 1, 1, 16},
+    {"valid_until", HWG_ARG_UINT, 1, 1, INT64_MAX},
+};
+static const struct hwg_arg_spec verify_args[] = {
+    {"terminal", HWG_ARG_TEXT, 1, 1, HWG_TERMINAL_ID_MAX},
+    {"operator_id", HWG_ARG_TEXT, 0, 1, HWG_OPERATOR_ID_MAX},
+};
+static const struct hwg_arg_spec operator_id_args[] = {
+    {"operator_id", HWG_ARG_TEXT, 1, 1, HWG_OPERATOR_ID_MAX},
+};
+
+#define ADMIN HWG_ROLE_BIT(HWG_ROLE_ADMIN)
+
 static const struct hwg_op ops[] = {
     {.name = "gw.info", .roles = ALL_ROLES, .run = hwg_op_gw_info},
     {.name = "device.list", .roles = ALL_ROLES, .run = hwg_op_device_list},
@@ -77,6 +105,56 @@ static const struct hwg_op ops[] = {
      .n_args = N_ARGS(card_sign_args),
      .run = hwg_op_card_sign,
      .flags = HWG_OP_DEVICE | HWG_OP_OPERATOR},
+    {.name = "terminal.pair",
+     .roles = ADMIN,
+     .args = pair_args,
+     .n_args = N_ARGS(pair_args),
+     .prepare = hwg_op_terminal_pair_prepare,
+     .run = hwg_op_terminal_pair,
+     .commit = hwg_op_terminal_pair_commit,
+     .flags = HWG_OP_DEVICE | HWG_OP_OPERATOR | HWG_OP_BOOTSTRAP},
+    {.name = "terminal.cancel",
+     .roles = ALL_ROLES,
+     .args = terminal_args,
+     .n_args = N_ARGS(terminal_args),
+     .run = hwg_op_terminal_cancel,
+     .flags = HWG_OP_DEVICE},
+    {.name = "operator.enroll",
+     .roles = ADMIN,
+     .args = enroll_args,
+     .n_args = N_ARGS(enroll_args),
+     .prepare = hwg_op_operator_enroll_prepare,
+     .run = hwg_op_operator_enroll,
+     .commit = hwg_op_operator_enroll_commit,
+     .flags = HWG_OP_DEVICE | HWG_OP_OPERATOR | HWG_OP_BOOTSTRAP},
+    {.name = "operator.confirm",
+     .roles = ADMIN,
+     .args = operator_id_args,
+     .n_args = N_ARGS(operator_id_args),
+     .run = hwg_op_operator_confirm,
+     .flags = HWG_OP_OPERATOR | HWG_OP_BOOTSTRAP},
+    {.name = "operator.verify",
+     .roles = ALL_ROLES,
+     .args = verify_args,
+     .n_args = N_ARGS(verify_args),
+     .prepare = hwg_op_operator_verify_prepare,
+     .run = hwg_op_operator_verify,
+     .commit = hwg_op_operator_verify_commit,
+     .flags = HWG_OP_DEVICE},
+    {.name = "operator.logout",
+     .roles = ALL_ROLES,
+     .run = hwg_op_operator_logout,
+     .flags = HWG_OP_OPERATOR},
+    {.name = "operator.revoke",
+     .roles = ADMIN,
+     .args = operator_id_args,
+     .n_args = N_ARGS(operator_id_args),
+     .run = hwg_op_operator_revoke,
+     .flags = HWG_OP_OPERATOR},
+    {.name = "operator.list",
+     .roles = ADMIN,
+     .run = hwg_op_operator_list,
+     .flags = HWG_OP_OPERATOR},
 };
 #define N_OPS ((int)(sizeof(ops) / sizeof(ops[0])))
 

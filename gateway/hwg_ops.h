@@ -104,7 +104,7 @@ const struct hwg_op *hwg_op_find(const char *name);
 int hwg_op_index(const char *name);
 const char *hwg_op_name(int index);
 
-/* Handlers, one file per family (op_gw.c, op_audit.c, op_card.c). */
+/* Handlers, one file per family (op_gw.c, op_audit.c, op_card.c, op_terminal.c, op_operator.c). */
 int hwg_op_gw_info(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 int hwg_op_device_list(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 int hwg_op_audit_verify(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
@@ -114,5 +114,35 @@ int hwg_op_card_status(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_
 int hwg_op_card_read_info(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 int hwg_op_card_authenticate(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 int hwg_op_card_sign(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+/* op_terminal.c */
+int hwg_op_terminal_pair_prepare(struct hwg_op_ctx *ctx, struct hwg_error *err);
+int hwg_op_terminal_pair(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+int hwg_op_terminal_pair_commit(struct hwg_op_ctx *ctx, int rc, cbor_item_t **result,
+                                struct hwg_error *err);
+int hwg_op_terminal_cancel(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+/* op_operator.c */
+int hwg_op_operator_enroll_prepare(struct hwg_op_ctx *ctx, struct hwg_error *err);
+int hwg_op_operator_enroll(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+int hwg_op_operator_enroll_commit(struct hwg_op_ctx *ctx, int rc, cbor_item_t **result,
+                                  struct hwg_error *err);
+int hwg_op_operator_confirm(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+int hwg_op_operator_verify_prepare(struct hwg_op_ctx *ctx, struct hwg_error *err);
+int hwg_op_operator_verify(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+int hwg_op_operator_verify_commit(struct hwg_op_ctx *ctx, int rc, cbor_item_t **result,
+                                  struct hwg_error *err);
+int hwg_op_operator_logout(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+int hwg_op_operator_revoke(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+int hwg_op_operator_list(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+
+/* What the terminal and operator operations share (op_terminal.c). */
+struct hwg_vein;
+/* The "terminal" argument as a valid serial, or HWG_E_BAD_ARGS. */
+int hwg_op_terminal_arg(const struct hwg_op_ctx *ctx, char out[HWG_TERMINAL_ID_MAX + 1],
+                        struct hwg_error *err);
+/* The terminal's paired device key (store: prepare or commit), or HWG_E_TERMINAL_UNPAIRED. */
+int hwg_op_paired_key(struct hwg_op_ctx *ctx, const char *terminal,
+                      uint8_t pubkey[HWG_TERMINAL_KEY_LEN], struct hwg_error *err);
+/* The terminal driver, or NULL with HWG_E_UNAVAILABLE in err when [vein] enabled = no. */
+struct hwg_vein *hwg_op_vein_driver(struct hwg_op_ctx *ctx, struct hwg_error *err);
 
 #endif

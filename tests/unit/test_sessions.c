@@ -1,16 +1,27 @@
 /*
- * test_sessions.c — operator sessions as the request path checks them,
- * in-process: a real hwg_core on a SoftHSM2 token made by scripts/hsm-init
- * (no terminals: [vein] enabled = no, [card] enabled = no), signed
- * requests from libhwgw handed to hwg_core_handle, operators and sessions
- * written straight into the store.  Each check asserts the signed answer,
- * the audit record (result, operator, detail) and what changed: a live
- * session is accepted and its use recorded; unknown, another client's,
- * idle, past-limit, past-valid_until and revoked sessions are refused with
- * their own message, before the replay check and without spending the
- * nonce; operations that need a session refuse without one or with an
- * operator of the wrong role; the tick ends expired sessions and audits
- * each with its reason.
+ * test_sessions.c — operator sessions and the operator operations as the
+ * request path runs them, in-process: a real hwg_core on a SoftHSM2 token
+ * made by scripts/hsm-init (no terminals: [vein] enabled = no, [card]
+ * enabled = no), signed requests from libhwgw handed to hwg_core_handle,
+ * operators, terminals and sessions written straight into the store.
+ * Each check asserts the signed answer, the audit record (result,
+ * operator, detail) and what changed.
+ *
+ * Sessions: a live one is accepted and its use recorded; unknown, another
+ * client's, idle, past-limit, past-valid_until and revoked sessions are
+ * refused with their own message, before the replay check and without
+ * spending the nonce; operations that need a session refuse without one
+ * or with an operator of the wrong role; the tick ends expired sessions
+ * and audits each with its reason.
+ *
+ * Operations (everything short of a capture, which needs a terminal:
+ * the vein integration tests drive those): bootstrap mode (an admin
+ * client pairs and enrols the first admin without a session, only an
+ * admin, who stays pending until a different admin client confirms; then
+ * sessions are required), the refusals of operator.enroll's and
+ * operator.verify's prepare phase (audited with the operator claimed and
+ * the nonce spent), operator.list, operator.revoke (template wiped,
+ * sessions ended), operator.logout, and paired terminals in device.list.
  */
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -553,6 +564,431 @@ test_tick_ends_expired_sessions(void)
 	CHECK_EQ_INT(audit_count(), before + 1);
 }
 
+/* ---------------------------------------------------------------- operations */
+
+static cbor_item_t *
+args_of(const char *k1, const char *v1, const char *k2, const char *v2)
+{
+	cbor_item_t *m = cbor_new_definite_map(4);
+
+	if (k1 != NULL)
+		hwg_cbor_map_put_text(m, k1, v1);
+	if (k2 != NULL)
+		hwg_cbor_map_put_text(m, k2, v2);
+	return m;
+}
+
+static cbor_item_t *
+enroll_args(const char *terminal, const char *id, const char *role, int64_t valid_until)
+{
+	cbor_item_t *m = args_of("terminal", terminal, "operator_id", id);
+
+	hwg_cbor_map_put_text(m, "role", role);
+	hwg_cbor_map_put_uint(m, "valid_until", (uint64_t)valid_until);
+	return m;
+}
+
+static void
+pair_in_store(const char *serial)
+{
+	struct hwg_terminal_rec t;
+	struct hwg_error err = {0};
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.serial, sizeof(t.serial), "%s", serial);
+	memset(t.pubkey, 0x42, sizeof(t.pubkey));
+	snprintf(t.paired_by, sizeof(t.paired_by), "admin-1");
+	t.paired_ms = hwg_now_ms();
+	if (hwg_terminal_pair(store(), &t, NULL, &err) != 0)
+		fprintf(stderr, "  pair: %s\n", err.message);
+}
+
+/* Refused in a prepare phase: audited with the operator claimed, the nonce spent. */
+static void
+expect_prepare_refusal(struct client *cl, const char *op, cbor_item_t *args, const struct call *o,
+                       const char *code, const char *text, const char *audit_operator)
+{
+	struct hwgw_response r;
+	struct audit_last a;
+	struct call with_nonce = {0};
+	uint8_t nonce[16];
+	long long nonces = db_int("SELECT count(*) FROM nonces");
+
+	if (o != NULL)
+		with_nonce = *o;
+	RAND_bytes(nonce, sizeof(nonce));
+	with_nonce.nonce = nonce;
+	with_nonce.nonce_len = sizeof(nonce);
+	CHECK_EQ_INT(call(cl, op, args, &with_nonce, &r), 0);
+	CHECK(refused_with(&r, code, text));
+	hwgw_response_clear(&r);
+	last_audit(&a);
+	CHECK_EQ_STR(a.op, op);
+	CHECK_EQ_STR(a.result, code);
+	CHECK_EQ_STR(a.operator_id, audit_operator);
+	CHECK_EQ_INT(db_int("SELECT count(*) FROM nonces"), nonces + 1);
+	/* the nonce is spent: the same one again is a replay */
+	CHECK_EQ_INT(call(cl, "gw.info", NULL, &with_nonce, &r), 0);
+	CHECK(refused_with(&r, "replayed_nonce", ""));
+	hwgw_response_clear(&r);
+}
+
+static void
+test_bootstrap_pair_and_enroll_first_admin(void)
+{
+	struct hwgw_response r;
+	struct audit_last a;
+	int64_t later = hwg_now_ms() + 86400000LL;
+
+	/* bootstrap: no active admin, so an admin client pairs without a session */
+	CHECK_EQ_INT(
+	    call(&admin1, "terminal.pair",
+	         args_of("terminal", "PV-1", "fingerprint",
+	                 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"),
+	         NULL, &r),
+	    0);
+	CHECK(refused_with(&r, "unavailable", "[vein] enabled = no"));
+	hwgw_response_clear(&r);
+	last_audit(&a);
+	CHECK_EQ_STR(a.op, "terminal.pair");
+	CHECK_EQ_INT(
+	    call(&admin1, "terminal.pair",
+	         args_of("terminal", "PV-1", "fingerprint",
+	                 "zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"),
+	         NULL, &r),
+	    0);
+	CHECK(refused_with(&r, "bad_arguments", "hex digits"));
+	hwgw_response_clear(&r);
+	/* a counter client may not pair at all */
+	CHECK_EQ_INT(
+	    call(&counter1, "terminal.pair",
+	         args_of("terminal", "PV-1", "fingerprint",
+	                 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"),
+	         NULL, &r),
+	    0);
+	CHECK(refused_with(&r, "forbidden", "role counter"));
+	hwgw_response_clear(&r);
+
+	/* the first operator must be an admin */
+	expect_prepare_refusal(&admin1, "operator.enroll",
+	                       enroll_args("PV-1", "first.counter", "counter", later), NULL,
+	                       "session_required", "must be an admin", "");
+	expect_prepare_refusal(&admin1, "operator.enroll",
+	                       enroll_args("PV-1", "first.admin", "admin", later), NULL,
+	                       "terminal_unpaired", "not paired", "");
+	pair_in_store("PV-1");
+	expect_prepare_refusal(&admin1, "operator.enroll",
+	                       enroll_args("PV-1", "first.admin", "admin", hwg_now_ms() - 1), NULL,
+	                       "bad_arguments", "future", "");
+	expect_prepare_refusal(&admin1, "operator.enroll",
+	                       enroll_args("PV-1", "first.admin", "chief", later), NULL,
+	                       "bad_arguments", "\"role\"", "");
+	expect_prepare_refusal(&admin1, "operator.enroll",
+	                       enroll_args("PV 1", "first.admin", "admin", later), NULL,
+	                       "bad_arguments", "terminal", "");
+	/* everything checked: the capture is next, and there is no terminal driver here */
+	CHECK_EQ_INT(call(&admin1, "operator.enroll",
+	                  enroll_args("PV-1", "first.admin", "admin", later), NULL, &r),
+	             0);
+	CHECK(refused_with(&r, "unavailable", "[vein] enabled = no"));
+	hwgw_response_clear(&r);
+	last_audit(&a);
+	CHECK_EQ_STR(a.result, "unavailable");
+	CHECK_EQ_INT(db_int("SELECT count(*) FROM operators WHERE id = 'first.admin'"), 0);
+}
+
+/* What enrolment in bootstrap mode leaves: a pending admin enrolled from admin-1. */
+static void
+add_pending_admin(const char *id)
+{
+	struct hwg_operator_rec o;
+	struct hwg_error err = {0};
+
+	memset(&o, 0, sizeof(o));
+	snprintf(o.id, sizeof(o.id), "%s", id);
+	o.role = HWG_ROLE_ADMIN;
+	o.state = HWG_OPERATOR_PENDING;
+	o.valid_until_ms = hwg_now_ms() + 86400000LL;
+	snprintf(o.enrolled_by_client, sizeof(o.enrolled_by_client), "admin-1");
+	o.created_ms = hwg_now_ms();
+	o.tmpl = tmpl_blob;
+	o.tmpl_len = sizeof(tmpl_blob);
+	if (hwg_operator_add(store(), &o, &err) != 0)
+		fprintf(stderr, "  add %s: %s\n", id, err.message);
+}
+
+static void
+test_confirm_needs_a_second_admin_client(void)
+{
+	struct hwgw_response r;
+	struct audit_last a;
+	struct hwg_operator_rec o;
+	struct hwg_error err = {0};
+	int64_t later = hwg_now_ms() + 86400000LL;
+
+	add_pending_admin("first.admin");
+	/* a pending admin is no admin yet: still bootstrap, and it cannot verify */
+	pair_in_store("PV-2");
+	expect_prepare_refusal(&counter1, "operator.verify",
+	                       args_of("terminal", "PV-2", "operator_id", "first.admin"), NULL,
+	                       "operator_expired", "pending", "first.admin");
+	CHECK_EQ_INT(call(&admin1, "operator.confirm",
+	                  args_of("operator_id", "first.admin", NULL, NULL), NULL, &r),
+	             0);
+	CHECK(refused_with(&r, "forbidden", "different admin client"));
+	hwgw_response_clear(&r);
+	CHECK_EQ_INT(call(&counter1, "operator.confirm",
+	                  args_of("operator_id", "first.admin", NULL, NULL), NULL, &r),
+	             0);
+	CHECK(refused_with(&r, "forbidden", "role counter"));
+	hwgw_response_clear(&r);
+	CHECK_EQ_INT(call(&admin2, "operator.confirm", args_of("operator_id", "nobody", NULL, NULL),
+	                  NULL, &r),
+	             0);
+	CHECK(refused_with(&r, "unknown_operator", "nobody"));
+	hwgw_response_clear(&r);
+
+	CHECK_EQ_INT(call(&admin2, "operator.confirm",
+	                  args_of("operator_id", "first.admin", NULL, NULL), NULL, &r),
+	             0);
+	CHECK(r.result != NULL);
+	CHECK(hwg_cbor_text_eq(hwg_cbor_map_get(r.result, "state", NULL), "active"));
+	hwgw_response_clear(&r);
+	last_audit(&a);
+	CHECK_EQ_STR(a.op, "operator.confirm");
+	CHECK_EQ_STR(a.result, "ok");
+	CHECK(strstr(a.detail, "confirmed from client admin-2") != NULL);
+	CHECK_EQ_INT(hwg_operator_get(store(), "first.admin", &o, &err), 0);
+	CHECK_EQ_INT(o.state, HWG_OPERATOR_ACTIVE);
+	CHECK_EQ_STR(o.confirmed_by, "admin-2");
+	hwg_operator_rec_clear(&o);
+
+	/* an admin exists now: the admin operations need an admin operator's session */
+	CHECK_EQ_INT(call(&admin1, "operator.enroll",
+	                  enroll_args("PV-1", "second.admin", "admin", later), NULL, &r),
+	             0);
+	CHECK(refused_with(&r, "session_required", "operator.enroll needs an operator session"));
+	hwgw_response_clear(&r);
+	CHECK_EQ_INT(
+	    call(&admin1, "terminal.pair",
+	         args_of("terminal", "PV-1", "fingerprint",
+	                 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"),
+	         NULL, &r),
+	    0);
+	CHECK(refused_with(&r, "session_required", "needs an operator session"));
+	hwgw_response_clear(&r);
+	add_pending_admin("late.admin");
+	CHECK_EQ_INT(call(&admin2, "operator.confirm",
+	                  args_of("operator_id", "late.admin", NULL, NULL), NULL, &r),
+	             0);
+	CHECK(refused_with(&r, "session_required", "needs an operator session"));
+	hwgw_response_clear(&r);
+}
+
+static void
+test_enroll_with_an_admin_session(void)
+{
+	struct hwgw_response r;
+	struct call o;
+	uint8_t tok[32], counter_tok[32];
+	int64_t later = hwg_now_ms() + 86400000LL;
+
+	open_session(tok, "first.admin", "admin-1", 0, 0);
+	o = (struct call){tok, sizeof(tok), NULL, 0};
+	expect_prepare_refusal(&admin1, "operator.enroll",
+	                       enroll_args("PV-1", "first.admin", "counter", later), &o, "exists",
+	                       "already taken", "first.admin");
+	/* past the checks; the capture needs a terminal */
+	CHECK_EQ_INT(call(&admin1, "operator.enroll",
+	                  enroll_args("PV-1", "new.counter", "counter", later), &o, &r),
+	             0);
+	CHECK(refused_with(&r, "unavailable", "[vein] enabled = no"));
+	hwgw_response_clear(&r);
+	/* a counter operator's session does not make an admin */
+	add_operator("plain.counter", HWG_ROLE_COUNTER, later);
+	open_session(counter_tok, "plain.counter", "admin-1", 0, 0);
+	o = (struct call){counter_tok, sizeof(counter_tok), NULL, 0};
+	CHECK_EQ_INT(call(&admin1, "operator.enroll",
+	                  enroll_args("PV-1", "new.counter", "counter", later), &o, &r),
+	             0);
+	CHECK(refused_with(&r, "forbidden", "role counter"));
+	hwgw_response_clear(&r);
+}
+
+static void
+test_verify_prepare_refusals(void)
+{
+	struct hwg_error err = {0};
+	int64_t until = 0, later = hwg_now_ms() + 86400000LL;
+	int count = 0;
+	struct hwgw_response r;
+
+	expect_prepare_refusal(&counter1, "operator.verify",
+	                       args_of("terminal", "PV-1", "operator_id", "ghost"), NULL,
+	                       "unknown_operator", "not enrolled", "ghost");
+	add_operator("v.revoked", HWG_ROLE_COUNTER, later);
+	CHECK_EQ_INT(hwg_operator_revoke(store(), "v.revoked", NULL, &err), 0);
+	expect_prepare_refusal(&counter1, "operator.verify",
+	                       args_of("terminal", "PV-1", "operator_id", "v.revoked"), NULL,
+	                       "operator_expired", "revoked", "v.revoked");
+	add_operator("v.expired", HWG_ROLE_COUNTER, hwg_now_ms() - 1);
+	expect_prepare_refusal(&counter1, "operator.verify",
+	                       args_of("terminal", "PV-1", "operator_id", "v.expired"), NULL,
+	                       "operator_expired", "valid until", "v.expired");
+	add_operator("v.locked", HWG_ROLE_COUNTER, later);
+	for (int i = 0; i < 3; i++) /* [operator] max_failures = 3 */
+		CHECK_EQ_INT(hwg_operator_fail(store(), "v.locked", hwg_now_ms(), 3, 60000, &count,
+		                               &until, &err),
+		             0);
+	CHECK(until > hwg_now_ms());
+	expect_prepare_refusal(&counter1, "operator.verify",
+	                       args_of("terminal", "PV-1", "operator_id", "v.locked"), NULL,
+	                       "operator_locked", "locked", "v.locked");
+	add_operator("v.ok", HWG_ROLE_COUNTER, later);
+	expect_prepare_refusal(&counter1, "operator.verify",
+	                       args_of("terminal", "PV-9", "operator_id", "v.ok"), NULL,
+	                       "terminal_unpaired", "PV-9", "v.ok");
+	expect_prepare_refusal(&counter1, "operator.verify",
+	                       args_of("terminal", "PV-1", NULL, NULL), NULL, "bad_arguments",
+	                       "identify = no", "");
+	/* all checks passed: the capture is next */
+	CHECK_EQ_INT(call(&counter1, "operator.verify",
+	                  args_of("terminal", "PV-1", "operator_id", "v.ok"), NULL, &r),
+	             0);
+	CHECK(refused_with(&r, "unavailable", "[vein] enabled = no"));
+	hwgw_response_clear(&r);
+}
+
+static const cbor_item_t *
+listed(const cbor_item_t *result, const char *id)
+{
+	const cbor_item_t *ops = hwg_cbor_map_get(result, "operators", NULL);
+
+	for (size_t i = 0; ops != NULL && i < cbor_array_size(ops); i++) {
+		const cbor_item_t *e = cbor_array_handle(ops)[i];
+
+		if (hwg_cbor_text_eq(hwg_cbor_map_get(e, "operator_id", NULL), id))
+			return e;
+	}
+	return NULL;
+}
+
+static uint64_t
+field(const cbor_item_t *e, const char *key)
+{
+	uint64_t v = UINT64_MAX;
+
+	hwg_cbor_uint(hwg_cbor_map_get(e, key, NULL), &v);
+	return v;
+}
+
+static void
+test_list_revoke_logout(void)
+{
+	struct hwgw_response r;
+	struct audit_last a;
+	struct call o;
+	uint8_t admin_tok[32], s1[32], s2[32];
+	const cbor_item_t *e;
+	int64_t later = hwg_now_ms() + 86400000LL;
+
+	open_session(admin_tok, "first.admin", "admin-2", 0, 0);
+	o = (struct call){admin_tok, sizeof(admin_tok), NULL, 0};
+	add_operator("to.revoke", HWG_ROLE_COUNTER, later);
+	open_session(s1, "to.revoke", "counter-1", 0, 0);
+	open_session(s2, "to.revoke", "counter-2", 0, 0);
+
+	CHECK_EQ_INT(call(&admin2, "operator.list", NULL, &o, &r), 0);
+	CHECK(r.result != NULL);
+	CHECK((e = listed(r.result, "to.revoke")) != NULL);
+	if (e != NULL) {
+		CHECK(hwg_cbor_text_eq(hwg_cbor_map_get(e, "state", NULL), "active"));
+		CHECK(hwg_cbor_text_eq(hwg_cbor_map_get(e, "role", NULL), "counter"));
+		CHECK_EQ_INT(field(e, "sessions"), 2);
+		CHECK_EQ_INT(field(e, "failures"), 0);
+		CHECK_EQ_INT(field(e, "valid_until_ms"), later);
+		CHECK(hwg_cbor_map_get(e, "locked_until_ms", NULL) == NULL);
+		CHECK_EQ_INT(cbor_map_size(e), 6); /* and never a template */
+	}
+	CHECK((e = listed(r.result, "v.locked")) != NULL);
+	if (e != NULL)
+		CHECK(field(e, "locked_until_ms") > (uint64_t)hwg_now_ms());
+	hwgw_response_clear(&r);
+	CHECK_EQ_INT(call(&counter1, "operator.list", NULL, NULL, &r), 0);
+	CHECK(refused_with(&r, "forbidden", "role counter"));
+	hwgw_response_clear(&r);
+
+	/* revoke: the template wiped, both sessions ended at once */
+	CHECK_EQ_INT(call(&admin2, "operator.revoke",
+	                  args_of("operator_id", "to.revoke", NULL, NULL), &o, &r),
+	             0);
+	CHECK(r.result != NULL);
+	CHECK_EQ_INT(field(r.result, "sessions_ended"), 2);
+	hwgw_response_clear(&r);
+	last_audit(&a);
+	CHECK_EQ_STR(a.op, "operator.revoke");
+	CHECK_EQ_STR(a.operator_id, "first.admin");
+	CHECK(strstr(a.detail, "sessions ended=2") != NULL);
+	CHECK_EQ_INT(db_int("SELECT count(*) FROM operators WHERE id = 'to.revoke' AND "
+	                    "template IS NULL AND state = 'revoked'"),
+	             1);
+	o = (struct call){s1, sizeof(s1), NULL, 0};
+	CHECK_EQ_INT(call(&counter1, "gw.info", NULL, &o, &r), 0);
+	CHECK(refused_with(&r, "session_required", "unknown"));
+	hwgw_response_clear(&r);
+	o = (struct call){admin_tok, sizeof(admin_tok), NULL, 0};
+	CHECK_EQ_INT(call(&admin2, "operator.revoke",
+	                  args_of("operator_id", "to.revoke", NULL, NULL), &o, &r),
+	             0);
+	CHECK(refused_with(&r, "bad_arguments", "already revoked"));
+	hwgw_response_clear(&r);
+	CHECK_EQ_INT(
+	    call(&admin2, "operator.revoke", args_of("operator_id", "nobody", NULL, NULL), &o, &r),
+	    0);
+	CHECK(refused_with(&r, "unknown_operator", "nobody"));
+	hwgw_response_clear(&r);
+
+	/* logout ends the session it is sent with */
+	CHECK_EQ_INT(call(&admin2, "operator.logout", NULL, &o, &r), 0);
+	CHECK(r.result != NULL);
+	hwgw_response_clear(&r);
+	last_audit(&a);
+	CHECK_EQ_STR(a.op, "operator.logout");
+	CHECK_EQ_STR(a.operator_id, "first.admin");
+	CHECK(strstr(a.detail, "reason=logout") != NULL);
+	CHECK_EQ_INT(call(&admin2, "operator.list", NULL, &o, &r), 0);
+	CHECK(refused_with(&r, "session_required", "unknown"));
+	hwgw_response_clear(&r);
+	CHECK_EQ_INT(call(&admin2, "operator.logout", NULL, NULL, &r), 0);
+	CHECK(refused_with(&r, "session_required", "needs an operator session"));
+	hwgw_response_clear(&r);
+}
+
+static void
+test_device_list_shows_paired_terminals(void)
+{
+	struct hwgw_response r;
+	const cbor_item_t *devices;
+	int found = 0;
+
+	CHECK_EQ_INT(call(&counter1, "device.list", NULL, NULL, &r), 0);
+	CHECK(r.result != NULL);
+	devices = r.result != NULL ? hwg_cbor_map_get(r.result, "devices", NULL) : NULL;
+	for (size_t i = 0; devices != NULL && i < cbor_array_size(devices); i++) {
+		cbor_item_t *d = cbor_array_handle(devices)[i];
+
+		if (!hwg_cbor_text_eq(hwg_cbor_map_get(d, "class", NULL), "terminal"))
+			continue;
+		found++;
+		CHECK(hwg_cbor_text_eq(hwg_cbor_map_get(d, "state", NULL), "absent"));
+		CHECK(hwg_cbor_map_get(d, "paired", NULL) != NULL &&
+		      cbor_get_bool(hwg_cbor_map_get(d, "paired", NULL)));
+		CHECK(hwg_cbor_map_get(d, "fingerprint", NULL) != NULL);
+	}
+	CHECK_EQ_INT(found, 2); /* PV-1 and PV-2, paired, not plugged in */
+	hwgw_response_clear(&r);
+}
+
 int
 main(void)
 {
@@ -566,6 +1002,13 @@ main(void)
 		fprintf(stderr, "set-up failed\n");
 		return 1;
 	}
+	/* bootstrap first: later tests add admin operators */
+	HWG_RUN(test_bootstrap_pair_and_enroll_first_admin);
+	HWG_RUN(test_confirm_needs_a_second_admin_client);
+	HWG_RUN(test_enroll_with_an_admin_session);
+	HWG_RUN(test_verify_prepare_refusals);
+	HWG_RUN(test_list_revoke_logout);
+	HWG_RUN(test_device_list_shows_paired_terminals);
 	HWG_RUN(test_no_session_needed_none_given);
 	HWG_RUN(test_live_session_accepted_and_recorded);
 	HWG_RUN(test_unknown_session_refused);
