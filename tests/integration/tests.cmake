@@ -22,3 +22,6 @@ foreach(t ops pin removal trust race)
   hwg_shell_test(card_${t} test_card_${t}.sh card)
   set_tests_properties(card_${t} PROPERTIES SKIP_RETURN_CODE 77)
 endforeach()
+
+# Operator sessions through hwgwctl (no terminal needed).
+hwg_shell_test(vein_session_cli test_session_cli.sh vein)
