@@ -592,6 +592,11 @@ hwg_op_operator_enroll_commit(struct hwg_op_ctx *ctx, int rc, cbor_item_t **resu
 	/* HWG_E_EXISTS when the id was taken while the palm was captured */
 	if ((rc = hwg_operator_add(hwg_core_store(ctx->core), &es->rec, err)) != 0)
 		return rc;
+	/*
+	 * The gallery is not transactional: if the audit record then fails to
+	 * commit, it holds an id the store lacks, which verify's commit refuses
+	 * as unknown_operator (never a session).
+	 */
 	if (es->rec.state == HWG_OPERATOR_ACTIVE &&
 	    (rc = hwg_veins_gallery_put(hwg_core_veins(ctx->core), es->rec.id,
 	                                (const int8_t *)es->fused->data, err)) != 0)
