@@ -42,6 +42,12 @@ load_one(void *arg, const struct hwg_operator_rec *o)
 	if (o->state != HWG_OPERATOR_ACTIVE)
 		return 0;
 	lc->rc = hwg_veins_gallery_put_sealed(lc->v, o->id, o->tmpl, o->tmpl_len, lc->err);
+	if (lc->rc != 0) {
+		char msg[sizeof(lc->err->message)];
+
+		memcpy(msg, lc->err->message, sizeof(msg));
+		hwg_error_set(lc->err, lc->rc, "operator \"%s\": %s", o->id, msg);
+	}
 	return lc->rc;
 }
 

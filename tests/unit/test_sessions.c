@@ -38,8 +38,10 @@
 #include "hwg_operators.h"
 #include "hwg_p11.h"
 #include "hwg_store.h"
+#include "hwg_templates.h"
 #include "hwg_test.h"
 #include "hwg_time.h"
+#include "hwg_veins.h"
 #include "hwgw.h"
 
 #define GW_ID "test-gw"
@@ -989,6 +991,103 @@ test_device_list_shows_paired_terminals(void)
 	hwgw_response_clear(&r);
 }
 
+/* [vein] enabled = yes without the template key in the token: hwgwd does not start. */
+static void
+test_start_refused_without_template_key(void)
+{
+	struct hwg_config c = cfg; /* shallow: the strings stay cfg's */
+	struct hwg_core *other = NULL;
+	struct hwg_error err = {0};
+	char state[300];
+
+	snprintf(state, sizeof(state), "%s/state-nokey", dir);
+	c.state_dir = state;
+	c.vein_enabled = 1;
+	c.hsm_template_key = "no-such-key";
+	CHECK_EQ_INT(hwg_core_open(&c, &other, &err), HWG_E_CONFIG);
+	CHECK(other == NULL);
+	CHECK(strstr(err.message, "\"no-such-key\"") != NULL);
+	CHECK(strstr(err.message, "[vein] enabled = no") != NULL);
+}
+
+/* An operator with a real sealed template, in the store at state. */
+static int
+add_sealed(struct hwg_store *st, const char *id, int state, const int8_t tmpl[HWG_MATCH_DIM],
+           const char *seal_as)
+{
+	struct hwg_p11_key *key = NULL;
+	struct hwg_operator_rec o;
+	struct hwg_error err = {0};
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	if (hwg_p11_secret_find(hwg_core_p11(core), "hwgw-template", &key, &err) != 0 ||
+	    hwg_template_seal(hwg_core_p11(core), key, seal_as, tmpl, &o.tmpl, &o.tmpl_len, &err) !=
+	        0) {
+		fprintf(stderr, "  seal: %s\n", err.message);
+		return -1;
+	}
+	snprintf(o.id, sizeof(o.id), "%s", id);
+	o.role = HWG_ROLE_COUNTER;
+	o.state = state;
+	o.valid_until_ms = hwg_now_ms() + 86400000LL;
+	snprintf(o.enrolled_by_client, sizeof(o.enrolled_by_client), "admin-1");
+	rc = hwg_operator_add(st, &o, &err);
+	hwg_operator_rec_clear(&o);
+	return rc;
+}
+
+/* [vein] identify = yes: every active operator's template opened into the gallery at start. */
+static void
+test_gallery_loaded_at_start(void)
+{
+	struct hwg_config c = cfg;
+	struct hwg_core *other = NULL;
+	struct hwg_store *st = NULL;
+	struct hwg_error err = {0};
+	struct hwg_match_hit hit;
+	int8_t a[HWG_MATCH_DIM], b[HWG_MATCH_DIM];
+	char state[300];
+
+	for (int i = 0; i < HWG_MATCH_DIM; i++) {
+		a[i] = (int8_t)((i * 37) % 200 - 100);
+		b[i] = (int8_t)((i * 91 + 13) % 200 - 100);
+	}
+	snprintf(state, sizeof(state), "%s/state-gallery", dir);
+	CHECK_EQ_INT(hwg_store_open(state, 1, &st, &err), 0);
+	if (st == NULL)
+		return;
+	CHECK_EQ_INT(add_sealed(st, "g.one", HWG_OPERATOR_ACTIVE, a, "g.one"), 0);
+	CHECK_EQ_INT(add_sealed(st, "g.pending", HWG_OPERATOR_PENDING, b, "g.pending"), 0);
+	hwg_store_close(st);
+	c.state_dir = state;
+	c.vein_enabled = 1;
+	c.vein_identify = 1;
+	CHECK_EQ_INT(hwg_core_open(&c, &other, &err), 0);
+	if (other == NULL) {
+		fprintf(stderr, "  open: %s\n", err.message);
+		return;
+	}
+	CHECK(hwg_veins_has_gallery(hwg_core_veins(other)));
+	CHECK_EQ_INT(hwg_veins_gallery_count(hwg_core_veins(other)), 1); /* not the pending one */
+	CHECK_EQ_INT(hwg_veins_identify(hwg_core_veins(other), a, 0.9, NULL, &hit), 0);
+	CHECK_EQ_STR(hit.id, "g.one");
+	CHECK_EQ_INT(hwg_veins_identify(hwg_core_veins(other), b, 0.9, NULL, &hit), HWG_E_NO_MATCH);
+	hwg_core_close(other);
+	other = NULL;
+
+	/* a template sealed for another operator (swapped in the store) stops the start */
+	CHECK_EQ_INT(hwg_store_open(state, 1, &st, &err), 0);
+	if (st == NULL)
+		return;
+	CHECK_EQ_INT(add_sealed(st, "g.swapped", HWG_OPERATOR_ACTIVE, b, "g.one"), 0);
+	hwg_store_close(st);
+	CHECK_EQ_INT(hwg_core_open(&c, &other, &err), HWG_E_TEMPLATE_TAMPERED);
+	CHECK(other == NULL);
+	CHECK(strstr(err.message, "identify") != NULL);
+	CHECK(strstr(err.message, "g.swapped") != NULL);
+}
+
 int
 main(void)
 {
@@ -1020,6 +1119,8 @@ main(void)
 	HWG_RUN(test_session_checked_before_replay);
 	HWG_RUN(test_card_ops_need_a_session_of_their_role);
 	HWG_RUN(test_tick_ends_expired_sessions);
+	HWG_RUN(test_start_refused_without_template_key);
+	HWG_RUN(test_gallery_loaded_at_start);
 	teardown();
 	return HWG_TEST_END();
 }
