@@ -368,3 +368,61 @@ hwgw_response_clear(struct hwgw_response *r)
 		cbor_decref(&r->result);
 	memset(r, 0, sizeof(*r));
 }
+
+/* ---------------------------------------------------------------- session tokens */
+
+static int
+hex_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+	                              : -1;
+}
+
+/* data[0..len) as hex into out; -1 if it is not an even run of hex digits that fits. */
+static int
+session_from_hex(const uint8_t *data, size_t len, uint8_t out[HWGW_SESSION_MAX], size_t *out_len)
+{
+	if (len % 2 != 0 || len / 2 < HWGW_SESSION_MIN || len / 2 > HWGW_SESSION_MAX)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		if (hex_digit(data[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < len / 2; i++)
+		out[i] = (uint8_t)(hex_digit(data[2 * i]) << 4 | hex_digit(data[2 * i + 1]));
+	*out_len = len / 2;
+	return 0;
+}
+
+int
+hwgw_session_parse(const uint8_t *data, size_t len, uint8_t out[HWGW_SESSION_MAX], size_t *out_len,
+                   struct hwg_error *err)
+{
+	size_t n = len;
+
+	if (data == NULL)
+		return hwg_error_set(err, HWG_E_INVALID, "no session token");
+	while (n > 0 && (data[n - 1] == '\n' || data[n - 1] == '\r' || data[n - 1] == ' ' ||
+	                 data[n - 1] == '\t'))
+		n--;
+	if (n >= 4 && memcmp(data, "hex:", 4) == 0)
+		return session_from_hex(data + 4, n - 4, out, out_len) == 0
+		           ? 0
+		           : hwg_error_set(
+		                 err, HWG_E_INVALID,
+		                 "the session token after \"hex:\" must be %d to %d bytes "
+		                 "in hex",
+		                 HWGW_SESSION_MIN, HWGW_SESSION_MAX);
+	if (session_from_hex(data, n, out, out_len) == 0)
+		return 0;
+	/* not hex: the raw token, every byte of it (trailing whitespace may be token bytes) */
+	if (len < HWGW_SESSION_MIN || len > HWGW_SESSION_MAX)
+		return hwg_error_set(err, HWG_E_INVALID,
+		                     "a session token is %d to %d bytes, raw or in hex (%zu bytes "
+		                     "here)",
+		                     HWGW_SESSION_MIN, HWGW_SESSION_MAX, len);
+	memcpy(out, data, len);
+	*out_len = len;
+	return 0;
+}

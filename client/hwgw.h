@@ -76,6 +76,18 @@ int hwgw_response_verify(struct hwgw_ctx *c, const uint8_t *req, size_t req_len,
                          struct hwg_error *err);
 void hwgw_response_clear(struct hwgw_response *r);
 
+/*
+ * An operator session token as a file holds it (hwgwctl --session-file):
+ * the hex that operator.verify's result shows (an optional "hex:" prefix
+ * and trailing whitespace allowed) or the raw bytes, 16 to
+ * HWGW_SESSION_MAX of either.  HWG_E_INVALID otherwise; out and *out_len
+ * are written only on success.  The caller wipes data and out.
+ */
+#define HWGW_SESSION_MIN 16
+#define HWGW_SESSION_MAX 64
+int hwgw_session_parse(const uint8_t *data, size_t len, uint8_t out[HWGW_SESSION_MAX],
+                       size_t *out_len, struct hwg_error *err);
+
 /* Keys: generate (HWG_COSE_EDDSA or HWG_COSE_ES256), load/save PEM. */
 int hwgw_key_generate(int alg, EVP_PKEY **out, struct hwg_error *err);
 /* Private key written 0600 (refuses to overwrite), public key 0644. */

@@ -22,6 +22,7 @@
 #include "hwgw_json.h"
 #include "hwgwctl.h"
 #include "hwgwctl_admin.h"
+#include "hwgwctl_session.h"
 
 static int cmd_keygen(int argc, char **argv);
 static int cmd_call(int argc, char **argv);
@@ -32,7 +33,8 @@ static const struct hwgwctl_command commands[] = {
      "make a client key pair: PREFIX.key (mode 0600) and PREFIX.pub"},
     {"call", cmd_call,
      "call OP [--args-json JSON | --args-file FILE] (--socket PATH | --url URL)\n"
-     " --client ID --key FILE --gateway-id ID --gateway-pubkey FILE [--profile FILE]",
+     " --client ID --key FILE --gateway-id ID --gateway-pubkey FILE [--profile FILE]\n"
+     " [--session-file FILE] [--session-out FILE]",
      "send one signed request; print the verified result as JSON"},
     /* hwgwctl_admin.c */
     {"client", hwgwctl_cmd_client,
@@ -60,6 +62,13 @@ static const char help_details[] =
     "  --args-file FILE  the same JSON read from FILE (- for standard input):\n"
     "                    use it for PINs and passwords, which must not appear\n"
     "                    on a command line.  The bytes are wiped after use.\n"
+    "  --session-file FILE  send the operator session token in FILE (- for\n"
+    "                    standard input): the hex operator.verify shows, or the\n"
+    "                    raw bytes.  The token is a bearer secret, so it is\n"
+    "                    never taken on the command line.\n"
+    "  --session-out FILE   operator.verify only: write the new session's token\n"
+    "                    as hex to FILE (mode 0600, replaced if there) and show\n"
+    "                    \"session_file\" instead of the token.\n"
     "  result            pretty JSON on stdout; byte strings are written\n"
     "                    \"hex:...\", tags are dropped, map keys that are not\n"
     "                    text are written as strings.\n"
@@ -365,23 +374,60 @@ print_clean(FILE *f, const char *s)
 	}
 }
 
+/* What call sends besides the operation and its arguments. */
+struct call_opts {
+	const struct hwg_secret *session; /* token, or NULL */
+	const char *session_out;          /* operator.verify: write the token here */
+};
+
+/* Print the verified result (with --session-out, the token goes to its file instead). */
 static int
-call_send(const struct conn *o, const char *op, const cbor_item_t *args)
+call_print(const struct call_opts *co, const cbor_item_t *result)
 {
+	struct hwg_error err = {0};
+	cbor_item_t *shown = NULL;
+	char *json = NULL;
+	int rc = HWGWCTL_EXIT_ERROR;
+
+	if (co->session_out != NULL &&
+	    (rc = hwgwctl_session_write(co->session_out, result, &shown)) != 0)
+		return rc;
+	rc = HWGWCTL_EXIT_ERROR;
+	if (hwgw_cbor_to_json(shown != NULL ? shown : result, &json, &err) != 0)
+		hwgwctl_fail(rc, "the verified result cannot be shown: %s", err.message);
+	else if (printf("%s\n", json) < 0 || fflush(stdout) != 0)
+		hwgwctl_fail(rc, "cannot write the result: %s", strerror(errno));
+	else
+		rc = HWGWCTL_EXIT_OK;
+	if (json != NULL)
+		hwg_wipe(json, strlen(json)); /* it may hold a session token */
+	free(json);
+	if (shown != NULL)
+		cbor_decref(&shown);
+	return rc;
+}
+
+static int
+call_send(const struct conn *o, const char *op, const cbor_item_t *args, const struct call_opts *co)
+{
+	struct hwgw_request_opts ro = {0};
 	struct hwg_error err = {0};
 	struct hwgw_response r;
 	EVP_PKEY *key = NULL, *gw = NULL;
 	struct hwgw_ctx *c = NULL;
 	uint8_t *req = NULL, *resp = NULL;
 	size_t req_len = 0, resp_len = 0;
-	char *json = NULL;
 	int rc = HWGWCTL_EXIT_ERROR;
 
 	memset(&r, 0, sizeof(r));
+	if (co->session != NULL) {
+		ro.session = (const uint8_t *)co->session->data;
+		ro.session_len = co->session->len;
+	}
 	if (hwgw_key_load_private(o->key, &key, &err) != 0 ||
 	    hwgw_key_load_public(o->gateway_pub, &gw, &err) != 0 ||
 	    hwgw_ctx_new(o->client, o->gateway_id, key, gw, &c, &err) != 0 ||
-	    hwgw_request_build(c, op, args, NULL, &req, &req_len, &err) != 0 ||
+	    hwgw_request_build(c, op, args, &ro, &req, &req_len, &err) != 0 ||
 	    (o->socket != NULL
 	         ? hwgw_send_unix(o->socket, req, req_len, &resp, &resp_len, &err)
 	         : hwgw_send_http(o->url, op, req, req_len, &resp, &resp_len, NULL, &err)) != 0 ||
@@ -396,19 +442,18 @@ call_send(const struct conn *o, const char *op, const cbor_item_t *args)
 			fprintf(stderr, " (tries left: %d)", r.error_tries);
 		fputc('\n', stderr);
 		rc = HWGWCTL_EXIT_REFUSED;
-	} else if (hwgw_cbor_to_json(r.result, &json, &err) != 0) {
-		hwgwctl_fail(rc, "the verified result cannot be shown: %s", err.message);
-	} else if (printf("%s\n", json) < 0 || fflush(stdout) != 0) {
-		hwgwctl_fail(rc, "cannot write the result: %s", strerror(errno));
 	} else {
-		rc = HWGWCTL_EXIT_OK;
+		rc = call_print(co, r.result);
 	}
 out:
-	free(json);
+	if (r.result != NULL)
+		hwg_cbor_wipe_strings(r.result); /* a new session token, personal data */
 	hwgw_response_clear(&r);
 	if (req != NULL)
-		hwg_wipe(req, req_len); /* the request may carry a PIN */
+		hwg_wipe(req, req_len); /* the request may carry a PIN or a session token */
 	free(req);
+	if (resp != NULL)
+		hwg_wipe(resp, resp_len); /* the response may carry a new session token */
 	free(resp);
 	hwgw_ctx_free(c);
 	EVP_PKEY_free(key);
@@ -461,13 +506,17 @@ cmd_call(int argc, char **argv)
 	                                     {"gateway-id", required_argument, NULL, 'g'},
 	                                     {"gateway-pubkey", required_argument, NULL, 'p'},
 	                                     {"profile", required_argument, NULL, 'P'},
+	                                     {"session-file", required_argument, NULL, 'S'},
+	                                     {"session-out", required_argument, NULL, 'O'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	struct conn o = {0};
 	struct profile prof;
 	struct hwg_error err = {0};
 	const char *profile = NULL, *args_json = NULL, *args_file = NULL, *op, *missing;
-	struct hwg_secret *file_json = NULL;
+	const char *session_file = NULL;
+	struct hwg_secret *file_json = NULL, *session = NULL;
+	struct call_opts co = {0};
 	cbor_item_t *args = NULL;
 	int ch, rc;
 
@@ -491,6 +540,12 @@ cmd_call(int argc, char **argv)
 			break;
 		case 'P':
 			profile = optarg;
+			break;
+		case 'S':
+			session_file = optarg;
+			break;
+		case 'O':
+			co.session_out = optarg;
 			break;
 		case 's':
 			slot = &o.socket;
@@ -539,23 +594,39 @@ cmd_call(int argc, char **argv)
 		hwgwctl_fail(rc, "call: --args-json or --args-file, not both");
 		goto out;
 	}
+	if (co.session_out != NULL && strcmp(op, "operator.verify") != 0) {
+		hwgwctl_fail(rc, "call: --session-out is for operator.verify only");
+		goto out;
+	}
+	if (args_file != NULL && session_file != NULL && strcmp(args_file, "-") == 0 &&
+	    strcmp(session_file, "-") == 0) {
+		hwgwctl_fail(
+		    rc, "call: --args-file and --session-file cannot both read standard input");
+		goto out;
+	}
 	if (args_file != NULL) {
 		if (read_args_file(args_file, &file_json) != 0)
 			goto out;
 		args_json = file_json->data;
+	}
+	if (session_file != NULL) {
+		if (hwgwctl_session_read(session_file, &session) != 0)
+			goto out;
+		co.session = session;
 	}
 	if (args_json != NULL && hwgw_json_to_cbor(args_json, &args, &err) != 0) {
 		hwgwctl_fail(rc, "call: --args-%s: %s", args_file != NULL ? "file" : "json",
 		             err.message);
 		goto out;
 	}
-	rc = call_send(&o, op, args);
+	rc = call_send(&o, op, args, &co);
 out:
 	if (args != NULL) {
 		hwg_cbor_wipe_strings(args);
 		cbor_decref(&args);
 	}
 	hwg_secret_free(file_json);
+	hwg_secret_free(session);
 	conn_clear(&o);
 	conn_clear(&prof.c);
 	return rc;

@@ -13,13 +13,14 @@
 #include <strings.h>
 
 #include "hwg_log.h"
+#include "hwg_match.h"
 #include "hwg_store.h"
 
 struct load_state {
 	struct hwg_config *c;
 	struct hwg_error *err;
 	const char *path;
-	unsigned char seen[32]; /* per config_keys[] entry: set in the file */
+	unsigned char seen[64]; /* per config_keys[] entry: set in the file */
 };
 
 typedef int (*setter_fn)(struct load_state *st, void *field, const char *value);
@@ -257,6 +258,116 @@ set_roles(struct load_state *st, void *field, const char *value)
 	return ok ? 0 : -1;
 }
 
+/* Four hex digits and nothing else (strtoul would also take signs and "0x"). */
+static int
+parse_hex16(const char *p, uint16_t *out)
+{
+	unsigned v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char ch = p[i];
+		int d = ch >= '0' && ch <= '9'   ? ch - '0'
+		        : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+		        : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+		                                 : -1;
+
+		if (d < 0)
+			return -1;
+		v = v << 4 | (unsigned)d;
+	}
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int
+set_usb_ids(struct load_state *st, void *field, const char *value)
+{
+	char *copy = strdup(value), *tok, *save = NULL;
+	struct hwg_config *c = st->c;
+	int ok = 1;
+
+	(void)field;
+	if (copy == NULL)
+		return -1;
+	c->vein_n_usb_ids = 0;
+	for (tok = strtok_r(copy, " ,\t", &save); ok && tok != NULL;
+	     tok = strtok_r(NULL, " ,\t", &save)) {
+		/* vvvv:pppp, as lsusb prints them */
+		uint16_t *id = c->vein_usb_ids[c->vein_n_usb_ids];
+
+		ok = c->vein_n_usb_ids < HWG_MAX_USB_IDS && strlen(tok) == 9 && tok[4] == ':' &&
+		     parse_hex16(tok, &id[0]) == 0 && parse_hex16(tok + 5, &id[1]) == 0;
+		if (ok)
+			c->vein_n_usb_ids++;
+	}
+	free(copy);
+	return ok && c->vein_n_usb_ids > 0 ? 0 : -1;
+}
+
+static int
+set_score(struct load_state *st, void *field, const char *value)
+{
+	char *end;
+	double d;
+
+	(void)st;
+	errno = 0;
+	d = strtod(value, &end);
+	/* d == d: not a NaN */
+	if (errno != 0 || end == value || *end != '\0' || d != d || d < 0.0 || d > 1.0)
+		return -1;
+	*(double *)field = d;
+	return 0;
+}
+
+static int
+set_percent(struct load_state *st, void *field, const char *value)
+{
+	unsigned long long n;
+
+	(void)st;
+	if (parse_uint(value, 0, 100, &n) != 0)
+		return -1;
+	*(int *)field = (int)n;
+	return 0;
+}
+
+static int
+set_capture_ms(struct load_state *st, void *field, const char *value)
+{
+	unsigned long long n;
+
+	(void)st;
+	if (parse_uint(value, 100, 60000, &n) != 0) /* what CAPTURE accepts */
+		return -1;
+	*(int *)field = (int)n;
+	return 0;
+}
+
+static int
+set_day_seconds(struct load_state *st, void *field, const char *value)
+{
+	unsigned long long n;
+
+	(void)st;
+	if (parse_uint(value, 1, 86400, &n) != 0)
+		return -1;
+	*(int64_t *)field = (int64_t)n;
+	return 0;
+}
+
+static int
+set_failures(struct load_state *st, void *field, const char *value)
+{
+	unsigned long long n;
+
+	(void)st;
+	if (parse_uint(value, 1, 100, &n) != 0)
+		return -1;
+	*(int *)field = (int)n;
+	return 0;
+}
+
 struct config_key {
 	const char *section;
 	const char *key;
@@ -287,6 +398,7 @@ static const struct config_key config_keys[] = {
     {"hsm", "pin_file", F(hsm_pin_file), set_string, "a file path"},
     {"hsm", "response_key", F(hsm_response_key), set_string, "a key label"},
     {"hsm", "audit_key", F(hsm_audit_key), set_string, "a key label"},
+    {"hsm", "template_key", F(hsm_template_key), set_string, "a key label"},
     {"card", "enabled", F(card_enabled), set_bool, "yes or no"},
     {"card", "roots", F(card_roots), set_string, "a directory of root certificates"},
     {"card", "crls", F(card_crls), set_string, "a directory of CRLs"},
@@ -296,11 +408,32 @@ static const struct config_key config_keys[] = {
      "milliseconds between 100 and 600000"},
     {"card", "mynumber_roles", F(card_mynumber_roles), set_roles,
      "a list of roles among counter, issuance, admin, auditor (never maintenance)"},
+    {"vein", "enabled", F(vein_enabled), set_bool, "yes or no"},
+    {"vein", "usb_ids", 0, set_usb_ids,
+     "a list of up to 8 USB vendor:product ids in hex, like 1209:0001"},
+    {"vein", "scan_interval_ms", F(vein_scan_interval_ms), set_timeout_ms,
+     "milliseconds between 100 and 600000"},
+    {"vein", "command_timeout_ms", F(vein_command_timeout_ms), set_timeout_ms,
+     "milliseconds between 100 and 600000"},
+    {"vein", "capture_timeout_ms", F(vein_capture_timeout_ms), set_capture_ms,
+     "milliseconds between 100 and 60000"},
+    {"vein", "threshold", F(vein_threshold), set_score, "a number from 0 to 1, like 0.5"},
+    {"vein", "min_quality", F(vein_min_quality), set_percent, "a number from 0 to 100"},
+    {"vein", "min_liveness", F(vein_min_liveness), set_percent, "a number from 0 to 100"},
+    {"vein", "identify", F(vein_identify), set_bool, "yes or no"},
+    {"operator", "session_idle_s", F(operator_session_idle_s), set_day_seconds,
+     "seconds between 1 and 86400"},
+    {"operator", "session_max_s", F(operator_session_max_s), set_day_seconds,
+     "seconds between 1 and 86400"},
+    {"operator", "max_failures", F(operator_max_failures), set_failures,
+     "a number between 1 and 100"},
+    {"operator", "lockout_s", F(operator_lockout_s), set_day_seconds,
+     "seconds between 1 and 86400"},
     {"audit", "checkpoint_every", F(checkpoint_every), set_i64_pos, "a record count from 1"},
     {"audit", "checkpoint_interval", F(checkpoint_interval_s), set_i64_pos, "seconds from 1"},
 };
 #undef F
-_Static_assert(sizeof(config_keys) / sizeof(config_keys[0]) <= 32, "grow load_state.seen");
+_Static_assert(sizeof(config_keys) / sizeof(config_keys[0]) <= 64, "grow load_state.seen");
 
 static int
 on_key(void *user, const char *section, const char *name, const char *value)
@@ -345,6 +478,22 @@ hwg_config_defaults(struct hwg_config *c)
 	c->card_enabled = 1;
 	c->card_timeout_ms = 5000;
 	c->card_mynumber_roles = 1u << HWG_ROLE_COUNTER;
+	c->hsm_template_key = strdup("hwgw-template");
+	c->vein_enabled = 1;
+	c->vein_usb_ids[0][0] = 0x1209; /* pid.codes test id: the simulated terminal */
+	c->vein_usb_ids[0][1] = 0x0001;
+	c->vein_n_usb_ids = 1;
+	c->vein_scan_interval_ms = 1000;
+	c->vein_command_timeout_ms = 1000;
+	c->vein_capture_timeout_ms = 15000;
+	c->vein_threshold = HWG_MATCH_THRESHOLD_DEFAULT;
+	c->vein_min_quality = 40;
+	c->vein_min_liveness = 50;
+	c->vein_identify = 0;
+	c->operator_session_idle_s = 600;
+	c->operator_session_max_s = 28800;
+	c->operator_max_failures = 5;
+	c->operator_lockout_s = 900;
 }
 
 static int
@@ -393,6 +542,12 @@ config_check(const struct load_state *st, struct hwg_error *err)
 		return hwg_error_set(err, HWG_E_CONFIG,
 		                     "[card] roots and crls go together: a root without its CRLs "
 		                     "cannot be checked for revocation");
+	if (c->operator_session_idle_s > c->operator_session_max_s)
+		return hwg_error_set(
+		    err, HWG_E_CONFIG,
+		    "[operator] session_idle_s (%lld) is longer than session_max_s "
+		    "(%lld)",
+		    (long long)c->operator_session_idle_s, (long long)c->operator_session_max_s);
 	if ((c->socket_path == NULL || c->socket_path[0] == '\0') &&
 	    (c->http_listen == NULL || c->http_listen[0] == '\0'))
 		return hwg_error_set(err, HWG_E_CONFIG,
@@ -459,6 +614,7 @@ hwg_config_clear(struct hwg_config *c)
 	free(c->hsm_pin_file);
 	free(c->hsm_response_key);
 	free(c->hsm_audit_key);
+	free(c->hsm_template_key);
 	free(c->card_roots);
 	free(c->card_crls);
 	free(c->card_integrity_key);

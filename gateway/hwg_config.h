@@ -16,6 +16,7 @@
 #include "hwg_err.h"
 
 #define HWG_MAX_ORIGINS 16
+#define HWG_MAX_USB_IDS 8
 
 struct hwg_config {
 	/* [gateway] */
@@ -44,6 +45,7 @@ struct hwg_config {
 	char *hsm_pin_file;
 	char *hsm_response_key; /* label, default "hwgw-response" */
 	char *hsm_audit_key;    /* label, default "hwgw-audit" */
+	char *hsm_template_key; /* AES key sealing palm templates, default "hwgw-template" */
 	/* [card] */
 	int card_enabled;             /* watch readers through pcscd, default yes */
 	char *card_roots;             /* directory of trusted JPKI roots (authenticate) */
@@ -52,6 +54,22 @@ struct hwg_config {
 	char *card_integrity_key;     /* PEM public key of the input-support AP's issuer */
 	int card_timeout_ms;          /* wait for a reader busy with another request */
 	unsigned card_mynumber_roles; /* HWG_ROLE_BIT()s that see the My Number unmasked */
+	/* [vein] */
+	int vein_enabled;                          /* drive palm-vein terminals, default yes */
+	uint16_t vein_usb_ids[HWG_MAX_USB_IDS][2]; /* vendor, product; default 1209:0001 */
+	size_t vein_n_usb_ids;
+	int vein_scan_interval_ms;   /* rescan period without hot-plug, default 1000 */
+	int vein_command_timeout_ms; /* GET_INFO, STATUS, PAIR, CANCEL; default 1000 */
+	int vein_capture_timeout_ms; /* wait for a palm, default 15000 */
+	double vein_threshold;       /* match score needed, 0..1 */
+	int vein_min_quality;        /* 0..100, default 40 */
+	int vein_min_liveness;       /* 0..100, default 50 */
+	int vein_identify;           /* 1:N identification, default no */
+	/* [operator] */
+	int64_t operator_session_idle_s; /* default 600 */
+	int64_t operator_session_max_s;  /* default 28800 */
+	int operator_max_failures;       /* in a row before a lockout, default 5 */
+	int64_t operator_lockout_s;      /* default 900 */
 	/* [audit] */
 	int64_t checkpoint_every;      /* records, default 1000 */
 	int64_t checkpoint_interval_s; /* seconds, default 300 */

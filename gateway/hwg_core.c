@@ -23,11 +23,13 @@
 #include "hwg_cose.h"
 #include "hwg_log.h"
 #include "hwg_metrics.h"
+#include "hwg_operators.h"
 #include "hwg_ops.h"
 #include "hwg_p11.h"
 #include "hwg_request.h"
 #include "hwg_store.h"
 #include "hwg_time.h"
+#include "hwg_veins.h"
 
 struct hwg_core {
 	const struct hwg_config *cfg;
@@ -39,6 +41,7 @@ struct hwg_core {
 	struct hwg_clients *clients;
 	struct hwg_metrics *metrics;
 	struct hwg_cards *cards;
+	struct hwg_veins *veins;
 	int64_t last_checkpoint_ms;
 	/* last HSM state seen by the tick, so changes become device events */
 	int hsm_state_known;
@@ -53,6 +56,7 @@ struct verdict {
 	struct hwg_client_entry client;
 	int have_client;
 	const struct hwg_op *op;
+	char operator_id[HWG_OPERATOR_ID_MAX + 1]; /* of the session, or the one claimed */
 	char subject[128];
 	int tries_left; /* of a refused PIN, -1 if none */
 };
@@ -97,6 +101,12 @@ struct hwg_cards *
 hwg_core_cards(struct hwg_core *c)
 {
 	return c->cards;
+}
+
+struct hwg_veins *
+hwg_core_veins(struct hwg_core *c)
+{
+	return c->veins;
 }
 
 /* ---------------------------------------------------------------- signing */
@@ -209,10 +219,10 @@ audit_event(struct hwg_core *c, const struct hwg_peer *peer, const struct verdic
 	    .peer_uid = peer->uid,
 	    .transport = peer->transport,
 	    .operation = v->have_req ? v->req.op : "",
-	    .operator_id = "",
+	    .operator_id = v->operator_id,
 	    .subject = v->subject,
 	    .result = hwg_err_code(code),
-	    .detail = code == HWG_OK ? "" : detail,
+	    .detail = detail != NULL ? detail : "",
 	};
 	struct hwg_error err = {0};
 	int rc;
@@ -321,135 +331,253 @@ check_request(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v
 		                     hwg_role_name(v->client.role), r->op);
 	if (hwg_schema_check(r->args, v->op->args, v->op->n_args, err) != 0)
 		return HWG_E_BAD_ARGS;
-	if (r->session_len > 0) /* operator sessions do not exist yet: none can be valid */
-		return hwg_error_set(err, HWG_E_SESSION, "unknown operator session");
-	return 0;
+	return 0; /* the operator session is checked in execute, in the request's transaction */
 }
 
 /* ---------------------------------------------------------------- execution */
 
 static int
-op_run_savepoint(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op *op,
-                 cbor_item_t **result, struct hwg_error *err)
+savepoint(struct hwg_core *c, const char *sql, struct hwg_error *err)
 {
 	sqlite3 *db = hwg_store_db(c->store);
+
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return hwg_error_set(err, HWG_E_STORE, "%s: %s", sql, sqlite3_errmsg(db));
+	return 0;
+}
+
+/* run inside the request's transaction; a failure rolls back what it wrote. */
+static int
+run_in_savepoint(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op *op,
+                 cbor_item_t **result, struct hwg_error *err)
+{
 	int rc;
 
-	if (sqlite3_exec(db, "SAVEPOINT op", NULL, NULL, NULL) != SQLITE_OK)
-		return hwg_error_set(err, HWG_E_STORE, "savepoint: %s", sqlite3_errmsg(db));
+	if ((rc = savepoint(c, "SAVEPOINT op", err)) != 0)
+		return rc;
 	rc = op->run(ctx, result, err);
 	if (rc != 0)
-		sqlite3_exec(db, "ROLLBACK TO op", NULL, NULL, NULL);
-	sqlite3_exec(db, "RELEASE op", NULL, NULL, NULL);
+		savepoint(c, "ROLLBACK TO op", NULL);
+	savepoint(c, "RELEASE op", NULL);
+	return rc;
+}
+
+/* The commit phase (hwg_ops.h): kept only when it confirms the code it received. */
+static int
+commit_phase(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op *op, int rc,
+             cbor_item_t **result, struct hwg_error *err)
+{
+	int final;
+
+	if (op->commit == NULL)
+		return rc;
+	if ((final = savepoint(c, "SAVEPOINT op_commit", err)) != 0)
+		return final;
+	final = op->commit(ctx, rc, result, err);
+	if (final != rc)
+		savepoint(c, "ROLLBACK TO op_commit", NULL);
+	savepoint(c, "RELEASE op_commit", NULL);
+	return final;
+}
+
+/* Bootstrap mode: no admin operator is active, so none can open a session. */
+static int
+bootstrap_mode(struct hwg_core *c, int64_t now, int *yes, struct hwg_error *err)
+{
+	int64_t admins = 0;
+	int rc = hwg_operator_count_active(c->store, HWG_ROLE_ADMIN, now, &admins, err);
+
+	*yes = rc == 0 && admins == 0;
 	return rc;
 }
 
 /*
- * With the state lock held: open the request's transaction and spend its
- * nonce there.  HWG_E_AUDIT when no transaction could be opened (nothing
- * to roll back); otherwise the nonce's result, in the open transaction.
+ * The operator session (api.cddl's order: after the schema, before the
+ * replay check).  HWG_E_SESSION for a missing one where the operation
+ * needs it and for any that is not live; HWG_E_FORBIDDEN when its
+ * operator's role may not call the operation.  The session's operator is
+ * recorded in v even when refused, for the audit.
  */
 static int
-begin_with_nonce(struct hwg_core *c, const struct verdict *v, struct hwg_error *err)
+check_session(struct hwg_core *c, struct verdict *v, struct hwg_op_ctx *ctx, int64_t now,
+              struct hwg_error *err)
 {
-	int64_t keep = 2 * c->cfg->clock_skew_ms + 1000;
+	const struct hwg_op *op = v->op;
+	struct hwg_session_rec r;
+	int need = (op->flags & HWG_OP_OPERATOR) != 0, rc;
 
-	if (hwg_store_begin(c->store, err) != 0)
-		return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
-	return hwg_store_nonce_record(c->store, v->req.client_id, v->req.nonce, v->req.nonce_len,
-	                              hwg_now_ms(), keep, err);
+	if (need && (op->flags & HWG_OP_BOOTSTRAP) &&
+	    (rc = bootstrap_mode(c, now, &ctx->bootstrap, err)) != 0)
+		return rc;
+	if (v->req.session_len == 0)
+		return need && !ctx->bootstrap
+		           ? hwg_error_set(
+		                 err, HWG_E_SESSION,
+		                 "%s needs an operator session (operator.verify opens one)",
+		                 op->name)
+		           : 0;
+	rc = hwg_session_lookup(c->store, v->req.session, v->req.session_len, v->req.client_id, now,
+	                        c->cfg->operator_session_idle_s * 1000, &r, err);
+	memcpy(v->operator_id, r.operator_id, sizeof(v->operator_id));
+	if (rc != 0)
+		return rc;
+	if (need && (op->roles & HWG_ROLE_BIT(r.operator_role)) == 0)
+		return hwg_error_set(err, HWG_E_FORBIDDEN,
+		                     "operator \"%s\" (role %s) may not call %s", r.operator_id,
+		                     hwg_role_name(r.operator_role), op->name);
+	ctx->session.present = 1;
+	ctx->session.role = r.operator_role;
+	memcpy(ctx->session.operator_id, r.operator_id, sizeof(ctx->session.operator_id));
+	memcpy(ctx->session.terminal, r.terminal, sizeof(ctx->session.terminal));
+	memcpy(ctx->operator_id, r.operator_id, sizeof(ctx->operator_id));
+	return 0;
+}
+
+/* A refusal of the request's checks: nothing changes, not even the nonce. */
+static int
+is_refusal(int rc)
+{
+	return rc == HWG_E_SESSION || rc == HWG_E_FORBIDDEN || rc == HWG_E_REPLAY;
 }
 
 /*
- * Replay cache, operation and audit record in one transaction.  Returns
- * the code to answer with; *result is set only when that code is HWG_OK.
+ * With the state lock held: open the request's transaction, check its
+ * operator session, spend its nonce and record the session's use.
+ * HWG_E_AUDIT when no transaction could be opened (nothing to roll back);
+ * otherwise the first failure, in the open transaction.
  */
 static int
-execute(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v, cbor_item_t **result,
-        struct hwg_error *err)
+begin_request(struct hwg_core *c, struct verdict *v, struct hwg_op_ctx *ctx, struct hwg_error *err)
 {
-	struct hwg_op_ctx ctx = {.core = c, .req = &v->req, .client = &v->client, .tries_left = -1};
-	int rc, arc;
+	int64_t keep = 2 * c->cfg->clock_skew_ms + 1000, now = hwg_now_ms();
+	int rc;
 
-	pthread_mutex_lock(&c->state_lock);
-	if ((rc = begin_with_nonce(c, v, err)) == HWG_E_AUDIT) {
-		pthread_mutex_unlock(&c->state_lock);
+	if (hwg_store_begin(c->store, err) != 0)
+		return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
+	if ((rc = check_session(c, v, ctx, now, err)) != 0 ||
+	    (rc = hwg_store_nonce_record(c->store, v->req.client_id, v->req.nonce, v->req.nonce_len,
+	                                 now, keep, err)) != 0)
 		return rc;
-	}
-	if (rc == HWG_E_REPLAY) {
-		hwg_store_rollback(c->store);
-		arc = audit_event(c, peer, v, rc, err->message);
-		pthread_mutex_unlock(&c->state_lock);
-		return arc == 0 ? rc : hwg_error_set(err, HWG_E_AUDIT, "audit unavailable");
-	}
-	if (rc == 0)
-		rc = op_run_savepoint(c, &ctx, v->op, result, err);
-	memcpy(v->subject, ctx.subject, sizeof(v->subject));
-	arc = audit_event(c, peer, v, rc, err->message);
+	if (ctx->session.present)
+		rc = hwg_session_touch(c->store, v->req.session, v->req.session_len, now, err);
+	return rc;
+}
+
+static const char *
+detail_of(const struct hwg_op_ctx *ctx, int code, const struct hwg_error *err)
+{
+	if (ctx->audit_detail[0] != '\0')
+		return ctx->audit_detail;
+	return code == HWG_OK ? "" : err->message;
+}
+
+/*
+ * With the lock held and the transaction open: the commit phase (when
+ * run ran), the audit record, the commit.  Returns the code to answer
+ * with; a result is withheld when the record cannot be made durable.
+ */
+static int
+finish(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v, struct hwg_op_ctx *ctx,
+       int rc, int ran, cbor_item_t **result, struct hwg_error *err)
+{
+	int arc;
+
+	if (ran)
+		rc = commit_phase(c, ctx, v->op, rc, result, err);
+	if (rc != 0 && *result != NULL)
+		cbor_decref(result);
+	memcpy(v->subject, ctx->subject, sizeof(v->subject));
+	if (ctx->operator_id[0] != '\0')
+		memcpy(v->operator_id, ctx->operator_id, sizeof(v->operator_id));
+	v->tries_left = ctx->tries_left;
+	arc = audit_event(c, peer, v, rc, detail_of(ctx, rc, err));
 	if (arc == 0)
 		arc = hwg_store_commit(c->store, NULL);
 	if (arc != 0) {
 		hwg_store_rollback(c->store);
 		if (*result != NULL)
 			cbor_decref(result);
-		rc = hwg_error_set(err, HWG_E_AUDIT,
-		                   "the audit record could not be made durable; nothing was done");
-	} else {
-		checkpoint_if_due(c);
+		v->tries_left = -1;
+		return hwg_error_set(
+		    err, HWG_E_AUDIT,
+		    v->op->flags & HWG_OP_DEVICE
+		        ? "the audit record could not be made durable; the result "
+		          "is withheld"
+		        : "the audit record could not be made durable; nothing was "
+		          "done");
 	}
-	pthread_mutex_unlock(&c->state_lock);
+	checkpoint_if_due(c);
 	return rc;
 }
 
 /*
- * A device operation: the nonce is spent in its own transaction before
- * the device is touched (a replay never reaches the card), the handler
- * runs without the state lock (a slow card must not stall other
- * requests), and its audit record is committed afterwards.  If that
- * record cannot be made durable the result is withheld.
+ * A device handler runs without the state lock (a slow card or a palm
+ * that takes seconds must not stall other requests): the nonce's
+ * transaction is committed first, so a replay never reaches the device,
+ * and the audit record's transaction is opened when it returns.  Called
+ * and returning with the lock held: 0 with that transaction open and
+ * *rc the handler's code; HWG_E_AUDIT, with no transaction open, when
+ * either transaction failed.
  */
 static int
-execute_device(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v,
-               cbor_item_t **result, struct hwg_error *err)
+run_unlocked(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op *op,
+             cbor_item_t **result, int *rc, struct hwg_error *err)
 {
-	struct hwg_op_ctx ctx = {.core = c, .req = &v->req, .client = &v->client, .tries_left = -1};
-	int rc, arc;
-
-	pthread_mutex_lock(&c->state_lock);
-	if ((rc = begin_with_nonce(c, v, err)) == HWG_E_AUDIT) {
-		pthread_mutex_unlock(&c->state_lock);
-		return rc;
-	}
-	if (rc == 0 && hwg_store_commit(c->store, NULL) != 0)
-		rc = hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
-	if (rc != 0)
-		hwg_store_rollback(c->store);
+	if (hwg_store_commit(c->store, NULL) != 0)
+		return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
 	pthread_mutex_unlock(&c->state_lock);
-	if (rc != 0)
-		return rc == HWG_E_REPLAY && audit_refusal(c, peer, v, rc, err->message) != 0
-		           ? hwg_error_set(err, HWG_E_AUDIT, "audit unavailable")
-		           : rc;
-
-	rc = v->op->run(&ctx, result, err);
-	memcpy(v->subject, ctx.subject, sizeof(v->subject));
-	v->tries_left = ctx.tries_left;
-
+	*rc = op->run(ctx, result, err);
 	pthread_mutex_lock(&c->state_lock);
-	arc = hwg_store_begin(c->store, NULL);
-	if (arc == 0 && (arc = audit_event(c, peer, v, rc, err->message)) == 0)
-		arc = hwg_store_commit(c->store, NULL);
-	if (arc != 0) {
-		hwg_store_rollback(c->store);
+	if (hwg_store_begin(c->store, NULL) != 0) {
 		if (*result != NULL)
 			cbor_decref(result);
-		v->tries_left = -1;
-		rc = hwg_error_set(
+		return hwg_error_set(
 		    err, HWG_E_AUDIT,
 		    "the audit record could not be made durable; the result is withheld");
-	} else {
-		checkpoint_if_due(c);
 	}
+	return 0;
+}
+
+/*
+ * The one path of an accepted request: nonce, prepare, run, commit and
+ * audit record as hwg_ops.h describes.  Returns the code to answer with;
+ * *result is set only when that code is HWG_OK.
+ */
+static int
+execute(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v, cbor_item_t **result,
+        struct hwg_error *err)
+{
+	struct hwg_op_ctx ctx = {.core = c, .req = &v->req, .client = &v->client, .tries_left = -1};
+	const struct hwg_op *op = v->op;
+	int rc, arc, ran = 0;
+
+	pthread_mutex_lock(&c->state_lock);
+	if ((rc = begin_request(c, v, &ctx, err)) == HWG_E_AUDIT)
+		goto unlock;
+	if (is_refusal(rc)) {
+		hwg_store_rollback(c->store);
+		arc = audit_event(c, peer, v, rc, err->message);
+		if (arc != 0)
+			rc = hwg_error_set(err, HWG_E_AUDIT, "audit unavailable");
+		goto unlock;
+	}
+	if (rc == 0 && op->prepare != NULL)
+		rc = op->prepare(&ctx, err);
+	if (rc == 0 && (op->flags & HWG_OP_DEVICE)) {
+		if ((arc = run_unlocked(c, &ctx, op, result, &rc, err)) != 0) {
+			rc = arc;
+			goto unlock;
+		}
+		ran = 1;
+	} else if (rc == 0) {
+		rc = run_in_savepoint(c, &ctx, op, result, err);
+		ran = 1;
+	}
+	rc = finish(c, peer, v, &ctx, rc, ran, result, err);
+unlock:
 	pthread_mutex_unlock(&c->state_lock);
+	if (ctx.op_state_free != NULL)
+		ctx.op_state_free(ctx.op_state);
 	return rc;
 }
 
@@ -476,8 +604,7 @@ hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *
 	if (rc == 0)
 		rc = check_request(c, peer, &v, &err);
 	if (rc == 0) {
-		rc = v.op->flags & HWG_OP_DEVICE ? execute_device(c, peer, &v, &result, &err)
-		                                 : execute(c, peer, &v, &result, &err);
+		rc = execute(c, peer, &v, &result, &err);
 	} else if (audit_refusal(c, peer, &v, rc, err.message) != 0) {
 		rc = hwg_error_set(&err, HWG_E_AUDIT, "the refusal could not be audited");
 	}
@@ -568,6 +695,32 @@ pcsc_event(void *arg, const char *event, const char *reader)
 	hwg_log(down ? HWG_LOG_WARN : HWG_LOG_INFO, op, "reader=\"%s\"", reader);
 }
 
+/* Terminal watcher callback (its own thread): plugged in or out, a device event. */
+static void
+vein_event(void *arg, const char *event, const char *terminal)
+{
+	struct hwg_core *c = arg;
+	char op[64];
+
+	snprintf(op, sizeof(op), "device.%s", event);
+	device_event(c, op, "ok", terminal);
+	hwg_log(HWG_LOG_INFO, op, "terminal=\"%s\"", terminal);
+}
+
+static int
+open_veins(struct hwg_core *c, struct hwg_error *err)
+{
+	int rc;
+
+	/* the gallery is read under the lock; the watcher, whose events take it, starts after */
+	pthread_mutex_lock(&c->state_lock);
+	rc = hwg_veins_open(c->cfg, c->p11, c->store, &c->veins, err);
+	pthread_mutex_unlock(&c->state_lock);
+	if (rc == 0)
+		rc = hwg_veins_start(c->veins, c->cfg, vein_event, c, err);
+	return rc;
+}
+
 int
 hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_error *err)
 {
@@ -603,11 +756,14 @@ hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_er
 		                   cfg->state_dir);
 		goto fail;
 	}
-	if ((rc = hwg_cards_open(cfg, pcsc_event, c, &c->cards, err)) != 0)
+	if ((rc = hwg_cards_open(cfg, pcsc_event, c, &c->cards, err)) != 0 ||
+	    (rc = open_veins(c, err)) != 0)
 		goto fail;
 	c->last_checkpoint_ms = hwg_now_ms();
-	hwg_log(HWG_LOG_INFO, "core.open", "gateway_id=%s clients=%zu state_dir=%s",
-	        cfg->gateway_id, n_clients, cfg->state_dir);
+	hwg_log(HWG_LOG_INFO, "core.open",
+	        "gateway_id=%s clients=%zu state_dir=%s vein=%s gallery=%zu", cfg->gateway_id,
+	        n_clients, cfg->state_dir, cfg->vein_enabled ? "yes" : "no",
+	        hwg_veins_gallery_count(c->veins));
 	*out = c;
 	return 0;
 fail:
@@ -620,7 +776,9 @@ hwg_core_close(struct hwg_core *c)
 {
 	if (c == NULL)
 		return;
-	hwg_cards_close(c->cards); /* first: its monitor thread writes device events */
+	/* first: their monitor threads write device events */
+	hwg_veins_close(c->veins);
+	hwg_cards_close(c->cards);
 	if (c->store != NULL && c->audit_key != NULL) {
 		gateway_event(c, "gateway.stop", "");
 		pthread_mutex_lock(&c->state_lock);
@@ -682,6 +840,69 @@ watch_hsm(struct hwg_core *c)
 	c->hsm_reopens = ti.session_reopens;
 }
 
+#define SWEEP_MAX 64 /* sessions ended per tick; the rest wait a second */
+
+struct sweep_state {
+	struct hwg_core *c;
+	int64_t now;
+	struct hwg_error *err;
+};
+
+/* Each session the sweep ended: one audit record, in the sweep's transaction. */
+static int
+audit_session_end(void *arg, const struct hwg_session_rec *r, int why)
+{
+	struct sweep_state *sw = arg;
+	char detail[96];
+	struct hwg_audit_event ev = {
+	    .time_ms = sw->now,
+	    .client = r->client_id,
+	    .peer_uid = -1,
+	    .transport = "gateway",
+	    .operation = "operator.session_end",
+	    .operator_id = r->operator_id,
+	    .subject = "",
+	    .result = "ok",
+	    .detail = detail,
+	};
+
+	snprintf(detail, sizeof(detail), "reason=%s terminal=%s", hwg_session_end_name(why),
+	         r->terminal);
+	return hwg_audit_append(sw->c->store, &ev, NULL, sw->err);
+}
+
+/*
+ * End the sessions that expired (idle, absolute limit, their operator's
+ * valid_until passed, operator revoked), each with its audit record; all
+ * or none of a sweep commits.  With the state lock held.
+ */
+static void
+sweep_sessions(struct hwg_core *c, int64_t now)
+{
+	struct hwg_error err = {0};
+	struct sweep_state sw = {c, now, &err};
+	size_t ended = 0;
+	int rc;
+
+	if ((rc = hwg_store_begin(c->store, &err)) == 0) {
+		rc = hwg_session_sweep(c->store, now, c->cfg->operator_session_idle_s * 1000,
+		                       SWEEP_MAX, audit_session_end, &sw, &ended, &err);
+		if (rc == 0 && ended > 0)
+			rc = hwg_store_commit(c->store, &err);
+		else
+			hwg_store_rollback(c->store);
+	}
+	if (rc != 0) {
+		hwg_log(HWG_LOG_ERR, "operator.session_end", "result=%s msg=\"%s\"",
+		        hwg_err_code(rc), err.message);
+		return;
+	}
+	if (ended > 0) {
+		hwg_log(HWG_LOG_INFO, "operator.session_end", "sessions=%zu", ended);
+		checkpoint_if_due(c);
+	}
+}
+
 void
 hwg_core_tick(struct hwg_core *c)
 {
@@ -690,6 +911,7 @@ hwg_core_tick(struct hwg_core *c)
 	watch_hsm(c);
 
 	pthread_mutex_lock(&c->state_lock);
+	sweep_sessions(c, now);
 	if (now - c->last_checkpoint_ms >= c->cfg->checkpoint_interval_s * 1000) {
 		if (hwg_audit_uncheckpointed(c->store) > 0)
 			checkpoint_locked(c, now);

@@ -23,6 +23,7 @@ struct hwg_p11;
 struct hwg_p11_key;
 struct hwg_metrics;
 struct hwg_cards;
+struct hwg_veins;
 
 struct hwg_peer {
 	const char *transport; /* "unix" or "http" */
@@ -59,7 +60,11 @@ void hwg_reply_clear(struct hwg_reply *r);
 
 /* SIGHUP: reload the client registry from the store. */
 int hwg_core_reload_clients(struct hwg_core *c, struct hwg_error *err);
-/* Once a second from the main loop: time-based audit checkpoint. */
+/*
+ * Once a second from the main loop: end expired operator sessions (each
+ * audited as operator.session_end with its reason) and the time-based
+ * audit checkpoint.
+ */
 void hwg_core_tick(struct hwg_core *c);
 
 /* For operations and transports. */
@@ -70,5 +75,6 @@ struct hwg_p11_key *hwg_core_response_key(struct hwg_core *c);
 struct hwg_p11_key *hwg_core_audit_key(struct hwg_core *c);
 struct hwg_metrics *hwg_core_metrics(struct hwg_core *c);
 struct hwg_cards *hwg_core_cards(struct hwg_core *c);
+struct hwg_veins *hwg_core_veins(struct hwg_core *c);
 
 #endif

@@ -70,6 +70,42 @@ card_http_status(int code)
 	}
 }
 
+/* The terminals' and operators' refusals (api.cddl lists the same table). */
+static int
+vein_http_status(int code)
+{
+	switch (code) {
+	case HWG_E_NO_TERMINAL:
+	case HWG_E_UNKNOWN_OPERATOR:
+	case HWG_E_NOT_FOUND:
+		return MHD_HTTP_NOT_FOUND;
+	case HWG_E_TERMINAL_UNPAIRED:
+	case HWG_E_TERMINAL_REMOVED:
+	case HWG_E_TERMINAL_BUSY:
+	case HWG_E_CAPTURE_CANCELLED:
+	case HWG_E_EXISTS:
+		return MHD_HTTP_CONFLICT;
+	case HWG_E_CAPTURE_QUALITY:
+	case HWG_E_LIVENESS:
+	case HWG_E_DEVICE_SIGNATURE:
+	case HWG_E_NO_MATCH:
+	case HWG_E_TEMPLATE_TAMPERED:
+	case HWG_E_ENROLL_MISMATCH:
+	case HWG_E_DUPLICATE_PALM:
+		return MHD_HTTP_UNPROCESSABLE_CONTENT;
+	case HWG_E_OPERATOR_EXPIRED:
+		return MHD_HTTP_FORBIDDEN;
+	case HWG_E_OPERATOR_LOCKED:
+		return MHD_HTTP_LOCKED;
+	case HWG_E_TERMINAL_ERROR:
+		return MHD_HTTP_BAD_GATEWAY;
+	case HWG_E_CAPTURE_TIMEOUT:
+		return MHD_HTTP_GATEWAY_TIMEOUT;
+	default:
+		return card_http_status(code);
+	}
+}
+
 static int
 http_status(int code)
 {
@@ -103,7 +139,7 @@ http_status(int code)
 	case HWG_E_UNAVAILABLE:
 		return MHD_HTTP_SERVICE_UNAVAILABLE;
 	default:
-		return card_http_status(code);
+		return vein_http_status(code);
 	}
 }
 

@@ -3,7 +3,12 @@
  * The roles follow the architecture brief: maintenance sees device state
  * and health only, never personal data (card.status tells presence, type
  * and tries, nothing about the holder); only auditors query the audit;
- * only issuance stations have the resident's card sign.
+ * only issuance stations have the resident's card sign.  Operations on a
+ * resident's card need an operator session as well (HWG_OP_OPERATOR), and
+ * the operator's role must be allowed just as the client's is; admins
+ * pair terminals and enrol, confirm, revoke and list operators, from an
+ * admin client with an admin operator's session (none exists before the
+ * first admin: HWG_OP_BOOTSTRAP); any client may verify an operator.
  */
 #include "hwg_ops.h"
 
@@ -15,6 +20,8 @@
 	(HWG_ROLE_BIT(HWG_ROLE_COUNTER) | HWG_ROLE_BIT(HWG_ROLE_ISSUANCE) |                        \
 	 HWG_ROLE_BIT(HWG_ROLE_ADMIN) | HWG_ROLE_BIT(HWG_ROLE_AUDITOR) |                           \
 	 HWG_ROLE_BIT(HWG_ROLE_MAINTENANCE))
+
+#define N_ARGS(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct hwg_arg_spec audit_query_args[] = {
     {"subject", HWG_ARG_TEXT, 0, 1, 128},    {"operator", HWG_ARG_TEXT, 0, 1, 64},
@@ -39,23 +46,115 @@ static const struct hwg_arg_spec card_sign_args[] = {
     {"password", HWG_ARG_TEXT, 1, 1, 64},
     {"digest", HWG_ARG_BYTES, 1, 32, 32},
 };
-#define N_ARGS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct hwg_arg_spec terminal_args[] = {
+    {"terminal", HWG_ARG_TEXT, 1, 1, HWG_TERMINAL_ID_MAX},
+};
+static const struct hwg_arg_spec pair_args[] = {
+    {"terminal", HWG_ARG_TEXT, 1, 1, HWG_TERMINAL_ID_MAX},
+    {"fingerprint", HWG_ARG_TEXT, 1, 64, 64},
+};
+static const struct hwg_arg_spec enroll_args[] = {
+    {"terminal", HWG_ARG_TEXT, 1, 1, HWG_TERMINAL_ID_MAX},
+    {"operator_id", HWG_ARG_TEXT, 1, 1, HWG_OPERATOR_ID_MAX},
+    {"role", HWG_ARG_TEXT, 1, 1, 16},
+    {"valid_until", HWG_ARG_UINT, 1, 1, INT64_MAX},
+};
+static const struct hwg_arg_spec verify_args[] = {
+    {"terminal", HWG_ARG_TEXT, 1, 1, HWG_TERMINAL_ID_MAX},
+    {"operator_id", HWG_ARG_TEXT, 0, 1, HWG_OPERATOR_ID_MAX},
+};
+static const struct hwg_arg_spec operator_id_args[] = {
+    {"operator_id", HWG_ARG_TEXT, 1, 1, HWG_OPERATOR_ID_MAX},
+};
+
+#define ADMIN HWG_ROLE_BIT(HWG_ROLE_ADMIN)
 
 static const struct hwg_op ops[] = {
-    {"gw.info", ALL_ROLES, NULL, 0, hwg_op_gw_info, 0},
-    {"device.list", ALL_ROLES, NULL, 0, hwg_op_device_list, 0},
-    {"audit.verify", HWG_ROLE_BIT(HWG_ROLE_ADMIN) | HWG_ROLE_BIT(HWG_ROLE_AUDITOR), NULL, 0,
-     hwg_op_audit_verify, 0},
-    {"audit.query", HWG_ROLE_BIT(HWG_ROLE_AUDITOR), audit_query_args,
-     sizeof(audit_query_args) / sizeof(audit_query_args[0]), hwg_op_audit_query, 0},
-    {"card.status", DEVICE_ROLES, card_status_args, N_ARGS(card_status_args), hwg_op_card_status,
-     HWG_OP_DEVICE},
-    {"card.read_info", PERSONAL_ROLES, card_pin_args, N_ARGS(card_pin_args), hwg_op_card_read_info,
-     HWG_OP_DEVICE},
-    {"card.authenticate", PERSONAL_ROLES, card_pin_args, N_ARGS(card_pin_args),
-     hwg_op_card_authenticate, HWG_OP_DEVICE},
-    {"card.sign", HWG_ROLE_BIT(HWG_ROLE_ISSUANCE), card_sign_args, N_ARGS(card_sign_args),
-     hwg_op_card_sign, HWG_OP_DEVICE},
+    {.name = "gw.info", .roles = ALL_ROLES, .run = hwg_op_gw_info},
+    {.name = "device.list", .roles = ALL_ROLES, .run = hwg_op_device_list},
+    {.name = "audit.verify",
+     .roles = HWG_ROLE_BIT(HWG_ROLE_ADMIN) | HWG_ROLE_BIT(HWG_ROLE_AUDITOR),
+     .run = hwg_op_audit_verify},
+    {.name = "audit.query",
+     .roles = HWG_ROLE_BIT(HWG_ROLE_AUDITOR),
+     .args = audit_query_args,
+     .n_args = N_ARGS(audit_query_args),
+     .run = hwg_op_audit_query},
+    {.name = "card.status",
+     .roles = DEVICE_ROLES,
+     .args = card_status_args,
+     .n_args = N_ARGS(card_status_args),
+     .run = hwg_op_card_status,
+     .flags = HWG_OP_DEVICE},
+    {.name = "card.read_info",
+     .roles = PERSONAL_ROLES,
+     .args = card_pin_args,
+     .n_args = N_ARGS(card_pin_args),
+     .run = hwg_op_card_read_info,
+     .flags = HWG_OP_DEVICE | HWG_OP_OPERATOR},
+    {.name = "card.authenticate",
+     .roles = PERSONAL_ROLES,
+     .args = card_pin_args,
+     .n_args = N_ARGS(card_pin_args),
+     .run = hwg_op_card_authenticate,
+     .flags = HWG_OP_DEVICE | HWG_OP_OPERATOR},
+    {.name = "card.sign",
+     .roles = HWG_ROLE_BIT(HWG_ROLE_ISSUANCE),
+     .args = card_sign_args,
+     .n_args = N_ARGS(card_sign_args),
+     .run = hwg_op_card_sign,
+     .flags = HWG_OP_DEVICE | HWG_OP_OPERATOR},
+    {.name = "terminal.pair",
+     .roles = ADMIN,
+     .args = pair_args,
+     .n_args = N_ARGS(pair_args),
+     .prepare = hwg_op_terminal_pair_prepare,
+     .run = hwg_op_terminal_pair,
+     .commit = hwg_op_terminal_pair_commit,
+     .flags = HWG_OP_DEVICE | HWG_OP_OPERATOR | HWG_OP_BOOTSTRAP},
+    {.name = "terminal.cancel",
+     .roles = ALL_ROLES,
+     .args = terminal_args,
+     .n_args = N_ARGS(terminal_args),
+     .run = hwg_op_terminal_cancel,
+     .flags = HWG_OP_DEVICE},
+    {.name = "operator.enroll",
+     .roles = ADMIN,
+     .args = enroll_args,
+     .n_args = N_ARGS(enroll_args),
+     .prepare = hwg_op_operator_enroll_prepare,
+     .run = hwg_op_operator_enroll,
+     .commit = hwg_op_operator_enroll_commit,
+     .flags = HWG_OP_DEVICE | HWG_OP_OPERATOR | HWG_OP_BOOTSTRAP},
+    {.name = "operator.confirm",
+     .roles = ADMIN,
+     .args = operator_id_args,
+     .n_args = N_ARGS(operator_id_args),
+     .run = hwg_op_operator_confirm,
+     .flags = HWG_OP_OPERATOR | HWG_OP_BOOTSTRAP},
+    {.name = "operator.verify",
+     .roles = ALL_ROLES,
+     .args = verify_args,
+     .n_args = N_ARGS(verify_args),
+     .prepare = hwg_op_operator_verify_prepare,
+     .run = hwg_op_operator_verify,
+     .commit = hwg_op_operator_verify_commit,
+     .flags = HWG_OP_DEVICE},
+    {.name = "operator.logout",
+     .roles = ALL_ROLES,
+     .run = hwg_op_operator_logout,
+     .flags = HWG_OP_OPERATOR},
+    {.name = "operator.revoke",
+     .roles = ADMIN,
+     .args = operator_id_args,
+     .n_args = N_ARGS(operator_id_args),
+     .run = hwg_op_operator_revoke,
+     .flags = HWG_OP_OPERATOR},
+    {.name = "operator.list",
+     .roles = ADMIN,
+     .run = hwg_op_operator_list,
+     .flags = HWG_OP_OPERATOR},
 };
 #define N_OPS ((int)(sizeof(ops) / sizeof(ops[0])))
 

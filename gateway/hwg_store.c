@@ -171,9 +171,39 @@ migrate_1_initial(struct hwg_store *s, struct hwg_error *err)
 	    "schema", err);
 }
 
+/*
+ * Issue 4.  A revoked operator keeps its row (the id is never reused, so
+ * the audit's operator field names one person forever) but loses its
+ * template.  Sessions are keyed by the token's SHA-256, never the token.
+ */
+static int
+migrate_2_operators(struct hwg_store *s, struct hwg_error *err)
+{
+	return exec_sql(
+	    s,
+	    "CREATE TABLE terminals (serial TEXT PRIMARY KEY,"
+	    "  pubkey BLOB NOT NULL CHECK (length(pubkey) = 32),"
+	    "  paired_by TEXT NOT NULL, paired_ms INTEGER NOT NULL);"
+	    "CREATE TABLE operators (id TEXT PRIMARY KEY, role TEXT NOT NULL,"
+	    "  state TEXT NOT NULL CHECK (state IN ('active', 'pending', 'revoked')),"
+	    "  valid_until_ms INTEGER NOT NULL, enrolled_by_client TEXT NOT NULL,"
+	    "  enrolled_by_operator TEXT NOT NULL, confirmed_by TEXT NOT NULL,"
+	    "  created_ms INTEGER NOT NULL, template BLOB,"
+	    "  fail_count INTEGER NOT NULL DEFAULT 0, locked_until_ms INTEGER NOT NULL DEFAULT 0,"
+	    "  CHECK ((state = 'revoked') = (template IS NULL)));"
+	    "CREATE TABLE operator_sessions (token_hash BLOB PRIMARY KEY"
+	    "    CHECK (length(token_hash) = 32),"
+	    "  operator_id TEXT NOT NULL REFERENCES operators (id),"
+	    "  client_id TEXT NOT NULL, terminal TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+	    "  last_used_ms INTEGER NOT NULL, absolute_expiry_ms INTEGER NOT NULL) WITHOUT ROWID;"
+	    "CREATE INDEX operator_sessions_operator ON operator_sessions (operator_id);",
+	    "operators", err);
+}
+
 /* Version N of the schema is reached by applying migrations[N - 1]. */
 static const struct migration migrations[] = {
     {"clients, replay cache, audit log, checkpoints", migrate_1_initial},
+    {"paired terminals, operators, operator sessions", migrate_2_operators},
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -7,7 +7,8 @@
  * must be owned by us and private (mode 0700 or narrower); it is created
  * that way on first start.  The schema is versioned (PRAGMA user_version)
  * and migrated forward on open.  Holds: registered clients, the replay
- * cache, the audit log and its checkpoints.  Not thread-safe: the daemon
+ * cache, the audit log and its checkpoints, and (hwg_operators.h) paired
+ * terminals, operators and their sessions.  Not thread-safe: the daemon
  * serialises access; other processes (hwgwctl) open their own handle and
  * SQLite's locking plus a busy timeout keeps them apart.
  */

@@ -55,7 +55,7 @@ pidfile_write(const struct hwg_config *cfg, char *path, size_t len)
 static int
 run(const struct hwg_config *cfg)
 {
-	char pidfile[4200];
+	char pidfile[4200] = "";
 	struct hwg_error err = {0};
 	struct hwg_core *core = NULL;
 	struct hwg_unix *ux = NULL;
@@ -94,13 +94,14 @@ run(const struct hwg_config *cfg)
 		hwg_core_tick(core);
 	}
 	hwg_log(HWG_LOG_INFO, "stopping", "signal=%d", sig);
-	if (pidfile[0] != '\0')
-		unlink(pidfile);
 	rc = 0;
 out:
 	hwg_http_stop(http);
 	hwg_unix_stop(ux);
 	hwg_core_close(core);
+	/* last: whoever waits for the pid file to go may then touch the state and the token */
+	if (pidfile[0] != '\0')
+		unlink(pidfile);
 	hwg_log(HWG_LOG_INFO, "stopped", "rc=%d", rc);
 	return rc;
 }

@@ -1,17 +1,22 @@
 /*
  * op_gw.c — gw.info and device.list: who this gateway is and what
- * hardware it brokers right now (the HSM, pcscd and its card readers).  Neither touches personal
- * data, so every role (maintenance included) may call them.
+ * hardware it brokers right now (the HSM, pcscd and its card readers, the
+ * palm-vein terminals and their pairing).  Neither touches personal data,
+ * so every role (maintenance included) may call them.
  */
 #include <openssl/x509.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hwg_cards.h"
 #include "hwg_cbor.h"
 #include "hwg_core.h"
 #include "hwg_cose.h"
+#include "hwg_operators.h"
 #include "hwg_ops.h"
 #include "hwg_p11.h"
+#include "hwg_vein.h"
+#include "hwg_veins.h"
 
 int
 hwg_op_gw_info(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err)
@@ -131,10 +136,89 @@ push_readers(struct hwg_core *c, cbor_item_t *devices)
 	return rc;
 }
 
+/* A palm-vein terminal: connected (info set) or only paired (absent); fp when paired. */
+static cbor_item_t *
+terminal_device(const char *serial, const struct hwg_vein_info *info, const char *fp)
+{
+	cbor_item_t *d = cbor_new_definite_map(4 + (info != NULL ? 4 : 0) + (fp != NULL));
+	int rc;
+
+	if (d == NULL)
+		return NULL;
+	rc = hwg_cbor_map_put_text(d, "class", "terminal") |
+	     hwg_cbor_map_put_text(d, "id", serial) |
+	     hwg_cbor_map_put_text(d, "state",
+	                           info == NULL      ? "absent"
+	                           : info->capturing ? "capturing"
+	                                             : "ready") |
+	     hwg_cbor_map_put_bool(d, "paired", fp != NULL);
+	if (info != NULL)
+		rc |= hwg_cbor_map_put_text(d, "model", info->model) |
+		      hwg_cbor_map_put_text(d, "firmware", info->firmware) |
+		      hwg_cbor_map_put_text(d, "template_format", info->template_format) |
+		      hwg_cbor_map_put_bool(d, "capturing", info->capturing);
+	if (fp != NULL)
+		rc |= hwg_cbor_map_put_text(d, "fingerprint", fp);
+	if (rc != 0)
+		cbor_decref(&d);
+	return d;
+}
+
+struct terminal_walk {
+	cbor_item_t *devices;
+	const struct hwg_vein_info *connected;
+	size_t n_connected;
+	int rc;
+};
+
+/* Each paired terminal: listed as absent when it is not plugged in. */
+static int
+push_absent(void *arg, const struct hwg_terminal_rec *t)
+{
+	struct terminal_walk *w = arg;
+	char fp[HWG_VEIN_FINGERPRINT_LEN + 1];
+
+	for (size_t i = 0; i < w->n_connected; i++)
+		if (strcmp(w->connected[i].serial, t->serial) == 0)
+			return 0;
+	hwg_vein_fingerprint(t->pubkey, fp);
+	return w->rc = push_device(w->devices, terminal_device(t->serial, NULL, fp));
+}
+
+/* The connected terminals with their pairing, then the paired ones not connected. */
+static int
+push_terminals(struct hwg_core *c, cbor_item_t *devices, struct hwg_error *err)
+{
+	struct hwg_vein *v = hwg_veins_driver(hwg_core_veins(c));
+	struct hwg_vein_info infos[HWG_VEIN_MAX_TERMINALS];
+	struct terminal_walk w = {devices, infos, 0, 0};
+	struct hwg_terminal_rec t;
+	char fp[HWG_VEIN_FINGERPRINT_LEN + 1];
+	int rc, paired;
+
+	if (v != NULL)
+		hwg_vein_list(v, infos, HWG_VEIN_MAX_TERMINALS, &w.n_connected);
+	for (size_t i = 0; i < w.n_connected; i++) {
+		rc = hwg_terminal_get(hwg_core_store(c), infos[i].serial, &t, err);
+		if (rc != 0 && rc != HWG_E_NOT_FOUND)
+			return rc;
+		if ((paired = rc == 0))
+			hwg_vein_fingerprint(t.pubkey, fp);
+		if (push_device(devices, terminal_device(infos[i].serial, &infos[i],
+		                                         paired ? fp : NULL)) != 0)
+			return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	}
+	hwg_error_clear(err);
+	if ((rc = hwg_terminal_each(hwg_core_store(c), push_absent, &w, err)) != 0)
+		return rc;
+	return w.rc != 0 ? hwg_error_set(err, HWG_E_NOMEM, "out of memory") : 0;
+}
+
 int
 hwg_op_device_list(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err)
 {
 	cbor_item_t *devices, *m;
+	int rc;
 
 	if ((devices = cbor_new_indefinite_array()) == NULL)
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
@@ -142,6 +226,10 @@ hwg_op_device_list(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_erro
 	    push_readers(ctx->core, devices) != 0) {
 		cbor_decref(&devices);
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	}
+	if ((rc = push_terminals(ctx->core, devices, err)) != 0) {
+		cbor_decref(&devices);
+		return rc;
 	}
 	if ((m = cbor_new_definite_map(1)) == NULL ||
 	    hwg_cbor_map_put_item(m, "devices", devices) != 0) {

@@ -29,3 +29,5 @@ add_executable(test_vein_usb integration/test_vein_usb.c)
 target_include_directories(test_vein_usb PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/lib)
 target_link_libraries(test_vein_usb PRIVATE hwg_vein hwsim_io)
 hwg_shell_test(vein_usb test_vein_usb.sh vein)
+# Operator sessions through hwgwctl (no terminal needed).
+hwg_shell_test(vein_session_cli test_session_cli.sh vein)

@@ -1395,6 +1395,53 @@ test_unix_round_trip_verified(void)
 	free(resp);
 }
 
+/* hwgwctl --session-file: hex as operator.verify shows it, or the raw bytes. */
+static void
+test_session_parse(void)
+{
+	static const char hex32[] =
+	    "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF";
+	uint8_t out[HWGW_SESSION_MAX], raw[20];
+	char text[160];
+	size_t n = 0;
+	struct hwg_error err = {0};
+
+	CHECK_EQ_INT(hwgw_session_parse((const uint8_t *)hex32, 64, out, &n, &err), 0);
+	CHECK_EQ_INT(n, 32);
+	CHECK_EQ_INT(out[0], 0x00);
+	CHECK_EQ_INT(out[1], 0x11);
+	CHECK_EQ_INT(out[31], 0xff);
+	/* as a file holds it: a newline, or hwgwctl's "hex:" JSON form */
+	snprintf(text, sizeof(text), "%s\n", hex32);
+	n = 0;
+	CHECK_EQ_INT(hwgw_session_parse((const uint8_t *)text, strlen(text), out, &n, &err), 0);
+	CHECK_EQ_INT(n, 32);
+	snprintf(text, sizeof(text), "hex:%s \r\n", hex32);
+	n = 0;
+	CHECK_EQ_INT(hwgw_session_parse((const uint8_t *)text, strlen(text), out, &n, &err), 0);
+	CHECK_EQ_INT(n, 32);
+	CHECK_EQ_INT(out[16], 0x00);
+	/* raw bytes: taken whole, trailing bytes and all */
+	memset(raw, 0xfe, sizeof(raw));
+	raw[19] = '\n';
+	n = 0;
+	CHECK_EQ_INT(hwgw_session_parse(raw, sizeof(raw), out, &n, &err), 0);
+	CHECK_EQ_INT(n, 20);
+	CHECK_EQ_INT(out[19], '\n');
+	/* refused: too short or long either way, broken hex after the prefix */
+	CHECK_EQ_INT(hwgw_session_parse(raw, 15, out, &n, &err), HWG_E_INVALID);
+	CHECK(strstr(err.message, "16 to 64") != NULL);
+	memset(text, 'a', 130);
+	CHECK_EQ_INT(hwgw_session_parse((const uint8_t *)text, 130, out, &n, &err), HWG_E_INVALID);
+	snprintf(text, sizeof(text), "hex:%.63s", hex32);
+	CHECK_EQ_INT(hwgw_session_parse((const uint8_t *)text, strlen(text), out, &n, &err),
+	             HWG_E_INVALID);
+	CHECK_EQ_INT(hwgw_session_parse((const uint8_t *)"hex:00zz00112233445566778899aabbccdd", 36,
+	                                out, &n, &err),
+	             HWG_E_INVALID);
+	CHECK_EQ_INT(hwgw_session_parse(NULL, 0, out, &n, &err), HWG_E_INVALID);
+}
+
 int
 main(void)
 {
@@ -1426,6 +1473,7 @@ main(void)
 	HWG_RUN(test_unix_sender);
 	HWG_RUN(test_http_sender);
 	HWG_RUN(test_unix_round_trip_verified);
+	HWG_RUN(test_session_parse);
 	hwgw_ctx_free(ctx);
 	EVP_PKEY_free(client_key);
 	EVP_PKEY_free(gw_key);

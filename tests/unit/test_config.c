@@ -1,0 +1,205 @@
+/*
+ * test_config.c — the [vein], [operator] and [hsm] template_key settings
+ * of hwgwd.conf: their defaults, each value read, and each refusal naming
+ * the key (bad USB ids, a threshold outside 0..1 or not a number, bounds
+ * of percentages, timeouts and failure counts, an idle timeout longer than
+ * the absolute limit).  Also checks that hwgwd.conf.example loads and
+ * documents every key the parser knows in its sections.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hwg_config.h"
+#include "hwg_match.h"
+#include "hwg_test.h"
+
+static const char base[] = "[gateway]\nid = gw\nstate_dir = /var/lib/hwgw\n"
+                           "[hsm]\nmodule = /m.so\ntoken = t\npin_file = /p\n"
+                           "[unix]\nsocket = /run/x.sock\n";
+
+/* Load base + extra; returns the code, err filled. */
+static int
+load(const char *extra, struct hwg_config *c, struct hwg_error *err)
+{
+	char path[] = "/tmp/hwgw-config-test.XXXXXX";
+	int fd = mkstemp(path), rc;
+	FILE *f;
+
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		perror("mkstemp");
+		exit(2);
+	}
+	fprintf(f, "%s%s", base, extra);
+	fclose(f);
+	hwg_config_defaults(c);
+	rc = hwg_config_load(path, c, err);
+	unlink(path);
+	return rc;
+}
+
+static void
+test_defaults(void)
+{
+	struct hwg_config c;
+	struct hwg_error err = {0};
+
+	CHECK_EQ_INT(load("", &c, &err), 0);
+	CHECK_EQ_STR(c.hsm_template_key, "hwgw-template");
+	CHECK_EQ_INT(c.vein_enabled, 1);
+	CHECK_EQ_INT(c.vein_n_usb_ids, 1);
+	CHECK_EQ_INT(c.vein_usb_ids[0][0], 0x1209);
+	CHECK_EQ_INT(c.vein_usb_ids[0][1], 0x0001);
+	CHECK_EQ_INT(c.vein_capture_timeout_ms, 15000);
+	CHECK(c.vein_threshold == HWG_MATCH_THRESHOLD_DEFAULT);
+	CHECK_EQ_INT(c.vein_min_quality, 40);
+	CHECK_EQ_INT(c.vein_min_liveness, 50);
+	CHECK_EQ_INT(c.vein_identify, 0);
+	CHECK_EQ_INT(c.operator_session_idle_s, 600);
+	CHECK_EQ_INT(c.operator_session_max_s, 28800);
+	CHECK_EQ_INT(c.operator_max_failures, 5);
+	CHECK_EQ_INT(c.operator_lockout_s, 900);
+	hwg_config_clear(&c);
+}
+
+static void
+test_values_read(void)
+{
+	struct hwg_config c;
+	struct hwg_error err = {0};
+
+	CHECK_EQ_INT(load("[hsm]\ntemplate_key = other-key\n"
+	                  "[vein]\nenabled = no\nusb_ids = 1209:0001, abcd:EF01 0000:ffff\n"
+	                  "scan_interval_ms = 250\ncommand_timeout_ms = 300\n"
+	                  "capture_timeout_ms = 60000\nthreshold = 0.625\nmin_quality = 0\n"
+	                  "min_liveness = 100\nidentify = yes\n"
+	                  "[operator]\nsession_idle_s = 60\nsession_max_s = 60\n"
+	                  "max_failures = 1\nlockout_s = 86400\n",
+	                  &c, &err),
+	             0);
+	CHECK_EQ_STR(err.message, "");
+	CHECK_EQ_STR(c.hsm_template_key, "other-key");
+	CHECK_EQ_INT(c.vein_enabled, 0);
+	CHECK_EQ_INT(c.vein_n_usb_ids, 3);
+	CHECK_EQ_INT(c.vein_usb_ids[1][0], 0xabcd);
+	CHECK_EQ_INT(c.vein_usb_ids[1][1], 0xef01);
+	CHECK_EQ_INT(c.vein_usb_ids[2][0], 0);
+	CHECK_EQ_INT(c.vein_usb_ids[2][1], 0xffff);
+	CHECK_EQ_INT(c.vein_scan_interval_ms, 250);
+	CHECK_EQ_INT(c.vein_command_timeout_ms, 300);
+	CHECK_EQ_INT(c.vein_capture_timeout_ms, 60000);
+	CHECK(c.vein_threshold == 0.625);
+	CHECK_EQ_INT(c.vein_min_quality, 0);
+	CHECK_EQ_INT(c.vein_min_liveness, 100);
+	CHECK_EQ_INT(c.vein_identify, 1);
+	CHECK_EQ_INT(c.operator_session_idle_s, 60);
+	CHECK_EQ_INT(c.operator_session_max_s, 60);
+	CHECK_EQ_INT(c.operator_max_failures, 1);
+	CHECK_EQ_INT(c.operator_lockout_s, 86400);
+	hwg_config_clear(&c);
+	CHECK_EQ_INT(load("[vein]\nthreshold = 0\n", &c, &err), 0);
+	CHECK(c.vein_threshold == 0.0);
+	hwg_config_clear(&c);
+	CHECK_EQ_INT(load("[vein]\nthreshold = 1\n", &c, &err), 0);
+	CHECK(c.vein_threshold == 1.0);
+	hwg_config_clear(&c);
+}
+
+/* A refused value: HWG_E_CONFIG naming the key. */
+static void
+refused(const char *extra, const char *key)
+{
+	struct hwg_config c;
+	struct hwg_error err = {0};
+
+	CHECK_EQ_INT(load(extra, &c, &err), HWG_E_CONFIG);
+	if (strstr(err.message, key) == NULL)
+		fprintf(stderr, "  message \"%s\" does not name %s\n", err.message, key);
+	CHECK(strstr(err.message, key) != NULL);
+	hwg_config_clear(&c);
+}
+
+static void
+test_refusals(void)
+{
+	refused("[vein]\nusb_ids = 1209-0001\n", "usb_ids");
+	refused("[vein]\nusb_ids = 0x12:0001\n", "usb_ids");
+	refused("[vein]\nusb_ids = 1209:00012\n", "usb_ids");
+	refused("[vein]\nusb_ids = 12g9:0001\n", "usb_ids");
+	refused("[vein]\nusb_ids = ,\n", "usb_ids");
+	refused("[vein]\nusb_ids = 0001:0001 0001:0002 0001:0003 0001:0004 0001:0005 "
+	        "0001:0006 0001:0007 0001:0008 0001:0009\n",
+	        "usb_ids");
+	refused("[vein]\nthreshold = 1.01\n", "threshold");
+	refused("[vein]\nthreshold = -0.1\n", "threshold");
+	refused("[vein]\nthreshold = nan\n", "threshold");
+	refused("[vein]\nthreshold = 0.5x\n", "threshold");
+	refused("[vein]\nthreshold = \n", "threshold");
+	refused("[vein]\nmin_quality = 101\n", "min_quality");
+	refused("[vein]\nmin_liveness = -1\n", "min_liveness");
+	refused("[vein]\ncapture_timeout_ms = 99\n", "capture_timeout_ms");
+	refused("[vein]\ncapture_timeout_ms = 60001\n", "capture_timeout_ms");
+	refused("[vein]\nscan_interval_ms = 0\n", "scan_interval_ms");
+	refused("[vein]\nidentify = maybe\n", "identify");
+	refused("[vein]\ncolour = blue\n", "colour");
+	refused("[operator]\nmax_failures = 0\n", "max_failures");
+	refused("[operator]\nlockout_s = 86401\n", "lockout_s");
+	refused("[operator]\nsession_idle_s = 0\n", "session_idle_s");
+	refused("[operator]\nsession_idle_s = 700\nsession_max_s = 600\n", "session_idle_s");
+}
+
+/* The example configuration loads and mentions every key of the new sections. */
+static void
+test_example_documents_keys(void)
+{
+	static const char *const keys[] = {
+	    "template_key",       "usb_ids",        "scan_interval_ms", "command_timeout_ms",
+	    "capture_timeout_ms", "threshold",      "min_quality",      "min_liveness",
+	    "identify",           "session_idle_s", "session_max_s",    "max_failures",
+	    "lockout_s",          "[vein]",         "[operator]",
+	};
+	const char *src = getenv("HWG_SOURCE_DIR");
+	char path[4096], *text;
+	struct hwg_config c;
+	struct hwg_error err = {0};
+	FILE *f;
+	long n;
+
+	if (src == NULL) {
+		fprintf(stderr, "  HWG_SOURCE_DIR not set\n");
+		CHECK(src != NULL);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/gateway/hwgwd.conf.example", src);
+	hwg_config_defaults(&c);
+	CHECK_EQ_INT(hwg_config_load(path, &c, &err), 0);
+	CHECK(c.vein_threshold == HWG_MATCH_THRESHOLD_DEFAULT);
+	hwg_config_clear(&c);
+	if ((f = fopen(path, "r")) == NULL) {
+		CHECK(f != NULL);
+		return;
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)n + 1);
+	CHECK(text != NULL && fread(text, 1, (size_t)n, f) == (size_t)n);
+	fclose(f);
+	for (size_t i = 0; text != NULL && i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strstr(text, keys[i]) == NULL)
+			fprintf(stderr, "  %s is not in the example\n", keys[i]);
+		CHECK(strstr(text, keys[i]) != NULL);
+	}
+	free(text);
+}
+
+int
+main(void)
+{
+	HWG_RUN(test_defaults);
+	HWG_RUN(test_values_read);
+	HWG_RUN(test_refusals);
+	HWG_RUN(test_example_documents_keys);
+	return HWG_TEST_END();
+}
