@@ -499,6 +499,12 @@ hwg_vein_open(const struct hwg_vein_config *cfg, hwg_vein_event_fn on_event, voi
 	                 v->ctx, LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED | LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT,
 	                 LIBUSB_HOTPLUG_ENUMERATE, LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY,
 	                 LIBUSB_HOTPLUG_MATCH_ANY, on_hotplug, v, &v->hp) == 0;
+	/* terminals plugged in already are in the table when we return */
+	if (!v->hotplug) {
+		scan(v);
+		v->next_scan_ms = hwg_now_ms() + v->cfg.scan_interval_ms;
+	}
+	handle_pending(v);
 	if (pthread_create(&v->thread, NULL, watch_main, v) != 0) {
 		hwg_vein_close(v);
 		return hwg_error_set(err, HWG_E_IO, "cannot start the terminal watcher");

@@ -45,7 +45,9 @@ CONF
 
 gw_start() {
 	: >"$GW/hwgwd.log"
-	"$HWGWD" --foreground --config "$GW/hwgwd.conf" 2>>"$GW/hwgwd.log" &
+	# GW_WRAP: e.g. veinenv.sh's "env LD_PRELOAD=..." (exec'd, so $! is hwgwd)
+	# shellcheck disable=SC2086
+	${GW_WRAP:-} "$HWGWD" --foreground --config "$GW/hwgwd.conf" 2>>"$GW/hwgwd.log" &
 	GW_PID=$!
 	i=0
 	while ! grep -q 'event=ready' "$GW/hwgwd.log"; do
