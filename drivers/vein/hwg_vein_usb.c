@@ -673,6 +673,8 @@ hwg_vein_capture(struct hwg_vein *v, const char *terminal,
 		rc = recv_answer(v, t, HWG_VEIN_CAPTURE, seq,
 		                 timeout_ms + HWG_VEIN_CAPTURE_GRACE_MS + v->cfg.command_timeout_ms, buf,
 		                 &f, "CAPTURE", err);
+	if (rc == HWG_E_TERMINAL_ERROR)
+		hwg_vein_cancel(v, terminal, NULL); /* past its promise: leave it idle for the next */
 	capture_done(t);
 	end(v, t);
 	if (rc == 0)
