@@ -82,66 +82,6 @@ set_log_level(struct load_state *st, void *field, const char *value)
 }
 
 static int
-set_max_body(struct load_state *st, void *field, const char *value)
-{
-	unsigned long long n;
-
-	(void)st;
-	if (parse_uint(value, 1024, 16 * 1024 * 1024, &n) != 0)
-		return -1;
-	*(size_t *)field = (size_t)n;
-	return 0;
-}
-
-static int
-set_seconds_ms(struct load_state *st, void *field, const char *value)
-{
-	unsigned long long n;
-
-	(void)st;
-	if (parse_uint(value, 1, 3600, &n) != 0)
-		return -1;
-	*(int64_t *)field = (int64_t)n * 1000;
-	return 0;
-}
-
-static int
-set_i64_pos(struct load_state *st, void *field, const char *value)
-{
-	unsigned long long n;
-
-	(void)st;
-	if (parse_uint(value, 1, 100000000, &n) != 0)
-		return -1;
-	*(int64_t *)field = (int64_t)n;
-	return 0;
-}
-
-static int
-set_unsigned(struct load_state *st, void *field, const char *value)
-{
-	unsigned long long n;
-
-	(void)st;
-	if (parse_uint(value, 1, 65535, &n) != 0)
-		return -1;
-	*(unsigned *)field = (unsigned)n;
-	return 0;
-}
-
-static int
-set_port(struct load_state *st, void *field, const char *value)
-{
-	unsigned long long n;
-
-	(void)st;
-	if (parse_uint(value, 0, 65535, &n) != 0) /* 0: let the kernel choose (tests) */
-		return -1;
-	*(unsigned *)field = (unsigned)n;
-	return 0;
-}
-
-static int
 set_mode(struct load_state *st, void *field, const char *value)
 {
 	char *end;
@@ -209,30 +149,6 @@ set_origins(struct load_state *st, void *field, const char *value)
 	}
 	free(copy);
 	return ok ? 0 : -1;
-}
-
-static int
-set_grace(struct load_state *st, void *field, const char *value)
-{
-	unsigned long long n;
-
-	(void)st;
-	if (parse_uint(value, 0, 30 * 86400, &n) != 0)
-		return -1;
-	*(int64_t *)field = (int64_t)n;
-	return 0;
-}
-
-static int
-set_timeout_ms(struct load_state *st, void *field, const char *value)
-{
-	unsigned long long n;
-
-	(void)st;
-	if (parse_uint(value, 100, 600000, &n) != 0)
-		return -1;
-	*(int *)field = (int)n;
-	return 0;
 }
 
 static int
@@ -320,119 +236,127 @@ set_score(struct load_state *st, void *field, const char *value)
 	return 0;
 }
 
-static int
-set_percent(struct load_state *st, void *field, const char *value)
-{
-	unsigned long long n;
+/* Whole numbers: one parser, the range and unit in the key's table entry. */
+enum num_type { NUM_NONE, NUM_INT, NUM_UNSIGNED, NUM_I64, NUM_SIZE };
 
-	(void)st;
-	if (parse_uint(value, 0, 100, &n) != 0)
-		return -1;
-	*(int *)field = (int)n;
-	return 0;
-}
-
-static int
-set_capture_ms(struct load_state *st, void *field, const char *value)
-{
-	unsigned long long n;
-
-	(void)st;
-	if (parse_uint(value, 100, 60000, &n) != 0) /* what CAPTURE accepts */
-		return -1;
-	*(int *)field = (int)n;
-	return 0;
-}
-
-static int
-set_day_seconds(struct load_state *st, void *field, const char *value)
-{
-	unsigned long long n;
-
-	(void)st;
-	if (parse_uint(value, 1, 86400, &n) != 0)
-		return -1;
-	*(int64_t *)field = (int64_t)n;
-	return 0;
-}
-
-static int
-set_failures(struct load_state *st, void *field, const char *value)
-{
-	unsigned long long n;
-
-	(void)st;
-	if (parse_uint(value, 1, 100, &n) != 0)
-		return -1;
-	*(int *)field = (int)n;
-	return 0;
-}
+struct num_spec {
+	enum num_type type;
+	unsigned long long min, max; /* as written in the file */
+	int64_t scale;               /* stored as value * scale (seconds as ms: 1000) */
+};
 
 struct config_key {
 	const char *section;
 	const char *key;
 	size_t offset;
-	setter_fn set;
-	const char *expect; /* for the error message */
+	setter_fn set;       /* NULL for a number */
+	struct num_spec num; /* when set is NULL */
+	const char *expect;  /* for the error message */
 };
 
+static int
+set_number(const struct num_spec *n, void *field, const char *value)
+{
+	unsigned long long v;
+
+	if (parse_uint(value, n->min, n->max, &v) != 0)
+		return -1;
+	switch (n->type) {
+	case NUM_INT:
+		*(int *)field = (int)v * (int)n->scale;
+		return 0;
+	case NUM_UNSIGNED:
+		*(unsigned *)field = (unsigned)v * (unsigned)n->scale;
+		return 0;
+	case NUM_I64:
+		*(int64_t *)field = (int64_t)v * n->scale;
+		return 0;
+	case NUM_SIZE:
+		*(size_t *)field = (size_t)v * (size_t)n->scale;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 #define F(field) offsetof(struct hwg_config, field)
+#define FN(setter)                                                                                 \
+	setter,                                                                                    \
+	{                                                                                          \
+		NUM_NONE, 0, 0, 0                                                                  \
+	}
+#define NUM(type, min, max, scale)                                                                 \
+	NULL,                                                                                      \
+	{                                                                                          \
+		type, min, max, scale                                                              \
+	}
 static const struct config_key config_keys[] = {
-    {"gateway", "id", F(gateway_id), set_string, "a gateway id"},
-    {"gateway", "state_dir", F(state_dir), set_string, "a directory path"},
-    {"gateway", "log_level", F(log_level), set_log_level, "debug, info, warn or error"},
-    {"api", "max_body", F(max_body), set_max_body, "bytes between 1024 and 16777216"},
-    {"api", "clock_skew", F(clock_skew_ms), set_seconds_ms, "seconds between 1 and 3600"},
-    {"api", "algorithms", 0, set_algorithms, "a list of ES256 and/or EdDSA"},
-    {"unix", "socket", F(socket_path), set_string, "a socket path"},
-    {"unix", "mode", F(socket_mode), set_mode, "an octal mode without world bits, e.g. 0660"},
-    {"http", "listen", F(http_listen), set_string, "an IP address"},
-    {"http", "port", F(http_port), set_port, "a port number"},
-    {"http", "allow_remote", F(http_allow_remote), set_bool, "yes or no"},
-    {"http", "max_connections", F(max_connections), set_unsigned, "a number from 1"},
-    {"http", "connection_timeout", F(connection_timeout_s), set_unsigned, "seconds from 1"},
-    {"http", "allowed_origins", 0, set_origins,
+    {"gateway", "id", F(gateway_id), FN(set_string), "a gateway id"},
+    {"gateway", "state_dir", F(state_dir), FN(set_string), "a directory path"},
+    {"gateway", "log_level", F(log_level), FN(set_log_level), "debug, info, warn or error"},
+    {"api", "max_body", F(max_body), NUM(NUM_SIZE, 1024, 16 * 1024 * 1024, 1),
+     "bytes between 1024 and 16777216"},
+    {"api", "clock_skew", F(clock_skew_ms), NUM(NUM_I64, 1, 3600, 1000),
+     "seconds between 1 and 3600"},
+    {"api", "algorithms", 0, FN(set_algorithms), "a list of ES256 and/or EdDSA"},
+    {"unix", "socket", F(socket_path), FN(set_string), "a socket path"},
+    {"unix", "mode", F(socket_mode), FN(set_mode), "an octal mode without world bits, e.g. 0660"},
+    {"http", "listen", F(http_listen), FN(set_string), "an IP address"},
+    /* port 0: the kernel chooses (tests read the port from the ready line) */
+    {"http", "port", F(http_port), NUM(NUM_UNSIGNED, 0, 65535, 1), "a port number"},
+    {"http", "allow_remote", F(http_allow_remote), FN(set_bool), "yes or no"},
+    {"http", "max_connections", F(max_connections), NUM(NUM_UNSIGNED, 1, 65535, 1),
+     "a number from 1"},
+    {"http", "connection_timeout", F(connection_timeout_s), NUM(NUM_UNSIGNED, 1, 65535, 1),
+     "seconds from 1"},
+    {"http", "allowed_origins", 0, FN(set_origins),
      "a list of origins like https://counter.example (no path, no wildcard)"},
-    {"hsm", "module", F(hsm_module), set_string, "a PKCS#11 module path"},
-    {"hsm", "token", F(hsm_token), set_string, "a token label"},
-    {"hsm", "pin_file", F(hsm_pin_file), set_string, "a file path"},
-    {"hsm", "response_key", F(hsm_response_key), set_string, "a key label"},
-    {"hsm", "audit_key", F(hsm_audit_key), set_string, "a key label"},
-    {"hsm", "template_key", F(hsm_template_key), set_string, "a key label"},
-    {"card", "enabled", F(card_enabled), set_bool, "yes or no"},
-    {"card", "roots", F(card_roots), set_string, "a directory of root certificates"},
-    {"card", "crls", F(card_crls), set_string, "a directory of CRLs"},
-    {"card", "crl_grace", F(card_crl_grace_s), set_grace, "seconds between 0 and 2592000"},
-    {"card", "integrity_key", F(card_integrity_key), set_string, "a PEM public key file"},
-    {"card", "timeout_ms", F(card_timeout_ms), set_timeout_ms,
+    {"hsm", "module", F(hsm_module), FN(set_string), "a PKCS#11 module path"},
+    {"hsm", "token", F(hsm_token), FN(set_string), "a token label"},
+    {"hsm", "pin_file", F(hsm_pin_file), FN(set_string), "a file path"},
+    {"hsm", "response_key", F(hsm_response_key), FN(set_string), "a key label"},
+    {"hsm", "audit_key", F(hsm_audit_key), FN(set_string), "a key label"},
+    {"hsm", "template_key", F(hsm_template_key), FN(set_string), "a key label"},
+    {"card", "enabled", F(card_enabled), FN(set_bool), "yes or no"},
+    {"card", "roots", F(card_roots), FN(set_string), "a directory of root certificates"},
+    {"card", "crls", F(card_crls), FN(set_string), "a directory of CRLs"},
+    {"card", "crl_grace", F(card_crl_grace_s), NUM(NUM_I64, 0, 30 * 86400, 1),
+     "seconds between 0 and 2592000"},
+    {"card", "integrity_key", F(card_integrity_key), FN(set_string), "a PEM public key file"},
+    {"card", "timeout_ms", F(card_timeout_ms), NUM(NUM_INT, 100, 600000, 1),
      "milliseconds between 100 and 600000"},
-    {"card", "mynumber_roles", F(card_mynumber_roles), set_roles,
+    {"card", "mynumber_roles", F(card_mynumber_roles), FN(set_roles),
      "a list of roles among counter, issuance, admin, auditor (never maintenance)"},
-    {"vein", "enabled", F(vein_enabled), set_bool, "yes or no"},
-    {"vein", "usb_ids", 0, set_usb_ids,
+    {"vein", "enabled", F(vein_enabled), FN(set_bool), "yes or no"},
+    {"vein", "usb_ids", 0, FN(set_usb_ids),
      "a list of up to 8 USB vendor:product ids in hex, like 1209:0001"},
-    {"vein", "scan_interval_ms", F(vein_scan_interval_ms), set_timeout_ms,
+    {"vein", "scan_interval_ms", F(vein_scan_interval_ms), NUM(NUM_INT, 100, 600000, 1),
      "milliseconds between 100 and 600000"},
-    {"vein", "command_timeout_ms", F(vein_command_timeout_ms), set_timeout_ms,
+    {"vein", "command_timeout_ms", F(vein_command_timeout_ms), NUM(NUM_INT, 100, 600000, 1),
      "milliseconds between 100 and 600000"},
-    {"vein", "capture_timeout_ms", F(vein_capture_timeout_ms), set_capture_ms,
+    {"vein", "capture_timeout_ms", F(vein_capture_timeout_ms), NUM(NUM_INT, 100, 60000, 1),
      "milliseconds between 100 and 60000"},
-    {"vein", "threshold", F(vein_threshold), set_score, "a number from 0 to 1, like 0.5"},
-    {"vein", "min_quality", F(vein_min_quality), set_percent, "a number from 0 to 100"},
-    {"vein", "min_liveness", F(vein_min_liveness), set_percent, "a number from 0 to 100"},
-    {"vein", "identify", F(vein_identify), set_bool, "yes or no"},
-    {"operator", "session_idle_s", F(operator_session_idle_s), set_day_seconds,
+    {"vein", "threshold", F(vein_threshold), FN(set_score), "a number from 0 to 1, like 0.5"},
+    {"vein", "min_quality", F(vein_min_quality), NUM(NUM_INT, 0, 100, 1), "a number from 0 to 100"},
+    {"vein", "min_liveness", F(vein_min_liveness), NUM(NUM_INT, 0, 100, 1),
+     "a number from 0 to 100"},
+    {"vein", "identify", F(vein_identify), FN(set_bool), "yes or no"},
+    {"operator", "session_idle_s", F(operator_session_idle_s), NUM(NUM_I64, 1, 86400, 1),
      "seconds between 1 and 86400"},
-    {"operator", "session_max_s", F(operator_session_max_s), set_day_seconds,
+    {"operator", "session_max_s", F(operator_session_max_s), NUM(NUM_I64, 1, 86400, 1),
      "seconds between 1 and 86400"},
-    {"operator", "max_failures", F(operator_max_failures), set_failures,
+    {"operator", "max_failures", F(operator_max_failures), NUM(NUM_INT, 1, 100, 1),
      "a number between 1 and 100"},
-    {"operator", "lockout_s", F(operator_lockout_s), set_day_seconds,
+    {"operator", "lockout_s", F(operator_lockout_s), NUM(NUM_I64, 1, 86400, 1),
      "seconds between 1 and 86400"},
-    {"audit", "checkpoint_every", F(checkpoint_every), set_i64_pos, "a record count from 1"},
-    {"audit", "checkpoint_interval", F(checkpoint_interval_s), set_i64_pos, "seconds from 1"},
+    {"audit", "checkpoint_every", F(checkpoint_every), NUM(NUM_I64, 1, 100000000, 1),
+     "a record count from 1"},
+    {"audit", "checkpoint_interval", F(checkpoint_interval_s), NUM(NUM_I64, 1, 100000000, 1),
+     "seconds from 1"},
 };
 #undef F
+#undef FN
+#undef NUM
 _Static_assert(sizeof(config_keys) / sizeof(config_keys[0]) <= 64, "grow load_state.seen");
 
 static int
@@ -447,7 +371,8 @@ on_key(void *user, const char *section, const char *name, const char *value)
 
 		if (strcmp(k->section, section) != 0 || strcmp(k->key, name) != 0)
 			continue;
-		if (k->set(st, (char *)st->c + k->offset, value) != 0) {
+		if ((k->set != NULL ? k->set(st, (char *)st->c + k->offset, value)
+		                    : set_number(&k->num, (char *)st->c + k->offset, value)) != 0) {
 			hwg_error_set(st->err, HWG_E_CONFIG, "[%s] %s = \"%s\": expected %s",
 			              section, name, value, k->expect);
 			return 0;
