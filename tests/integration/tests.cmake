@@ -31,3 +31,4 @@ target_link_libraries(test_vein_usb PRIVATE hwg_vein hwsim_io)
 hwg_shell_test(vein_usb test_vein_usb.sh vein)
 # Operator sessions through hwgwctl (no terminal needed).
 hwg_shell_test(vein_session_cli test_session_cli.sh vein)
+hwg_shell_test(vein_identify test_vein_identify.sh vein)
