@@ -8,7 +8,9 @@
  * Usage: bench_card ROUNDS READER APDU_FILE
  * APDU_FILE: one C-APDU in hex per line (the gateway's own sequence, as
  * hwsim logged it, PIN filled in).  Environment: GW, GW_ID (a client
- * "counter" with its key in $GW/keys), the card's PIN in BENCH_PIN.
+ * "counter" with its key in $GW/keys and its operator session, which
+ * card.read_info needs, in $GW/sessions/counter), the card's PIN in
+ * BENCH_PIN.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include <winscard.h>
 
 #include "hwg_cbor.h"
+#include "hwg_secret.h"
 #include "hwg_time.h"
 #include "hwgw.h"
 
@@ -82,10 +85,45 @@ direct_round(const char *reader, const struct apdu *a, int n)
 	return ok ? 0 : -1;
 }
 
+struct session {
+	uint8_t token[HWGW_SESSION_MAX];
+	size_t len;
+};
+
+/* The operator session as hwgwctl --session-out wrote it to $GW/sessions/counter. */
 static int
-gateway_round(struct hwgw_ctx *c, const char *sock, const char *reader, const char *pin)
+load_session(const char *dir, struct session *s)
+{
+	char path[600];
+	uint8_t raw[256];
+	struct hwg_error err = {0};
+	FILE *f;
+	size_t n;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/sessions/counter", dir);
+	if ((f = fopen(path, "re")) == NULL) {
+		fprintf(stderr, "bench_card: %s: no operator session\n", path);
+		return -1;
+	}
+	n = fread(raw, 1, sizeof(raw), f);
+	fclose(f);
+	if (n == sizeof(raw))
+		rc = hwg_error_set(&err, HWG_E_INVALID, "over %zu bytes", sizeof(raw) - 1);
+	else
+		rc = hwgw_session_parse(raw, n, s->token, &s->len, &err);
+	hwg_wipe(raw, sizeof(raw));
+	if (rc != 0)
+		fprintf(stderr, "bench_card: %s: not a session token: %s\n", path, err.message);
+	return rc;
+}
+
+static int
+gateway_round(struct hwgw_ctx *c, const char *sock, const char *reader, const char *pin,
+              const struct session *s)
 {
 	cbor_item_t *args = cbor_new_definite_map(2);
+	struct hwgw_request_opts opts = {.session = s->token, .session_len = s->len};
 	struct hwgw_response r;
 	struct hwg_error err = {0};
 	uint8_t *req = NULL, *resp = NULL;
@@ -95,7 +133,7 @@ gateway_round(struct hwgw_ctx *c, const char *sock, const char *reader, const ch
 	hwg_cbor_map_put_text(args, "reader", reader);
 	hwg_cbor_map_put_text(args, "pin", pin);
 	memset(&r, 0, sizeof(r));
-	rc = hwgw_request_build(c, "card.read_info", args, NULL, &req, &len, &err);
+	rc = hwgw_request_build(c, "card.read_info", args, &opts, &req, &len, &err);
 	if (rc == 0)
 		rc = hwgw_send_unix(sock, req, len, &resp, &resp_len, &err);
 	if (rc == 0)
@@ -136,6 +174,7 @@ int
 main(int argc, char **argv)
 {
 	static struct apdu apdus[MAX_APDUS];
+	struct session sess = {0};
 	const char *dir = getenv("GW"), *gw_id = getenv("GW_ID"), *pin = getenv("BENCH_PIN");
 	char sock[600];
 	struct hwgw_ctx *c;
@@ -149,7 +188,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(sock, sizeof(sock), "%s/hwgw.sock", dir);
-	if ((c = counter_ctx(dir, gw_id)) == NULL)
+	if (load_session(dir, &sess) != 0 || (c = counter_ctx(dir, gw_id)) == NULL)
 		return 1;
 	/* interleaved, so that drift on a noisy machine hits both alike */
 	for (int i = 0; i < rounds; i++) {
@@ -160,11 +199,12 @@ main(int argc, char **argv)
 		}
 		direct += hwg_mono_seconds() - t;
 		t = hwg_mono_seconds();
-		if (gateway_round(c, sock, argv[2], pin) != 0)
+		if (gateway_round(c, sock, argv[2], pin, &sess) != 0)
 			return 1;
 		gateway += hwg_mono_seconds() - t;
 	}
 	hwgw_ctx_free(c);
+	hwg_wipe(&sess, sizeof(sess));
 	printf("BENCH card.read_info.direct_pcsc %.2f ms apdus=%d\n", 1000 * direct / rounds, n);
 	printf("BENCH card.read_info.gateway %.2f ms ratio=%.2f\n", 1000 * gateway / rounds,
 	       gateway / direct);

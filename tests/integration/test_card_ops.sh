@@ -3,7 +3,10 @@
 # card played by hwsim, with what a counter needs in the answer; roles,
 # PIN rules and readers are refused before the card is touched; PINs are
 # never in the log or the state directory; device.list and the audit show
-# readers, cards and subjects.
+# readers, cards and subjects.  The personal-data operations need an
+# operator session of the calling client whose operator's role allows
+# them, checked before the card is touched, and their audit records name
+# the operator.
 set -u
 . "$HWG_SOURCE_DIR/tests/lib/gwenv.sh"
 . "$HWG_SOURCE_DIR/tests/lib/cardenv.sh"
@@ -78,6 +81,60 @@ check "card.authenticate refused to an auditor: forbidden" \
 no_apdu() { # no_apdu CODE CLIENT OP ARGS: refused with CODE and the card saw nothing
 	sim apdus-clear 0 >/dev/null && refused "$@" && [ "$(apdu_count 0)" = 0 ]
 }
+
+# ---- operator sessions
+# audit_last CLIENT OP: "operator|result" of the newest audit record of OP by CLIENT
+audit_last() {
+	sqlite3 "$GW/state/hwgw.db" "SELECT operator_id || '|' || result FROM audit
+		WHERE client = '$1' AND operation = '$2' ORDER BY seq DESC LIMIT 1"
+}
+without_session() { # the counter's session put aside for one request
+	mv "$GW/sessions/counter" "$GW/counter.session" || return 1
+	no_apdu session_required counter card.read_info "{$R0,\"pin\":\"1234\"}"
+	_r=$?
+	mv "$GW/counter.session" "$GW/sessions/counter"
+	[ $_r -eq 0 ] && grep -q 'needs an operator session' "$GW/err" &&
+		[ "$(audit_last counter card.read_info)" = "|session_required" ]
+}
+check "card.read_info without an operator session: session_required, card untouched, audited" \
+	without_session
+with_session() {
+	sim apdus-clear 0 >/dev/null && call_ok counter card.read_info "{$R0,\"pin\":\"1234\"}" &&
+		has '"integrity":"verified"' && [ "$(apdu_count 0)" -gt 0 ] &&
+		[ "$(audit_last counter card.read_info)" = "op.counter|ok" ] &&
+		"$HWGWCTL" audit query --config "$GW/hwgwd.conf" --operator op.counter --limit 10000 |
+		tail -n 1 | grep -q ' client=counter .* op=card.read_info operator=op.counter .* result=ok$'
+}
+check "card.read_info with the counter's session: served, the audit names operator op.counter" \
+	with_session
+other_client() {
+	no_apdu session_required issuance card.read_info "{$R0,\"pin\":\"1234\"}" \
+		--session-file "$GW/sessions/counter" && grep -q 'opened by another client' "$GW/err"
+}
+check "the counter's session sent by the issuance client: session_required, card untouched" \
+	other_client
+sign_audited() {
+	[ "$(audit_last issuance card.sign)" = "op.issuance|ok" ]
+}
+check "card.sign by operator op.issuance (role issuance) was served and audited with it" \
+	sign_audited
+# op.counter verified on the issuance client: a live session there, of role counter
+counter_on_issuance() {
+	vein present 0 op.counter >/dev/null &&
+		card_call issuance operator.verify \
+			"{\"terminal\":\"$VEIN_TERMINAL\",\"operator_id\":\"op.counter\"}" \
+			--session-out "$GW/issuance-as-counter" >/dev/null && [ -s "$GW/issuance-as-counter" ]
+}
+check "operator op.counter opens a session on the issuance client" counter_on_issuance
+counter_signs() {
+	no_apdu forbidden issuance card.sign \
+		"{$R0,\"password\":\"ABC123\",\"digest\":\"hex:$(printf '%064d' 0)\"}" \
+		--session-file "$GW/issuance-as-counter" &&
+		grep -qF 'operator "op.counter" (role counter) may not call card.sign' "$GW/err" &&
+		[ "$(audit_last issuance card.sign)" = "op.counter|forbidden" ]
+}
+check "card.sign on the issuance client with a counter operator's session: forbidden, card untouched" \
+	counter_signs
 check "PIN of letters refused before any APDU: pin_format" \
 	no_apdu pin_format counter card.read_info "{$R0,\"pin\":\"12a4\"}"
 check "PIN of 5 digits refused before any APDU" \

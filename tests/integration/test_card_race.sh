@@ -15,6 +15,14 @@ card_start counter:counter issuance:issuance auditor:auditor --insert alice || e
 R0='"reader":"hwsim 00 00"'
 ARGS="{$R0,\"pin\":\"1234\"}"
 
+# read_in_file CLIENT ARGS_FILE: card.read_info with CLIENT's operator
+# session and its own arguments file (card_call's is shared), to run in
+# the background
+read_in_file() {
+	gw_call "$1" card.read_info --socket "$GW/hwgw.sock" --session-file "$GW/sessions/$1" \
+		--args-file "$2"
+}
+
 # the APDUs of one card.read_info, as hwsim logged them
 sim apdus-clear 0 >/dev/null
 call_ok counter card.read_info "$ARGS"
@@ -24,9 +32,9 @@ race() {
 	sim delay 0 20 0 >/dev/null && sim apdus-clear 0 >/dev/null || return 1
 	printf '%s' "$ARGS" >"$GW/args.a"
 	printf '%s' "$ARGS" >"$GW/args.b"
-	gw_call counter card.read_info --socket "$GW/hwgw.sock" --args-file "$GW/args.a" >/dev/null 2>"$GW/err.a" &
+	read_in_file counter "$GW/args.a" >/dev/null 2>"$GW/err.a" &
 	a=$!
-	gw_call issuance card.read_info --socket "$GW/hwgw.sock" --args-file "$GW/args.b" >/dev/null 2>"$GW/err.b" &
+	read_in_file issuance "$GW/args.b" >/dev/null 2>"$GW/err.b" &
 	b=$!
 	wait $a && ra=0 || ra=$?
 	wait $b && rb=0 || rb=$?
@@ -39,7 +47,7 @@ timeout() {
 	# about 13 APDUs at 300 ms: the second request waits past 1.5 s
 	sim delay 0 300 0 >/dev/null || return 1
 	printf '%s' "$ARGS" >"$GW/args.a"
-	gw_call counter card.read_info --socket "$GW/hwgw.sock" --args-file "$GW/args.a" >/dev/null 2>&1 &
+	read_in_file counter "$GW/args.a" >/dev/null 2>&1 &
 	a=$!
 	sleep 0.3
 	refused card_timeout issuance card.read_info "$ARGS"
@@ -60,7 +68,7 @@ check "a card answering one byte: card_error, and the next request is served" ga
 silent() {
 	sim fault 0 silent-at 2 >/dev/null || return 1
 	printf '%s' "$ARGS" >"$GW/args.a"
-	gw_call counter card.read_info --socket "$GW/hwgw.sock" --args-file "$GW/args.a" >/dev/null 2>"$GW/err.a" &
+	read_in_file counter "$GW/args.a" >/dev/null 2>"$GW/err.a" &
 	a=$!
 	sleep 1
 	kill -0 $a 2>/dev/null || return 1 # still waiting on the silent card

@@ -1,22 +1,33 @@
 # tests/lib/cardenv.sh — a private pcscd with the vpcd driver, hwsim
 # playing the cards, and a real hwgwd reading them, all inside the test's
 # own mount and network namespaces so that tests never touch a system
-# pcscd and can run side by side.  Source it after gwenv.sh, then:
+# pcscd and can run side by side.  The personal-data operations need an
+# operator session (issue 4), so a second hwsim plays a palm-vein terminal
+# (veinenv.sh) and the clients that may call them get an operator.
+# Source it after gwenv.sh, then:
 #   card_enter "$@"     re-run the calling script inside unshare (root
 #                       only; exits 77, "skipped", otherwise)
-#   card_setup          PKI, pcscd, hwsim, and a gateway configured for cards
+#   card_setup          PKI, pcscd, hwsim, the terminal's hwsim, and a
+#                       gateway configured for cards and operators
 #   card_start NAME:ROLE... [--insert PROFILE]   card_setup, those clients
-#                       (with our uid), the gateway running, and the card
-#                       PROFILE in slot 0 if asked
+#                       and the admin clients admin and admin2 (all with
+#                       our uid), the gateway running with its first admin
+#                       operator, an operator "op.NAME" of the same role
+#                       logged in on each counter or issuance client
+#                       ($GW/sessions/NAME), and the card PROFILE in slot 0
+#                       if asked
 #   sim CMD...          one hwsim control command; prints the reply's data,
 #                       fails on "err"
-#   card_call CLIENT OP ARGS_JSON   call OP with the arguments in a file
-#                       (as a PIN should travel); result JSON on stdout
+#   card_call CLIENT OP ARGS_JSON [hwgwctl options]   call OP with the
+#                       arguments in a file (as a PIN should travel) and
+#                       CLIENT's operator session if it has one; result JSON
+#                       on stdout
 #   card_insert SLOT NAME / card_remove SLOT   and wait until pcscd sees it
 #   pcscd_start / pcscd_stop
 # Reader names: "hwsim 00 00" (slot 0) and "hwsim 00 01" (slot 1).
 
 HWSIM="$HWG_BUILD_DIR/hw-sim/hwsim"
+. "$HWG_SOURCE_DIR/tests/lib/veinenv.sh"
 VPCD_PORT=37120 # 0x9100: vpcd's CHANNELID; slot 1 listens on the next port
 READER0="hwsim 00 00"
 READER1="hwsim 00 01"
@@ -86,8 +97,9 @@ LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so
 CHANNELID 0x9100
 CONF
 	pcscd_start
+	# (veinenv.sh's HWSIM_PID is the terminal's hwsim: this one is the cards')
 	"$HWSIM" --port $VPCD_PORT --slots 2 --control "$GW/hwsim.ctl" 2>>"$GW/hwsim.log" &
-	HWSIM_PID=$!
+	CARD_SIM_PID=$!
 	i=0
 	until [ -S "$GW/hwsim.ctl" ]; do
 		i=$((i + 1))
@@ -104,10 +116,15 @@ timeout_ms = ${CARD_TIMEOUT_MS:-5000}
 mynumber_roles = ${CARD_MYNUMBER_ROLES:-counter}
 CONF
 	trap card_cleanup EXIT
+	vein_setup
 }
 
 card_start() {
-	card_setup || return 1
+	card_setup || { CARD_FAILED=1; return 1; }
+	_logins=
+	for _c in admin admin2; do
+		gw_client $_c admin "$(id -u)" || return 1
+	done
 	while [ $# -gt 0 ]; do
 		if [ "$1" = --insert ]; then
 			_insert=$2
@@ -115,18 +132,28 @@ card_start() {
 			continue
 		fi
 		gw_client "${1%%:*}" "${1#*:}" "$(id -u)" || return 1
+		case ${1#*:} in counter | issuance) _logins="$_logins $1" ;; esac
 		shift
 	done
-	gw_start || return 1
+	gw_start && operator_bootstrap || { CARD_FAILED=1; return 1; }
+	for _l in $_logins; do
+		operator_login "${_l%%:*}" "op.${_l%%:*}" "${_l#*:}" || {
+			echo "operator op.${_l%%:*} could not log in on ${_l%%:*}" >&2
+			CARD_FAILED=1
+			return 1
+		}
+	done
 	[ -z "${_insert:-}" ] || card_insert 0 "$_insert" || { CARD_FAILED=1; return 1; }
 }
 
 card_cleanup() {
 	gw_stop || true
-	[ -n "${HWSIM_PID:-}" ] && kill -TERM "$HWSIM_PID" 2>/dev/null && wait "$HWSIM_PID" 2>/dev/null
+	[ -n "${CARD_SIM_PID:-}" ] && kill -TERM "$CARD_SIM_PID" 2>/dev/null &&
+		wait "$CARD_SIM_PID" 2>/dev/null
+	vein_sim_stop
 	pcscd_stop
 	if [ -n "${CARD_FAILED:-}" ] || [ -n "${HWG_KEEP:-}" ]; then
-		for f in hwgwd.log hwsim.log pcscd.log; do
+		for f in hwgwd.log hwsim.log vein-sim.log pcscd.log; do
 			echo "--- $f (last 40 lines)" >&2
 			tail -n 40 "$GW/$f" >&2 2>/dev/null || true
 		done
@@ -142,10 +169,11 @@ sim() {
 	printf '%s\n' "$_reply"
 }
 
-# card_call CLIENT OP ARGS_JSON: the arguments go through a file, never argv.
+# card_call CLIENT OP ARGS_JSON [hwgwctl options]: the arguments go through
+# a file, never argv; CLIENT's session goes along when it has one (a later
+# --session-file in the options wins over it).
 card_call() {
-	printf '%s' "$3" >"$GW/args.json"
-	gw_call "$1" "$2" --socket "$GW/hwgw.sock" --args-file "$GW/args.json"
+	vein_call "$@"
 }
 
 # Wait until the gateway has seen the slot's card inserted (yes) or removed
