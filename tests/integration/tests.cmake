@@ -32,3 +32,6 @@ hwg_shell_test(vein_usb test_vein_usb.sh vein)
 # Operator sessions through hwgwctl (no terminal needed).
 hwg_shell_test(vein_session_cli test_session_cli.sh vein)
 hwg_shell_test(vein_identify test_vein_identify.sh vein)
+# Operators through hwgwd: enrolment, verification, refusals, sessions.
+hwg_shell_test(vein_ops test_vein_ops.sh vein)
+hwg_shell_test(vein_sessions test_vein_sessions.sh vein)
