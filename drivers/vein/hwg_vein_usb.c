@@ -169,6 +169,8 @@ recv_answer(struct hwg_vein *v, struct terminal *t, uint8_t type, uint16_t seq, 
 
 		if (left <= 0)
 			return usb_error(v, t, LIBUSB_ERROR_TIMEOUT, what, timeout_ms, err);
+		/* no stale bytes of ours travel with the request (umockdev copies the buffer out) */
+		memset(buf, 0, HWG_VEIN_IN_TRANSFER_LEN);
 		rc = libusb_bulk_transfer(t->h, HWG_VEIN_EP_IN, buf, HWG_VEIN_IN_TRANSFER_LEN, &got,
 		                          (unsigned)left);
 		if (rc != 0)
