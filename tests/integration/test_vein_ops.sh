@@ -17,8 +17,10 @@ set -u
 . "$HWG_SOURCE_DIR/tests/lib/sh_test.sh"
 . "$HWG_SOURCE_DIR/tests/lib/veincheck.sh"
 
-# each capture that is meant to time out costs this long
-VEIN_CAPTURE_TIMEOUT_MS=2000
+# Each capture that is meant to time out costs this long; a capture that is
+# cancelled or unplugged must still be waiting when two calls (one under a
+# loaded CI machine's pauses) have been made.
+VEIN_CAPTURE_TIMEOUT_MS=3000
 OP_MAX_FAILURES=3
 OP_LOCKOUT_S=3
 HWSIM_EXTRA_ARGS="--vein PV-SIM-0002" # never paired, until the test pairs it
@@ -119,10 +121,11 @@ check "verify op.alice with her palm: a counter session for 600 s idle, audited 
 	alice_verified
 TOKEN_ALICE=$(cat "$GW/sessions/counter")
 another() {
-	vein present 0 op.bob >/dev/null && refused no_match counter operator.verify "$(va op.alice)" &&
-		rec_operator op.alice && grep -q 'failures=1/3' "$GW/rec"
+	vein present 0 op.bob >/dev/null &&
+		refused no_match counter operator.verify "$(va op.alice)" --session-out "$GW/no.sess" &&
+		rec_operator op.alice && grep -q 'failures=1/3' "$GW/rec" && [ ! -e "$GW/no.sess" ]
 }
-check "verify op.alice with op.bob's palm: no_match, counted (1 of 3)" another
+check "verify op.alice with op.bob's palm: no_match, counted (1 of 3), no session file" another
 ghost() {
 	vein present 0 op.alice >/dev/null &&
 		refused unknown_operator counter operator.verify "$(va ghost.7)" &&
@@ -139,19 +142,22 @@ check "an unknown operator id: unknown_operator before any capture; the audit na
 list_admin() {
 	call_ok admin operator.list '{}'
 }
-timeout() {
+timed_out() {
 	_t=$(now_ms)
 	refused capture_timeout counter operator.verify "$(va op.alice)" &&
-		[ $(($(now_ms) - _t)) -ge 2000 ] && rec_operator op.alice &&
+		_ms=$(($(now_ms) - _t)) && [ "$_ms" -ge 3000 ] && [ "$_ms" -lt 5000 ] && rec_operator op.alice &&
 		list_admin && [ "$(failures_of op.alice)" = 1 ]
 }
-check "no palm within capture_timeout_ms (2 s): capture_timeout, not counted as a failure" timeout
+check "no palm within capture_timeout_ms (3 s): capture_timeout after 3 s, not counted as a failure" \
+	timed_out
 
+# (each waiting verification is waited for, whatever happened meanwhile)
 cancel_call() {
-	bg_verify counter op.alice && wait_capturing 0 &&
-		refused terminal_busy counter2 operator.verify "$(va op.bob)" &&
-		call_ok admin terminal.cancel "{\"terminal\":\"$T0\"}" && has '"cancelled":true' &&
-		bg_refused capture_cancelled && [ "$BG_MS" -lt 1900 ]
+	bg_verify counter op.alice
+	wait_capturing 0 && refused terminal_busy counter2 operator.verify "$(va op.bob)" &&
+		call_ok admin terminal.cancel "{\"terminal\":\"$T0\"}" && has '"cancelled":true'
+	_r=$?
+	bg_refused capture_cancelled && [ $_r -eq 0 ]
 }
 check "terminal.cancel from another client stops a waiting verify: capture_cancelled (and busy meanwhile)" \
 	cancel_call
@@ -160,8 +166,10 @@ nothing_to_cancel() {
 }
 check "terminal.cancel with nothing capturing: cancelled false" nothing_to_cancel
 cancel_button() {
-	bg_verify counter op.alice && wait_capturing 0 && vein cancel 0 >/dev/null &&
-		bg_refused capture_cancelled && [ "$BG_MS" -lt 1900 ]
+	bg_verify counter op.alice
+	wait_capturing 0 && vein cancel 0 >/dev/null
+	_r=$?
+	bg_refused capture_cancelled && [ $_r -eq 0 ]
 }
 check "the terminal's own cancel button: capture_cancelled" cancel_button
 low() {
@@ -189,8 +197,11 @@ check "a terminal reporting a hardware fault: terminal_error" fault
 
 # ---------------------------------------------------------------- forged captures
 
-check "verify on a terminal never paired: terminal_unpaired" \
-	refused terminal_unpaired counter operator.verify "$(va op.alice "$T1")"
+unpaired() {
+	refused terminal_unpaired counter operator.verify "$(va op.alice "$T1")" && rec_operator op.alice
+}
+check "verify on a terminal never paired: terminal_unpaired, audited with the operator claimed" \
+	unpaired
 rekeyed() {
 	refused device_signature admin terminal.pair "{\"terminal\":\"$T1\",\"fingerprint\":\"$FP0\"}" &&
 		call_ok counter device.list '{}' &&
@@ -241,8 +252,10 @@ wait_events() { # wait_events EVENT SERIAL N
 	done
 }
 unplug() {
-	bg_verify counter op.alice && wait_capturing 0 && vein unplug 0 >/dev/null &&
-		bg_refused terminal_removed
+	bg_verify counter op.alice
+	wait_capturing 0 && vein unplug 0 >/dev/null
+	_r=$?
+	bg_refused terminal_removed && [ $_r -eq 0 ]
 }
 check "unplugged mid-capture: terminal_removed" unplug
 absent() {

@@ -36,7 +36,9 @@ vein_test_cleanup() {
 	gw_stop || true
 	vein_sim_stop
 	if [ "$SH_FAILED" -ne 0 ] || [ -n "${HWG_KEEP:-}" ]; then
-		for _f in trace hwgwd.log vein-sim.log; do
+		echo "--- trace" >&2
+		cat "$GW/trace" >&2 2>/dev/null
+		for _f in hwgwd.log vein-sim.log; do
 			echo "--- $_f (last 40 lines)" >&2
 			tail -n 40 "$GW/$_f" >&2 2>/dev/null || true
 		done
@@ -87,7 +89,7 @@ flatten() {
 call_ok() {
 	vcall "$@" >"$GW/out.json" 2>"$GW/err"
 	_rc=$?
-	echo "call_ok $1 $2: rc=$_rc $(head -c 300 "$GW/err")" >>"$GW/trace"
+	echo "$(now_ms) call_ok $1 $2: rc=$_rc $(head -c 300 "$GW/err")" >>"$GW/trace"
 	[ $_rc -eq 0 ] && flatten "$GW/out.json"
 }
 
@@ -171,13 +173,13 @@ failures_of() {
 }
 
 # session_ended OPERATOR REASON: the sweep's operator.session_end record for
-# OPERATOR gives REASON (waits for the next sweep, at most 4 s)
+# OPERATOR gives REASON (waits for it, at most 8 s)
 session_ended() {
 	i=0
 	until db "SELECT detail FROM audit WHERE operation = 'operator.session_end' AND
 	          operator_id = '$1'" | grep -q "^reason=$2 "; do
 		i=$((i + 1))
-		[ $i -le 40 ] || return 1
+		[ $i -le 80 ] || return 1
 		sleep 0.1
 	done
 }
