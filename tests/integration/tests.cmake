@@ -31,3 +31,7 @@ target_link_libraries(test_vein_usb PRIVATE hwg_vein hwsim_io)
 hwg_shell_test(vein_usb test_vein_usb.sh vein)
 # Operator sessions through hwgwctl (no terminal needed).
 hwg_shell_test(vein_session_cli test_session_cli.sh vein)
+# Socket activation as hwgwd.socket does it (systemd-socket-activate); skipped
+# (77) without the systemd package.
+hwg_shell_test(deploy_socket_activation test_socket_activation.sh "deploy;api")
+set_tests_properties(deploy_socket_activation PROPERTIES SKIP_RETURN_CODE 77)
