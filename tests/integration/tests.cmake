@@ -35,3 +35,12 @@ hwg_shell_test(vein_session_cli test_session_cli.sh vein)
 # (77) without the systemd package.
 hwg_shell_test(deploy_socket_activation test_socket_activation.sh "deploy;api")
 set_tests_properties(deploy_socket_activation PROPERTIES SKIP_RETURN_CODE 77)
+# make install into a staging root, and an application built against it
+# with pkg-config only.
+hwg_shell_test(deploy_install test_install.sh deploy)
+set_tests_properties(deploy_install PROPERTIES LABELS deploy TIMEOUT 600)
+# The units (systemd-analyze verify, the security exposure printed), the udev
+# rule, sysusers.d and tmpfiles.d entries; the man pages (groff -ww).
+hwg_shell_test(deploy_units test_units.sh deploy)
+hwg_shell_test(deploy_man test_man.sh deploy)
+set_tests_properties(deploy_units deploy_man PROPERTIES LABELS deploy SKIP_RETURN_CODE 77)
