@@ -1,12 +1,16 @@
 # Makefile — thin wrapper around CMake.  `make demo` and `make check` are the
 # two commands a new machine needs; both install what they need first.
 BUILD      ?= build
+BUILD_TYPE ?= RelWithDebInfo
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 TARGET     ?= fuzz_envelope
 SECONDS    ?= 600
+# make install: where (PREFIX), and a staging root for packaging (DESTDIR).
+PREFIX     ?= /usr/local
+DESTDIR    ?=
 
-.PHONY: all setup build check check-sanitize demo bench fuzz-smoke fuzz clean format
+.PHONY: all setup build install check check-sanitize demo bench fuzz-smoke fuzz clean format
 
 all: build
 
@@ -14,8 +18,15 @@ setup:
 	@scripts/setup
 
 build: setup
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
+
+# hwgwd (sbin), hwgwctl and hwsim (bin), libhwgw with hwgw.h and libhwgw.pc,
+# the systemd units, udev rule, sysusers.d/tmpfiles.d entries, man pages and
+# hwgwd.conf.example under PREFIX; nothing is enabled or started
+# (dist/README.md lists the steps that follow).
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
 # Every test: unit, integration (real SoftHSM2, real sockets), fuzz corpora replay.
 check: build

@@ -88,7 +88,11 @@ void hwgw_response_clear(struct hwgw_response *r);
 int hwgw_session_parse(const uint8_t *data, size_t len, uint8_t out[HWGW_SESSION_MAX],
                        size_t *out_len, struct hwg_error *err);
 
-/* Keys: generate (HWG_COSE_EDDSA or HWG_COSE_ES256), load/save PEM. */
+/* COSE algorithm ids (RFC 9053) for hwgw_key_generate: the same as HWG_COSE_* inside hwgw. */
+#define HWGW_ALG_ES256 (-7)
+#define HWGW_ALG_EDDSA (-8)
+
+/* Keys: generate (HWGW_ALG_EDDSA or HWGW_ALG_ES256), load/save PEM. */
 int hwgw_key_generate(int alg, EVP_PKEY **out, struct hwg_error *err);
 /* Private key written 0600 (refuses to overwrite), public key 0644. */
 int hwgw_key_save(EVP_PKEY *key, const char *priv_path, const char *pub_path,

@@ -16,6 +16,10 @@
 #include "hwg_cose.h"
 #include "hwgw.h"
 
+/* The installed header cannot include hwg_cose.h: its constants must stay the same. */
+_Static_assert(HWGW_ALG_ES256 == HWG_COSE_ES256, "HWGW_ALG_ES256 is COSE ES256");
+_Static_assert(HWGW_ALG_EDDSA == HWG_COSE_EDDSA, "HWGW_ALG_EDDSA is COSE EdDSA");
+
 int
 hwgw_key_generate(int alg, EVP_PKEY **out, struct hwg_error *err)
 {

@@ -16,10 +16,27 @@
 struct hwg_unix;
 struct hwg_http;
 
-/* Listen on cfg->socket_path (replacing a stale socket, never another file). */
-int hwg_unix_start(struct hwg_core *core, const struct hwg_config *cfg, struct hwg_unix **out,
-                   struct hwg_error *err);
-/* Stop accepting, let each connection finish its request in flight, join, unlink. */
+/*
+ * The socket systemd passed for socket activation (LISTEN_PID is ours and
+ * LISTEN_FDS=1): descriptor 3, checked to be a listening Unix stream
+ * socket bound to cfg->socket_path, whose file has no world bits; *fd = -1
+ * when none was passed.  More than one socket, or anything else at
+ * descriptor 3, is HWG_E_CONFIG (descriptor closed).  LISTEN_PID,
+ * LISTEN_FDS and LISTEN_FDNAMES are unset in every case, so call it
+ * before any thread starts.
+ */
+int hwg_unix_inherit(const struct hwg_config *cfg, int *fd, struct hwg_error *err);
+/*
+ * Serve passed_fd (from hwg_unix_inherit; the transport owns it from now
+ * on, even on failure), or with -1 listen on cfg->socket_path (replacing
+ * a stale socket, never another file).
+ */
+int hwg_unix_start(struct hwg_core *core, const struct hwg_config *cfg, int passed_fd,
+                   struct hwg_unix **out, struct hwg_error *err);
+/*
+ * Stop accepting, let each connection finish its request in flight, join;
+ * unlink the socket file unless systemd passed it.
+ */
 void hwg_unix_stop(struct hwg_unix *u);
 
 /* Serve HTTP on cfg->http_listen:cfg->http_port. */

@@ -9,9 +9,17 @@
  * connection_timeout seconds, or slower than that to send one frame, is
  * closed.  Stopping wakes every thread through a pipe; a thread in the
  * middle of a request finishes it and sends the reply first.
+ *
+ * The listening socket is hwgwd's own (bound at [unix] socket, unlinked
+ * at stop) or, under systemd socket activation, the one hwgwd.socket
+ * passed as descriptor 3 (LISTEN_PID, LISTEN_FDS; see sd_listen_fds(3),
+ * read here without libsystemd).  A passed socket belongs to systemd: it
+ * is served as it is and its file is never created, chmod'ed or removed
+ * here, so connections made while hwgwd restarts wait in its backlog.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -33,6 +41,7 @@ struct hwg_unix {
 	struct hwg_core *core;
 	const struct hwg_config *cfg;
 	int listen_fd;
+	int inherited;    /* listen_fd came from systemd: its file is not ours */
 	int stop_pipe[2]; /* readable once stopping: wakes every poll */
 	pthread_t accept_thread;
 	pthread_mutex_t lock;
@@ -268,39 +277,199 @@ clear_stale(const char *path, struct hwg_error *err)
 	return 0;
 }
 
+/* sd_listen_fds(3): passed descriptors start here. */
+#define LISTEN_FDS_START 3
+
+/* A decimal number in 0..INT_MAX, or -1. */
+static long
+env_number(const char *s)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return errno != 0 || *end != '\0' || v > INT_MAX ? -1 : v;
+}
+
+/* The passed descriptors are for this process only, never for anything it starts. */
+static void
+listen_env_unset(void)
+{
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+}
+
+/* Is fd a listening Unix stream socket bound to a path?  That path to path (len bytes). */
+static int
+passed_socket_path(int fd, char *path, size_t len, struct hwg_error *err)
+{
+	struct sockaddr_un sa;
+	socklen_t sl = sizeof(sa), il = sizeof(int);
+	size_t off = offsetof(struct sockaddr_un, sun_path), n;
+	int type = 0, listening = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	if (fcntl(fd, F_GETFD) < 0)
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "systemd passed LISTEN_FDS=1 but descriptor 3 is not open");
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &il) != 0 || type != SOCK_STREAM ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) != 0 || sl < off ||
+	    sa.sun_family != AF_UNIX)
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "descriptor 3 from systemd is not a Unix stream socket "
+		                     "(hwgwd.socket needs ListenStream=/path)");
+	il = sizeof(int);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &il) != 0 || !listening)
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "the Unix socket from systemd is not listening (Accept=no "
+		                     "in hwgwd.socket)");
+	n = (size_t)sl - off;
+	if (n == 0 || sa.sun_path[0] == '\0')
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "the Unix socket from systemd has no path (abstract or "
+		                     "unnamed sockets are not served)");
+	if (n > sizeof(sa.sun_path))
+		n = sizeof(sa.sun_path);
+	if (n >= len)
+		n = len - 1;
+	memcpy(path, sa.sun_path, n);
+	path[n] = '\0';
+	return 0;
+}
+
+/* The passed socket must be the configured one, its file without world bits as [unix] mode. */
+static int
+passed_socket_check(const struct hwg_config *cfg, const char *path, struct hwg_error *err)
+{
+	struct stat st;
+
+	if (cfg->socket_path == NULL || cfg->socket_path[0] == '\0')
+		return hwg_error_set(
+		    err, HWG_E_CONFIG,
+		    "systemd passed the socket %s but [unix] socket is empty: set it "
+		    "to that path",
+		    path);
+	if (strcmp(path, cfg->socket_path) != 0)
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "systemd passed the socket %s but [unix] socket is %s: make "
+		                     "them the same (ListenStream= in hwgwd.socket)",
+		                     path, cfg->socket_path);
+	if (stat(path, &st) != 0)
+		return hwg_error_set(err, HWG_E_CONFIG, "socket %s from systemd: %s", path,
+		                     strerror(errno));
+	if (!S_ISSOCK(st.st_mode))
+		return hwg_error_set(err, HWG_E_CONFIG, "%s from systemd is not a socket", path);
+	if ((st.st_mode & 07) != 0)
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "socket %s from systemd has mode %04o; world bits are refused "
+		                     "(SocketMode= in hwgwd.socket)",
+		                     path, (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
 int
-hwg_unix_start(struct hwg_core *core, const struct hwg_config *cfg, struct hwg_unix **out,
-               struct hwg_error *err)
+hwg_unix_inherit(const struct hwg_config *cfg, int *fd, struct hwg_error *err)
+{
+	char path[sizeof(((struct sockaddr_un *)NULL)->sun_path) + 1];
+	long pid = env_number(getenv("LISTEN_PID"));
+	long n = env_number(getenv("LISTEN_FDS"));
+	const char *raw = getenv("LISTEN_FDS");
+	int rc;
+
+	*fd = -1;
+	if (raw == NULL || pid != (long)getpid()) {
+		listen_env_unset(); /* absent, or meant for another process */
+		return 0;
+	}
+	if (n < 0) {
+		rc = hwg_error_set(err, HWG_E_CONFIG, "LISTEN_FDS=\"%.20s\" is not a count", raw);
+		listen_env_unset();
+		return rc;
+	}
+	listen_env_unset();
+	if (n == 0)
+		return 0;
+	if (n > 1)
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "systemd passed %ld sockets; hwgwd takes one, the Unix socket "
+		                     "(one ListenStream= in hwgwd.socket)",
+		                     n);
+	if ((rc = passed_socket_path(LISTEN_FDS_START, path, sizeof(path), err)) != 0 ||
+	    (rc = passed_socket_check(cfg, path, err)) != 0 ||
+	    fcntl(LISTEN_FDS_START, F_SETFD, FD_CLOEXEC) != 0) {
+		if (rc == 0)
+			rc = hwg_error_set(err, HWG_E_IO, "descriptor 3: %s", strerror(errno));
+		close(LISTEN_FDS_START);
+		return rc;
+	}
+	*fd = LISTEN_FDS_START;
+	return 0;
+}
+
+/* Our own socket at [unix] socket: a stale one replaced, mode set before anyone may connect. */
+static int
+listen_own(struct hwg_unix *u, const struct hwg_config *cfg)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	strncpy(sa.sun_path, cfg->socket_path, sizeof(sa.sun_path) - 1);
+	if ((u->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0 ||
+	    bind(u->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		return -1;
+	if (chmod(cfg->socket_path, cfg->socket_mode) != 0 || listen(u->listen_fd, 64) != 0) {
+		int e = errno;
+
+		unlink(cfg->socket_path); /* bound by us a moment ago */
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+int
+hwg_unix_start(struct hwg_core *core, const struct hwg_config *cfg, int passed_fd,
+               struct hwg_unix **out, struct hwg_error *err)
+{
 	struct hwg_unix *u;
 	int rc;
 
-	if ((rc = clear_stale(cfg->socket_path, err)) != 0)
+	if (passed_fd < 0 && (rc = clear_stale(cfg->socket_path, err)) != 0)
 		return rc;
-	if ((u = calloc(1, sizeof(*u))) == NULL)
+	if ((u = calloc(1, sizeof(*u))) == NULL) {
+		if (passed_fd >= 0)
+			close(passed_fd);
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	}
 	u->core = core;
 	u->cfg = cfg;
+	u->listen_fd = passed_fd;
+	u->inherited = passed_fd >= 0;
 	u->stop_pipe[0] = u->stop_pipe[1] = -1;
 	pthread_mutex_init(&u->lock, NULL);
 	pthread_cond_init(&u->idle, NULL);
-	strncpy(sa.sun_path, cfg->socket_path, sizeof(sa.sun_path) - 1);
-	if ((u->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0 ||
-	    pipe2(u->stop_pipe, O_CLOEXEC) != 0 ||
-	    bind(u->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chmod(cfg->socket_path, cfg->socket_mode) != 0 || listen(u->listen_fd, 64) != 0) {
+	/* the accept thread must never block in accept4 on a connection gone meanwhile */
+	if ((u->inherited ? fcntl(u->listen_fd, F_SETFL, fcntl(u->listen_fd, F_GETFL) | O_NONBLOCK)
+	                  : listen_own(u, cfg)) != 0 ||
+	    pipe2(u->stop_pipe, O_CLOEXEC) != 0) {
 		rc = hwg_error_set(err, HWG_E_IO, "cannot listen on %s: %s", cfg->socket_path,
 		                   strerror(errno));
 		goto fail;
 	}
 	if (pthread_create(&u->accept_thread, NULL, accept_main, u) != 0) {
 		rc = hwg_error_set(err, HWG_E_INTERNAL, "cannot start the accept thread");
-		unlink(cfg->socket_path);
+		if (!u->inherited)
+			unlink(cfg->socket_path);
 		goto fail;
 	}
-	hwg_log(HWG_LOG_INFO, "unix.listen", "path=%s mode=%04o", cfg->socket_path,
-	        cfg->socket_mode);
+	if (u->inherited)
+		hwg_log(HWG_LOG_INFO, "unix.listen", "path=%s from=systemd", cfg->socket_path);
+	else
+		hwg_log(HWG_LOG_INFO, "unix.listen", "path=%s mode=%04o", cfg->socket_path,
+		        cfg->socket_mode);
 	*out = u;
 	return 0;
 fail:
@@ -310,6 +479,8 @@ fail:
 		close(u->stop_pipe[0]);
 		close(u->stop_pipe[1]);
 	}
+	pthread_mutex_destroy(&u->lock);
+	pthread_cond_destroy(&u->idle);
 	free(u);
 	return rc;
 }
@@ -323,7 +494,8 @@ hwg_unix_stop(struct hwg_unix *u)
 	(void)!write(u->stop_pipe[1], "x", 1);
 	pthread_join(u->accept_thread, NULL);
 	close(u->listen_fd);
-	unlink(u->cfg->socket_path);
+	if (!u->inherited)
+		unlink(u->cfg->socket_path);
 	pthread_mutex_lock(&u->lock);
 	while (u->active > 0)
 		pthread_cond_wait(&u->idle, &u->lock);

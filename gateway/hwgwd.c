@@ -8,7 +8,9 @@
  *
  * Signals are blocked in every thread and taken synchronously here, so no
  * handler ever runs inside a request.  It always runs in the foreground
- * (systemd supervises it); --foreground is accepted for clarity.
+ * (systemd supervises it); --foreground is accepted for clarity.  Under
+ * socket activation (dist/systemd/hwgwd.socket) the Unix socket comes
+ * from systemd (hwg_unix_inherit), taken before any thread starts.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -53,7 +55,7 @@ pidfile_write(const struct hwg_config *cfg, char *path, size_t len)
 }
 
 static int
-run(const struct hwg_config *cfg)
+run(const struct hwg_config *cfg, int passed_fd)
 {
 	char pidfile[4200] = "";
 	struct hwg_error err = {0};
@@ -68,10 +70,13 @@ run(const struct hwg_config *cfg)
 		hwg_log(HWG_LOG_ERR, "start.refused", "code=%s msg=\"%s\"", hwg_err_code(err.code),
 		        err.message);
 		fprintf(stderr, "hwgwd: %s\n", err.message);
+		if (passed_fd >= 0)
+			close(passed_fd);
 		return 1;
 	}
+	/* a passed socket implies [unix] socket is set (hwg_unix_inherit checked it) */
 	if ((cfg->socket_path != NULL && cfg->socket_path[0] != '\0' &&
-	     hwg_unix_start(core, cfg, &ux, &err) != 0) ||
+	     hwg_unix_start(core, cfg, passed_fd, &ux, &err) != 0) ||
 	    (cfg->http_listen != NULL && cfg->http_listen[0] != '\0' &&
 	     hwg_http_start(core, cfg, &http, &err) != 0)) {
 		fprintf(stderr, "hwgwd: %s\n", err.message);
@@ -120,7 +125,7 @@ main(int argc, char **argv)
 	struct hwg_config cfg;
 	struct hwg_error err = {0};
 	sigset_t set;
-	int ch, rc;
+	int ch, rc, passed_fd;
 
 	while ((ch = getopt_long(argc, argv, "c:fVh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -153,6 +158,13 @@ main(int argc, char **argv)
 		return 1;
 	}
 	hwg_log_init("hwgwd", (enum hwg_log_level)cfg.log_level);
+	if (hwg_unix_inherit(&cfg, &passed_fd, &err) != 0) {
+		hwg_log(HWG_LOG_ERR, "start.refused", "code=%s msg=\"%s\"", hwg_err_code(err.code),
+		        err.message);
+		fprintf(stderr, "hwgwd: %s\n", err.message);
+		hwg_config_clear(&cfg);
+		return 1;
+	}
 	/* block the signals we wait for before any thread exists */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -160,7 +172,7 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	rc = run(&cfg);
+	rc = run(&cfg, passed_fd);
 	hwg_config_clear(&cfg);
 	return rc;
 }

@@ -35,3 +35,16 @@ hwg_shell_test(vein_identify test_vein_identify.sh vein)
 # Operators through hwgwd: enrolment, verification, refusals, sessions.
 hwg_shell_test(vein_ops test_vein_ops.sh vein)
 hwg_shell_test(vein_sessions test_vein_sessions.sh vein)
+# Socket activation as hwgwd.socket does it (systemd-socket-activate); skipped
+# (77) without the systemd package.
+hwg_shell_test(deploy_socket_activation test_socket_activation.sh "deploy;api")
+set_tests_properties(deploy_socket_activation PROPERTIES SKIP_RETURN_CODE 77)
+# make install into a staging root, and an application built against it
+# with pkg-config only.
+hwg_shell_test(deploy_install test_install.sh deploy)
+set_tests_properties(deploy_install PROPERTIES LABELS deploy TIMEOUT 600)
+# The units (systemd-analyze verify, the security exposure printed), the udev
+# rule, sysusers.d and tmpfiles.d entries; the man pages (groff -ww).
+hwg_shell_test(deploy_units test_units.sh deploy)
+hwg_shell_test(deploy_man test_man.sh deploy)
+set_tests_properties(deploy_units deploy_man PROPERTIES LABELS deploy SKIP_RETURN_CODE 77)
