@@ -428,12 +428,36 @@ hwg_operator_confirm(struct hwg_store *s, const char *id, const char *confirmed_
 	return step_done(s, st, "operator confirm", err);
 }
 
+/* Ended sessions are remembered for this long, so a late request learns why. */
+#define ENDED_KEEP_MS (24 * 3600 * 1000LL)
+#define NOW_MS_SQL "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+
+/* Remember why the sessions that sql_where selects (binding ?2.. ) end; ?1 is the reason. */
+static sqlite3_stmt *
+tombstone_stmt(struct hwg_store *s, const char *sql, int why, struct hwg_error *err)
+{
+	sqlite3_stmt *st = hwg_store_stmt(s, sql, err);
+
+	if (st != NULL)
+		sqlite3_bind_int(st, 1, why);
+	return st;
+}
+
 static int
 sessions_delete_of(struct hwg_store *s, const char *id, size_t *n, struct hwg_error *err)
 {
 	sqlite3_stmt *st;
 	int rc;
 
+	if ((st = tombstone_stmt(
+	         s,
+	         "INSERT OR REPLACE INTO ended_sessions SELECT token_hash, ?1, " NOW_MS_SQL
+	         " FROM operator_sessions WHERE operator_id = ?2",
+	         HWG_SESSION_OPERATOR, err)) == NULL)
+		return HWG_E_STORE;
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if ((rc = step_done(s, st, "session end", err)) != 0)
+		return rc;
 	if ((st = hwg_store_stmt(s, "DELETE FROM operator_sessions WHERE operator_id = ?", err)) ==
 	    NULL)
 		return HWG_E_STORE;
@@ -646,6 +670,18 @@ session_replace(struct hwg_store *s, const char *operator_id, const char *client
 	sqlite3_stmt *st;
 	int rc;
 
+	if ((st = tombstone_stmt(
+	         s,
+	         "INSERT OR REPLACE INTO ended_sessions SELECT token_hash, ?1, " NOW_MS_SQL
+	         " FROM operator_sessions WHERE operator_id = ?2 AND client_id = ?3"
+	         " AND terminal = ?4",
+	         HWG_SESSION_REPLACED, err)) == NULL)
+		return HWG_E_STORE;
+	sqlite3_bind_text(st, 2, operator_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, client_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, terminal, -1, SQLITE_STATIC);
+	if ((rc = step_done(s, st, "session replace", err)) != 0)
+		return rc;
 	if ((st = hwg_store_stmt(s,
 	                         "DELETE FROM operator_sessions WHERE operator_id = ? AND "
 	                         "client_id = ? AND terminal = ?",
@@ -729,6 +765,42 @@ session_get(struct hwg_store *s, const uint8_t hash[32], struct hwg_session_rec 
 	return rc;
 }
 
+/* Why the session with this hash ended, if it did within ENDED_KEEP_MS; else HWG_SESSION_LIVE. */
+static int
+session_ended_why(struct hwg_store *s, const uint8_t hash[32])
+{
+	sqlite3_stmt *st =
+	    hwg_store_stmt(s, "SELECT reason FROM ended_sessions WHERE token_hash = ?", NULL);
+	int why = HWG_SESSION_LIVE;
+
+	if (st == NULL)
+		return why;
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		why = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return why;
+}
+
+static int
+ended_refusal(int why, struct hwg_error *err)
+{
+	static const char *const texts[] = {
+	    [HWG_SESSION_IDLE] = "was unused for too long",
+	    [HWG_SESSION_ABSOLUTE] = "reached its time limit",
+	    [HWG_SESSION_VALID_UNTIL] = "ended when its operator's validity ended",
+	    [HWG_SESSION_OPERATOR] = "ended when its operator was revoked",
+	    [HWG_SESSION_LOGOUT] = "was logged out",
+	    [HWG_SESSION_REPLACED] = "was replaced by a newer verification of the same operator",
+	};
+
+	if (why <= HWG_SESSION_LIVE || why > HWG_SESSION_REPLACED)
+		return hwg_error_set(err, HWG_E_SESSION,
+		                     "unknown operator session (ended, or never opened)");
+	return hwg_error_set(err, HWG_E_SESSION, "the operator session %s: verify again",
+	                     texts[why]);
+}
+
 static int
 session_refusal(const struct hwg_session_rec *r, int why, int64_t now_ms, int64_t idle_ms,
                 struct hwg_error *err)
@@ -772,8 +844,7 @@ hwg_session_lookup(struct hwg_store *s, const uint8_t *token, size_t token_len,
 	token_hash(token, token_len, hash);
 	rc = session_get(s, hash, out, err);
 	if (rc == HWG_E_NOT_FOUND)
-		return hwg_error_set(err, HWG_E_SESSION,
-		                     "unknown operator session (ended, or never opened)");
+		return ended_refusal(session_ended_why(s, hash), err);
 	if (rc != 0)
 		return rc;
 	if (strcmp(out->client_id, client_id) != 0)
@@ -807,8 +878,9 @@ hwg_session_touch(struct hwg_store *s, const uint8_t *token, size_t token_len, i
 	return changes(s) > 0 ? 0 : hwg_error_set(err, HWG_E_NOT_FOUND, "no such session");
 }
 
+/* End one session, remembering why (enum hwg_session_end); HWG_E_NOT_FOUND if none. */
 static int
-session_delete(struct hwg_store *s, const uint8_t hash[32], struct hwg_error *err)
+session_delete(struct hwg_store *s, const uint8_t hash[32], int why, struct hwg_error *err)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -819,7 +891,14 @@ session_delete(struct hwg_store *s, const uint8_t hash[32], struct hwg_error *er
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
 	if ((rc = step_done(s, st, "session end", err)) != 0)
 		return rc;
-	return changes(s) > 0 ? 0 : HWG_E_NOT_FOUND;
+	if (changes(s) == 0)
+		return HWG_E_NOT_FOUND;
+	if ((st = tombstone_stmt(
+	         s, "INSERT OR REPLACE INTO ended_sessions VALUES (?2, ?1, " NOW_MS_SQL ")", why,
+	         err)) == NULL)
+		return HWG_E_STORE;
+	sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
+	return step_done(s, st, "session end", err);
 }
 
 int
@@ -831,7 +910,7 @@ hwg_session_end(struct hwg_store *s, const uint8_t *token, size_t token_len, str
 	if ((rc = token_check(token, token_len, err)) != 0)
 		return rc;
 	token_hash(token, token_len, hash);
-	rc = session_delete(s, hash, err);
+	rc = session_delete(s, hash, HWG_SESSION_LOGOUT, err);
 	if (rc == HWG_E_NOT_FOUND)
 		return hwg_error_set(err, HWG_E_NOT_FOUND, "no such operator session");
 	return rc;
@@ -878,6 +957,17 @@ sweep_collect(struct hwg_store *s, int64_t now_ms, int64_t idle_ms, size_t max,
 	return 0;
 }
 
+static int
+ended_prune(struct hwg_store *s, int64_t now_ms, struct hwg_error *err)
+{
+	sqlite3_stmt *st = hwg_store_stmt(s, "DELETE FROM ended_sessions WHERE ended_ms < ?", err);
+
+	if (st == NULL)
+		return HWG_E_STORE;
+	sqlite3_bind_int64(st, 1, now_ms - ENDED_KEEP_MS);
+	return step_done(s, st, "ended sessions", err);
+}
+
 int
 hwg_session_sweep(struct hwg_store *s, int64_t now_ms, int64_t idle_ms, size_t max,
                   int (*fn)(void *ctx, const struct hwg_session_rec *r, int why), void *ctx,
@@ -891,12 +981,16 @@ hwg_session_sweep(struct hwg_store *s, int64_t now_ms, int64_t idle_ms, size_t m
 		*ended = 0;
 	if ((rc = sweep_collect(s, now_ms, idle_ms, max, &recs, &n, err)) != 0)
 		return rc;
+	if ((rc = ended_prune(s, now_ms, err)) != 0) {
+		free(recs);
+		return rc;
+	}
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		int why = hwg_session_state(&recs[i], now_ms, idle_ms);
 
 		if (why == HWG_SESSION_LIVE)
 			continue;
-		if ((rc = session_delete(s, recs[i].token_hash, err)) == HWG_E_NOT_FOUND) {
+		if ((rc = session_delete(s, recs[i].token_hash, why, err)) == HWG_E_NOT_FOUND) {
 			rc = 0;
 			continue;
 		}

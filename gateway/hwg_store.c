@@ -200,10 +200,27 @@ migrate_2_operators(struct hwg_store *s, struct hwg_error *err)
 	    "operators", err);
 }
 
+/*
+ * Sessions that ended, for a day: a client that sends one is told why it
+ * ended (idle, its limit, logout...) rather than "unknown".  The hash of
+ * a dead token opens nothing.
+ */
+static int
+migrate_3_ended_sessions(struct hwg_store *s, struct hwg_error *err)
+{
+	return exec_sql(s,
+	                "CREATE TABLE ended_sessions (token_hash BLOB PRIMARY KEY"
+	                "    CHECK (length(token_hash) = 32),"
+	                "  reason INTEGER NOT NULL, ended_ms INTEGER NOT NULL) WITHOUT ROWID;"
+	                "CREATE INDEX ended_sessions_time ON ended_sessions (ended_ms);",
+	                "ended sessions", err);
+}
+
 /* Version N of the schema is reached by applying migrations[N - 1]. */
 static const struct migration migrations[] = {
     {"clients, replay cache, audit log, checkpoints", migrate_1_initial},
     {"paired terminals, operators, operator sessions", migrate_2_operators},
+    {"why recent sessions ended", migrate_3_ended_sessions},
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -64,7 +64,7 @@ check "its operator is audited" sh -c "sqlite3 '$GW/state/hwgw.db' \
 check "logout with it" sh -c "'$HWGWCTL' call --client counter --key '$GW/keys/counter.key' \
 	--gateway-id '$GW_ID' --gateway-pubkey '$GW/hsm/gateway-response.pub.pem' \
 	--url '$GW_URL' operator.logout --session-file '$GW/unknown.raw' | grep -q logged_out"
-check "then it is gone" refused_with 1 "session_required: unknown" \
+check "then it is gone" refused_with 1 "session_required: the operator session was logged out" \
 	call gw.info --session-file "$GW/unknown.hex"
 
 check "a refused verification writes no session file" refused_with 1 "unknown_operator" \

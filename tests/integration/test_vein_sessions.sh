@@ -57,10 +57,11 @@ check "used 1 s later: accepted" used
 idle() {
 	session_ended op.alice idle && [ $(($(now_ms) - LAST_USE_MS)) -gt 3000 ] &&
 		refused session_required counter gw.info '{}' &&
+		grep -q "the operator session was unused for too long: verify again" "$GW/err" &&
 		[ "$(db "SELECT count(*) FROM audit WHERE operation = 'operator.session_end' AND
 		        operator_id = 'op.alice'")" = 1 ]
 }
-check "then idle past 3 s: ended by the gateway as idle (one record), refused with session_required" \
+check "then idle past 3 s: ended by the gateway as idle (one record), refused with session_required saying so" \
 	idle
 
 # ---------------------------------------------------------------- absolute
@@ -82,7 +83,8 @@ kept_alive() {
 			_last=$LAST_USE_MS
 		elif [ "$_t" -ge "$EXPIRES_MS" ]; then
 			echo "kept alive: $_ok uses, at most $_gap ms apart" >>"$GW/trace"
-			refused session_required counter gw.info '{}' && [ $_ok -ge 4 ] && [ $_gap -lt 3000 ]
+			refused session_required counter gw.info '{}' && [ $_ok -ge 4 ] && [ $_gap -lt 3000 ] &&
+				grep -q "reached its" "$GW/err" # its limit (before the sweep) or time limit (after)
 			return
 		fi
 		sleep 0.5

@@ -239,7 +239,7 @@ test_revoke_wipes_and_ends_sessions(void)
 	CHECK_EQ_INT(o.tmpl_len, 0);
 	hwg_operator_rec_clear(&o);
 	CHECK_EQ_INT(hwg_session_lookup(s, t1, 32, "counter-1", T0, DAY, &r, &err), HWG_E_SESSION);
-	CHECK(strstr(err.message, "unknown") != NULL);
+	CHECK(strstr(err.message, "ended when its operator was revoked") != NULL);
 	/* the other operator's session is untouched */
 	CHECK_EQ_INT(hwg_session_lookup(s, t3, 32, "counter-1", T0, DAY, &r, &err), 0);
 	CHECK_EQ_INT(hwg_operator_revoke(s, "suzuki", NULL, &err), HWG_E_INVALID);
@@ -630,8 +630,9 @@ test_migrates_version_1(void)
 
 	/* make it look like a database written before issue 4 */
 	CHECK_EQ_INT(sqlite3_exec(hwg_store_db(s),
-	                          "DROP TABLE operator_sessions; DROP TABLE operators;"
-	                          "DROP TABLE terminals; PRAGMA user_version = 1;",
+	                          "DROP TABLE ended_sessions; DROP TABLE operator_sessions;"
+	                          "DROP TABLE operators; DROP TABLE terminals;"
+	                          "PRAGMA user_version = 1;",
 	                          NULL, NULL, NULL),
 	             SQLITE_OK);
 	hwg_store_close(s);
@@ -639,10 +640,11 @@ test_migrates_version_1(void)
 	CHECK_EQ_INT(hwg_store_open(dir, 1, &s, &err), 0);
 	if (s == NULL)
 		return;
-	CHECK_EQ_INT(query_int(s, "PRAGMA user_version"), 2);
+	CHECK_EQ_INT(query_int(s, "PRAGMA user_version"), 3);
 	CHECK_EQ_INT(query_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
-	                          "name IN ('terminals', 'operators', 'operator_sessions')"),
-	             3);
+	                          "name IN ('terminals', 'operators', 'operator_sessions',"
+	                          " 'ended_sessions')"),
+	             4);
 	CHECK_EQ_INT(add_op(s, "after", HWG_ROLE_COUNTER, HWG_OPERATOR_ACTIVE, T0 + DAY), 0);
 	done_store(s);
 }

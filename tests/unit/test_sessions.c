@@ -936,7 +936,7 @@ test_list_revoke_logout(void)
 	             1);
 	o = (struct call){s1, sizeof(s1), NULL, 0};
 	CHECK_EQ_INT(call(&counter1, "gw.info", NULL, &o, &r), 0);
-	CHECK(refused_with(&r, "session_required", "unknown"));
+	CHECK(refused_with(&r, "session_required", "ended when its operator was revoked"));
 	hwgw_response_clear(&r);
 	o = (struct call){admin_tok, sizeof(admin_tok), NULL, 0};
 	CHECK_EQ_INT(call(&admin2, "operator.revoke",
@@ -959,7 +959,7 @@ test_list_revoke_logout(void)
 	CHECK_EQ_STR(a.operator_id, "first.admin");
 	CHECK(strstr(a.detail, "reason=logout") != NULL);
 	CHECK_EQ_INT(call(&admin2, "operator.list", NULL, &o, &r), 0);
-	CHECK(refused_with(&r, "session_required", "unknown"));
+	CHECK(refused_with(&r, "session_required", "was logged out"));
 	hwgw_response_clear(&r);
 	CHECK_EQ_INT(call(&admin2, "operator.logout", NULL, NULL, &r), 0);
 	CHECK(refused_with(&r, "session_required", "needs an operator session"));
