@@ -180,3 +180,9 @@ hwg_op_name(int index)
 {
 	return index >= 0 && index < N_OPS ? ops[index].name : "unknown";
 }
+
+const struct hwg_op *
+hwg_op_at(int index)
+{
+	return index >= 0 && index < N_OPS ? &ops[index] : NULL;
+}

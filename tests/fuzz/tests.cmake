@@ -52,3 +52,22 @@ target_link_libraries(fuzz_vein_seeds PRIVATE hwsim_vein)
 add_test(NAME fuzz_vein_seeds
          COMMAND fuzz_vein_seeds --check ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/fuzz_vein_frame)
 set_tests_properties(fuzz_vein_seeds PROPERTIES LABELS "fuzz;vein" TIMEOUT 60)
+
+# Requests and arguments: the payload map a client signed
+# (gateway/hwg_request.c) and each operation's argument schema
+# (gateway/hwg_schema.c over the table of gateway/hwg_ops.c).  The seeds:
+# `fuzz_request_seeds request|args DIR` rewrites them; the tests check
+# that ok-* are accepted and the others refused with their code.
+hwg_fuzz_target(fuzz_request SOURCES fuzz/fuzz_request.c LIBS hwg_gwcore)
+hwg_fuzz_target(fuzz_args SOURCES fuzz/fuzz_args.c LIBS hwg_gwcore)
+add_executable(fuzz_request_seeds fuzz/make_request_seeds.c)
+target_link_libraries(fuzz_request_seeds PRIVATE hwg_gwcore)
+foreach(kind request args)
+  add_test(NAME fuzz_${kind}_seeds
+           COMMAND fuzz_request_seeds --check ${kind} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/fuzz_${kind})
+  set_tests_properties(fuzz_${kind}_seeds PROPERTIES LABELS "fuzz;api" TIMEOUT 60)
+endforeach()
+
+# hwgwctl --session-file: any file a user names (client/hwgwctl_session.c).
+# The seeds are test_client's and test_session_file's inputs, made by hand.
+hwg_fuzz_target(fuzz_session_file SOURCES fuzz/fuzz_session_file.c LIBS hwgwctl_session)
