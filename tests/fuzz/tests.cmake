@@ -71,3 +71,8 @@ endforeach()
 # hwgwctl --session-file: any file a user names (client/hwgwctl_session.c).
 # The seeds are test_client's and test_session_file's inputs, made by hand.
 hwg_fuzz_target(fuzz_session_file SOURCES fuzz/fuzz_session_file.c LIBS hwgwctl_session)
+
+# hwgwd.conf through hwg_config_parse_string (gateway/hwg_config.c).  The
+# seeds are hwgwd.conf.example and the configurations test_config and the
+# integration tests (tests/lib/*env.sh) write, made by hand.
+hwg_fuzz_target(fuzz_config SOURCES fuzz/fuzz_config.c LIBS hwg_gwcore)
