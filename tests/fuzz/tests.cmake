@@ -76,3 +76,9 @@ hwg_fuzz_target(fuzz_session_file SOURCES fuzz/fuzz_session_file.c LIBS hwgwctl_
 # seeds are hwgwd.conf.example and the configurations test_config and the
 # integration tests (tests/lib/*env.sh) write, made by hand.
 hwg_fuzz_target(fuzz_config SOURCES fuzz/fuzz_config.c LIBS hwg_gwcore)
+
+# The Unix socket's framing (gateway/hwg_frame.c, fed by hwg_unix.c).  The
+# seeds are the envelope seeds in frames as the api tests send them
+# (whole, a byte at a time, pipelined, cut short) and the limit's edges,
+# made by hand; fuzz_unix_frame.c says how an input is laid out.
+hwg_fuzz_target(fuzz_unix_frame SOURCES fuzz/fuzz_unix_frame.c LIBS hwg_gwcore)
