@@ -82,3 +82,17 @@ hwg_fuzz_target(fuzz_config SOURCES fuzz/fuzz_config.c LIBS hwg_gwcore)
 # (whole, a byte at a time, pipelined, cut short) and the limit's edges,
 # made by hand; fuzz_unix_frame.c says how an input is laid out.
 hwg_fuzz_target(fuzz_unix_frame SOURCES fuzz/fuzz_unix_frame.c LIBS hwg_gwcore)
+
+# The My Number card's answers (drivers/card/hwg_mynumber.c) with the
+# card behind hwg_card_transmit played by fuzz_apdu.c instead of pcscd
+# (hwg_pcsc.c is not linked).  The seeds: `fuzz_apdu_seeds DIR` records
+# hwsim's card engine answering each operation and adds a few answers by
+# hand; the test replays each and expects the outcome its name gives.
+set(HWG_MYNUMBER_SRC ${PROJECT_SOURCE_DIR}/drivers/card/hwg_mynumber.c)
+hwg_fuzz_target(fuzz_apdu SOURCES fuzz/fuzz_apdu.c ${HWG_MYNUMBER_SRC} LIBS hwg_cardparse)
+add_executable(fuzz_apdu_seeds fuzz/make_apdu_seeds.c fuzz/fuzz_apdu.c ${HWG_MYNUMBER_SRC})
+target_include_directories(fuzz_apdu_seeds PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
+target_link_libraries(fuzz_apdu_seeds PRIVATE hwsim_core hwg_cardparse)
+add_test(NAME fuzz_apdu_seeds
+         COMMAND fuzz_apdu_seeds --check ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/fuzz_apdu)
+set_tests_properties(fuzz_apdu_seeds PROPERTIES LABELS "fuzz;card" TIMEOUT 60)
