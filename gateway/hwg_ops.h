@@ -21,6 +21,8 @@ struct hwg_core;
 struct hwg_client_entry;
 
 #define HWG_ROLE_BIT(r) (1u << (r))
+/* operator.enroll's "role" argument: at most this many bytes (role names are shorter) */
+#define HWG_OP_ROLE_ARG_MAX 16
 
 /* The live operator session a request came with (hwg_core checked it). */
 struct hwg_op_session {
