@@ -495,34 +495,90 @@ config_check(const struct load_state *st, struct hwg_error *err)
 }
 
 int
-hwg_config_load(const char *path, struct hwg_config *c, struct hwg_error *err)
+hwg_config_parse_string(const char *text, const char *name, struct hwg_config *c,
+                        struct hwg_error *err)
 {
 	struct hwg_error local;
-	struct load_state st = {.c = c, .err = err ? err : &local, .path = path};
-	FILE *f;
+	struct load_state st = {.c = c, .err = err ? err : &local, .path = name};
 	int line;
 
 	hwg_error_clear(st.err);
-	if ((f = fopen(path, "re")) == NULL)
-		return hwg_error_set(err, HWG_E_CONFIG, "cannot open %s: %s", path,
-		                     strerror(errno));
-	line = ini_parse_file(f, on_key, &st);
-	fclose(f);
+	line = ini_parse_string(text, on_key, &st);
 	if (st.err->code != 0) {
 		char msg[sizeof(st.err->message)];
 
 		memcpy(msg, st.err->message, sizeof(msg));
-		return hwg_error_set(err, HWG_E_CONFIG, "%s:%d: %s", path, line, msg);
+		return hwg_error_set(err, HWG_E_CONFIG, "%s:%d: %s", name, line, msg);
 	}
 	if (line != 0)
-		return hwg_error_set(err, HWG_E_CONFIG, "%s:%d: syntax error", path, line);
+		return hwg_error_set(err, HWG_E_CONFIG, "%s:%d: syntax error", name, line);
 	if (config_check(&st, st.err) != 0) {
 		char msg[sizeof(st.err->message)];
 
 		memcpy(msg, st.err->message, sizeof(msg));
-		return hwg_error_set(err, HWG_E_CONFIG, "%s: %s", path, msg);
+		return hwg_error_set(err, HWG_E_CONFIG, "%s: %s", name, msg);
 	}
 	return 0;
+}
+
+/*
+ * The file whole, NUL-terminated, into *out (the caller frees it).  A NUL
+ * inside is refused: the text would end there, and what follows it would
+ * be silently ignored.
+ */
+static int
+read_text(const char *path, char **out, struct hwg_error *err)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	size_t len;
+	const char *nul;
+	int line = 1;
+
+	*out = NULL;
+	if (f == NULL)
+		return hwg_error_set(err, HWG_E_CONFIG, "cannot open %s: %s", path,
+		                     strerror(errno));
+	if ((buf = malloc(HWG_CONFIG_FILE_MAX + 1)) == NULL) {
+		fclose(f);
+		return hwg_error_set(err, HWG_E_NOMEM, "out of memory reading %s", path);
+	}
+	len = fread(buf, 1, HWG_CONFIG_FILE_MAX + 1, f);
+	if (ferror(f) || len > HWG_CONFIG_FILE_MAX) {
+		int rc = ferror(f) ? hwg_error_set(err, HWG_E_CONFIG, "cannot read %s", path)
+		                   : hwg_error_set(err, HWG_E_CONFIG, "%s is larger than %d bytes",
+		                                   path, HWG_CONFIG_FILE_MAX);
+
+		fclose(f);
+		free(buf);
+		return rc;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	if ((nul = memchr(buf, '\0', len)) != NULL) {
+		for (const char *p = buf; p < nul; p++)
+			line += *p == '\n';
+		free(buf);
+		return hwg_error_set(err, HWG_E_CONFIG, "%s:%d: a NUL byte: not a text file", path,
+		                     line);
+	}
+	*out = buf;
+	return 0;
+}
+
+int
+hwg_config_load(const char *path, struct hwg_config *c, struct hwg_error *err)
+{
+	char *text;
+	int rc;
+
+	if (err != NULL)
+		hwg_error_clear(err);
+	if ((rc = read_text(path, &text, err)) != 0)
+		return rc;
+	rc = hwg_config_parse_string(text, path, c, err);
+	free(text);
+	return rc;
 }
 
 void

@@ -77,8 +77,20 @@ struct hwg_config {
 
 /* Defaults for everything that has one. */
 void hwg_config_defaults(struct hwg_config *c);
-/* Read path over the defaults; HWG_E_CONFIG with file:line and key on error. */
+/*
+ * Read path over the defaults; HWG_E_CONFIG with file:line and key on
+ * error.  The file must be text (no NUL byte) of at most
+ * HWG_CONFIG_FILE_MAX bytes.
+ */
+#define HWG_CONFIG_FILE_MAX (1024 * 1024)
 int hwg_config_load(const char *path, struct hwg_config *c, struct hwg_error *err);
+/*
+ * The same for the configuration text itself; name stands for the file
+ * in messages.  hwg_config_clear() c afterwards in either case: a refused
+ * text may have set some strings already.
+ */
+int hwg_config_parse_string(const char *text, const char *name, struct hwg_config *c,
+                            struct hwg_error *err);
 /* Free every string; accepts a zeroed struct. */
 void hwg_config_clear(struct hwg_config *c);
 

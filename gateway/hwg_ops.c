@@ -57,7 +57,7 @@ static const struct hwg_arg_spec pair_args[] = {
 static const struct hwg_arg_spec enroll_args[] = {
     {"terminal", HWG_ARG_TEXT, 1, 1, HWG_TERMINAL_ID_MAX},
     {"operator_id", HWG_ARG_TEXT, 1, 1, HWG_OPERATOR_ID_MAX},
-    {"role", HWG_ARG_TEXT, 1, 1, 16},
+    {"role", HWG_ARG_TEXT, 1, 1, HWG_OP_ROLE_ARG_MAX},
     {"valid_until", HWG_ARG_UINT, 1, 1, INT64_MAX},
 };
 static const struct hwg_arg_spec verify_args[] = {
@@ -179,4 +179,10 @@ const char *
 hwg_op_name(int index)
 {
 	return index >= 0 && index < N_OPS ? ops[index].name : "unknown";
+}
+
+const struct hwg_op *
+hwg_op_at(int index)
+{
+	return index >= 0 && index < N_OPS ? &ops[index] : NULL;
 }

@@ -21,6 +21,8 @@ struct hwg_core;
 struct hwg_client_entry;
 
 #define HWG_ROLE_BIT(r) (1u << (r))
+/* operator.enroll's "role" argument: at most this many bytes (role names are shorter) */
+#define HWG_OP_ROLE_ARG_MAX 16
 
 /* The live operator session a request came with (hwg_core checked it). */
 struct hwg_op_session {
@@ -103,6 +105,8 @@ const struct hwg_op *hwg_op_find(const char *name);
 /* Index of a known operation (stable within a build), -1 if unknown. */
 int hwg_op_index(const char *name);
 const char *hwg_op_name(int index);
+/* The operation at index (0 up), NULL past the last: for walking the table (fuzz_args). */
+const struct hwg_op *hwg_op_at(int index);
 
 /* Handlers, one file per family (op_gw.c, op_audit.c, op_card.c, op_terminal.c, op_operator.c). */
 int hwg_op_gw_info(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);

@@ -16,6 +16,10 @@
  * read here without libsystemd).  A passed socket belongs to systemd: it
  * is served as it is and its file is never created, chmod'ed or removed
  * here, so connections made while hwgwd restarts wait in its backlog.
+ *
+ * The framing itself (the length checked against max_body, the body
+ * accumulated) is hwg_frame.c, apart from the socket so that it is fuzzed
+ * on its own (fuzz_unix_frame).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hwg_frame.h"
 #include "hwg_log.h"
 #include "hwg_secret.h"
 #include "hwg_time.h"
@@ -84,20 +89,16 @@ wait_fd(struct hwg_unix *u, int fd, short events, int64_t deadline, int allow_st
 	}
 }
 
-/*
- * Move exactly len bytes (read, or write when writing) before deadline:
- * 0, or -1 (closed, timeout, error, or stop while allowed).
- */
+/* Write exactly len bytes before deadline: 0, or -1 (closed, timeout, error). */
 static int
-io_full(struct hwg_unix *u, int fd, uint8_t *p, size_t len, int writing, int64_t deadline,
-        int allow_stop)
+write_full(struct hwg_unix *u, int fd, const uint8_t *p, size_t len, int64_t deadline)
 {
 	while (len > 0) {
 		ssize_t n;
 
-		if (wait_fd(u, fd, writing ? POLLOUT : POLLIN, deadline, allow_stop) != 1)
+		if (wait_fd(u, fd, POLLOUT, deadline, 0) != 1)
 			return -1;
-		n = writing ? send(fd, p, len, MSG_NOSIGNAL) : read(fd, p, len);
+		n = send(fd, p, len, MSG_NOSIGNAL);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
@@ -108,16 +109,40 @@ io_full(struct hwg_unix *u, int fd, uint8_t *p, size_t len, int writing, int64_t
 	return 0;
 }
 
+/*
+ * Read one frame into f: 1 complete, -1 closed, timed out, stopped while
+ * idle or failed, or a negative HWG_E_* from the framing (err says why).
+ * Waiting for a frame's first byte may be cut short by stop; once it
+ * started the frame is read whole.  Each part (the header's first byte,
+ * the rest of it, the body) gets connection_timeout, and no more than the
+ * frame needs is read, so a pipelined next frame stays in the socket.
+ */
 static int
-read_full(struct hwg_unix *u, int fd, uint8_t *p, size_t len, int64_t deadline, int allow_stop)
+read_frame(struct hwg_unix *u, int fd, struct hwg_frame_in *f, struct hwg_error *err)
 {
-	return io_full(u, fd, p, len, 0, deadline, allow_stop);
-}
+	int64_t timeout = (int64_t)u->cfg->connection_timeout_s * 1000;
+	int64_t deadline = hwg_mono_ms() + timeout;
+	uint8_t chunk[16384];
+	int rc = 0;
 
-static int
-write_full(struct hwg_unix *u, int fd, const uint8_t *p, size_t len, int64_t deadline)
-{
-	return io_full(u, fd, (uint8_t *)(uintptr_t)p, len, 1, deadline, 0);
+	while (rc == 0) {
+		size_t want = hwg_frame_in_want(f), got = f->header_got, used;
+		ssize_t n;
+
+		if (wait_fd(u, fd, POLLIN, deadline, f->header_got == 0) != 1)
+			return -1;
+		n = read(fd, chunk, want < sizeof(chunk) ? want : sizeof(chunk));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return -1;
+		rc = hwg_frame_in_feed(f, chunk, (size_t)n, &used, err);
+		hwg_wipe(chunk, (size_t)n); /* the request may carry a PIN */
+		if (got == 0 ||
+		    (got < HWG_FRAME_HEADER_LEN && f->header_got == HWG_FRAME_HEADER_LEN))
+			deadline = hwg_mono_ms() + timeout;
+	}
+	return rc;
 }
 
 static int
@@ -141,35 +166,24 @@ serve_frame(struct conn *cn)
 	struct hwg_unix *u = cn->u;
 	struct hwg_peer peer = {.transport = "unix", .uid = cn->uid};
 	struct hwg_reply reply = {0};
-	uint8_t hdr[4], *msg;
-	int64_t timeout = (int64_t)u->cfg->connection_timeout_s * 1000;
-	size_t len;
-	int keep;
+	struct hwg_error err = {0};
+	struct hwg_frame_in f;
+	int rc, keep;
 
-	/* idle wait may be cut short by stop; once a frame starts it is read whole */
-	if (read_full(u, cn->fd, hdr, 1, hwg_mono_ms() + timeout, 1) != 0 ||
-	    read_full(u, cn->fd, hdr + 1, 3, hwg_mono_ms() + timeout, 0) != 0)
-		return -1;
-	len = ((size_t)hdr[0] << 24) | ((size_t)hdr[1] << 16) | ((size_t)hdr[2] << 8) | hdr[3];
-	if (len > u->cfg->max_body) {
-		char why[96];
-
-		snprintf(why, sizeof(why), "frame of %zu bytes over the limit of %zu", len,
-		         u->cfg->max_body);
-		if (hwg_core_refuse(u->core, &peer, HWG_E_TOO_LARGE, why, &reply) == 0)
+	hwg_frame_in_init(&f, u->cfg->max_body);
+	rc = read_frame(u, cn->fd, &f, &err);
+	if (rc == HWG_E_TOO_LARGE) {
+		if (hwg_core_refuse(u->core, &peer, HWG_E_TOO_LARGE, err.message, &reply) == 0)
 			send_reply(u, cn->fd, &reply);
 		hwg_reply_clear(&reply);
 		return -1; /* the body is not read: the stream is out of step */
 	}
-	if ((msg = malloc(len ? len : 1)) == NULL)
-		return -1;
-	if (read_full(u, cn->fd, msg, len, hwg_mono_ms() + timeout, 0) != 0) {
-		free(msg);
+	if (rc != 1) {
+		hwg_frame_in_reset(&f);
 		return -1;
 	}
-	hwg_core_handle(u->core, &peer, msg, len, &reply);
-	hwg_wipe(msg, len); /* the request may carry a PIN */
-	free(msg);
+	hwg_core_handle(u->core, &peer, hwg_buf_ptr(f.body), f.len, &reply);
+	hwg_frame_in_reset(&f);
 	keep = send_reply(u, cn->fd, &reply);
 	hwg_reply_clear(&reply);
 	return keep;

@@ -399,7 +399,7 @@ collect_other(void *arg, const struct hwg_operator_rec *o)
 static int
 enroll_args(struct hwg_op_ctx *ctx, struct enroll_state *es, struct hwg_error *err)
 {
-	char role[16];
+	char role[HWG_OP_ROLE_ARG_MAX + 1] = ""; /* every role the schema lets through fits */
 	uint64_t until = 0;
 	int present, rc;
 

@@ -52,3 +52,47 @@ target_link_libraries(fuzz_vein_seeds PRIVATE hwsim_vein)
 add_test(NAME fuzz_vein_seeds
          COMMAND fuzz_vein_seeds --check ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/fuzz_vein_frame)
 set_tests_properties(fuzz_vein_seeds PROPERTIES LABELS "fuzz;vein" TIMEOUT 60)
+
+# Requests and arguments: the payload map a client signed
+# (gateway/hwg_request.c) and each operation's argument schema
+# (gateway/hwg_schema.c over the table of gateway/hwg_ops.c).  The seeds:
+# `fuzz_request_seeds request|args DIR` rewrites them; the tests check
+# that ok-* are accepted and the others refused with their code.
+hwg_fuzz_target(fuzz_request SOURCES fuzz/fuzz_request.c LIBS hwg_gwcore)
+hwg_fuzz_target(fuzz_args SOURCES fuzz/fuzz_args.c LIBS hwg_gwcore)
+add_executable(fuzz_request_seeds fuzz/make_request_seeds.c)
+target_link_libraries(fuzz_request_seeds PRIVATE hwg_gwcore)
+foreach(kind request args)
+  add_test(NAME fuzz_${kind}_seeds
+           COMMAND fuzz_request_seeds --check ${kind} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/fuzz_${kind})
+  set_tests_properties(fuzz_${kind}_seeds PROPERTIES LABELS "fuzz;api" TIMEOUT 60)
+endforeach()
+
+# hwgwctl --session-file: any file a user names (client/hwgwctl_session.c).
+# The seeds are test_client's and test_session_file's inputs, made by hand.
+hwg_fuzz_target(fuzz_session_file SOURCES fuzz/fuzz_session_file.c LIBS hwgwctl_session)
+
+# hwgwd.conf through hwg_config_parse_string (gateway/hwg_config.c).  The
+# seeds are hwgwd.conf.example and the configurations test_config and the
+# integration tests (tests/lib/*env.sh) write, made by hand.
+hwg_fuzz_target(fuzz_config SOURCES fuzz/fuzz_config.c LIBS hwg_gwcore)
+
+# The Unix socket's framing (gateway/hwg_frame.c, fed by hwg_unix.c).  The
+# seeds are the envelope seeds in frames as the api tests send them
+# (whole, a byte at a time, pipelined, cut short) and the limit's edges,
+# made by hand; fuzz_unix_frame.c says how an input is laid out.
+hwg_fuzz_target(fuzz_unix_frame SOURCES fuzz/fuzz_unix_frame.c LIBS hwg_gwcore)
+
+# The My Number card's answers (drivers/card/hwg_mynumber.c) with the
+# card behind hwg_card_transmit played by fuzz_apdu.c instead of pcscd
+# (hwg_pcsc.c is not linked).  The seeds: `fuzz_apdu_seeds DIR` records
+# hwsim's card engine answering each operation and adds a few answers by
+# hand; the test replays each and expects the outcome its name gives.
+set(HWG_MYNUMBER_SRC ${PROJECT_SOURCE_DIR}/drivers/card/hwg_mynumber.c)
+hwg_fuzz_target(fuzz_apdu SOURCES fuzz/fuzz_apdu.c ${HWG_MYNUMBER_SRC} LIBS hwg_cardparse)
+add_executable(fuzz_apdu_seeds fuzz/make_apdu_seeds.c fuzz/fuzz_apdu.c ${HWG_MYNUMBER_SRC})
+target_include_directories(fuzz_apdu_seeds PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
+target_link_libraries(fuzz_apdu_seeds PRIVATE hwsim_core hwg_cardparse)
+add_test(NAME fuzz_apdu_seeds
+         COMMAND fuzz_apdu_seeds --check ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/fuzz_apdu)
+set_tests_properties(fuzz_apdu_seeds PROPERTIES LABELS "fuzz;card" TIMEOUT 60)

@@ -4,7 +4,10 @@
  * the key (bad USB ids, a threshold outside 0..1 or not a number, bounds
  * of percentages, timeouts and failure counts, an idle timeout longer than
  * the absolute limit).  Also checks that hwgwd.conf.example loads and
- * documents every key the parser knows in its sections.
+ * documents every key the parser knows in its sections.  The text parser
+ * (hwg_config_parse_string, which the file loader and fuzz_config use)
+ * gives the file's messages under the name it is given; a file with a NUL
+ * byte or over HWG_CONFIG_FILE_MAX is refused, naming it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,6 +197,104 @@ test_example_documents_keys(void)
 	free(text);
 }
 
+/* A file of len bytes from p; its path in path (the caller unlinks it). */
+static void
+write_file(char path[], const void *p, size_t len)
+{
+	int fd = mkstemp(path);
+	FILE *f;
+
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		perror("mkstemp");
+		exit(2);
+	}
+	if (fwrite(p, 1, len, f) != len) {
+		perror("fwrite");
+		exit(2);
+	}
+	fclose(f);
+}
+
+/* The string parser: what the file loader says, under the given name. */
+static void
+test_parse_string(void)
+{
+	char text[1024], path[] = "/tmp/hwgw-config-test.XXXXXX";
+	struct hwg_config c;
+	struct hwg_error err = {0};
+
+	snprintf(text, sizeof(text), "%s[vein]\nmin_quality = 7\n", base);
+	hwg_config_defaults(&c);
+	CHECK_EQ_INT(hwg_config_parse_string(text, "inline", &c, &err), 0);
+	CHECK_EQ_STR(err.message, "");
+	CHECK_EQ_STR(c.gateway_id, "gw");
+	CHECK_EQ_INT(c.vein_min_quality, 7);
+	hwg_config_clear(&c);
+	/* a bad value: "NAME:LINE: [section] key = ..." as from a file */
+	snprintf(text, sizeof(text), "%s[vein]\nmin_quality = 101\n", base);
+	hwg_config_defaults(&c);
+	CHECK_EQ_INT(hwg_config_parse_string(text, "inline", &c, &err), HWG_E_CONFIG);
+	CHECK_EQ_STR(err.message, "inline:11: [vein] min_quality = \"101\": expected a number "
+	                          "from 0 to 100");
+	hwg_config_clear(&c);
+	write_file(path, text, strlen(text));
+	hwg_config_defaults(&c);
+	CHECK_EQ_INT(hwg_config_load(path, &c, &err), HWG_E_CONFIG);
+	CHECK(strncmp(err.message, path, strlen(path)) == 0);
+	CHECK_EQ_STR(err.message + strlen(path),
+	             ":11: [vein] min_quality = \"101\": expected a number from 0 to 100");
+	hwg_config_clear(&c);
+	unlink(path);
+	/* a syntax error, and a check of the whole */
+	hwg_config_defaults(&c);
+	CHECK_EQ_INT(hwg_config_parse_string("[gateway\n", "inline", &c, &err), HWG_E_CONFIG);
+	CHECK_EQ_STR(err.message, "inline:1: syntax error");
+	hwg_config_clear(&c);
+	hwg_config_defaults(&c);
+	CHECK_EQ_INT(hwg_config_parse_string("", "inline", &c, &err), HWG_E_CONFIG);
+	CHECK_EQ_STR(err.message, "inline: [gateway] id is required (1-64 characters)");
+	hwg_config_clear(&c);
+}
+
+/* Files that are no configuration text: a NUL inside, too large. */
+static void
+test_file_refusals(void)
+{
+	static const char nul_line[] = "[vein]\nmin_quality = 7\0junk\n";
+	char text[1024], path[] = "/tmp/hwgw-config-test.XXXXXX", *big;
+	size_t n = strlen(base);
+	struct hwg_config c;
+	struct hwg_error err = {0};
+
+	/* "id = gw\0..." would read as "id = gw" and drop the rest */
+	memcpy(text, base, n);
+	memcpy(text + n, nul_line, sizeof(nul_line) - 1);
+	write_file(path, text, n + sizeof(nul_line) - 1);
+	hwg_config_defaults(&c);
+	CHECK_EQ_INT(hwg_config_load(path, &c, &err), HWG_E_CONFIG);
+	CHECK(strstr(err.message, path) != NULL);
+	CHECK(strstr(err.message, ":11: a NUL byte") != NULL);
+	CHECK_EQ_INT(c.vein_min_quality, 40); /* nothing was read */
+	hwg_config_clear(&c);
+	unlink(path);
+	/* one byte over the limit; comments are text enough */
+	if ((big = malloc(HWG_CONFIG_FILE_MAX + 1)) == NULL) {
+		CHECK(big != NULL);
+		return;
+	}
+	memset(big, ';', HWG_CONFIG_FILE_MAX + 1);
+	memcpy(big, base, n);
+	big[n] = '\n';
+	strcpy(path, "/tmp/hwgw-config-test.XXXXXX");
+	write_file(path, big, HWG_CONFIG_FILE_MAX + 1);
+	hwg_config_defaults(&c);
+	CHECK_EQ_INT(hwg_config_load(path, &c, &err), HWG_E_CONFIG);
+	CHECK(strstr(err.message, "is larger than 1048576 bytes") != NULL);
+	hwg_config_clear(&c);
+	unlink(path);
+	free(big);
+}
+
 int
 main(void)
 {
@@ -201,5 +302,7 @@ main(void)
 	HWG_RUN(test_values_read);
 	HWG_RUN(test_refusals);
 	HWG_RUN(test_example_documents_keys);
+	HWG_RUN(test_parse_string);
+	HWG_RUN(test_file_refusals);
 	return HWG_TEST_END();
 }

@@ -685,6 +685,10 @@ test_bootstrap_pair_and_enroll_first_admin(void)
 	expect_prepare_refusal(&admin1, "operator.enroll",
 	                       enroll_args("PV-1", "first.admin", "chief", later), NULL,
 	                       "bad_arguments", "\"role\"", "");
+	/* the longest role the schema lets through (16 bytes) is read whole, and refused */
+	expect_prepare_refusal(&admin1, "operator.enroll",
+	                       enroll_args("PV-1", "first.admin", "administrator.16", later), NULL,
+	                       "bad_arguments", "\"role\"", "");
 	expect_prepare_refusal(&admin1, "operator.enroll",
 	                       enroll_args("PV 1", "first.admin", "admin", later), NULL,
 	                       "bad_arguments", "terminal", "");
