@@ -96,82 +96,94 @@ set_mode(struct load_state *st, void *field, const char *value)
 	return 0;
 }
 
+/* Call fn for each word of a list ("a, b c"); -1 as soon as one is refused. */
+static int
+each_word(const char *value, int (*fn)(void *arg, const char *word), void *arg)
+{
+	char *copy = strdup(value), *tok, *save = NULL;
+	int rc = copy == NULL ? -1 : 0;
+
+	for (tok = copy != NULL ? strtok_r(copy, " ,\t", &save) : NULL; rc == 0 && tok != NULL;
+	     tok = strtok_r(NULL, " ,\t", &save))
+		rc = fn(arg, tok);
+	free(copy);
+	return rc;
+}
+
+static int
+algorithm_word(void *arg, const char *word)
+{
+	struct hwg_config *c = arg;
+
+	if (strcmp(word, "ES256") == 0)
+		c->alg_es256 = 1;
+	else if (strcmp(word, "EdDSA") == 0)
+		c->alg_eddsa = 1;
+	else
+		return -1;
+	return 0;
+}
+
 static int
 set_algorithms(struct load_state *st, void *field, const char *value)
 {
-	char *copy = strdup(value), *tok, *save = NULL;
-	int ok = 1;
-
 	(void)field;
-	if (copy == NULL)
-		return -1;
 	st->c->alg_es256 = st->c->alg_eddsa = 0;
-	for (tok = strtok_r(copy, " ,\t", &save); tok != NULL;
-	     tok = strtok_r(NULL, " ,\t", &save)) {
-		if (strcmp(tok, "ES256") == 0)
-			st->c->alg_es256 = 1;
-		else if (strcmp(tok, "EdDSA") == 0)
-			st->c->alg_eddsa = 1;
-		else
-			ok = 0;
-	}
-	free(copy);
-	return ok && (st->c->alg_es256 || st->c->alg_eddsa) ? 0 : -1;
+	return each_word(value, algorithm_word, st->c) == 0 &&
+	               (st->c->alg_es256 || st->c->alg_eddsa)
+	           ? 0
+	           : -1;
+}
+
+/* An origin is scheme://host[:port], nothing more. */
+static int
+origin_word(void *arg, const char *word)
+{
+	struct hwg_config *c = arg;
+
+	if (c->n_origins == HWG_MAX_ORIGINS || strchr(word, '*') != NULL ||
+	    (strncmp(word, "http://", 7) != 0 && strncmp(word, "https://", 8) != 0) ||
+	    strchr(strstr(word, "//") + 2, '/') != NULL)
+		return -1;
+	if ((c->origins[c->n_origins] = strdup(word)) == NULL)
+		return -1;
+	c->n_origins++;
+	return 0;
 }
 
 static int
 set_origins(struct load_state *st, void *field, const char *value)
 {
-	char *copy = strdup(value), *tok, *save = NULL;
 	struct hwg_config *c = st->c;
-	int ok = 1;
 
 	(void)field;
-	if (copy == NULL)
-		return -1;
 	for (size_t i = 0; i < c->n_origins; i++)
 		free(c->origins[i]);
 	c->n_origins = 0;
-	for (tok = strtok_r(copy, " ,\t", &save); tok != NULL;
-	     tok = strtok_r(NULL, " ,\t", &save)) {
-		/* an origin is scheme://host[:port], nothing more */
-		if (c->n_origins == HWG_MAX_ORIGINS || strchr(tok, '*') != NULL ||
-		    (strncmp(tok, "http://", 7) != 0 && strncmp(tok, "https://", 8) != 0) ||
-		    strchr(strstr(tok, "//") + 2, '/') != NULL) {
-			ok = 0;
-			break;
-		}
-		if ((c->origins[c->n_origins] = strdup(tok)) == NULL) {
-			ok = 0;
-			break;
-		}
-		c->n_origins++;
-	}
-	free(copy);
-	return ok ? 0 : -1;
+	return each_word(value, origin_word, c);
+}
+
+static int
+role_word(void *arg, const char *word)
+{
+	int r = hwg_role_parse(word);
+
+	if (r < 0 || r == HWG_ROLE_MAINTENANCE)
+		return -1; /* maintenance never sees personal data */
+	*(unsigned *)arg |= 1u << r;
+	return 0;
 }
 
 static int
 set_roles(struct load_state *st, void *field, const char *value)
 {
-	char *copy = strdup(value), *tok, *save = NULL;
 	unsigned roles = 0;
-	int ok = 1, r;
 
 	(void)st;
-	if (copy == NULL)
+	if (each_word(value, role_word, &roles) != 0)
 		return -1;
-	for (tok = strtok_r(copy, " ,\t", &save); tok != NULL;
-	     tok = strtok_r(NULL, " ,\t", &save)) {
-		if ((r = hwg_role_parse(tok)) < 0 || r == HWG_ROLE_MAINTENANCE)
-			ok = 0; /* maintenance never sees personal data */
-		else
-			roles |= 1u << r;
-	}
-	free(copy);
-	if (ok)
-		*(unsigned *)field = roles;
-	return ok ? 0 : -1;
+	*(unsigned *)field = roles;
+	return 0;
 }
 
 /* Four hex digits and nothing else (strtoul would also take signs and "0x"). */
@@ -195,29 +207,28 @@ parse_hex16(const char *p, uint16_t *out)
 	return 0;
 }
 
+/* vvvv:pppp, as lsusb prints them. */
+static int
+usb_id_word(void *arg, const char *word)
+{
+	struct hwg_config *c = arg;
+	uint16_t *id;
+
+	if (c->vein_n_usb_ids == HWG_MAX_USB_IDS || strlen(word) != 9 || word[4] != ':')
+		return -1;
+	id = c->vein_usb_ids[c->vein_n_usb_ids];
+	if (parse_hex16(word, &id[0]) != 0 || parse_hex16(word + 5, &id[1]) != 0)
+		return -1;
+	c->vein_n_usb_ids++;
+	return 0;
+}
+
 static int
 set_usb_ids(struct load_state *st, void *field, const char *value)
 {
-	char *copy = strdup(value), *tok, *save = NULL;
-	struct hwg_config *c = st->c;
-	int ok = 1;
-
 	(void)field;
-	if (copy == NULL)
-		return -1;
-	c->vein_n_usb_ids = 0;
-	for (tok = strtok_r(copy, " ,\t", &save); ok && tok != NULL;
-	     tok = strtok_r(NULL, " ,\t", &save)) {
-		/* vvvv:pppp, as lsusb prints them */
-		uint16_t *id = c->vein_usb_ids[c->vein_n_usb_ids];
-
-		ok = c->vein_n_usb_ids < HWG_MAX_USB_IDS && strlen(tok) == 9 && tok[4] == ':' &&
-		     parse_hex16(tok, &id[0]) == 0 && parse_hex16(tok + 5, &id[1]) == 0;
-		if (ok)
-			c->vein_n_usb_ids++;
-	}
-	free(copy);
-	return ok && c->vein_n_usb_ids > 0 ? 0 : -1;
+	st->c->vein_n_usb_ids = 0;
+	return each_word(value, usb_id_word, st->c) == 0 && st->c->vein_n_usb_ids > 0 ? 0 : -1;
 }
 
 static int

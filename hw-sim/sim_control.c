@@ -25,10 +25,8 @@
 #define WRITE_TIMEOUT_S 2
 #define CLIENT_TIMEOUT_S 60
 
-static char *reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-reply(const char *fmt, ...)
+char *
+sim_control_reply(const char *fmt, ...)
 {
 	char *out = NULL;
 	va_list ap;
@@ -72,13 +70,13 @@ cmd_insert(struct args *a)
 	struct sim_card *card;
 
 	if (a->rest == NULL || *a->rest == '\0')
-		return reply("err usage: insert SLOT PROFILE");
+		return sim_control_reply("err usage: insert SLOT PROFILE");
 	if (sim_profile_card(a->rest, &card, &err) != 0) {
 		sim_log("slot %d: insert refused: %s", a->slot->index, err.message);
-		return reply("err %s", err.message);
+		return sim_control_reply("err %s", err.message);
 	}
 	sim_slot_insert(a->slot, card, a->rest);
-	return reply("ok");
+	return sim_control_reply("ok");
 }
 
 static char *
@@ -95,18 +93,20 @@ cmd_fault(struct args *a)
 
 	if (a->n == 3 && strcmp(a->v[2], "clear") == 0) {
 		sim_slot_fault(a->slot, SIM_FAULT_NONE, 0, &err);
-		return reply("ok");
+		return sim_control_reply("ok");
 	}
 	for (size_t i = 0; a->n == 4 && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		if (strcmp(a->v[2], kinds[i].name) != 0)
 			continue;
 		if (number(a->v[3], 1000000, &at) != 0 ||
 		    sim_slot_fault(a->slot, kinds[i].fault, (unsigned)at, &err) != 0)
-			return reply("err fault %s: N must be a number from 1", kinds[i].name);
+			return sim_control_reply("err fault %s: N must be a number from 1",
+			                         kinds[i].name);
 		sim_log("slot %d: fault %s %ld", a->slot->index, kinds[i].name, at);
-		return reply("ok");
+		return sim_control_reply("ok");
 	}
-	return reply("err usage: fault SLOT remove-at|silent-at|garbage-at N, or fault SLOT clear");
+	return sim_control_reply(
+	    "err usage: fault SLOT remove-at|silent-at|garbage-at N, or fault SLOT clear");
 }
 
 static char *
@@ -116,9 +116,10 @@ cmd_delay(struct args *a)
 
 	if (a->n != 4 || number(a->v[2], MAX_DELAY_MS, &apdu_ms) != 0 ||
 	    number(a->v[3], MAX_DELAY_MS, &sign_ms) != 0)
-		return reply("err usage: delay SLOT APDU_MS SIGN_MS (0 to %d)", MAX_DELAY_MS);
+		return sim_control_reply("err usage: delay SLOT APDU_MS SIGN_MS (0 to %d)",
+		                         MAX_DELAY_MS);
 	sim_slot_delay(a->slot, (int)apdu_ms, (int)sign_ms);
-	return reply("ok");
+	return sim_control_reply("ok");
 }
 
 static char *
@@ -128,7 +129,7 @@ cmd_apdus(struct args *a)
 
 	if (log == NULL)
 		return NULL;
-	out = reply("ok %s", log);
+	out = sim_control_reply("ok %s", log);
 	free(log);
 	return out;
 }
@@ -140,9 +141,9 @@ cmd_tries(struct args *a)
 	int t[SIM_N_PINS];
 
 	if (sim_slot_tries(a->slot, t, &err) != 0)
-		return reply("err %s", err.message);
-	return reply("ok auth=%d support=%d sign=%d", t[SIM_PIN_AUTH], t[SIM_PIN_SUPPORT],
-	             t[SIM_PIN_SIGN]);
+		return sim_control_reply("err %s", err.message);
+	return sim_control_reply("ok auth=%d support=%d sign=%d", t[SIM_PIN_AUTH],
+	                         t[SIM_PIN_SUPPORT], t[SIM_PIN_SIGN]);
 }
 
 static char *
@@ -151,11 +152,11 @@ cmd_tamper(struct args *a)
 	struct hwg_error err = {0};
 
 	if (a->n != 3 || strcmp(a->v[2], "ef0002") != 0)
-		return reply("err usage: tamper SLOT ef0002");
+		return sim_control_reply("err usage: tamper SLOT ef0002");
 	if (sim_slot_tamper(a->slot, &err) != 0)
-		return reply("err %s", err.message);
+		return sim_control_reply("err %s", err.message);
 	sim_log("slot %d: EF 0002 tampered", a->slot->index);
-	return reply("ok");
+	return sim_control_reply("ok");
 }
 
 /* Commands that take the slot and nothing else. */
@@ -166,11 +167,11 @@ cmd_simple(struct args *a)
 	const char *cmd = a->v[0];
 
 	if (a->n != 2)
-		return reply("err usage: %s SLOT", cmd);
+		return sim_control_reply("err usage: %s SLOT", cmd);
 	if (strcmp(cmd, "remove") == 0)
 		sim_slot_remove(a->slot);
 	else if (strcmp(cmd, "reinsert") == 0 && sim_slot_reinsert(a->slot, &err) != 0)
-		return reply("err %s", err.message);
+		return sim_control_reply("err %s", err.message);
 	else if (strcmp(cmd, "unplug") == 0 || strcmp(cmd, "plug") == 0)
 		sim_slot_plug(a->slot, strcmp(cmd, "plug") == 0);
 	else if (strcmp(cmd, "apdus-clear") == 0)
@@ -179,7 +180,7 @@ cmd_simple(struct args *a)
 		return cmd_apdus(a);
 	else if (strcmp(cmd, "tries") == 0)
 		return cmd_tries(a);
-	return reply("ok");
+	return sim_control_reply("ok");
 }
 
 static char *
@@ -192,7 +193,7 @@ cmd_status(struct sim_slot *slots, int n_slots)
 		sim_slot_describe(&slots[i], one, sizeof(one));
 		len += (size_t)snprintf(all + len, sizeof(all) - len, " slot%d=%s", i, one);
 	}
-	return reply("%s", all);
+	return sim_control_reply("%s", all);
 }
 
 static const struct {
@@ -242,20 +243,21 @@ dispatch(struct sim_slot *slots, int n_slots, struct args *a, char *rest)
 	long i;
 
 	if (a->n == 0)
-		return reply("err empty command");
+		return sim_control_reply("err empty command");
 	if (strcmp(a->v[0], "status") == 0)
-		return a->n == 1 ? cmd_status(slots, n_slots) : reply("err usage: status");
+		return a->n == 1 ? cmd_status(slots, n_slots)
+		                 : sim_control_reply("err usage: status");
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
 		if (strcmp(a->v[0], commands[k].name) != 0)
 			continue;
 		if (number(a->v[1], n_slots - 1, &i) != 0)
-			return reply("err %s: no slot %s (slots 0 to %d)", a->v[0],
-			             a->v[1] != NULL ? a->v[1] : "given", n_slots - 1);
+			return sim_control_reply("err %s: no slot %s (slots 0 to %d)", a->v[0],
+			                         a->v[1] != NULL ? a->v[1] : "given", n_slots - 1);
 		a->slot = &slots[i];
 		a->rest = rest;
 		return commands[k].run(a);
 	}
-	return reply("err unknown command %s", printable(a->v[0]));
+	return sim_control_reply("err unknown command %s", printable(a->v[0]));
 }
 
 static void
@@ -279,7 +281,7 @@ sim_control_run(struct sim_slot *slots, int n_slots, const char *line)
 		return NULL;
 	}
 	if (split(words, line, &a) != 0) {
-		out = reply("err too many words");
+		out = sim_control_reply("err too many words");
 	} else {
 		char *r = a.rest != NULL ? rest + (a.rest - line) : NULL;
 

@@ -46,6 +46,9 @@ void sim_control_poll(struct sim_control *c, int timeout_ms);
 /* Close every client and the socket, and remove the socket file. */
 void sim_control_close(struct sim_control *c);
 
+/* A reply line (malloc'd; NULL only on ENOMEM), for every family's commands. */
+char *sim_control_reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Run one command line: the reply line without its newline (malloc'd; NULL only on ENOMEM). */
 char *sim_control_run(struct sim_slot *slots, int n_slots, const char *line);
 

@@ -7,7 +7,8 @@
  */
 #include "sim_vein_usb.h"
 
-#include <stdarg.h>
+#include "sim_control.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +35,10 @@ static const struct sim_usb_device_ops vein_ops = {usb_out, usb_in};
 static int
 plug(struct sim_vein_bus *b, int i, struct hwg_error *err)
 {
-	const struct sim_usb_identity id = {
-	    HWG_VEIN_SIM_VID,      HWG_VEIN_SIM_PID,         HWG_VEIN_USB_CLASS,
-	    HWG_VEIN_USB_SUBCLASS, HWG_VEIN_USB_PROTOCOL,    sim_vein_serial(b->t[i]),
-	    "hwsim palm-vein terminal"};
+	const struct sim_usb_identity id = {HWG_VEIN_SIM_VID,          HWG_VEIN_SIM_PID,
+	                                    HWG_VEIN_USB_CLASS,        HWG_VEIN_USB_SUBCLASS,
+	                                    HWG_VEIN_USB_PROTOCOL,     sim_vein_serial(b->t[i]),
+	                                    "hwsim palm-vein terminal"};
 
 	sim_vein_plug(b->t[i]);
 	return sim_usb_plug(b->usb, i, &id, &vein_ops, b->t[i], err);
@@ -50,7 +51,8 @@ sim_vein_bus_open(struct sim_vein_bus *b, const char *const *serials, int n, str
 
 	memset(b, 0, sizeof(*b));
 	if (n > SIM_VEIN_TERMINALS)
-		return hwg_error_set(err, HWG_E_INVALID, "at most %d terminals", SIM_VEIN_TERMINALS);
+		return hwg_error_set(err, HWG_E_INVALID, "at most %d terminals",
+		                     SIM_VEIN_TERMINALS);
 	if (n == 0)
 		return 0; /* cards only: no testbed */
 	if ((rc = sim_usb_open(&b->usb, err)) != 0)
@@ -78,25 +80,10 @@ sim_vein_bus_close(struct sim_vein_bus *b)
 
 /* ---------------------------------------------------------------- commands */
 
-static char *reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-reply(const char *fmt, ...)
-{
-	char *out = NULL;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&out, fmt, ap);
-	va_end(ap);
-	return n < 0 ? NULL : out;
-}
-
 static char *
 reply_rc(int rc, const struct hwg_error *err)
 {
-	return rc == 0 ? reply("ok") : reply("err %s", err->message);
+	return rc == 0 ? sim_control_reply("ok") : sim_control_reply("err %s", err->message);
 }
 
 static int
@@ -145,14 +132,15 @@ cmd_present(struct sim_vein_bus *b, struct sim_vein *t, char **w, int n)
 	int rc;
 
 	if ((!absent && n < 4) || count_of(w[absent ? 3 : 4], &count) != 0)
-		return reply("err usage: vein %s TERMINAL %s[COUNT]", w[1], absent ? "" : "PERSON ");
+		return sim_control_reply("err usage: vein %s TERMINAL %s[COUNT]", w[1],
+		                         absent ? "" : "PERSON ");
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (strcmp(w[1], kinds[i].name) == 0) {
 			rc = sim_vein_present(t, kinds[i].kind, person, count, &err);
 			sim_usb_kick(b->usb);
 			return reply_rc(rc, &err);
 		}
-	return reply("err unknown presentation %s", w[1]);
+	return sim_control_reply("err unknown presentation %s", w[1]);
 }
 
 static char *
@@ -176,13 +164,13 @@ cmd_flag(struct sim_vein_bus *b, struct sim_vein *t, char **w)
 	int on;
 
 	if (on_off(w[3], &on) != 0)
-		return reply("err usage: vein %s TERMINAL on|off", w[1]);
+		return sim_control_reply("err usage: vein %s TERMINAL on|off", w[1]);
 	if (strcmp(w[1], "wrong-key") == 0)
 		sim_vein_set_wrong_key(t, on);
 	else
 		sim_vein_set_fault(t, on);
 	sim_usb_kick(b->usb);
-	return reply("ok");
+	return sim_control_reply("ok");
 }
 
 static char *
@@ -194,7 +182,8 @@ cmd_terminal(struct sim_vein_bus *b, int i, char **w, int n)
 	const char *c = w[1];
 	int rc;
 
-	if (!strcmp(c, "present") || !strcmp(c, "low") || !strcmp(c, "photo") || !strcmp(c, "absent"))
+	if (!strcmp(c, "present") || !strcmp(c, "low") || !strcmp(c, "photo") ||
+	    !strcmp(c, "absent"))
 		return cmd_present(b, t, w, n);
 	if (!strcmp(c, "wrong-key") || !strcmp(c, "fault"))
 		return cmd_flag(b, t, w);
@@ -202,14 +191,14 @@ cmd_terminal(struct sim_vein_bus *b, int i, char **w, int n)
 		return cmd_plug(b, i, !strcmp(c, "plug"));
 	if (!strcmp(c, "fingerprint")) {
 		sim_vein_fingerprint(t, fp);
-		return reply("ok %s", fp);
+		return sim_control_reply("ok %s", fp);
 	}
 	if (!strcmp(c, "clear")) {
 		sim_vein_clear(t);
-		return reply("ok");
+		return sim_control_reply("ok");
 	}
 	if (!strcmp(c, "queued"))
-		return reply("ok %u", sim_vein_queued(t));
+		return sim_control_reply("ok %u", sim_vein_queued(t));
 	if (!strcmp(c, "cancel"))
 		rc = sim_vein_press_cancel(t, &err);
 	else if (!strcmp(c, "replay"))
@@ -217,7 +206,7 @@ cmd_terminal(struct sim_vein_bus *b, int i, char **w, int n)
 	else if (!strcmp(c, "inject"))
 		rc = sim_vein_inject_next(t, n > 3 ? w[3] : NULL, &err);
 	else
-		return reply("err unknown vein command %.32s", c);
+		return sim_control_reply("err unknown vein command %.32s", c);
 	sim_usb_kick(b->usb);
 	return reply_rc(rc, &err);
 }
@@ -237,7 +226,7 @@ cmd_list(struct sim_vein_bus *b)
 		                        sim_usb_plugged(b->usb, i) ? "plugged" : "unplugged",
 		                        s >= 0 && s <= 2 ? states[s] : "?");
 	}
-	return reply("%s", all);
+	return sim_control_reply("%s", all);
 }
 
 /* The terminal a word names: its index or its serial; -1 if none. */
@@ -262,7 +251,8 @@ sim_vein_bus_command(void *bus, const char *line)
 	int n = 0, i;
 
 	if (strlen(line) >= sizeof(copy))
-		return strncmp(line, "vein ", 5) == 0 ? reply("err line too long") : NULL;
+		return strncmp(line, "vein ", 5) == 0 ? sim_control_reply("err line too long")
+		                                      : NULL;
 	memcpy(copy, line, strlen(line) + 1);
 	for (char *t = strtok_r(copy, " \t\r", &save); t != NULL && n <= MAX_WORDS;
 	     t = strtok_r(NULL, " \t\r", &save))
@@ -270,15 +260,15 @@ sim_vein_bus_command(void *bus, const char *line)
 	if (n == 0)
 		return NULL;
 	if (strcmp(w[0], "usb-root") == 0)
-		return reply("ok %s", sim_usb_root(b->usb));
+		return sim_control_reply("ok %s", sim_usb_root(b->usb));
 	if (strcmp(w[0], "vein") != 0)
 		return NULL;
 	if (n > MAX_WORDS)
-		return reply("err too many words");
+		return sim_control_reply("err too many words");
 	if (n == 2 && strcmp(w[1], "list") == 0)
 		return cmd_list(b);
 	if (n < 3 || (i = terminal_index(b, w[2])) < 0)
-		return reply("err usage: vein COMMAND TERMINAL ...; no terminal %.32s",
-		             n >= 3 ? w[2] : "given");
+		return sim_control_reply("err usage: vein COMMAND TERMINAL ...; no terminal %.32s",
+		                         n >= 3 ? w[2] : "given");
 	return cmd_terminal(b, i, w, n);
 }

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "hwg_config.h"
+#include "hwg_ops.h"
+#include "hwg_store.h"
 #include "hwg_match.h"
 #include "hwg_test.h"
 
@@ -101,6 +103,17 @@ test_values_read(void)
 	CHECK_EQ_INT(c.operator_max_failures, 1);
 	CHECK_EQ_INT(c.operator_lockout_s, 86400);
 	hwg_config_clear(&c);
+	CHECK_EQ_INT(load("[api]\nalgorithms = EdDSA\n"
+	                  "[http]\nallowed_origins = https://a.example, http://b.example:8080\n"
+	                  "[card]\nmynumber_roles = counter, issuance\n",
+	                  &c, &err),
+	             0);
+	CHECK(c.alg_eddsa == 1 && c.alg_es256 == 0);
+	CHECK_EQ_INT(c.n_origins, 2);
+	CHECK(c.n_origins == 2 && strcmp(c.origins[1], "http://b.example:8080") == 0);
+	CHECK_EQ_INT(c.card_mynumber_roles,
+	             HWG_ROLE_BIT(HWG_ROLE_COUNTER) | HWG_ROLE_BIT(HWG_ROLE_ISSUANCE));
+	hwg_config_clear(&c);
 	CHECK_EQ_INT(load("[vein]\nthreshold = 0\n", &c, &err), 0);
 	CHECK(c.vein_threshold == 0.0);
 	hwg_config_clear(&c);
@@ -134,6 +147,14 @@ test_refusals(void)
 	refused("[vein]\nusb_ids = 0001:0001 0001:0002 0001:0003 0001:0004 0001:0005 "
 	        "0001:0006 0001:0007 0001:0008 0001:0009\n",
 	        "usb_ids");
+	refused("[api]\nalgorithms = RS256\n", "algorithms");
+	refused("[api]\nalgorithms = ES256 RS256\n", "algorithms");
+	refused("[api]\nalgorithms = ,\n", "algorithms");
+	refused("[http]\nallowed_origins = https://counter.example/path\n", "allowed_origins");
+	refused("[http]\nallowed_origins = https://*.example\n", "allowed_origins");
+	refused("[http]\nallowed_origins = ftp://counter.example\n", "allowed_origins");
+	refused("[card]\nmynumber_roles = counter maintenance\n", "mynumber_roles");
+	refused("[card]\nmynumber_roles = clerk\n", "mynumber_roles");
 	refused("[vein]\nthreshold = 1.01\n", "threshold");
 	refused("[vein]\nthreshold = -0.1\n", "threshold");
 	refused("[vein]\nthreshold = nan\n", "threshold");
