@@ -45,14 +45,18 @@ CONF
 
 gw_start() {
 	: >"$GW/hwgwd.log"
-	# GW_WRAP: e.g. veinenv.sh's "env LD_PRELOAD=..." (exec'd, so $! is hwgwd)
+	# GW_WRAP: e.g. veinenv.sh's "env LD_PRELOAD=..." (exec'd, so $! is hwgwd);
+	# HWG_VALGRIND=1: hwgwd under memcheck, a log per process in $GW
+	_vg=
+	[ -z "${HWG_VALGRIND:-}" ] || _vg="valgrind --leak-check=full --track-origins=yes
+		--errors-for-leak-kinds=definite --log-file=$GW/valgrind.%p.log"
 	# shellcheck disable=SC2086
-	${GW_WRAP:-} "$HWGWD" --foreground --config "$GW/hwgwd.conf" 2>>"$GW/hwgwd.log" &
+	${GW_WRAP:-} $_vg "$HWGWD" --foreground --config "$GW/hwgwd.conf" 2>>"$GW/hwgwd.log" &
 	GW_PID=$!
 	i=0
 	while ! grep -q 'event=ready' "$GW/hwgwd.log"; do
 		i=$((i + 1))
-		if [ $i -gt 200 ] || ! kill -0 "$GW_PID" 2>/dev/null; then
+		if [ $i -gt "${GW_START_TRIES:-200}" ] || ! kill -0 "$GW_PID" 2>/dev/null; then
 			echo "hwgwd did not start:" >&2
 			cat "$GW/hwgwd.log" >&2
 			return 1
