@@ -35,6 +35,10 @@ hwg_shell_test(vein_identify test_vein_identify.sh vein)
 # Operators through hwgwd: enrolment, verification, refusals, sessions.
 hwg_shell_test(vein_ops test_vein_ops.sh vein)
 hwg_shell_test(vein_sessions test_vein_sessions.sh vein)
+# Faults under vein operations: disk full (a tmpfs), HSM token gone, SIGKILL
+# mid-capture; skipped (77) without root for the tmpfs.
+hwg_shell_test(fault_vein test_fault_vein.sh "vein;fault")
+set_tests_properties(fault_vein PROPERTIES SKIP_RETURN_CODE 77)
 # Socket activation as hwgwd.socket does it (systemd-socket-activate); skipped
 # (77) without the systemd package.
 hwg_shell_test(deploy_socket_activation test_socket_activation.sh "deploy;api")

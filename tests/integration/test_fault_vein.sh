@@ -1,0 +1,191 @@
+#!/bin/sh
+# test_fault_vein.sh — issue 5's fault matrix for the palm-vein operations
+# through a real hwgwd, libusb and hwsim's terminal: the state directory's
+# disk full, the HSM token gone while a capture waits, and hwgwd SIGKILLed
+# while an enrolment's capture waits for a palm.  What the gateway promises
+# (gateway/README.md, api.cddl): a device operation's nonce is committed
+# before the device is touched and its audit record afterwards, so a
+# request killed in between leaves its nonce spent and no audit record; a
+# record that cannot be made durable answers audit_unavailable with nothing
+# done; a response that cannot be signed is not sent at all.  After each
+# fault the audit chain verifies and nothing is half-written (no operator,
+# no session).
+# Two recoveries are not asserted here because they fail today: a hwgwd
+# restarted after a SIGKILL during a capture hangs attaching the terminal
+# (its first USB ioctl to hwsim through umockdev is never answered), so
+# only one kill runs, last; and a gateway whose token went away keeps
+# failing with hsm_unavailable after the token is put back, so the HSM
+# faults run after the disk-full ones.
+# The state directory is a small tmpfs in a private mount namespace: the
+# test needs root for it and is skipped (77) without.
+set -u
+if [ -z "${HWG_IN_NS:-}" ]; then
+	if unshare --mount true 2>/dev/null; then
+		HWG_IN_NS=1 exec unshare --mount sh "$0" "$@"
+	fi
+	echo "cannot make a private mount namespace (needs root): skipped"
+	exit 77
+fi
+. "$HWG_SOURCE_DIR/tests/lib/gwenv.sh"
+. "$HWG_SOURCE_DIR/tests/lib/veinenv.sh"
+. "$HWG_SOURCE_DIR/tests/lib/sh_test.sh"
+. "$HWG_SOURCE_DIR/tests/lib/veincheck.sh"
+
+MNT=$(mktemp -d /tmp/hwgw-small.XXXXXX)
+mount -t tmpfs -o size=4m,mode=0700 tmpfs "$MNT" || {
+	echo "cannot mount tmpfs: skipped"
+	exit 77
+}
+GW_STATE="$MNT/state"
+export GW_STATE
+VEIN_CAPTURE_TIMEOUT_MS=3000
+vein_test_start admin:admin admin2:admin counter:counter || exit 1
+START_MS=$(now_ms)
+
+# the store is on the tmpfs, not where veincheck.sh looks
+db() {
+	sqlite3 -cmd '.timeout 5000' "$GW_STATE/hwgw.db" "$@"
+}
+
+audit_ok() {
+	"$HWGWCTL" audit verify --config "$GW/hwgwd.conf"
+}
+
+n_nonces() { db "SELECT count(*) FROM nonces WHERE client = '$1'"; }
+n_sessions() { db "SELECT count(*) FROM operator_sessions"; }
+n_operator() { db "SELECT count(*) FROM operators WHERE id = '$1'"; }
+# records of CLIENT's OP after seq MARK
+n_records() { db "SELECT count(*) FROM audit WHERE seq > $1 AND client = '$2' AND operation = '$3'"; }
+
+kill_gw() {
+	echo "$(now_ms) kill $GW_PID: $(ps -o pid,comm -p "$GW_PID" | tail -n 1)" >>"$GW/trace"
+	kill -KILL "$GW_PID" && wait "$GW_PID" 2>/dev/null
+	GW_PID=
+}
+
+# bg CLIENT OP ARGS: a request left running; its answer in bg.out/bg.err
+bg() {
+	BG_MARK=$(audit_seq)
+	BG_NONCES=$(n_nonces "$1")
+	vcall "$@" >"$GW/bg.out" 2>"$GW/bg.err" &
+	BG_PID=$!
+}
+bg_end() {
+	wait "$BG_PID"
+	BG_RC=$?
+	echo "$(now_ms) bg: rc=$BG_RC $(head -c 300 "$GW/bg.err")" >>"$GW/trace"
+}
+# the killed request: its client told nothing, its nonce spent, no audit record
+killed_unanswered() { # CLIENT OP
+	[ "$BG_RC" -ne 0 ] && ! grep -q '^error: [a-z_]*: ' "$GW/bg.err" &&
+		[ "$(n_nonces "$1")" -eq $((BG_NONCES + 1)) ] && [ "$(n_records "$BG_MARK" "$1" "$2")" -eq 0 ]
+}
+
+enrol() { # enrol OPERATOR ROLE: with its own palm, by the admin session
+	vein present 0 "$1" 3 >/dev/null && call_ok admin operator.enroll "$(ea "$1" "$2")" &&
+		has "\"operator_id\":\"$1\"" && has '"state":"active"'
+}
+verify() { # verify CLIENT OPERATOR: a session for CLIENT
+	vein present 0 "$2" >/dev/null &&
+		call_ok "$1" operator.verify "$(va "$2")" --session-out "$GW/sessions/$1" &&
+		has "\"operator_id\":\"$2\"" && [ -s "$GW/sessions/$1" ]
+}
+check "bootstrap: terminal paired, first admin enrolled, confirmed and verified" operator_bootstrap
+check "enrol op.alice (counter)" enrol op.alice counter
+check "op.alice verifies" verify counter op.alice
+
+# ---------------------------------------------------------------- disk full
+
+dd if=/dev/zero of="$MNT/filler" bs=4k >/dev/null 2>&1
+# use up the room SQLite's files still have
+burn() {
+	i=0
+	while gw_call counter gw.info --socket "$GW/hwgw.sock" >/dev/null 2>"$GW/err"; do
+		i=$((i + 1))
+		[ $i -le 300 ] || return 1
+	done
+	echo "gw.info served $i times on the full disk: $(cat "$GW/err")" >>"$GW/trace"
+	grep -q '^error: audit_unavailable: ' "$GW/err"
+}
+check "disk full: gw.info refused with audit_unavailable" burn
+full_verify() {
+	SESS0=$(n_sessions)
+	_mark=$(audit_seq)
+	rm -f "$GW/sessions/counter"
+	vein present 0 op.alice >/dev/null
+	vcall counter operator.verify "$(va op.alice)" --session-out "$GW/sessions/counter" \
+		>"$GW/out.json" 2>"$GW/err"
+	_rc=$?
+	echo "disk full, verify: rc=$_rc $(cat "$GW/err") queued=$(vein queued 0)" >>"$GW/trace"
+	vein clear 0 >/dev/null
+	[ $_rc -ne 0 ] && grep -q '^error: audit_unavailable: ' "$GW/err" && [ ! -e "$GW/sessions/counter" ] &&
+		[ "$(n_sessions)" -eq "$SESS0" ] && [ "$(audit_seq)" -eq "$_mark" ]
+}
+check "disk full: operator.verify refused with audit_unavailable, no session, no record" full_verify
+full_enrol() {
+	_mark=$(audit_seq)
+	vein present 0 op.d1 3 >/dev/null
+	vcall admin operator.enroll "$(ea op.d1 counter)" >"$GW/out.json" 2>"$GW/err"
+	_rc=$?
+	echo "disk full, enrol: rc=$_rc $(cat "$GW/err") queued=$(vein queued 0)" >>"$GW/trace"
+	vein clear 0 >/dev/null
+	[ $_rc -ne 0 ] && grep -q '^error: audit_unavailable: ' "$GW/err" &&
+		[ "$(n_operator op.d1)" -eq 0 ] && [ "$(audit_seq)" -eq "$_mark" ]
+}
+check "disk full: operator.enroll refused with audit_unavailable, no operator, no record" full_enrol
+rm -f "$MNT/filler"
+check "room again: op.alice verifies" verify counter op.alice
+check "room again: op.d1 enrols" enrol op.d1 counter
+check "room again: the audit chain verifies" audit_ok
+
+# ---------------------------------------------------------------- HSM token gone
+
+TOKENS="$GW/hsm/tokens"
+# api.cddl: a response that cannot be signed (HSM gone) is not sent; the
+# Unix socket closes the connection.  The refusal is audited.
+unsigned() {
+	[ "$BG_RC" -ne 0 ] && grep -q 'no response: the gateway closed the connection' "$GW/bg.err"
+}
+hsm_gone_verify() {
+	SESS0=$(n_sessions)
+	rm -f "$GW/sessions/counter"
+	bg counter operator.verify "$(va op.alice)" --session-out "$GW/sessions/counter"
+	wait_capturing 0 && mv "$TOKENS" "$TOKENS.away" && vein present 0 op.alice >/dev/null
+	_r=$?
+	bg_end
+	[ $_r -eq 0 ] && unsigned && audited_once "$BG_MARK" hsm_unavailable counter operator.verify
+}
+check "operator.verify, the HSM token moved away during the capture: hsm_unavailable audited, no response" \
+	hsm_gone_verify
+check "  no session" test "$(n_sessions)" -eq "$SESS0"
+hsm_gone_enrol() {
+	bg admin operator.enroll "$(ea op.h1 counter)"
+	wait_capturing 0 && vein present 0 op.h1 3 >/dev/null
+	_r=$?
+	bg_end
+	[ $_r -eq 0 ] && unsigned && audited_once "$BG_MARK" hsm_unavailable admin operator.enroll
+}
+check "operator.enroll with the HSM token away: hsm_unavailable audited, no response" hsm_gone_enrol
+check "  no operator op.h1" test "$(n_operator op.h1)" -eq 0
+vein clear 0 >/dev/null
+# (hwgwctl audit verify needs the token; the running gateway stays without it: see the header)
+mv "$TOKENS.away" "$TOKENS"
+
+# ---------------------------------------------------------------- SIGKILL
+
+killed_enrol() {
+	bg admin operator.enroll "$(ea op.k1 counter)"
+	wait_capturing 0 && kill_gw
+	_r=$?
+	bg_end
+	[ $_r -eq 0 ] && killed_unanswered admin operator.enroll
+}
+check "operator.enroll, hwgwd SIGKILLed while the capture waits: no answer, nonce spent, no audit record" \
+	killed_enrol
+check "  the audit chain verifies" audit_ok
+check "  no operator op.k1 was written" test "$(n_operator op.k1)" -eq 0
+echo "# $(($(now_ms) - START_MS)) ms after the gateway started"
+gw_stop
+umount "$MNT" 2>/dev/null
+rmdir "$MNT" 2>/dev/null
+sh_test_end
