@@ -19,15 +19,16 @@
 #include "hwg_time.h"
 
 #define URB_MAX 8
-#define PARK_MS 5         /* how long a reap that found nothing is held back */
+#define PARK_MS 5 /* how long a reap that found nothing is held back */
 #define IN_EP 0x81
 #define OUT_EP 0x01
 #define MAX_PACKET 512
 #define MAX_PLUGS (4 * SIM_USB_MAX_DEVICES * 8)
 
 struct urb {
-	UMockdevIoctlData *urb; /* the client's struct usbdevfs_urb (a reference) */
-	UMockdevIoctlData *buf; /* its buffer (a reference), NULL for zero length */
+	UMockdevIoctlClient *owner; /* the open file it was submitted on (a reference) */
+	UMockdevIoctlData *urb;     /* the client's struct usbdevfs_urb (a reference) */
+	UMockdevIoctlData *buf;     /* its buffer (a reference), NULL for zero length */
 	int status, actual;
 };
 
@@ -69,7 +70,24 @@ urb_release(struct urb *u)
 		g_object_unref(u->buf);
 	if (u->urb != NULL)
 		g_object_unref(u->urb);
+	if (u->owner != NULL)
+		g_object_unref(u->owner);
 	memset(u, 0, sizeof(*u));
+}
+
+/* Drop client's transfers from list, or (others = 1) everyone else's. */
+static void
+forget(struct urb *list, size_t *n, const UMockdevIoctlClient *client, int others)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < *n; i++) {
+		if ((list[i].owner == client) == (others != 0))
+			list[kept++] = list[i];
+		else
+			urb_release(&list[i]);
+	}
+	*n = kept;
 }
 
 static int
@@ -84,35 +102,53 @@ queue_done(struct plug *p, struct urb *u, int status, int actual)
 	return 0;
 }
 
-/* Fill the oldest waiting IN transfer if the device has a frame for it. */
+/* Index of client's oldest transfer in list, or -1. */
+static long
+oldest_of(const struct urb *list, size_t n, const UMockdevIoctlClient *client)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i].owner == client)
+			return (long)i;
+	return -1;
+}
+
+/* Fill client's oldest waiting IN transfer if the device has a frame for it. */
 static int
-fill_in(struct plug *p)
+fill_in(struct plug *p, const UMockdevIoctlClient *client)
 {
 	struct usbdevfs_urb *req;
+	long i = oldest_of(p->in, p->n_in, client);
 	size_t len = 0;
 
-	if (p->n_in == 0 || p->n_done == URB_MAX || p->gone)
+	if (i < 0 || p->n_done == URB_MAX || p->gone)
 		return 0;
-	req = (struct usbdevfs_urb *)p->in[0].urb->data;
-	if (p->in[0].buf == NULL ||
-	    !p->ops->in(p->dev, hwg_now_ms(), p->in[0].buf->data, (size_t)req->buffer_length, &len))
+	req = (struct usbdevfs_urb *)p->in[i].urb->data;
+	if (p->in[i].buf == NULL ||
+	    !p->ops->in(p->dev, hwg_now_ms(), p->in[i].buf->data, (size_t)req->buffer_length, &len))
 		return 0;
-	queue_done(p, &p->in[0], 0, (int)len);
-	memmove(&p->in[0], &p->in[1], --p->n_in * sizeof(p->in[0]));
+	queue_done(p, &p->in[i], 0, (int)len);
+	memmove(&p->in[i], &p->in[i + 1], (--p->n_in - (size_t)i) * sizeof(p->in[0]));
 	return 1;
 }
 
-/* Hand the oldest completed transfer to the reap whose answer goes in slot; 0 if none. */
+/*
+ * Hand client's oldest completed transfer to its reap, whose answer goes
+ * in slot; 0 if none.  A transfer is only ever reaped on the open file
+ * it was submitted on, as with usbfs.
+ */
 static int
-reap_one(struct plug *p, UMockdevIoctlData *slot)
+reap_one(struct plug *p, const UMockdevIoctlClient *client, UMockdevIoctlData *slot)
 {
 	struct usbdevfs_urb *req;
 	struct urb u;
+	long i = oldest_of(p->done, p->n_done, client);
 
-	if (p->n_done == 0 && !fill_in(p))
+	if (i < 0 && fill_in(p, client))
+		i = oldest_of(p->done, p->n_done, client);
+	if (i < 0)
 		return 0;
-	u = p->done[0];
-	memmove(&p->done[0], &p->done[1], --p->n_done * sizeof(p->done[0]));
+	u = p->done[i];
+	memmove(&p->done[i], &p->done[i + 1], (--p->n_done - (size_t)i) * sizeof(p->done[0]));
 	req = (struct usbdevfs_urb *)u.urb->data;
 	req->status = u.status;
 	req->actual_length = u.actual;
@@ -124,10 +160,10 @@ reap_one(struct plug *p, UMockdevIoctlData *slot)
 /* ---------------------------------------------------------------- ioctls */
 
 static int
-submit(struct plug *p, UMockdevIoctlData *data)
+submit(struct plug *p, UMockdevIoctlClient *client, UMockdevIoctlData *data)
 {
 	struct usbdevfs_urb *req = (struct usbdevfs_urb *)data->data;
-	struct urb u = {g_object_ref(data), NULL, 0, 0};
+	struct urb u = {g_object_ref(client), g_object_ref(data), NULL, 0, 0};
 	GError *e = NULL;
 
 	if (req->buffer_length < 0 || req->buffer_length > 65536) {
@@ -163,10 +199,10 @@ submit(struct plug *p, UMockdevIoctlData *data)
 
 /* DISCARDURB: a waiting IN transfer is cancelled (reaped with -ENOENT). */
 static int
-discard(struct plug *p, gulong client_addr)
+discard(struct plug *p, const UMockdevIoctlClient *client, gulong client_addr)
 {
 	for (size_t i = 0; i < p->n_in; i++) {
-		if (p->in[i].urb->client_addr != client_addr)
+		if (p->in[i].owner != client || p->in[i].urb->client_addr != client_addr)
 			continue;
 		if (queue_done(p, &p->in[i], -ENOENT, 0) != 0)
 			return ENOMEM;
@@ -199,7 +235,7 @@ unpark(struct plug *p, long res, int errno_)
 static int
 reap(struct plug *p, UMockdevIoctlClient *client, UMockdevIoctlData *slot)
 {
-	if (reap_one(p, slot))
+	if (reap_one(p, client, slot))
 		return 0;
 	if (p->gone)
 		return ENODEV;
@@ -214,8 +250,9 @@ plain_ioctl(struct plug *p, gulong request, UMockdevIoctlData *data)
 {
 	switch (request) {
 	case USBDEVFS_GET_CAPABILITIES:
-		*(uint32_t *)data->data = USBDEVFS_CAP_BULK_CONTINUATION | USBDEVFS_CAP_NO_PACKET_SIZE_LIM |
-		                          USBDEVFS_CAP_REAP_AFTER_DISCONNECT | USBDEVFS_CAP_ZERO_PACKET;
+		*(uint32_t *)data->data =
+		    USBDEVFS_CAP_BULK_CONTINUATION | USBDEVFS_CAP_NO_PACKET_SIZE_LIM |
+		    USBDEVFS_CAP_REAP_AFTER_DISCONNECT | USBDEVFS_CAP_ZERO_PACKET;
 		return 0;
 	case USBDEVFS_CLAIMINTERFACE:
 	case USBDEVFS_RELEASEINTERFACE:
@@ -245,7 +282,7 @@ on_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *client, gpointer arg)
 	(void)handler;
 	if (request == USBDEVFS_DISCARDURB) {
 		pthread_mutex_lock(&p->usb->mu);
-		rc = p->gone ? ENODEV : discard(p, *(gulong *)raw->data);
+		rc = p->gone ? ENODEV : discard(p, client, *(gulong *)raw->data);
 		pthread_mutex_unlock(&p->usb->mu);
 		umockdev_ioctl_client_complete(client, rc == 0 ? 0 : -1, rc);
 		return TRUE;
@@ -257,7 +294,7 @@ on_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *client, gpointer arg)
 	}
 	pthread_mutex_lock(&p->usb->mu);
 	if (request == USBDEVFS_SUBMITURB)
-		rc = p->gone ? ENODEV : submit(p, data);
+		rc = p->gone ? ENODEV : submit(p, client, data);
 	else if (request == USBDEVFS_REAPURB || request == USBDEVFS_REAPURBNDELAY)
 		rc = reap(p, client, data);
 	else
@@ -268,21 +305,37 @@ on_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *client, gpointer arg)
 	return TRUE;
 }
 
-/* The process that had the device open went away: forget its transfers. */
+/*
+ * A new open file: the device has one user at a time (the gateway claims
+ * its interface), so the transfers of any earlier file are forgotten.
+ * umockdev does not report a file whose process was killed while one of
+ * its ioctls was held here, so this is also where such a file's state goes.
+ */
+static void
+on_connected(UMockdevIoctlBase *handler, UMockdevIoctlClient *client, gpointer arg)
+{
+	struct plug *p = arg;
+
+	(void)handler;
+	pthread_mutex_lock(&p->usb->mu);
+	forget(p->in, &p->n_in, client, 1);
+	forget(p->done, &p->n_done, client, 1);
+	if (p->parked != NULL && p->parked != client)
+		unpark(p, -1, ENODEV);
+	pthread_mutex_unlock(&p->usb->mu);
+}
+
+/* The process that had the device open closed it: forget its transfers. */
 static void
 on_vanished(UMockdevIoctlBase *handler, UMockdevIoctlClient *client, gpointer arg)
 {
 	struct plug *p = arg;
 
 	(void)handler;
-	(void)client;
 	pthread_mutex_lock(&p->usb->mu);
-	for (size_t i = 0; i < p->n_in; i++)
-		urb_release(&p->in[i]);
-	for (size_t i = 0; i < p->n_done; i++)
-		urb_release(&p->done[i]);
-	p->n_in = p->n_done = 0;
-	if (p->parked != NULL)
+	forget(p->in, &p->n_in, client, 0);
+	forget(p->done, &p->n_done, client, 0);
+	if (p->parked == client)
 		unpark(p, -1, ENODEV);
 	pthread_mutex_unlock(&p->usb->mu);
 }
@@ -305,7 +358,7 @@ reaper_main(void *arg)
 
 			if (p == NULL || p->parked == NULL)
 				continue;
-			if (reap_one(p, p->parked_slot))
+			if (reap_one(p, p->parked, p->parked_slot))
 				unpark(p, 0, 0);
 			else if (now >= p->parked_until)
 				unpark(p, -1, EAGAIN);
@@ -375,8 +428,8 @@ descriptors_hex(const struct sim_usb_identity *id, char *out, size_t cap)
 	    /* interface 0: two endpoints, vendor class */
 	    9, 4, 0, 0, 2, id->if_class, id->if_subclass, id->if_protocol, 0,
 	    /* endpoints */
-	    7, 5, OUT_EP, 2, MAX_PACKET & 0xff, MAX_PACKET >> 8, 0, 7, 5, IN_EP, 2, MAX_PACKET & 0xff,
-	    MAX_PACKET >> 8, 0};
+	    7, 5, OUT_EP, 2, MAX_PACKET & 0xff, MAX_PACKET >> 8, 0, 7, 5, IN_EP, 2,
+	    MAX_PACKET & 0xff, MAX_PACKET >> 8, 0};
 	size_t o = 0;
 
 	for (size_t i = 0; i < sizeof(d) && o + 3 <= cap; i++)
@@ -406,10 +459,12 @@ testbed_add(struct sim_usb *u, struct plug *p, const struct sim_usb_identity *id
 	         "A: product=%s\nA: manufacturer=hwsim\n"
 	         "H: descriptors=%s\n",
 	         p->index + 1, p->devnum, p->devnode, id->vendor, id->product, p->devnum,
-	         p->devnum - 1, p->devnum, id->vendor, id->product, id->serial, id->product_name, hex);
+	         p->devnum - 1, p->devnum, id->vendor, id->product, id->serial, id->product_name,
+	         hex);
 	/* the handler first: a device node must never be visible without it */
 	p->handler = umockdev_ioctl_base_new();
 	g_signal_connect(p->handler, "handle-ioctl", G_CALLBACK(on_ioctl), p);
+	g_signal_connect(p->handler, "client-connected", G_CALLBACK(on_connected), p);
 	g_signal_connect(p->handler, "client-vanished", G_CALLBACK(on_vanished), p);
 	if (!umockdev_testbed_attach_ioctl(u->tb, p->devnode, p->handler, &e)) {
 		hwg_error_set(err, HWG_E_IO, "umockdev ioctl handler for %s: %s", p->devnode,
@@ -437,7 +492,8 @@ sim_usb_plug(struct sim_usb *u, int index, const struct sim_usb_identity *id,
 	if (index < 0 || index >= SIM_USB_MAX_DEVICES)
 		return hwg_error_set(err, HWG_E_INVALID, "USB device index %d out of range", index);
 	if (u->live[index] != NULL)
-		return hwg_error_set(err, HWG_E_EXISTS, "USB device %d is plugged in already", index);
+		return hwg_error_set(err, HWG_E_EXISTS, "USB device %d is plugged in already",
+		                     index);
 	if (u->n_plugs == MAX_PLUGS || u->next_devnum > 127)
 		return hwg_error_set(err, HWG_E_TOO_LARGE, "too many plug-ins in one run");
 	if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -469,7 +525,7 @@ pull(struct plug *p)
 	while (p->n_in > 0 && queue_done(p, &p->in[0], -ESHUTDOWN, 0) == 0)
 		memmove(&p->in[0], &p->in[1], --p->n_in * sizeof(p->in[0]));
 	if (p->parked != NULL) {
-		int reaped = reap_one(p, p->parked_slot);
+		int reaped = reap_one(p, p->parked, p->parked_slot);
 
 		unpark(p, reaped ? 0 : -1, reaped ? 0 : ENODEV);
 	}
@@ -488,7 +544,8 @@ sim_usb_unplug(struct sim_usb *u, int index, struct hwg_error *err)
 	}
 	pthread_mutex_unlock(&u->mu);
 	if (p == NULL)
-		return hwg_error_set(err, HWG_E_NOT_FOUND, "USB device %d is not plugged in", index);
+		return hwg_error_set(err, HWG_E_NOT_FOUND, "USB device %d is not plugged in",
+		                     index);
 	umockdev_testbed_uevent(u->tb, p->syspath, "remove");
 	umockdev_testbed_detach_ioctl(u->tb, p->devnode, NULL);
 	umockdev_testbed_remove_device(u->tb, p->syspath);

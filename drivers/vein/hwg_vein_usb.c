@@ -272,6 +272,24 @@ identify(struct hwg_vein *v, struct terminal *t, struct hwg_error *err)
 	return 0;
 }
 
+/*
+ * A terminal found busy with a capture an earlier gateway started (one
+ * that crashed, or was killed) is cancelled, and that capture's late
+ * answer read and dropped with CANCEL's, so that our first capture is not
+ * refused BUSY or answered with its result.  Best effort: a terminal
+ * that is idle answers NOT_CAPTURING.
+ */
+static void
+settle(struct hwg_vein *v, struct terminal *t)
+{
+	uint8_t buf[HWG_VEIN_IN_TRANSFER_LEN];
+	struct hwg_vein_frame f;
+
+	pthread_mutex_lock(&t->io);
+	exchange(v, t, HWG_VEIN_CANCEL, NULL, 0, v->cfg.command_timeout_ms, buf, &f, "CANCEL", NULL);
+	pthread_mutex_unlock(&t->io);
+}
+
 static int
 terminal_open(struct hwg_vein *v, libusb_device *dev, struct terminal **out, struct hwg_error *err)
 {
@@ -284,6 +302,9 @@ terminal_open(struct hwg_vein *v, libusb_device *dev, struct terminal **out, str
 	pthread_mutex_init(&t->io, NULL);
 	pthread_mutex_init(&t->out_lock, NULL);
 	t->refs = 1;
+	/* a random first sequence number: answers meant for an earlier gateway never match ours */
+	if (RAND_bytes((unsigned char *)&t->seq, sizeof(t->seq)) != 1)
+		t->seq = (uint16_t)hwg_now_ms();
 	t->dev = libusb_ref_device(dev);
 	t->info.bus = libusb_get_bus_number(dev);
 	t->info.address = libusb_get_device_address(dev);
@@ -300,8 +321,8 @@ terminal_open(struct hwg_vein *v, libusb_device *dev, struct terminal **out, str
 		t->h = NULL;
 		rc = hwg_error_set(err, HWG_E_IO, "%s: cannot claim interface %d: %s",
 		                   t->info.serial, t->iface, libusb_strerror(rc));
-	} else {
-		rc = identify(v, t, err);
+	} else if ((rc = identify(v, t, err)) == 0) {
+		settle(v, t);
 	}
 	if (rc != 0) {
 		terminal_free(t);
