@@ -84,6 +84,7 @@ static struct module_use {
 	void *dl;
 	unsigned int users;
 	int finalize;
+	int down; /* our re-initialisation failed: C_Initialize again before use */
 } modules[MAX_MODULES];
 static pthread_mutex_t modules_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -327,7 +328,7 @@ module_detach(struct hwg_p11 *p)
 		(void)p->f->C_CloseSession(p->session);
 		p->session = CK_INVALID_HANDLE;
 	}
-	if (finalize)
+	if (finalize && !m->down)
 		(void)p->f->C_Finalize(NULL);
 	if (m->users == 0)
 		memset(m, 0, sizeof(*m));
@@ -405,6 +406,32 @@ session_drop(struct hwg_p11 *p)
 }
 
 /* Find the token, open a read-only serial session and log in as the user. */
+/*
+ * Some modules (SoftHSM2 among them) list their tokens at C_Initialize
+ * only, so a token that went away and came back is found again only
+ * after a fresh initialisation.  Done only when this handle is the
+ * module's sole user and initialised it itself: nobody else's sessions
+ * end with it.  0 when re-initialised.
+ */
+static int
+module_reinitialise(struct hwg_p11 *p)
+{
+	CK_C_INITIALIZE_ARGS init = {.flags = CKF_OS_LOCKING_OK};
+	int rc = -1;
+
+	pthread_mutex_lock(&modules_lock);
+	if (p->mod != NULL && p->mod->users == 1 && p->mod->finalize &&
+	    p->session == CK_INVALID_HANDLE) {
+		if (!p->mod->down)
+			(void)p->f->C_Finalize(NULL);
+		/* SoftHSM2 refuses to initialise while its token directory is away */
+		rc = p->f->C_Initialize(&init) == CKR_OK ? 0 : -1;
+		p->mod->down = rc != 0;
+	}
+	pthread_mutex_unlock(&modules_lock);
+	return rc;
+}
+
 static int
 session_open(struct hwg_p11 *p, struct hwg_error *err)
 {
@@ -420,7 +447,9 @@ session_open(struct hwg_p11 *p, struct hwg_error *err)
 		    err, HWG_E_HSM,
 		    "token \"%s\" refused the PIN in %s before; not trying it again", p->token,
 		    p->pin_file);
-	if ((rc = slot_by_label(p, &slot, &ti, err)) < 0)
+	if ((rc = slot_by_label(p, &slot, &ti, err)) <= 0 && module_reinitialise(p) == 0)
+		rc = slot_by_label(p, &slot, &ti, err);
+	if (rc < 0)
 		return rc;
 	if (rc == 0)
 		return hwg_error_set(err, HWG_E_HSM,

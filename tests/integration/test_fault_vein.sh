@@ -13,10 +13,9 @@
 # After a SIGKILL mid-capture the restarted gateway finds the terminal
 # still capturing for the dead one; it cancels that capture when it
 # attaches the terminal, so the next request is served (asserted below).
-# Not asserted because it fails today: a gateway whose token went away
-# keeps failing with hsm_unavailable after the token is put back (SoftHSM2
-# lists its slots at C_Initialize only; recovering needs a re-initialise),
-# so the HSM faults run after the disk-full ones.
+# A token that goes away and comes back is found again: hwg_p11
+# re-initialises the module (SoftHSM2 lists its tokens at C_Initialize
+# only) when it is the module's only user (asserted below).
 # The state directory is a small tmpfs in a private mount namespace: the
 # test needs root for it and is skipped (77) without.
 set -u
@@ -169,8 +168,10 @@ hsm_gone_enrol() {
 check "operator.enroll with the HSM token away: hsm_unavailable audited, no response" hsm_gone_enrol
 check "  no operator op.h1" test "$(n_operator op.h1)" -eq 0
 vein clear 0 >/dev/null
-# (hwgwctl audit verify needs the token; the running gateway stays without it: see the header)
 mv "$TOKENS.away" "$TOKENS"
+rm -f "$GW/sessions/counter"
+check "the token back: the gateway finds it again and op.alice verifies" verify counter op.alice
+check "  the audit chain verifies" audit_ok
 
 # ---------------------------------------------------------------- SIGKILL
 
