@@ -14,8 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hwg_clients.h"
 #include "hwg_config.h"
 #include "hwg_err.h"
+#include "hwg_operators.h"
+#include "hwg_request.h"
 
 struct hwg_core;
 struct hwg_store;
@@ -24,6 +27,8 @@ struct hwg_p11_key;
 struct hwg_metrics;
 struct hwg_cards;
 struct hwg_veins;
+struct hwg_clients;
+struct hwg_op;
 
 struct hwg_peer {
 	const char *transport; /* "unix" or "http" */
@@ -49,6 +54,40 @@ void hwg_core_close(struct hwg_core *c);
  */
 int hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *msg, size_t len,
                     struct hwg_reply *out);
+/*
+ * The two halves of hwg_core_handle, so that the half that reads client
+ * bytes can run where no store, HSM or device is.  What the checks learnt:
+ */
+struct hwg_verdict {
+	uint8_t req_hash[32]; /* SHA-256 of the bytes received, the response's "req" */
+	int code;             /* HWG_OK when every check passed, else the refusal */
+	char message[256];    /* the refusal's message */
+	struct hwg_request req;
+	int have_req;
+	struct hwg_client_entry client;
+	int have_client;
+	const struct hwg_op *op;
+	char operator_id[HWG_OPERATOR_ID_MAX + 1]; /* of the session, or the one claimed */
+	char subject[128];
+	int tries_left; /* of a refused PIN, -1 if none */
+};
+/*
+ * Verification: size, envelope, signature, request map, client, peer
+ * uid, algorithm, audience, clock, URL/op, op, role, argument schema.
+ * Pure: reads only cfg and the registry.  Fills v (always; release it
+ * with hwg_verdict_clear) and returns v->code.
+ */
+int hwg_core_verify(const struct hwg_config *cfg, struct hwg_clients *clients,
+                    const struct hwg_peer *peer, const uint8_t *msg, size_t len,
+                    struct hwg_verdict *v);
+/*
+ * Execution: a verdict that passed runs (session, nonce, operation,
+ * audit); one that did not is audited as a refusal.  Either way the
+ * response is signed into out; returns as hwg_core_handle.
+ */
+int hwg_core_execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
+                     struct hwg_reply *out);
+void hwg_verdict_clear(struct hwg_verdict *v);
 /*
  * Refuse a message the transport could not hand over (over the size
  * limit, disallowed origin): audited, counted, and answered with a
