@@ -47,6 +47,9 @@ struct hwg_core {
 	int hsm_state_known;
 	int hsm_present;
 	unsigned long hsm_reopens;
+	/* the net process: verdicts go to the privileged process */
+	hwg_core_forward_fn forward;
+	void *forward_arg;
 };
 
 const struct hwg_config *
@@ -89,6 +92,12 @@ struct hwg_cards *
 hwg_core_cards(struct hwg_core *c)
 {
 	return c->cards;
+}
+
+struct hwg_clients *
+hwg_core_clients(struct hwg_core *c)
+{
+	return c->clients;
 }
 
 struct hwg_veins *
@@ -629,10 +638,17 @@ hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *
                 struct hwg_reply *out)
 {
 	struct hwg_verdict v;
+	double t0 = hwg_mono_seconds();
 	int rc;
 
 	hwg_core_verify(c->cfg, c->clients, peer, msg, len, &v);
-	rc = hwg_core_execute(c, peer, &v, out);
+	if (c->forward == NULL) {
+		rc = hwg_core_execute(c, peer, &v, out);
+	} else {
+		rc = c->forward(c->forward_arg, peer, &v, out);
+		hwg_metrics_record(c->metrics, v.op != NULL ? v.op->name : NULL,
+		                   rc == 0 ? out->code : HWG_E_HSM, hwg_mono_seconds() - t0);
+	}
 	hwg_verdict_clear(&v);
 	return rc;
 }
@@ -647,6 +663,14 @@ hwg_core_refuse(struct hwg_core *c, const struct hwg_peer *peer, int code, const
 
 	memset(&v, 0, sizeof(v));
 	SHA256((const uint8_t *)"", 0, none);
+	if (c->forward != NULL) {
+		memcpy(v.req_hash, none, sizeof(none));
+		v.code = code;
+		snprintf(v.message, sizeof(v.message), "%s", message);
+		rc = c->forward(c->forward_arg, peer, &v, out);
+		hwg_metrics_record(c->metrics, NULL, code, 0);
+		return rc;
+	}
 	if (audit_refusal(c, peer, &v, code, message) != 0)
 		rc = HWG_E_AUDIT;
 	hwg_log(HWG_LOG_INFO, "refused", "transport=%s code=%s msg=\"%s\"", peer->transport,
@@ -690,6 +714,8 @@ audit_own_event(struct hwg_core *c, const char *transport, const char *event, co
 static int
 gateway_event(struct hwg_core *c, const char *event, const char *detail)
 {
+	if (c->store == NULL)
+		return 0;
 	return audit_own_event(c, "gateway", event, "ok", detail);
 }
 
@@ -786,6 +812,32 @@ hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_er
 fail:
 	hwg_core_close(c);
 	return rc;
+}
+
+int
+hwg_core_gateway_event(struct hwg_core *c, const char *event, const char *detail)
+{
+	return gateway_event(c, event, detail);
+}
+
+int
+hwg_core_open_remote(const struct hwg_config *cfg, hwg_core_forward_fn forward, void *arg,
+                     struct hwg_core **out, struct hwg_error *err)
+{
+	struct hwg_core *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	c->cfg = cfg;
+	c->forward = forward;
+	c->forward_arg = arg;
+	pthread_mutex_init(&c->state_lock, NULL);
+	if ((c->clients = hwg_clients_new()) == NULL || (c->metrics = hwg_metrics_new()) == NULL) {
+		hwg_core_close(c);
+		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	}
+	*out = c;
+	return 0;
 }
 
 void

@@ -42,18 +42,6 @@ struct hwg_reply {
 	int code; /* HWG_OK or the error code the response carries */
 };
 
-/* Open store, HSM and keys; refuses (HWG_E_CONFIG/HWG_E_HSM...) naming the problem. */
-int hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_error *err);
-/* Final checkpoint, then close everything; accepts NULL. */
-void hwg_core_close(struct hwg_core *c);
-
-/*
- * Handle one received message.  Returns 0 with out->body set to the
- * signed response (success or refusal); HWG_E_HSM (out->body NULL) when
- * no response could be signed, in which case the transport sends none.
- */
-int hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *msg, size_t len,
-                    struct hwg_reply *out);
 /*
  * The two halves of hwg_core_handle, so that the half that reads client
  * bytes can run where no store, HSM or device is.  What the checks learnt:
@@ -88,6 +76,29 @@ int hwg_core_verify(const struct hwg_config *cfg, struct hwg_clients *clients,
 int hwg_core_execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
                      struct hwg_reply *out);
 void hwg_verdict_clear(struct hwg_verdict *v);
+/* Open store, HSM and keys; refuses (HWG_E_CONFIG/HWG_E_HSM...) naming the problem. */
+int hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_error *err);
+/*
+ * The net process's core (privilege separation): no store, HSM, device
+ * or audit; an empty client registry (filled by hwg_core_clients's
+ * owner) and metrics.  hwg_core_handle verifies here and hands the
+ * verdict to forward, which returns the response the privileged process
+ * signed; hwg_core_refuse forwards its refusal the same way.
+ */
+typedef int (*hwg_core_forward_fn)(void *arg, const struct hwg_peer *peer,
+                                   const struct hwg_verdict *v, struct hwg_reply *out);
+int hwg_core_open_remote(const struct hwg_config *cfg, hwg_core_forward_fn forward, void *arg,
+                         struct hwg_core **out, struct hwg_error *err);
+/* Final checkpoint, then close everything; accepts NULL. */
+void hwg_core_close(struct hwg_core *c);
+
+/*
+ * Handle one received message.  Returns 0 with out->body set to the
+ * signed response (success or refusal); HWG_E_HSM (out->body NULL) when
+ * no response could be signed, in which case the transport sends none.
+ */
+int hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *msg, size_t len,
+                    struct hwg_reply *out);
 /*
  * Refuse a message the transport could not hand over (over the size
  * limit, disallowed origin): audited, counted, and answered with a
@@ -115,5 +126,8 @@ struct hwg_p11_key *hwg_core_audit_key(struct hwg_core *c);
 struct hwg_metrics *hwg_core_metrics(struct hwg_core *c);
 struct hwg_cards *hwg_core_cards(struct hwg_core *c);
 struct hwg_veins *hwg_core_veins(struct hwg_core *c);
+struct hwg_clients *hwg_core_clients(struct hwg_core *c);
+/* Audit something the gateway itself did (event "gateway.*"); 0 or the audit's error. */
+int hwg_core_gateway_event(struct hwg_core *c, const char *event, const char *detail);
 
 #endif
