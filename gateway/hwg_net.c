@@ -10,6 +10,9 @@
 #include "hwg_net.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -160,6 +163,52 @@ reader_main(void *arg)
 	_exit(0); /* the privileged process is gone or stopping: nothing left to answer */
 }
 
+/*
+ * OpenSSL loads its configuration, providers and decoders on first use,
+ * opening files the filter forbids; the registry may be empty at start
+ * and get its first key only after a SIGHUP.  So every key type a client
+ * may have is decoded and used for a verification before the filter.
+ */
+static void
+warm_crypto_one(EVP_PKEY *k)
+{
+	static const unsigned char msg[] = "hwgw";
+	unsigned char *der = NULL, sig[128];
+	const unsigned char *p;
+	size_t sig_len = sizeof(sig);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int n = i2d_PUBKEY(k, &der);
+	EVP_PKEY *pub;
+	int ed = EVP_PKEY_is_a(k, "ED25519");
+
+	p = der;
+	pub = n > 0 ? d2i_PUBKEY(NULL, &p, n) : NULL;
+	if (md != NULL && pub != NULL &&
+	    EVP_DigestSignInit(md, NULL, ed ? NULL : EVP_sha256(), NULL, k) == 1 &&
+	    EVP_DigestSign(md, sig, &sig_len, msg, sizeof(msg)) == 1) {
+		EVP_MD_CTX_reset(md);
+		if (EVP_DigestVerifyInit(md, NULL, ed ? NULL : EVP_sha256(), NULL, pub) == 1)
+			(void)EVP_DigestVerify(md, sig, sig_len, msg, sizeof(msg));
+	}
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(pub);
+	OPENSSL_free(der);
+}
+
+static void
+warm_crypto(void)
+{
+	EVP_PKEY *ec = EVP_EC_gen("P-256"), *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+
+	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
+	if (ec != NULL)
+		warm_crypto_one(ec);
+	if (ed != NULL)
+		warm_crypto_one(ed);
+	EVP_PKEY_free(ec);
+	EVP_PKEY_free(ed);
+}
+
 static int
 have_fd(int fd)
 {
@@ -236,6 +285,7 @@ hwg_net_main(const struct hwg_config *cfg)
 	if (pthread_create(&reader, NULL, reader_main, &n) != 0 ||
 	    start_transports(&n, cfg, &ux, &http, &err) != 0)
 		fatal("transports", &err);
+	warm_crypto();
 	if (hwg_sandbox_enter(&err) != 0)
 		fatal("sandbox", &err);
 	hwg_log(HWG_LOG_INFO, "net.ready", "pid=%ld seccomp_allowed=%u", (long)getpid(),

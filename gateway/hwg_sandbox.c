@@ -37,7 +37,6 @@ static const char *const allowed[] = {
     "lseek",
     "fstat",
     "newfstatat",
-    "ioctl",
     /* accepting and waiting */
     "accept",
     "accept4",

@@ -7,6 +7,7 @@
 set -u
 . "$HWG_SOURCE_DIR/tests/lib/gwenv.sh"
 . "$HWG_SOURCE_DIR/tests/lib/sh_test.sh"
+GW_NET_RESTARTS_OK=1 # this test kills net processes on purpose
 gw_setup || exit 1
 gw_client counter counter "$(id -u)"
 gw_start || exit 1
