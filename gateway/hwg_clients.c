@@ -113,6 +113,95 @@ hwg_clients_load(struct hwg_clients *cs, struct hwg_store *s, size_t *count, str
 	return 0;
 }
 
+static int
+export_one(const struct hwg_client_entry *e, struct hwg_buf *b)
+{
+	unsigned char *der = NULL;
+	int n = i2d_PUBKEY(e->key, &der), rc;
+
+	if (n <= 0)
+		return HWG_E_NOMEM;
+	rc = hwg_buf_put_string(b, e->id, strlen(e->id));
+	rc = rc != 0 ? rc : hwg_buf_put_u8(b, (uint8_t)e->role);
+	rc = rc != 0 ? rc : hwg_buf_put_string(b, der, (size_t)n);
+	rc = rc != 0 ? rc : hwg_buf_put_u32be(b, (uint32_t)e->n_uids);
+	for (size_t i = 0; rc == 0 && i < e->n_uids; i++)
+		rc = hwg_buf_put_u32be(b, e->uids[i]);
+	OPENSSL_free(der);
+	return rc;
+}
+
+int
+hwg_clients_export(struct hwg_clients *cs, struct hwg_buf *b)
+{
+	int rc;
+
+	pthread_rwlock_rdlock(&cs->lock);
+	rc = hwg_buf_put_u32be(b, (uint32_t)cs->n);
+	for (size_t i = 0; rc == 0 && i < cs->n; i++)
+		rc = export_one(&cs->v[i], b);
+	pthread_rwlock_unlock(&cs->lock);
+	return rc;
+}
+
+static int
+import_one(struct hwg_buf *b, struct hwg_client_entry *e)
+{
+	const uint8_t *id, *der;
+	size_t id_len, der_len;
+	uint32_t n_uids;
+	uint8_t role;
+
+	memset(e, 0, sizeof(*e));
+	if (hwg_buf_get_string_view(b, HWG_CLIENT_ID_MAX, &id, &id_len) != 0 || id_len == 0 ||
+	    memchr(id, 0, id_len) != NULL || hwg_buf_get_u8(b, &role) != 0 ||
+	    hwg_buf_get_string_view(b, 4096, &der, &der_len) != 0 ||
+	    hwg_buf_get_u32be(b, &n_uids) != 0 || n_uids > HWG_CLIENT_UIDS_MAX)
+		return HWG_E_BAD_ENCODING;
+	memcpy(e->id, id, id_len);
+	e->role = role;
+	e->n_uids = n_uids;
+	for (size_t i = 0; i < n_uids; i++)
+		if (hwg_buf_get_u32be(b, &e->uids[i]) != 0)
+			return HWG_E_BAD_ENCODING;
+	if ((e->key = d2i_PUBKEY(NULL, &der, (long)der_len)) == NULL)
+		return HWG_E_BAD_ENCODING;
+	return 0;
+}
+
+int
+hwg_clients_import(struct hwg_clients *cs, struct hwg_buf *b, size_t *count, struct hwg_error *err)
+{
+	struct hwg_client_entry *v, *old;
+	uint32_t n;
+	size_t got = 0, old_n;
+	int rc = 0;
+
+	if (hwg_buf_get_u32be(b, &n) != 0 || n > hwg_buf_len(b))
+		return hwg_error_set(err, HWG_E_BAD_ENCODING, "client table: bad count");
+	if ((v = calloc(n ? n : 1, sizeof(*v))) == NULL)
+		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	while (rc == 0 && got < n)
+		if ((rc = import_one(b, &v[got])) == 0)
+			got++;
+	if (rc == 0 && hwg_buf_len(b) != 0)
+		rc = HWG_E_BAD_ENCODING;
+	if (rc != 0) {
+		table_free(v, n); /* calloc'd: the entries not reached are empty */
+		return hwg_error_set(err, rc, "client table: entry %zu malformed", got);
+	}
+	pthread_rwlock_wrlock(&cs->lock);
+	old = cs->v;
+	old_n = cs->n;
+	cs->v = v;
+	cs->n = n;
+	pthread_rwlock_unlock(&cs->lock);
+	table_free(old, old_n);
+	if (count != NULL)
+		*count = n;
+	return 0;
+}
+
 int
 hwg_clients_lookup(struct hwg_clients *cs, const char *id, struct hwg_client_entry *out)
 {

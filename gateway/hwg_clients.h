@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <stdint.h>
 
+#include "hwg_buf.h"
 #include "hwg_err.h"
 #include "hwg_store.h"
 
@@ -30,6 +31,15 @@ void hwg_clients_free(struct hwg_clients *cs);
 /* Replace the table with the store's clients; on failure the old table stays. */
 int hwg_clients_load(struct hwg_clients *cs, struct hwg_store *s, size_t *count,
                      struct hwg_error *err);
+/*
+ * The table as a message body for the net process (privilege
+ * separation): u32 count, then per client id, role, public key (DER),
+ * uids.  Import replaces the table with such a body, all of it consumed;
+ * HWG_E_BAD_ENCODING (old table kept) for anything else.
+ */
+int hwg_clients_export(struct hwg_clients *cs, struct hwg_buf *b);
+int hwg_clients_import(struct hwg_clients *cs, struct hwg_buf *b, size_t *count,
+                       struct hwg_error *err);
 /* Copy of the entry for id into out (release with hwg_client_entry_clear); HWG_E_UNKNOWN_CLIENT. */
 int hwg_clients_lookup(struct hwg_clients *cs, const char *id, struct hwg_client_entry *out);
 void hwg_client_entry_clear(struct hwg_client_entry *e);

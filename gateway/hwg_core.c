@@ -47,18 +47,9 @@ struct hwg_core {
 	int hsm_state_known;
 	int hsm_present;
 	unsigned long hsm_reopens;
-};
-
-/* What the checks learnt about a message, for the audit and the reply. */
-struct verdict {
-	struct hwg_request req;
-	int have_req;
-	struct hwg_client_entry client;
-	int have_client;
-	const struct hwg_op *op;
-	char operator_id[HWG_OPERATOR_ID_MAX + 1]; /* of the session, or the one claimed */
-	char subject[128];
-	int tries_left; /* of a refused PIN, -1 if none */
+	/* the net process: verdicts go to the privileged process */
+	hwg_core_forward_fn forward;
+	void *forward_arg;
 };
 
 const struct hwg_config *
@@ -101,6 +92,12 @@ struct hwg_cards *
 hwg_core_cards(struct hwg_core *c)
 {
 	return c->cards;
+}
+
+struct hwg_clients *
+hwg_core_clients(struct hwg_core *c)
+{
+	return c->clients;
 }
 
 struct hwg_veins *
@@ -152,10 +149,9 @@ checkpoint_locked(struct hwg_core *c, int64_t now)
 /* ---------------------------------------------------------------- replies */
 
 static int
-reply_build(struct hwg_core *c, const uint8_t *msg, size_t len, int code, const char *message,
-            int tries_left, cbor_item_t *result, struct hwg_reply *out)
+reply_build(struct hwg_core *c, const uint8_t req_hash[SHA256_DIGEST_LENGTH], int code,
+            const char *message, int tries_left, cbor_item_t *result, struct hwg_reply *out)
 {
-	uint8_t req_hash[SHA256_DIGEST_LENGTH];
 	cbor_item_t *map, *e;
 	unsigned char *payload = NULL;
 	size_t payload_cap = 0, payload_len;
@@ -164,7 +160,6 @@ reply_build(struct hwg_core *c, const uint8_t *msg, size_t len, int code, const 
 
 	memset(out, 0, sizeof(*out));
 	out->code = code;
-	SHA256(msg, len, req_hash);
 	if ((map = cbor_new_definite_map(4)) == NULL)
 		return HWG_E_NOMEM;
 	rc = hwg_cbor_map_put_uint(map, "v", 1) | hwg_cbor_map_put_bytes(map, "req", req_hash, 32) |
@@ -210,7 +205,7 @@ hwg_reply_clear(struct hwg_reply *r)
 /* ---------------------------------------------------------------- audit */
 
 static int
-audit_event(struct hwg_core *c, const struct hwg_peer *peer, const struct verdict *v, int code,
+audit_event(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_verdict *v, int code,
             const char *detail)
 {
 	struct hwg_audit_event ev = {
@@ -242,8 +237,8 @@ checkpoint_if_due(struct hwg_core *c)
 
 /* Audit a refusal on its own (no state changes with it). */
 static int
-audit_refusal(struct hwg_core *c, const struct hwg_peer *peer, const struct verdict *v, int code,
-              const char *detail)
+audit_refusal(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_verdict *v,
+              int code, const char *detail)
 {
 	int rc;
 
@@ -265,16 +260,17 @@ alg_allowed(const struct hwg_config *cfg, int alg)
 }
 
 static int
-check_envelope(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *msg, size_t len,
-               struct verdict *v, struct hwg_error *err)
+check_envelope(const struct hwg_config *cfg, struct hwg_clients *clients,
+               const struct hwg_peer *peer, const uint8_t *msg, size_t len, struct hwg_verdict *v,
+               struct hwg_error *err)
 {
 	struct hwg_cose_sign1 m;
 	int rc;
 
-	if (len > c->cfg->max_body)
+	if (len > cfg->max_body)
 		return hwg_error_set(err, HWG_E_TOO_LARGE,
 		                     "message of %zu bytes over the limit of %zu", len,
-		                     c->cfg->max_body);
+		                     cfg->max_body);
 	if ((rc = hwg_cose_sign1_decode(msg, len, &m, err)) != 0)
 		return rc;
 	rc = hwg_request_parse(m.payload, m.payload_len, &v->req, err);
@@ -282,7 +278,7 @@ check_envelope(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *m
 		v->have_req = 1;
 	if (rc != 0)
 		goto out;
-	if ((rc = hwg_clients_lookup(c->clients, v->req.client_id, &v->client)) != 0) {
+	if ((rc = hwg_clients_lookup(clients, v->req.client_id, &v->client)) != 0) {
 		rc = hwg_error_set(err, HWG_E_UNKNOWN_CLIENT, "client \"%s\" is not registered",
 		                   v->req.client_id);
 		goto out;
@@ -294,7 +290,7 @@ check_envelope(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *m
 		                   (long long)peer->uid, v->client.id);
 		goto out;
 	}
-	if (!alg_allowed(c->cfg, m.alg) || hwg_cose_alg_for_key(v->client.key) != m.alg) {
+	if (!alg_allowed(cfg, m.alg) || hwg_cose_alg_for_key(v->client.key) != m.alg) {
 		rc = hwg_error_set(
 		    err, HWG_E_ALG_NOT_ALLOWED, "algorithm %s not allowed for client \"%s\"",
 		    hwg_cose_alg_name(m.alg) ? hwg_cose_alg_name(m.alg) : "?", v->client.id);
@@ -307,19 +303,19 @@ out:
 }
 
 static int
-check_request(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v,
+check_request(const struct hwg_config *cfg, const struct hwg_peer *peer, struct hwg_verdict *v,
               struct hwg_error *err)
 {
 	const struct hwg_request *r = &v->req;
 	int64_t now = hwg_now_ms(), skew = r->time_ms - now;
 
-	if (strcmp(r->audience, c->cfg->gateway_id) != 0)
+	if (strcmp(r->audience, cfg->gateway_id) != 0)
 		return hwg_error_set(err, HWG_E_WRONG_AUDIENCE, "request is for gateway \"%s\"",
 		                     r->audience);
-	if (skew > c->cfg->clock_skew_ms || -skew > c->cfg->clock_skew_ms)
+	if (skew > cfg->clock_skew_ms || -skew > cfg->clock_skew_ms)
 		return hwg_error_set(err, HWG_E_CLOCK_SKEW,
 		                     "request time is %lld ms from gateway time (window %lld ms)",
-		                     (long long)skew, (long long)c->cfg->clock_skew_ms);
+		                     (long long)skew, (long long)cfg->clock_skew_ms);
 	if (peer->url_op != NULL && strcmp(peer->url_op, r->op) != 0)
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
 		                     "URL names operation \"%s\" but the signed request \"%s\"",
@@ -399,7 +395,7 @@ bootstrap_mode(struct hwg_core *c, int64_t now, int *yes, struct hwg_error *err)
  * recorded in v even when refused, for the audit.
  */
 static int
-check_session(struct hwg_core *c, struct verdict *v, struct hwg_op_ctx *ctx, int64_t now,
+check_session(struct hwg_core *c, struct hwg_verdict *v, struct hwg_op_ctx *ctx, int64_t now,
               struct hwg_error *err)
 {
 	const struct hwg_op *op = v->op;
@@ -447,7 +443,8 @@ is_refusal(int rc)
  * otherwise the first failure, in the open transaction.
  */
 static int
-begin_request(struct hwg_core *c, struct verdict *v, struct hwg_op_ctx *ctx, struct hwg_error *err)
+begin_request(struct hwg_core *c, struct hwg_verdict *v, struct hwg_op_ctx *ctx,
+              struct hwg_error *err)
 {
 	int64_t keep = 2 * c->cfg->clock_skew_ms + 1000, now = hwg_now_ms();
 	int rc;
@@ -477,8 +474,8 @@ detail_of(const struct hwg_op_ctx *ctx, int code, const struct hwg_error *err)
  * with; a result is withheld when the record cannot be made durable.
  */
 static int
-finish(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v, struct hwg_op_ctx *ctx,
-       int rc, int ran, cbor_item_t **result, struct hwg_error *err)
+finish(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
+       struct hwg_op_ctx *ctx, int rc, int ran, cbor_item_t **result, struct hwg_error *err)
 {
 	int arc;
 
@@ -544,8 +541,8 @@ run_unlocked(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op *op
  * *result is set only when that code is HWG_OK.
  */
 static int
-execute(struct hwg_core *c, const struct hwg_peer *peer, struct verdict *v, cbor_item_t **result,
-        struct hwg_error *err)
+execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
+        cbor_item_t **result, struct hwg_error *err)
 {
 	struct hwg_op_ctx ctx = {.core = c, .req = &v->req, .client = &v->client, .tries_left = -1};
 	const struct hwg_op *op = v->op;
@@ -581,61 +578,105 @@ unlock:
 	return rc;
 }
 
-static void
-verdict_clear(struct verdict *v)
+void
+hwg_verdict_clear(struct hwg_verdict *v)
 {
 	hwg_request_clear(&v->req);
 	hwg_client_entry_clear(&v->client);
 }
 
 int
-hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *msg, size_t len,
-                struct hwg_reply *out)
+hwg_core_verify(const struct hwg_config *cfg, struct hwg_clients *clients,
+                const struct hwg_peer *peer, const uint8_t *msg, size_t len, struct hwg_verdict *v)
 {
-	struct verdict v;
+	struct hwg_error err = {0};
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	v->tries_left = -1;
+	SHA256(msg, len, v->req_hash);
+	rc = check_envelope(cfg, clients, peer, msg, len, v, &err);
+	if (rc == 0)
+		rc = check_request(cfg, peer, v, &err);
+	v->code = rc;
+	if (rc != 0)
+		snprintf(v->message, sizeof(v->message), "%s", err.message);
+	return rc;
+}
+
+int
+hwg_core_execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
+                 struct hwg_reply *out)
+{
 	struct hwg_error err = {0};
 	cbor_item_t *result = NULL;
 	double t0 = hwg_mono_seconds();
-	int rc;
+	int rc = v->code;
 
-	memset(&v, 0, sizeof(v));
-	v.tries_left = -1;
-	rc = check_envelope(c, peer, msg, len, &v, &err);
-	if (rc == 0)
-		rc = check_request(c, peer, &v, &err);
 	if (rc == 0) {
-		rc = execute(c, peer, &v, &result, &err);
-	} else if (audit_refusal(c, peer, &v, rc, err.message) != 0) {
-		rc = hwg_error_set(&err, HWG_E_AUDIT, "the refusal could not be audited");
+		rc = execute(c, peer, v, &result, &err);
+	} else {
+		hwg_error_set(&err, rc, "%s", v->message);
+		if (audit_refusal(c, peer, v, rc, err.message) != 0)
+			rc = hwg_error_set(&err, HWG_E_AUDIT, "the refusal could not be audited");
 	}
 	if (rc != 0)
 		hwg_log(HWG_LOG_INFO, "refused", "transport=%s client=%s op=%s code=%s msg=\"%s\"",
-		        peer->transport, v.have_req ? v.req.client_id : "-",
-		        v.have_req ? v.req.op : "-", hwg_err_code(rc), err.message);
-	if (reply_build(c, msg, len, rc, err.message, v.tries_left, result, out) != 0)
+		        peer->transport, v->have_req ? v->req.client_id : "-",
+		        v->have_req ? v->req.op : "-", hwg_err_code(rc), err.message);
+	if (reply_build(c, v->req_hash, rc, err.message, v->tries_left, result, out) != 0)
 		rc = HWG_E_HSM;
-	hwg_metrics_record(c->metrics, v.op != NULL ? v.op->name : NULL, out->code,
+	hwg_metrics_record(c->metrics, v->op != NULL ? v->op->name : NULL, out->code,
 	                   hwg_mono_seconds() - t0);
 	if (result != NULL)
 		cbor_decref(&result);
-	verdict_clear(&v);
 	return rc == HWG_E_HSM ? HWG_E_HSM : 0;
+}
+
+int
+hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *msg, size_t len,
+                struct hwg_reply *out)
+{
+	struct hwg_verdict v;
+	double t0 = hwg_mono_seconds();
+	int rc;
+
+	hwg_core_verify(c->cfg, c->clients, peer, msg, len, &v);
+	if (c->forward == NULL) {
+		rc = hwg_core_execute(c, peer, &v, out);
+	} else {
+		rc = c->forward(c->forward_arg, peer, &v, out);
+		hwg_metrics_record(c->metrics, v.op != NULL ? v.op->name : NULL,
+		                   rc == 0 ? out->code : HWG_E_HSM, hwg_mono_seconds() - t0);
+	}
+	hwg_verdict_clear(&v);
+	return rc;
 }
 
 int
 hwg_core_refuse(struct hwg_core *c, const struct hwg_peer *peer, int code, const char *message,
                 struct hwg_reply *out)
 {
-	struct verdict v;
+	uint8_t none[SHA256_DIGEST_LENGTH];
+	struct hwg_verdict v;
 	int rc = code;
 
 	memset(&v, 0, sizeof(v));
+	SHA256((const uint8_t *)"", 0, none);
+	if (c->forward != NULL) {
+		memcpy(v.req_hash, none, sizeof(none));
+		v.code = code;
+		snprintf(v.message, sizeof(v.message), "%s", message);
+		rc = c->forward(c->forward_arg, peer, &v, out);
+		hwg_metrics_record(c->metrics, NULL, code, 0);
+		return rc;
+	}
 	if (audit_refusal(c, peer, &v, code, message) != 0)
 		rc = HWG_E_AUDIT;
 	hwg_log(HWG_LOG_INFO, "refused", "transport=%s code=%s msg=\"%s\"", peer->transport,
 	        hwg_err_code(rc), message);
 	hwg_metrics_record(c->metrics, NULL, rc, 0);
-	if (reply_build(c, (const uint8_t *)"", 0, rc, message, -1, NULL, out) != 0)
+	if (reply_build(c, none, rc, message, -1, NULL, out) != 0)
 		return HWG_E_HSM;
 	return 0;
 }
@@ -673,6 +714,8 @@ audit_own_event(struct hwg_core *c, const char *transport, const char *event, co
 static int
 gateway_event(struct hwg_core *c, const char *event, const char *detail)
 {
+	if (c->store == NULL)
+		return 0;
 	return audit_own_event(c, "gateway", event, "ok", detail);
 }
 
@@ -769,6 +812,32 @@ hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_er
 fail:
 	hwg_core_close(c);
 	return rc;
+}
+
+int
+hwg_core_gateway_event(struct hwg_core *c, const char *event, const char *detail)
+{
+	return gateway_event(c, event, detail);
+}
+
+int
+hwg_core_open_remote(const struct hwg_config *cfg, hwg_core_forward_fn forward, void *arg,
+                     struct hwg_core **out, struct hwg_error *err)
+{
+	struct hwg_core *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	c->cfg = cfg;
+	c->forward = forward;
+	c->forward_arg = arg;
+	pthread_mutex_init(&c->state_lock, NULL);
+	if ((c->clients = hwg_clients_new()) == NULL || (c->metrics = hwg_metrics_new()) == NULL) {
+		hwg_core_close(c);
+		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	}
+	*out = c;
+	return 0;
 }
 
 void

@@ -14,8 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hwg_clients.h"
 #include "hwg_config.h"
 #include "hwg_err.h"
+#include "hwg_operators.h"
+#include "hwg_request.h"
 
 struct hwg_core;
 struct hwg_store;
@@ -24,6 +27,8 @@ struct hwg_p11_key;
 struct hwg_metrics;
 struct hwg_cards;
 struct hwg_veins;
+struct hwg_clients;
+struct hwg_op;
 
 struct hwg_peer {
 	const char *transport; /* "unix" or "http" */
@@ -37,8 +42,53 @@ struct hwg_reply {
 	int code; /* HWG_OK or the error code the response carries */
 };
 
+/*
+ * The two halves of hwg_core_handle, so that the half that reads client
+ * bytes can run where no store, HSM or device is.  What the checks learnt:
+ */
+struct hwg_verdict {
+	uint8_t req_hash[32]; /* SHA-256 of the bytes received, the response's "req" */
+	int code;             /* HWG_OK when every check passed, else the refusal */
+	char message[256];    /* the refusal's message */
+	struct hwg_request req;
+	int have_req;
+	struct hwg_client_entry client;
+	int have_client;
+	const struct hwg_op *op;
+	char operator_id[HWG_OPERATOR_ID_MAX + 1]; /* of the session, or the one claimed */
+	char subject[128];
+	int tries_left; /* of a refused PIN, -1 if none */
+};
+/*
+ * Verification: size, envelope, signature, request map, client, peer
+ * uid, algorithm, audience, clock, URL/op, op, role, argument schema.
+ * Pure: reads only cfg and the registry.  Fills v (always; release it
+ * with hwg_verdict_clear) and returns v->code.
+ */
+int hwg_core_verify(const struct hwg_config *cfg, struct hwg_clients *clients,
+                    const struct hwg_peer *peer, const uint8_t *msg, size_t len,
+                    struct hwg_verdict *v);
+/*
+ * Execution: a verdict that passed runs (session, nonce, operation,
+ * audit); one that did not is audited as a refusal.  Either way the
+ * response is signed into out; returns as hwg_core_handle.
+ */
+int hwg_core_execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
+                     struct hwg_reply *out);
+void hwg_verdict_clear(struct hwg_verdict *v);
 /* Open store, HSM and keys; refuses (HWG_E_CONFIG/HWG_E_HSM...) naming the problem. */
 int hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_error *err);
+/*
+ * The net process's core (privilege separation): no store, HSM, device
+ * or audit; an empty client registry (filled by hwg_core_clients's
+ * owner) and metrics.  hwg_core_handle verifies here and hands the
+ * verdict to forward, which returns the response the privileged process
+ * signed; hwg_core_refuse forwards its refusal the same way.
+ */
+typedef int (*hwg_core_forward_fn)(void *arg, const struct hwg_peer *peer,
+                                   const struct hwg_verdict *v, struct hwg_reply *out);
+int hwg_core_open_remote(const struct hwg_config *cfg, hwg_core_forward_fn forward, void *arg,
+                         struct hwg_core **out, struct hwg_error *err);
 /* Final checkpoint, then close everything; accepts NULL. */
 void hwg_core_close(struct hwg_core *c);
 
@@ -76,5 +126,8 @@ struct hwg_p11_key *hwg_core_audit_key(struct hwg_core *c);
 struct hwg_metrics *hwg_core_metrics(struct hwg_core *c);
 struct hwg_cards *hwg_core_cards(struct hwg_core *c);
 struct hwg_veins *hwg_core_veins(struct hwg_core *c);
+struct hwg_clients *hwg_core_clients(struct hwg_core *c);
+/* Audit something the gateway itself did (event "gateway.*"); 0 or the audit's error. */
+int hwg_core_gateway_event(struct hwg_core *c, const char *event, const char *detail);
 
 #endif

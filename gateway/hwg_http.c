@@ -13,12 +13,15 @@
  * answer to a POST; the HTTP status only summarises its error class.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "hwg_buf.h"
 #include "hwg_request.h"
@@ -355,47 +358,127 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 	hwg_log(HWG_LOG_WARN, "http.mhd", "msg=\"%s\"", msg);
 }
 
-int
-hwg_http_start(struct hwg_core *core, const struct hwg_config *cfg, struct hwg_http **out,
-               struct hwg_error *err)
+static int
+listen_addr(const struct hwg_config *cfg, struct sockaddr_storage *ss, socklen_t *len,
+            struct hwg_error *err)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, cfg->http_listen, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)cfg->http_port);
+		*len = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, cfg->http_listen, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)cfg->http_port);
+		*len = sizeof(*s6);
+	} else {
+		return hwg_error_set(err, HWG_E_CONFIG, "bad listen address %s", cfg->http_listen);
+	}
+	return 0;
+}
+
+static unsigned
+bound_port(int fd)
 {
 	struct sockaddr_storage ss = {0};
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return 0;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+int
+hwg_http_listen(const struct hwg_config *cfg, int *fd, unsigned *port, struct hwg_error *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int s, one = 1, rc;
+
+	*fd = -1;
+	if ((rc = listen_addr(cfg, &ss, &len, err)) != 0)
+		return rc;
+	if ((s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(s, (struct sockaddr *)&ss, len) != 0 || listen(s, 64) != 0) {
+		rc = hwg_error_set(err, HWG_E_IO, "cannot listen on %s port %u: %s",
+		                   cfg->http_listen, cfg->http_port, strerror(errno));
+		if (s >= 0)
+			close(s);
+		return rc;
+	}
+	*port = bound_port(s);
+	hwg_log(HWG_LOG_INFO, "http.listen", "address=%s port=%u max_connections=%u",
+	        cfg->http_listen, *port, cfg->max_connections);
+	*fd = s;
+	return 0;
+}
+
+static struct MHD_Daemon *
+mhd_start(struct hwg_http *h, unsigned flags, int listen_fd, const struct sockaddr_storage *ss)
+{
+	const struct hwg_config *cfg = h->cfg;
+
+	if (listen_fd >= 0)
+		return MHD_start_daemon(
+		    flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+		    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd, MHD_OPTION_CONNECTION_LIMIT,
+		    cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+	return MHD_start_daemon(
+	    flags, (uint16_t)cfg->http_port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+	    on_mhd_log, h, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
+	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+	    cfg->connection_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+}
+
+int
+hwg_http_start(struct hwg_core *core, const struct hwg_config *cfg, int listen_fd,
+               struct hwg_http **out, struct hwg_error *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 	                 MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	const union MHD_DaemonInfo *info;
 	struct hwg_http *h;
+	int rc;
 
-	if (inet_pton(AF_INET, cfg->http_listen, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)cfg->http_port);
-	} else if (inet_pton(AF_INET6, cfg->http_listen, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)cfg->http_port);
-		flags |= MHD_USE_IPv6;
-	} else {
-		return hwg_error_set(err, HWG_E_CONFIG, "bad listen address %s", cfg->http_listen);
+	if ((rc = listen_addr(cfg, &ss, &len, err)) != 0) {
+		if (listen_fd >= 0)
+			close(listen_fd);
+		return rc;
 	}
-	if ((h = calloc(1, sizeof(*h))) == NULL)
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		if (listen_fd >= 0)
+			close(listen_fd);
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	}
 	h->core = core;
 	h->cfg = cfg;
-	h->mhd = MHD_start_daemon(
-	    flags, (uint16_t)cfg->http_port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
-	    on_mhd_log, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-	    cfg->connection_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
-	if (h->mhd == NULL) {
+	if ((h->mhd = mhd_start(h, flags, listen_fd, &ss)) == NULL) {
 		free(h);
+		if (listen_fd >= 0)
+			close(listen_fd);
 		return hwg_error_set(err, HWG_E_IO, "cannot listen on %s port %u", cfg->http_listen,
 		                     cfg->http_port);
 	}
 	info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	h->port = info != NULL ? info->port : cfg->http_port;
-	hwg_log(HWG_LOG_INFO, "http.listen", "address=%s port=%u max_connections=%u",
-	        cfg->http_listen, h->port, cfg->max_connections);
+	h->port = info != NULL && info->port != 0 ? info->port : cfg->http_port;
+	if (listen_fd >= 0)
+		h->port = bound_port(listen_fd);
+	hwg_log(HWG_LOG_INFO, listen_fd >= 0 ? "http.serve" : "http.listen",
+	        "address=%s port=%u max_connections=%u", cfg->http_listen, h->port,
+	        cfg->max_connections);
 	*out = h;
 	return 0;
 }

@@ -27,6 +27,13 @@ struct hwg_http;
  */
 int hwg_unix_inherit(const struct hwg_config *cfg, int *fd, struct hwg_error *err);
 /*
+ * The listening socket alone, for a process that serves it elsewhere:
+ * passed_fd as it is (from hwg_unix_inherit), or, with -1, a new one on
+ * cfg->socket_path as hwg_unix_start would make it (the caller unlinks
+ * the file when done).  Logged as unix.listen.
+ */
+int hwg_unix_listen(const struct hwg_config *cfg, int passed_fd, int *fd, struct hwg_error *err);
+/*
  * Serve passed_fd (from hwg_unix_inherit; the transport owns it from now
  * on, even on failure), or with -1 listen on cfg->socket_path (replacing
  * a stale socket, never another file).
@@ -39,9 +46,17 @@ int hwg_unix_start(struct hwg_core *core, const struct hwg_config *cfg, int pass
  */
 void hwg_unix_stop(struct hwg_unix *u);
 
-/* Serve HTTP on cfg->http_listen:cfg->http_port. */
-int hwg_http_start(struct hwg_core *core, const struct hwg_config *cfg, struct hwg_http **out,
-                   struct hwg_error *err);
+/*
+ * A listening TCP socket on cfg->http_listen:cfg->http_port, for
+ * hwg_http_start in another process; *port is the port bound.
+ */
+int hwg_http_listen(const struct hwg_config *cfg, int *fd, unsigned *port, struct hwg_error *err);
+/*
+ * Serve HTTP on listen_fd (from hwg_http_listen; the transport owns it
+ * from now on), or with -1 on cfg->http_listen:cfg->http_port.
+ */
+int hwg_http_start(struct hwg_core *core, const struct hwg_config *cfg, int listen_fd,
+                   struct hwg_http **out, struct hwg_error *err);
 /* The port actually bound (useful when the configuration said 0). */
 unsigned hwg_http_port(const struct hwg_http *h);
 /* Stop accepting, finish requests in flight, close. */

@@ -445,6 +445,33 @@ listen_own(struct hwg_unix *u, const struct hwg_config *cfg)
 }
 
 int
+hwg_unix_listen(const struct hwg_config *cfg, int passed_fd, int *fd, struct hwg_error *err)
+{
+	struct hwg_unix u = {.listen_fd = -1};
+	int rc;
+
+	*fd = -1;
+	if (passed_fd >= 0) {
+		hwg_log(HWG_LOG_INFO, "unix.listen", "path=%s from=systemd", cfg->socket_path);
+		*fd = passed_fd;
+		return 0;
+	}
+	if ((rc = clear_stale(cfg->socket_path, err)) != 0)
+		return rc;
+	if (listen_own(&u, cfg) != 0) {
+		rc = hwg_error_set(err, HWG_E_IO, "cannot listen on %s: %s", cfg->socket_path,
+		                   strerror(errno));
+		if (u.listen_fd >= 0)
+			close(u.listen_fd);
+		return rc;
+	}
+	hwg_log(HWG_LOG_INFO, "unix.listen", "path=%s mode=%04o", cfg->socket_path,
+	        cfg->socket_mode);
+	*fd = u.listen_fd;
+	return 0;
+}
+
+int
 hwg_unix_start(struct hwg_core *core, const struct hwg_config *cfg, int passed_fd,
                struct hwg_unix **out, struct hwg_error *err)
 {
@@ -480,7 +507,7 @@ hwg_unix_start(struct hwg_core *core, const struct hwg_config *cfg, int passed_f
 		goto fail;
 	}
 	if (u->inherited)
-		hwg_log(HWG_LOG_INFO, "unix.listen", "path=%s from=systemd", cfg->socket_path);
+		hwg_log(HWG_LOG_INFO, "unix.serve", "path=%s", cfg->socket_path);
 	else
 		hwg_log(HWG_LOG_INFO, "unix.listen", "path=%s mode=%04o", cfg->socket_path,
 		        cfg->socket_mode);

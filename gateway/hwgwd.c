@@ -11,6 +11,11 @@
  * (systemd supervises it); --foreground is accepted for clarity.  Under
  * socket activation (dist/systemd/hwgwd.socket) the Unix socket comes
  * from systemd (hwg_unix_inherit), taken before any thread starts.
+ *
+ * This process holds the store, the HSM and the devices and never reads
+ * a client's bytes: it makes the listening sockets and hands them to the
+ * net process (hwg_net.h), which is this binary again, run with the
+ * hidden option --privsep-net, and restarted whenever it ends.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +30,7 @@
 #include "hwg_config.h"
 #include "hwg_core.h"
 #include "hwg_log.h"
+#include "hwg_net.h"
 #include "hwg_transport.h"
 
 #define DEFAULT_CONFIG "/etc/hwgw/hwgwd.conf"
@@ -54,17 +60,75 @@ pidfile_write(const struct hwg_config *cfg, char *path, size_t len)
 	fclose(f);
 }
 
+/* The listening sockets, made here so that they outlive any net process. */
 static int
-run(const struct hwg_config *cfg, int passed_fd)
+listen_all(const struct hwg_config *cfg, int passed_fd, int *unix_fd, int *http_fd, unsigned *port,
+           struct hwg_error *err)
+{
+	*unix_fd = *http_fd = -1;
+	*port = 0;
+	/* a passed socket implies [unix] socket is set (hwg_unix_inherit checked it) */
+	if (cfg->socket_path != NULL && cfg->socket_path[0] != '\0' &&
+	    hwg_unix_listen(cfg, passed_fd, unix_fd, err) != 0)
+		return -1;
+	if (cfg->http_listen != NULL && cfg->http_listen[0] != '\0' &&
+	    hwg_http_listen(cfg, http_fd, port, err) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+unlisten(const struct hwg_config *cfg, int passed_fd, int unix_fd, int http_fd)
+{
+	if (unix_fd >= 0) {
+		close(unix_fd);
+		if (passed_fd < 0)
+			unlink(cfg->socket_path);
+	}
+	if (http_fd >= 0)
+		close(http_fd);
+}
+
+static void
+serve(struct hwg_core *core, const struct hwg_config *cfg, struct hwg_monitor *mon)
+{
+	struct hwg_error err = {0};
+	struct timespec tick = {1, 0};
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	for (;;) {
+		sig = sigtimedwait(&set, NULL, &tick);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		if (sig == SIGHUP) {
+			if (hwg_core_reload_clients(core, &err) != 0)
+				hwg_log(HWG_LOG_ERR, "clients.reload", "code=%s msg=\"%s\"",
+				        hwg_err_code(err.code), err.message);
+			else
+				hwg_monitor_send_clients(mon);
+		}
+		hwg_monitor_reap(mon);
+		hwg_core_tick(core);
+	}
+	hwg_log(HWG_LOG_INFO, "stopping", "signal=%d", sig);
+	(void)cfg;
+}
+
+static int
+run(const struct hwg_config *cfg, const char *config_path, int passed_fd)
 {
 	char pidfile[4200] = "";
 	struct hwg_error err = {0};
 	struct hwg_core *core = NULL;
-	struct hwg_unix *ux = NULL;
-	struct hwg_http *http = NULL;
-	struct timespec tick = {1, 0};
-	sigset_t set;
-	int sig, rc = 1;
+	struct hwg_monitor *mon = NULL;
+	int unix_fd = -1, http_fd = -1, rc = 1;
+	unsigned port;
 
 	if (hwg_core_open(cfg, &core, &err) != 0) {
 		hwg_log(HWG_LOG_ERR, "start.refused", "code=%s msg=\"%s\"", hwg_err_code(err.code),
@@ -74,35 +138,19 @@ run(const struct hwg_config *cfg, int passed_fd)
 			close(passed_fd);
 		return 1;
 	}
-	/* a passed socket implies [unix] socket is set (hwg_unix_inherit checked it) */
-	if ((cfg->socket_path != NULL && cfg->socket_path[0] != '\0' &&
-	     hwg_unix_start(core, cfg, passed_fd, &ux, &err) != 0) ||
-	    (cfg->http_listen != NULL && cfg->http_listen[0] != '\0' &&
-	     hwg_http_start(core, cfg, &http, &err) != 0)) {
+	if (listen_all(cfg, passed_fd, &unix_fd, &http_fd, &port, &err) != 0 ||
+	    hwg_monitor_start(core, cfg, config_path, unix_fd, http_fd, &mon, &err) != 0) {
 		fprintf(stderr, "hwgwd: %s\n", err.message);
 		goto out;
 	}
 	pidfile_write(cfg, pidfile, sizeof(pidfile));
 	hwg_log(HWG_LOG_INFO, "ready", "version=%s gateway_id=%s http_port=%u", HWG_VERSION,
-	        cfg->gateway_id, http != NULL ? hwg_http_port(http) : 0);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	for (;;) {
-		sig = sigtimedwait(&set, NULL, &tick);
-		if (sig == SIGTERM || sig == SIGINT)
-			break;
-		if (sig == SIGHUP && hwg_core_reload_clients(core, &err) != 0)
-			hwg_log(HWG_LOG_ERR, "clients.reload", "code=%s msg=\"%s\"",
-			        hwg_err_code(err.code), err.message);
-		hwg_core_tick(core);
-	}
-	hwg_log(HWG_LOG_INFO, "stopping", "signal=%d", sig);
+	        cfg->gateway_id, port);
+	serve(core, cfg, mon);
 	rc = 0;
 out:
-	hwg_http_stop(http);
-	hwg_unix_stop(ux);
+	hwg_monitor_stop(mon);
+	unlisten(cfg, passed_fd, unix_fd, http_fd);
 	hwg_core_close(core);
 	/* last: whoever waits for the pid file to go may then touch the state and the token */
 	if (pidfile[0] != '\0')
@@ -115,17 +163,15 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"foreground", no_argument, NULL, 'f'},
-	    {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
+	    {"version", no_argument, NULL, 'V'},      {"privsep-net", no_argument, NULL, 'N'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	const char *config_path = DEFAULT_CONFIG;
 	struct hwg_config cfg;
 	struct hwg_error err = {0};
 	sigset_t set;
-	int ch, rc, passed_fd;
+	int ch, rc, passed_fd, net = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:fVh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -133,6 +179,9 @@ main(int argc, char **argv)
 			config_path = optarg;
 			break;
 		case 'f':
+			break;
+		case 'N':
+			net = 1;
 			break;
 		case 'V':
 			printf("hwgwd %s\n", HWG_VERSION);
@@ -157,7 +206,15 @@ main(int argc, char **argv)
 		hwg_config_clear(&cfg);
 		return 1;
 	}
-	hwg_log_init("hwgwd", (enum hwg_log_level)cfg.log_level);
+	hwg_log_init(net ? "hwgwd-net" : "hwgwd", (enum hwg_log_level)cfg.log_level);
+	if (net) {
+		sigemptyset(&set);
+		sigaddset(&set, SIGPIPE);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+		rc = hwg_net_main(&cfg);
+		hwg_config_clear(&cfg);
+		return rc;
+	}
 	if (hwg_unix_inherit(&cfg, &passed_fd, &err) != 0) {
 		hwg_log(HWG_LOG_ERR, "start.refused", "code=%s msg=\"%s\"", hwg_err_code(err.code),
 		        err.message);
@@ -171,8 +228,9 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGPIPE);
+	sigaddset(&set, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	rc = run(&cfg, passed_fd);
+	rc = run(&cfg, config_path, passed_fd);
 	hwg_config_clear(&cfg);
 	return rc;
 }

@@ -66,7 +66,7 @@ setup(void)
 	cfg.hsm_token = strdup("hwgw");
 	snprintf(path, sizeof(path), "%s/hsm/hsm.pin", dir);
 	cfg.hsm_pin_file = strdup(path);
-	if (hwg_core_open(&cfg, &core, &err) != 0 || hwg_http_start(core, &cfg, &http, &err) != 0)
+	if (hwg_core_open(&cfg, &core, &err) != 0 || hwg_http_start(core, &cfg, -1, &http, &err) != 0)
 		die(err.message);
 	port = hwg_http_port(http);
 }

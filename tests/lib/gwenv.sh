@@ -2,6 +2,7 @@
 # state directory, for integration tests and the demo.  Source it, then:
 #   gw_setup            make $GW (temp dir), the token, keys and config
 #   gw_start / gw_stop  run hwgwd in the background / SIGTERM and wait
+#                       (status 70 if a net process ended meanwhile)
 #   gw_client ID ROLE [UID]   make a key pair $GW/keys/ID.{key,pub}, register it
 #   gw_cleanup          stop and remove everything (installed as an EXIT trap)
 # Needs HWG_SOURCE_DIR and HWG_BUILD_DIR (ctest sets them).
@@ -74,6 +75,11 @@ gw_stop() {
 	wait "$GW_PID" 2>/dev/null
 	GW_STATUS=$?
 	GW_PID=
+	# a net process that ended on its own (a seccomp kill, a crash) is a
+	# failed stop, unless the test caused it (GW_NET_RESTARTS_OK=1)
+	if [ -z "${GW_NET_RESTARTS_OK:-}" ] && grep 'event=net.ended' "$GW/hwgwd.log" >&2; then
+		GW_STATUS=70
+	fi
 	return $GW_STATUS
 }
 
