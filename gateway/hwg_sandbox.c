@@ -105,6 +105,9 @@ hwg_sandbox_allowed(void)
 static int
 add_rules(scmp_filter_ctx f)
 {
+	/* (designated: SCMP_A0's compound literal leaves fields unnamed, which clang refuses) */
+	const struct scmp_arg_cmp thread_only = {
+	    .arg = 0, .op = SCMP_CMP_MASKED_EQ, .datum_a = CLONE_THREAD, .datum_b = CLONE_THREAD};
 	int nr;
 
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
@@ -115,13 +118,14 @@ add_rules(scmp_filter_ctx f)
 	}
 #ifndef HWG_SANITIZE /* whose runtime needs prctl's other calls: in the list then */
 	/* libmicrohttpd names its threads; no other prctl */
-	if (seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-	                     SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)) != 0)
+	const struct scmp_arg_cmp set_name = {
+	    .arg = 0, .op = SCMP_CMP_EQ, .datum_a = PR_SET_NAME, .datum_b = 0};
+
+	if (seccomp_rule_add_array(f, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, &set_name) != 0)
 		return -1;
 #endif
 	/* new threads only, never a new process; clone3's flags are out of a filter's reach */
-	if (seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-	                     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)) != 0)
+	if (seccomp_rule_add_array(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, &thread_only) != 0)
 		return -1;
 	nr = seccomp_syscall_resolve_name("clone3");
 	if (nr != __NR_SCMP_ERROR && seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), nr, 0) != 0)
