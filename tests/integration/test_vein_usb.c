@@ -40,14 +40,19 @@ on_event(void *arg, const char *event, const char *terminal)
 	pthread_mutex_unlock(&events_mu);
 }
 
+/* The driver reports an event just after its table changes: wait up to 5 s for it. */
 static int
 saw_event(const char *what)
 {
-	int seen;
+	int seen = 0;
 
-	pthread_mutex_lock(&events_mu);
-	seen = strstr(events, what) != NULL;
-	pthread_mutex_unlock(&events_mu);
+	for (int i = 0; i < 100 && !seen; i++) {
+		pthread_mutex_lock(&events_mu);
+		seen = strstr(events, what) != NULL;
+		pthread_mutex_unlock(&events_mu);
+		if (!seen)
+			usleep(50 * 1000);
+	}
 	return seen;
 }
 
