@@ -10,7 +10,7 @@ SECONDS    ?= 600
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 
-.PHONY: all setup build install check check-sanitize demo bench fuzz-smoke fuzz clean format
+.PHONY: all setup build install check check-sanitize memcheck demo bench fuzz-smoke fuzz clean format
 
 all: build
 
@@ -39,6 +39,10 @@ check-sanitize: setup
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --test-dir $(ASAN_BUILD) --output-on-failure -j2 --timeout 900 -LE bench
 
+# The unit and integration tests under valgrind's memcheck (slow: not in CI).
+memcheck: setup
+	scripts/memcheck
+
 demo: build
 	scripts/demo $(BUILD)
 
@@ -56,4 +60,4 @@ format:
 		xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz build-memcheck

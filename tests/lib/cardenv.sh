@@ -147,6 +147,7 @@ card_start() {
 }
 
 card_cleanup() {
+	_exit_status=$?
 	gw_stop || true
 	[ -n "${CARD_SIM_PID:-}" ] && kill -TERM "$CARD_SIM_PID" 2>/dev/null &&
 		wait "$CARD_SIM_PID" 2>/dev/null
@@ -158,7 +159,7 @@ card_cleanup() {
 			tail -n 40 "$GW/$f" >&2 2>/dev/null || true
 		done
 	fi
-	gw_cleanup
+	gw_cleanup "$_exit_status"
 }
 
 sim() {

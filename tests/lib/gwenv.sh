@@ -50,7 +50,8 @@ gw_start() {
 	# HWG_VALGRIND=1: hwgwd under memcheck, a log per process in $GW
 	_vg=
 	[ -z "${HWG_VALGRIND:-}" ] || _vg="valgrind --leak-check=full --track-origins=yes
-		--errors-for-leak-kinds=definite --log-file=$GW/valgrind.%p.log"
+		--errors-for-leak-kinds=definite --log-file=$GW/valgrind.%p.log
+		${HWG_VALGRIND_SUPP:+--suppressions=$HWG_VALGRIND_SUPP}"
 	# shellcheck disable=SC2086
 	${GW_WRAP:-} $_vg "$HWGWD" --foreground --config "$GW/hwgwd.conf" 2>>"$GW/hwgwd.log" &
 	GW_PID=$!
@@ -102,9 +103,34 @@ gw_call() {
 		--gateway-id "$GW_ID" --gateway-pubkey "$GW/hsm/gateway-response.pub.pem" "$@"
 }
 
+# With HWG_VALGRIND=1: memcheck's verdict on every hwgwd this test ran.
+# A log with an error (an invalid access, a use of an uninitialised
+# value, a definite leak: --errors-for-leak-kinds=definite) is printed,
+# copied to $HWG_BUILD_DIR/memcheck/ and fails the test.  A process the
+# test SIGKILLed writes no summary; what it reported before stays checked.
+gw_memcheck_verdict() {
+	[ -n "${HWG_VALGRIND:-}" ] && [ -n "${GW:-}" ] || return 0
+	_bad=0
+	for _log in "$GW"/valgrind.*.log; do
+		[ -e "$_log" ] || continue
+		if grep -Eq 'ERROR SUMMARY: [1-9]|Invalid (read|write|free)|uninitialised|definitely lost: [1-9]' "$_log"; then
+			mkdir -p "$HWG_BUILD_DIR/memcheck"
+			cp "$_log" "$HWG_BUILD_DIR/memcheck/$(basename "$0" .sh).$(basename "$_log")"
+			cat "$_log" >&2
+			_bad=1
+		fi
+	done
+	return $_bad
+}
+
+# gw_cleanup [STATUS]: STATUS the script's (the EXIT trap's $?, passed on
+# by the cleanups of cardenv.sh and veincheck.sh, which run first)
 gw_cleanup() {
+	_status=${1:-$?}
 	gw_stop || true
+	gw_memcheck_verdict || _status=1
 	if [ -n "${GW:-}" ] && [ -z "${HWG_KEEP:-}" ]; then
 		rm -rf "$GW"
 	fi
+	exit $_status
 }

@@ -33,6 +33,7 @@ vein_test_start() {
 }
 
 vein_test_cleanup() {
+	_exit_status=$?
 	gw_stop || true
 	vein_sim_stop
 	if [ "$SH_FAILED" -ne 0 ] || [ -n "${HWG_KEEP:-}" ]; then
@@ -43,7 +44,7 @@ vein_test_cleanup() {
 			tail -n 40 "$GW/$_f" >&2 2>/dev/null || true
 		done
 	fi
-	gw_cleanup
+	gw_cleanup "$_exit_status"
 }
 
 db() {
