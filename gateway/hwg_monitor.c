@@ -25,8 +25,19 @@
 #include "hwg_clients.h"
 #include "hwg_log.h"
 #include "hwg_msg.h"
+#include "hwg_time.h"
 
 #define HWG_MONITOR_WORKERS 64
+/*
+ * Restart back-off: a net process that ends within NET_STABLE_MS of its
+ * start is replaced at once the first time, then after 1 s, 2 s, 4 s ...
+ * up to NET_BACKOFF_MAX_MS, so that one that dies at every start (a bad
+ * library, a filter that forbids a call it needs) does not spin the CPU
+ * and flood the audit.  One that ran NET_STABLE_MS resets the delay.
+ */
+#define NET_STABLE_MS 10000
+#define NET_BACKOFF_FIRST_MS 1000
+#define NET_BACKOFF_MAX_MS 30000
 
 struct link {
 	int fd;
@@ -46,6 +57,9 @@ struct hwg_monitor {
 	unsigned busy; /* workers running */
 	struct link *link;
 	pthread_t reader;
+	int64_t started_ms;    /* the net process's start (monotonic) */
+	int64_t backoff_ms;    /* the delay after its next quick end, 0 none yet */
+	int64_t next_spawn_ms; /* no net process: the earliest restart */
 };
 
 struct job {
@@ -261,6 +275,7 @@ spawn(struct hwg_monitor *m, struct hwg_error *err)
 	l->refs = 1;
 	pthread_mutex_init(&l->write_lock, NULL);
 	m->link = l;
+	m->started_ms = hwg_mono_ms();
 	hwg_log(HWG_LOG_INFO, "net.start", "pid=%ld", (long)pid);
 	if (send_clients(m, l) != 0)
 		hwg_log(HWG_LOG_ERR, "net.clients", "pid=%ld msg=\"cannot send the registry\"",
@@ -316,15 +331,36 @@ hwg_monitor_send_clients(struct hwg_monitor *m)
 		        (long)m->link->pid);
 }
 
-static void
-audit_end(struct hwg_monitor *m, pid_t pid, int status)
+/* The delay before the next net process, from how long this one ran. */
+static int64_t
+next_delay(struct hwg_monitor *m, int64_t now)
 {
-	char detail[96];
+	int64_t delay = 0;
+
+	if (now - m->started_ms >= NET_STABLE_MS)
+		m->backoff_ms = 0;
+	else if (m->backoff_ms == 0)
+		m->backoff_ms = NET_BACKOFF_FIRST_MS; /* this restart at once, the next after 1 s */
+	else {
+		delay = m->backoff_ms;
+		m->backoff_ms = delay * 2 < NET_BACKOFF_MAX_MS ? delay * 2 : NET_BACKOFF_MAX_MS;
+	}
+	return delay;
+}
+
+static void
+audit_end(struct hwg_monitor *m, pid_t pid, int status, int64_t delay_ms)
+{
+	char detail[128];
+	int n;
 
 	if (WIFSIGNALED(status))
-		snprintf(detail, sizeof(detail), "pid=%ld signal=%d", (long)pid, WTERMSIG(status));
+		n = snprintf(detail, sizeof(detail), "pid=%ld signal=%d", (long)pid,
+		             WTERMSIG(status));
 	else
-		snprintf(detail, sizeof(detail), "pid=%ld exit=%d", (long)pid, WEXITSTATUS(status));
+		n = snprintf(detail, sizeof(detail), "pid=%ld exit=%d", (long)pid,
+		             WEXITSTATUS(status));
+	snprintf(detail + n, sizeof(detail) - (size_t)n, " restart_in_ms=%lld", (long long)delay_ms);
 	hwg_log(HWG_LOG_WARN, "net.ended", "%s", detail);
 	hwg_core_gateway_event(m->core, "gateway.net_restart", detail);
 }
@@ -342,14 +378,19 @@ void
 hwg_monitor_reap(struct hwg_monitor *m)
 {
 	struct hwg_error err = {0};
+	int64_t now = hwg_mono_ms(), delay;
 	int status;
 
 	if (m->link != NULL) {
 		if (waitpid(m->link->pid, &status, WNOHANG) <= 0)
 			return;
-		audit_end(m, m->link->pid, status);
+		delay = next_delay(m, now);
+		m->next_spawn_ms = now + delay;
+		audit_end(m, m->link->pid, status, delay);
 		retire(m);
 	}
+	if (now < m->next_spawn_ms)
+		return; /* backing off: the main loop calls again each second */
 	if (spawn(m, &err) != 0)
 		hwg_log(HWG_LOG_ERR, "net.start", "msg=\"%s\"",
 		        err.message); /* again next second */

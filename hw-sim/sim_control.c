@@ -87,7 +87,8 @@ cmd_fault(struct args *a)
 		enum sim_fault fault;
 	} kinds[] = {{"remove-at", SIM_FAULT_REMOVE},
 	             {"silent-at", SIM_FAULT_SILENT},
-	             {"garbage-at", SIM_FAULT_GARBAGE}};
+	             {"garbage-at", SIM_FAULT_GARBAGE},
+	             {"hold-at", SIM_FAULT_HOLD}};
 	struct hwg_error err = {0};
 	long at;
 
@@ -106,7 +107,7 @@ cmd_fault(struct args *a)
 		return sim_control_reply("ok");
 	}
 	return sim_control_reply(
-	    "err usage: fault SLOT remove-at|silent-at|garbage-at N, or fault SLOT clear");
+	    "err usage: fault SLOT remove-at|silent-at|garbage-at|hold-at N, or fault SLOT clear");
 }
 
 static char *
@@ -180,6 +181,10 @@ cmd_simple(struct args *a)
 		return cmd_apdus(a);
 	else if (strcmp(cmd, "tries") == 0)
 		return cmd_tries(a);
+	else if (strcmp(cmd, "held") == 0)
+		return sim_control_reply("ok %s", sim_slot_held(a->slot) ? "yes" : "no");
+	else if (strcmp(cmd, "release") == 0 && sim_slot_release(a->slot) != 0)
+		return sim_control_reply("err slot %d holds no APDU", a->slot->index);
 	return sim_control_reply("ok");
 }
 
@@ -203,7 +208,8 @@ static const struct {
     {"insert", cmd_insert},      {"fault", cmd_fault},   {"delay", cmd_delay},
     {"tamper", cmd_tamper},      {"remove", cmd_simple}, {"reinsert", cmd_simple},
     {"unplug", cmd_simple},      {"plug", cmd_simple},   {"apdus", cmd_simple},
-    {"apdus-clear", cmd_simple}, {"tries", cmd_simple},
+    {"apdus-clear", cmd_simple}, {"tries", cmd_simple},  {"held", cmd_simple},
+    {"release", cmd_simple},
 };
 
 /* Split line into words; rest points after the second word. */

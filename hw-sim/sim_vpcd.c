@@ -167,7 +167,7 @@ log_apdu(struct sim_apdu_log *l, const uint8_t *a, size_t n)
 /* ---------------------------------------------------------------- frames */
 
 /* What to do with an APDU, decided under the lock. */
-enum action { ANSWER, DROP_CARD, SWALLOW, GARBAGE };
+enum action { ANSWER, DROP_CARD, SWALLOW, GARBAGE, HOLD };
 
 static enum action
 apdu_action(struct sim_slot *s)
@@ -182,6 +182,11 @@ apdu_action(struct sim_slot *s)
 		s->fault = SIM_FAULT_NONE;
 		s->inserted = 0;
 		return DROP_CARD;
+	case SIM_FAULT_HOLD:
+		sim_log("slot %d: fault: APDU %u held", s->index, s->fault_at);
+		s->fault = SIM_FAULT_NONE;
+		s->held = 1;
+		return HOLD;
 	case SIM_FAULT_SILENT:
 		sim_log("slot %d: fault: card silent from APDU %u", s->index, s->fault_at);
 		s->silent = 1;
@@ -213,6 +218,26 @@ wait_still_in(struct sim_slot *s, int ms, unsigned gen)
 		pthread_mutex_unlock(&s->mu);
 	}
 	return in;
+}
+
+/*
+ * A held APDU waits for sim_slot_release, unprocessed: a test kills the
+ * gateway or pcscd while the gateway waits for this answer.  0 once
+ * released (the card still in), -1 if the card went meanwhile.
+ */
+static int
+wait_released(struct sim_slot *s, unsigned gen)
+{
+	int held = 1, in = 1;
+
+	while (held && in) {
+		sleep_ms(DELAY_STEP_MS);
+		pthread_mutex_lock(&s->mu);
+		held = s->held;
+		in = card_here(s, gen);
+		pthread_mutex_unlock(&s->mu);
+	}
+	return in ? 0 : -1;
 }
 
 static int
@@ -255,6 +280,17 @@ apdu(struct sim_slot *s, int fd, unsigned gen, const uint8_t *in, size_t n)
 		return -1;
 	}
 	act = apdu_action(s);
+	if (act == HOLD) {
+		pthread_mutex_unlock(&s->mu);
+		if (wait_released(s, gen) != 0)
+			return -1;
+		pthread_mutex_lock(&s->mu);
+		if (!card_here(s, gen)) {
+			pthread_mutex_unlock(&s->mu);
+			return -1;
+		}
+		act = ANSWER;
+	}
 	if (act != DROP_CARD)
 		log_apdu(&s->log, in, n);
 	if (act == ANSWER)
@@ -435,7 +471,7 @@ sim_slot_insert(struct sim_slot *s, struct sim_card *card, const char *profile)
 	s->inserted = 1;
 	s->generation++;
 	s->fault = SIM_FAULT_NONE;
-	s->silent = 0;
+	s->silent = s->held = 0;
 	pthread_mutex_unlock(&s->mu);
 	sim_log("slot %d: insert %s", s->index, profile);
 }
@@ -486,9 +522,34 @@ sim_slot_fault(struct sim_slot *s, enum sim_fault fault, unsigned at, struct hwg
 	s->fault_at = at;
 	s->since = 0;
 	if (fault == SIM_FAULT_NONE)
-		s->silent = 0;
+		s->silent = s->held = 0;
 	pthread_mutex_unlock(&s->mu);
 	return 0;
+}
+
+int
+sim_slot_release(struct sim_slot *s)
+{
+	int was;
+
+	pthread_mutex_lock(&s->mu);
+	was = s->held;
+	s->held = 0;
+	pthread_mutex_unlock(&s->mu);
+	if (was)
+		sim_log("slot %d: held APDU released", s->index);
+	return was ? 0 : -1;
+}
+
+int
+sim_slot_held(struct sim_slot *s)
+{
+	int held;
+
+	pthread_mutex_lock(&s->mu);
+	held = s->held;
+	pthread_mutex_unlock(&s->mu);
+	return held;
 }
 
 void

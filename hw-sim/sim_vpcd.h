@@ -15,7 +15,13 @@
 #include "hwg_err.h"
 #include "sim_card.h"
 
-enum sim_fault { SIM_FAULT_NONE, SIM_FAULT_REMOVE, SIM_FAULT_SILENT, SIM_FAULT_GARBAGE };
+enum sim_fault {
+	SIM_FAULT_NONE,
+	SIM_FAULT_REMOVE,
+	SIM_FAULT_SILENT,
+	SIM_FAULT_GARBAGE,
+	SIM_FAULT_HOLD
+};
 
 /* The C-APDUs a slot has seen since the last clear (hex, PIN data masked). */
 struct sim_apdu_log {
@@ -40,6 +46,7 @@ struct sim_slot {
 	unsigned fault_at; /* the fault's APDU, counted from when it was set */
 	unsigned since;    /* APDUs since the fault was set */
 	int silent;        /* swallowing APDUs (silent-at reached) */
+	int held;          /* an APDU waits, unprocessed, for sim_slot_release (hold-at reached) */
 	int delay_apdu_ms, delay_sign_ms;
 	struct sim_apdu_log log;
 };
@@ -61,6 +68,10 @@ void sim_slot_plug(struct sim_slot *s, int plugged);
 
 int sim_slot_fault(struct sim_slot *s, enum sim_fault fault, unsigned at, struct hwg_error *err);
 void sim_slot_delay(struct sim_slot *s, int apdu_ms, int sign_ms);
+/* The APDU held by hold-at goes on (processed, answered): 0, or -1 if none is held. */
+int sim_slot_release(struct sim_slot *s);
+/* 1 while an APDU is held. */
+int sim_slot_held(struct sim_slot *s);
 
 /* "COUNT APDU..." (malloc'd, NULL if out of memory); clear starts again. */
 char *sim_slot_apdus(struct sim_slot *s);

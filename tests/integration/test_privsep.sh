@@ -54,16 +54,30 @@ check "the privileged process survived" kill -0 "$GW_PID"
 check "a new net process" test -n "$p2" -a "$p2" != "$p1"
 check "restart audited with the signal" sh -c "sqlite3 '$GW/state/hwgw.db' \
 	\"SELECT operation || ' ' || detail FROM audit WHERE operation = 'gateway.net_restart'\" |
-	grep -qx 'gateway.net_restart pid=$p1 signal=31'"
+	grep -qx 'gateway.net_restart pid=$p1 signal=31 restart_in_ms=0'"
 check "served again over the Unix socket" gw_call counter gw.info --socket "$GW/hwgw.sock"
 check "served again over HTTP" gw_call counter gw.info --url "$GW_URL"
 check "health on the new net process" sh -c "curl -sf '$GW_URL/v1/health' | grep -q ok"
 
-# a net process that exits is restarted the same way
+# a net process that exits is restarted the same way; one that ends soon
+# after its start again is replaced after a back-off (1 s, then 2 s, ...)
+now_ms() { date +%s%3N; }
+t0=$(now_ms)
 kill -KILL "$p2"
+check "SIGKILL of the net process audited, with a restart in 1 s (the second quick end)" \
+	sh -c "sleep 0.3; grep -q 'event=net.ended pid=$p2 signal=9 restart_in_ms=1000' '$GW/hwgwd.log'"
+# the listening sockets stay open: a request made meanwhile waits in the
+# backlog and is served by the next net process
+check "a request made during the back-off is served by the restarted process" \
+	gw_call counter gw.info --socket "$GW/hwgw.sock"
+t1=$(now_ms)
 wait_ready 3
-check "SIGKILL of the net process audited" contains "$GW/hwgwd.log" "event=net.ended pid=$p2 signal=9"
-check "served after the second restart" gw_call counter gw.info --socket "$GW/hwgw.sock"
+check "the restart waited at least 1 s ($((t1 - t0)) ms)" test $((t1 - t0)) -ge 1000
+p3=$(net_pid)
+kill -KILL "$p3"
+check "a third quick end: restart in 2 s" \
+	sh -c "sleep 0.3; grep -q 'event=net.ended pid=$p3 signal=9 restart_in_ms=2000' '$GW/hwgwd.log'"
+check "served after the third restart" gw_call counter gw.info --socket "$GW/hwgw.sock"
 gw_stop
 check "clean stop" test "$GW_STATUS" -eq 0
 check "no net process left" sh -c "! kill -0 $(net_pid) 2>/dev/null"

@@ -24,6 +24,11 @@ foreach(t ops pin removal trust race)
   set_tests_properties(card_${t} PROPERTIES SKIP_RETURN_CODE 77)
 endforeach()
 
+# Faults at every step of the card operations: hwgwd and pcscd SIGKILLed at
+# each APDU, the store's two steps locked or full, the HSM token gone.
+hwg_shell_test(fault_card test_fault_card.sh "card;fault")
+set_tests_properties(fault_card PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+
 # Palm-vein terminals: the driver through libusb against hwsim on
 # umockdev's simulated USB bus.
 add_executable(test_vein_usb integration/test_vein_usb.c)

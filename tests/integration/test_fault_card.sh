@@ -1,0 +1,270 @@
+#!/bin/sh
+# test_fault_card.sh — issue 5's fault matrix for the card operations
+# (card.read_info, card.authenticate, card.sign) through a real hwgwd,
+# pcscd and hwsim's card.  hwsim holds the card's answer to APDU k
+# (fault hold-at) so that each fault strikes while the gateway waits at
+# that step, for every k:
+#   - hwgwd SIGKILLed: the client gets no answer, the request's nonce is
+#     spent (so the same envelope sent again is a replay, which test_api
+#     refuses: no operation runs twice), no audit record;
+#     the restarted gateway serves the same operation;
+#   - pcscd SIGKILLed: a clear pcsc_unavailable or card_removed, audited
+#     once; the restarted pcscd's card is served without restarting hwgwd.
+# And at the two store steps (gateway/README.md: the nonce's transaction
+# before the card is touched, the audit record's after), held by another
+# SQLite connection's exclusive lock:
+#   - SIGKILL at the nonce step: nothing spent, nothing sent to the card;
+#   - SIGKILL at the audit step: the card work done, its result never
+#     released, the nonce spent, no record;
+#   - the disk full at the nonce step: audit_unavailable, card untouched;
+#   - the disk full at the audit step: audit_unavailable, the result withheld;
+#   - the HSM token gone while the card works: no response (nothing
+#     unsigned leaves), hsm_unavailable audited; back, served again.
+# At the end the audit chain verifies and no PIN try was lost.
+# The state directory is a small tmpfs in the test's mount namespace.
+set -u
+. "$HWG_SOURCE_DIR/tests/lib/gwenv.sh"
+. "$HWG_SOURCE_DIR/tests/lib/cardenv.sh"
+. "$HWG_SOURCE_DIR/tests/lib/sh_test.sh"
+card_enter "$@"
+MNT=$(mktemp -d /tmp/hwgw-small.XXXXXX)
+mount -t tmpfs -o size=8m,mode=0700 tmpfs "$MNT" || {
+	echo "cannot mount tmpfs: skipped"
+	exit 77
+}
+GW_STATE="$MNT/state"
+export GW_STATE
+card_start counter:counter issuance:issuance auditor:auditor --insert alice || exit 1
+R0='"reader":"hwsim 00 00"'
+ZERO=$(printf '%064d' 0)
+READ_ARGS="{$R0,\"pin\":\"1234\"}"
+SIGN_ARGS="{$R0,\"password\":\"ABC123\",\"digest\":\"hex:$ZERO\"}"
+
+db() { sqlite3 -cmd '.timeout 5000' "$GW_STATE/hwgw.db" "$@"; }
+audit_seq() { db "SELECT coalesce(max(seq), 0) FROM audit"; }
+n_nonces() { db "SELECT count(*) FROM nonces WHERE client = '$1'"; }
+# records of CLIENT's OP after seq MARK [with result CODE]
+n_records() {
+	db "SELECT count(*) FROM audit WHERE seq > $1 AND client = '$2' AND operation = '$3'
+	    ${4:+AND result = '$4'}"
+}
+trace() { echo "$(date +%s%3N) $*" >>"$GW/trace"; }
+audit_ok() { "$HWGWCTL" audit verify --config "$GW/hwgwd.conf"; }
+
+# bg CLIENT OP ARGS: the request left running; its answer in bg.out/bg.err
+bg() {
+	BG_MARK=$(audit_seq)
+	BG_NONCES=$(n_nonces "$1")
+	printf '%s' "$3" >"$GW/args.bg.json"
+	gw_call "$1" "$2" --socket "$GW/hwgw.sock" --session-file "$GW/sessions/$1" \
+		--args-file "$GW/args.bg.json" >"$GW/bg.out" 2>"$GW/bg.err" &
+	BG_PID=$!
+}
+bg_end() {
+	wait "$BG_PID"
+	BG_RC=$?
+	trace "bg: rc=$BG_RC $(head -c 300 "$GW/bg.err")"
+}
+bg_running() { kill -0 "$BG_PID" 2>/dev/null; }
+# no answer reached the client (the connection closed), and no audit record
+unanswered() { # CLIENT OP
+	[ "$BG_RC" -ne 0 ] && ! grep -q '^error: [a-z_]*: ' "$GW/bg.err" &&
+		[ "$(n_records "$BG_MARK" "$1" "$2")" -eq 0 ]
+}
+nonce_spent() { [ "$(n_nonces "$1")" -eq $((BG_NONCES + 1)) ]; }
+nonce_unspent() { [ "$(n_nonces "$1")" -eq "$BG_NONCES" ]; }
+
+# the card's answer to APDU K of the next request held; wait_held: it is
+held_at() { sim fault 0 hold-at "$1" >/dev/null; }
+wait_held() {
+	i=0
+	until [ "$(sim held 0)" = "ok yes" ]; do
+		i=$((i + 1))
+		[ $i -le 100 ] || return 1
+		sleep 0.05
+	done
+}
+
+kill_gw() {
+	kill -KILL "$GW_PID" && wait "$GW_PID" 2>/dev/null
+	GW_PID=
+}
+restart_gw() {
+	gw_start && card_wait 0 yes
+}
+pcscd_kill() {
+	kill -KILL "$PCSCD_PID" && wait "$PCSCD_PID" 2>/dev/null
+	PCSCD_PID=
+	rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid
+}
+# pcscd back, and hwsim's card seen again through it
+pcscd_back() {
+	pcscd_start || return 1
+	i=0
+	until call_ok counter card.status "{$R0}" && has '"present":true'; do
+		i=$((i + 1))
+		[ $i -le 50 ] || return 1
+		sleep 0.2
+	done
+}
+
+# the state store locked by another connection (an exclusive transaction
+# kept open until unlock_store): the gateway's next write waits on it
+lock_store() {
+	rm -f "$GW/lock.fifo"
+	mkfifo "$GW/lock.fifo"
+	sqlite3 "$GW_STATE/hwgw.db" <"$GW/lock.fifo" >"$GW/lock.out" 2>&1 &
+	LOCK_PID=$!
+	exec 8>"$GW/lock.fifo"
+	echo "BEGIN EXCLUSIVE; SELECT 'locked';" >&8
+	i=0
+	until grep -q locked "$GW/lock.out"; do
+		i=$((i + 1))
+		[ $i -le 100 ] || return 1
+		sleep 0.05
+	done
+}
+unlock_store() {
+	echo "ROLLBACK;" >&8
+	exec 8>&-
+	wait "$LOCK_PID"
+}
+
+# ------------------------------------------------------------ per APDU
+
+# killed_at K CLIENT OP ARGS: hwgwd SIGKILLed while APDU K waits
+killed_at() {
+	held_at "$1" && bg "$2" "$3" "$4" && wait_held || return 1
+	kill_gw
+	sim release 0 >/dev/null
+	bg_end
+	unanswered "$2" "$3" && nonce_spent "$2" && restart_gw && call_ok "$2" "$3" "$4"
+}
+
+# pcscd_at K CLIENT OP ARGS: pcscd SIGKILLed while APDU K waits
+pcscd_at() {
+	held_at "$1" && bg "$2" "$3" "$4" && wait_held || return 1
+	pcscd_kill
+	sim release 0 >/dev/null
+	bg_end
+	_code=$(sed -n 's/^error: \([a-z_]*\): .*/\1/p' "$GW/bg.err")
+	case $_code in pcsc_unavailable | card_removed) ;; *) return 1 ;; esac
+	[ "$(n_records "$BG_MARK" "$2" "$3" "$_code")" -eq 1 ] &&
+		[ "$(n_records "$BG_MARK" "$2" "$3")" -eq 1 ] && pcscd_back && call_ok "$2" "$3" "$4"
+}
+
+every_step() { # OP CLIENT ARGS
+	_op=$1 _client=$2 _args=$3
+	sim apdus-clear 0 >/dev/null
+	if ! call_ok "$_client" "$_op" "$_args"; then
+		check "$_op succeeds before any fault" false
+		return 1
+	fi
+	_n=$(apdu_count 0)
+	LAST_APDU=$_n
+	echo "# $_op: $_n APDUs"
+	[ "$_n" -gt 0 ] || return 1
+	for k in $(seq 1 "$_n"); do
+		check "$_op: hwgwd SIGKILLed at APDU $k of $_n: no answer, nonce spent, no record; served after restart" \
+			killed_at "$k" "$_client" "$_op" "$_args"
+		check "$_op: pcscd SIGKILLed at APDU $k of $_n: pcsc_unavailable or card_removed, audited once; served once pcscd is back" \
+			pcscd_at "$k" "$_client" "$_op" "$_args"
+	done
+}
+
+# ------------------------------------------------------------ store steps
+
+killed_at_nonce() { # CLIENT OP ARGS
+	sim apdus-clear 0 >/dev/null
+	lock_store && bg "$@" && sleep 0.5 && bg_running || return 1
+	kill_gw
+	unlock_store
+	bg_end
+	unanswered "$1" "$2" && nonce_unspent "$1" && [ "$(apdu_count 0)" -eq 0 ] &&
+		restart_gw && call_ok "$@"
+}
+
+killed_at_audit() { # CLIENT OP ARGS
+	held_at "$LAST_APDU" && bg "$@" && wait_held || return 1
+	lock_store || return 1
+	sim release 0 >/dev/null
+	# the card has answered; the gateway now waits for the store
+	sleep 0.5
+	bg_running || { unlock_store; return 1; }
+	kill_gw
+	unlock_store
+	bg_end
+	unanswered "$1" "$2" && nonce_spent "$1" && restart_gw && call_ok "$@"
+}
+
+# fill the disk, then use up the room SQLite's files still have
+fill_disk() {
+	dd if=/dev/zero of="$MNT/filler" bs=4k >/dev/null 2>&1
+	i=0
+	while gw_call auditor gw.info --socket "$GW/hwgw.sock" >/dev/null 2>"$GW/err.fill"; do
+		i=$((i + 1))
+		[ $i -le 300 ] || return 1
+	done
+	grep -q '^error: audit_unavailable: ' "$GW/err.fill"
+}
+
+full_at_nonce() { # CLIENT OP ARGS
+	sim apdus-clear 0 >/dev/null
+	fill_disk || return 1
+	_mark=$(audit_seq) _nonces=$(n_nonces "$1")
+	refused audit_unavailable "$@"
+	_r=$?
+	rm -f "$MNT/filler"
+	[ $_r -eq 0 ] && [ "$(apdu_count 0)" -eq 0 ] && [ "$(n_nonces "$1")" -eq "$_nonces" ] &&
+		[ "$(audit_seq)" -eq "$_mark" ] && call_ok "$@"
+}
+
+full_at_audit() { # CLIENT OP ARGS
+	held_at "$LAST_APDU" && bg "$@" && wait_held || return 1
+	fill_disk
+	_r=$?
+	sim release 0 >/dev/null
+	bg_end
+	rm -f "$MNT/filler"
+	[ $_r -eq 0 ] && [ "$BG_RC" -ne 0 ] && grep -q '^error: audit_unavailable: .*withheld' "$GW/bg.err" &&
+		[ ! -s "$GW/bg.out" ] && [ "$(n_records "$BG_MARK" "$1" "$2")" -eq 0 ] && call_ok "$@"
+}
+
+TOKENS="$GW/hsm/tokens"
+hsm_gone() { # CLIENT OP ARGS
+	held_at 1 && bg "$@" && wait_held || return 1
+	mv "$TOKENS" "$TOKENS.away"
+	sim release 0 >/dev/null
+	bg_end
+	mv "$TOKENS.away" "$TOKENS"
+	[ "$BG_RC" -ne 0 ] && grep -q 'no response: the gateway closed the connection' "$GW/bg.err" &&
+		[ "$(n_records "$BG_MARK" "$1" "$2" hsm_unavailable)" -eq 1 ] &&
+		[ "$(n_records "$BG_MARK" "$1" "$2")" -eq 1 ] && call_ok "$@"
+}
+
+store_steps() { # OP CLIENT ARGS
+	check "$1: hwgwd SIGKILLed at the nonce step: no answer, nothing spent, card untouched; served after restart" \
+		killed_at_nonce "$2" "$1" "$3"
+	check "$1: hwgwd SIGKILLed at the audit step: no answer, nonce spent, no record; served after restart" \
+		killed_at_audit "$2" "$1" "$3"
+	check "$1: disk full at the nonce step: audit_unavailable, card untouched, nothing spent; served with room" \
+		full_at_nonce "$2" "$1" "$3"
+	check "$1: disk full at the audit step: audit_unavailable, result withheld, no record; served with room" \
+		full_at_audit "$2" "$1" "$3"
+	check "$1: HSM token gone while the card works: no response, hsm_unavailable audited; served once back" \
+		hsm_gone "$2" "$1" "$3"
+}
+
+LAST_APDU=0
+every_step card.read_info counter "$READ_ARGS" && store_steps card.read_info counter "$READ_ARGS"
+every_step card.authenticate counter "$READ_ARGS" &&
+	store_steps card.authenticate counter "$READ_ARGS"
+every_step card.sign issuance "$SIGN_ARGS" && store_steps card.sign issuance "$SIGN_ARGS"
+
+untouched() { call_ok counter card.status "{$R0}" && has '"tries":{"auth":3,"support":3,"sign":5}'; }
+check "no PIN try was lost to any fault" untouched
+check "the audit chain verifies" audit_ok
+umount "$MNT" 2>/dev/null
+
+[ $SH_FAILED -eq 0 ] || CARD_FAILED=1
+sh_test_end
