@@ -235,6 +235,38 @@ checkpoint_if_due(struct hwg_core *c)
 		checkpoint_locked(c, hwg_now_ms());
 }
 
+/*
+ * The response to a request could not be signed (the HSM gone), so it is
+ * not sent: the request's own record says what ran, this one that its
+ * answer never left the gateway (operation gateway.response_withheld,
+ * result hsm_unavailable, detail "op=OP answer=CODE").
+ */
+static void
+audit_withheld(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_verdict *v,
+               int code)
+{
+	char detail[96];
+	struct hwg_audit_event ev = {
+	    .time_ms = hwg_now_ms(),
+	    .client = v->have_req ? v->req.client_id : "",
+	    .peer_uid = peer->uid,
+	    .transport = peer->transport,
+	    .operation = "gateway.response_withheld",
+	    .operator_id = v->operator_id,
+	    .subject = v->subject,
+	    .result = hwg_err_code(HWG_E_HSM),
+	    .detail = detail,
+	};
+	struct hwg_error err = {0};
+
+	snprintf(detail, sizeof(detail), "op=%s answer=%s", v->have_req ? v->req.op : "-",
+	         hwg_err_code(code));
+	pthread_mutex_lock(&c->state_lock);
+	if (hwg_audit_append(c->store, &ev, NULL, &err) != 0)
+		hwg_log(HWG_LOG_ERR, "audit.append", "event=%s msg=\"%s\"", ev.operation, err.message);
+	pthread_mutex_unlock(&c->state_lock);
+}
+
 /* Audit a refusal on its own (no state changes with it). */
 static int
 audit_refusal(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_verdict *v,
@@ -624,8 +656,10 @@ hwg_core_execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_ver
 		hwg_log(HWG_LOG_INFO, "refused", "transport=%s client=%s op=%s code=%s msg=\"%s\"",
 		        peer->transport, v->have_req ? v->req.client_id : "-",
 		        v->have_req ? v->req.op : "-", hwg_err_code(rc), err.message);
-	if (reply_build(c, v->req_hash, rc, err.message, v->tries_left, result, out) != 0)
+	if (reply_build(c, v->req_hash, rc, err.message, v->tries_left, result, out) != 0) {
+		audit_withheld(c, peer, v, rc);
 		rc = HWG_E_HSM;
+	}
 	hwg_metrics_record(c->metrics, v->op != NULL ? v->op->name : NULL, out->code,
 	                   hwg_mono_seconds() - t0);
 	if (result != NULL)

@@ -19,7 +19,8 @@
 #   - the disk full at the nonce step: audit_unavailable, card untouched;
 #   - the disk full at the audit step: audit_unavailable, the result withheld;
 #   - the HSM token gone while the card works: no response (nothing
-#     unsigned leaves), hsm_unavailable audited; back, served again.
+#     unsigned leaves), its record and a gateway.response_withheld record
+#     (hsm_unavailable); the token back, served again.
 # At the end the audit chain verifies and no PIN try was lost.
 # The state directory is a small tmpfs in the test's mount namespace.
 set -u
@@ -148,6 +149,7 @@ pcscd_at() {
 	sim release 0 >/dev/null
 	bg_end
 	_code=$(sed -n 's/^error: \([a-z_]*\): .*/\1/p' "$GW/bg.err")
+	trace "pcscd killed at APDU $1 of $3: answer '$_code', records $(n_records "$BG_MARK" "$2" "$3")"
 	case $_code in pcsc_unavailable | card_removed) ;; *) return 1 ;; esac
 	[ "$(n_records "$BG_MARK" "$2" "$3" "$_code")" -eq 1 ] &&
 		[ "$(n_records "$BG_MARK" "$2" "$3")" -eq 1 ] && pcscd_back && call_ok "$2" "$3" "$4"
@@ -237,9 +239,14 @@ hsm_gone() { # CLIENT OP ARGS
 	sim release 0 >/dev/null
 	bg_end
 	mv "$TOKENS.away" "$TOKENS"
+	# the card work ran (its record: ok), its answer could not be signed and
+	# never left: one gateway.response_withheld record says so
 	[ "$BG_RC" -ne 0 ] && grep -q 'no response: the gateway closed the connection' "$GW/bg.err" &&
-		[ "$(n_records "$BG_MARK" "$1" "$2" hsm_unavailable)" -eq 1 ] &&
-		[ "$(n_records "$BG_MARK" "$1" "$2")" -eq 1 ] && call_ok "$@"
+		[ "$(n_records "$BG_MARK" "$1" "$2" ok)" -eq 1 ] &&
+		[ "$(n_records "$BG_MARK" "$1" "$2")" -eq 1 ] &&
+		[ "$(n_records "$BG_MARK" "$1" gateway.response_withheld hsm_unavailable)" -eq 1 ] &&
+		[ "$(db "SELECT detail FROM audit WHERE seq > $BG_MARK AND
+		     operation = 'gateway.response_withheld'")" = "op=$2 answer=ok" ] && call_ok "$@"
 }
 
 store_steps() { # OP CLIENT ARGS
@@ -251,7 +258,7 @@ store_steps() { # OP CLIENT ARGS
 		full_at_nonce "$2" "$1" "$3"
 	check "$1: disk full at the audit step: audit_unavailable, result withheld, no record; served with room" \
 		full_at_audit "$2" "$1" "$3"
-	check "$1: HSM token gone while the card works: no response, hsm_unavailable audited; served once back" \
+	check "$1: HSM token gone while the card works: no response, audited as withheld; served once back" \
 		hsm_gone "$2" "$1" "$3"
 }
 

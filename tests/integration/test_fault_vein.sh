@@ -142,9 +142,12 @@ check "room again: the audit chain verifies" audit_ok
 
 TOKENS="$GW/hsm/tokens"
 # api.cddl: a response that cannot be signed (HSM gone) is not sent; the
-# Unix socket closes the connection.  The refusal is audited.
+# Unix socket closes the connection.  The refusal is audited, and so is
+# the answer withheld (gateway.response_withheld).
 unsigned() {
-	[ "$BG_RC" -ne 0 ] && grep -q 'no response: the gateway closed the connection' "$GW/bg.err"
+	[ "$BG_RC" -ne 0 ] && grep -q 'no response: the gateway closed the connection' "$GW/bg.err" &&
+		[ "$(db "SELECT count(*) FROM audit WHERE seq > $BG_MARK AND
+		     operation = 'gateway.response_withheld' AND result = 'hsm_unavailable'")" -eq 1 ]
 }
 hsm_gone_verify() {
 	SESS0=$(n_sessions)

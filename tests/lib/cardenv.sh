@@ -154,7 +154,7 @@ card_cleanup() {
 	vein_sim_stop
 	pcscd_stop
 	if [ -n "${CARD_FAILED:-}" ] || [ -n "${HWG_KEEP:-}" ]; then
-		for f in hwgwd.log hwsim.log vein-sim.log pcscd.log; do
+		for f in trace hwgwd.log hwsim.log vein-sim.log pcscd.log; do
 			echo "--- $f (last 40 lines)" >&2
 			tail -n 40 "$GW/$f" >&2 2>/dev/null || true
 		done
