@@ -228,15 +228,24 @@ start_transports(struct net *n, const struct hwg_config *cfg, struct hwg_unix **
 }
 
 /*
- * SIGUSR2 is the test suite's probe of the filter (test_privsep): a call
- * the filter forbids, which must end this process and nothing else.
+ * SIGUSR2 is the test suite's probe of the filter (test_privsep): an open,
+ * which must fail with EACCES, then a call the filter forbids (socket),
+ * which must end this process and nothing else.
  */
 static void
 forbidden_probe(void)
 {
 	int fd = open("/etc/hostname", O_RDONLY | O_CLOEXEC);
 
-	hwg_log(HWG_LOG_ERR, "net.sandbox", "msg=\"open was allowed (fd %d)\"", fd);
+	if (fd >= 0) {
+		hwg_log(HWG_LOG_ERR, "net.sandbox", "msg=\"open was allowed (fd %d)\"", fd);
+		close(fd);
+	} else {
+		hwg_log(HWG_LOG_INFO, "net.sandbox", "probe=open errno=%d", errno);
+	}
+	/* a new socket (a compromised parser calling out) is what kills */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	hwg_log(HWG_LOG_ERR, "net.sandbox", "msg=\"socket was allowed (fd %d)\"", fd);
 	if (fd >= 0)
 		close(fd);
 }

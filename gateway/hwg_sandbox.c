@@ -3,7 +3,8 @@
  * sandbox-seccomp-filter.c: the architecture is checked first (any other
  * kills), then an allow-list, and the default is to kill the whole
  * process.  The list was found by tracing the net process through the
- * api, http and vein test suites (strace -f).  Under HWG_SANITIZE the
+ * api, http and vein test suites (strace -f).  Opening a file fails with
+ * EACCES (below, add_rules).  Under HWG_SANITIZE the
  * sanitizer runtime's own calls (sigaltstack, prctl) are added; opening
  * files stays forbidden there too, so a sanitizer report from the net
  * process comes without symbols.
@@ -91,6 +92,8 @@ static const char *const allowed[] = {
 #endif
 };
 
+static const char *const refused_open[] = {"open", "openat", "openat2"};
+
 unsigned
 hwg_sandbox_allowed(void)
 {
@@ -130,6 +133,17 @@ add_rules(scmp_filter_ctx f)
 	nr = seccomp_syscall_resolve_name("clone3");
 	if (nr != __NR_SCMP_ERROR && seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), nr, 0) != 0)
 		return -1; /* glibc then falls back to clone */
+	/*
+	 * Opening a file is refused (EACCES), not killed, as OpenSSH's sandbox
+	 * does: glibc opens files lazily on paths we do not control (malloc
+	 * reads /proc/sys/vm/overcommit_memory the first time a thread's heap
+	 * shrinks: the soak found that one) and copes with the refusal.
+	 */
+	for (size_t i = 0; i < sizeof(refused_open) / sizeof(refused_open[0]); i++) {
+		nr = seccomp_syscall_resolve_name(refused_open[i]);
+		if (nr != __NR_SCMP_ERROR && seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), nr, 0) != 0)
+			return -1;
+	}
 	return 0;
 }
 

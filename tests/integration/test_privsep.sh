@@ -45,9 +45,13 @@ check "served over the Unix socket" gw_call counter gw.info --socket "$GW/hwgw.s
 check "served over HTTP" gw_call counter gw.info --url "$GW_URL"
 
 # the filter's probe: SIGUSR2 makes the net process open /etc/hostname
+# (refused with EACCES: it goes on), then make a socket (killed)
 kill -USR2 "$p1"
 wait_ready 2
 p2=$(net_pid)
+check "opening a file refused with EACCES (13), not allowed" \
+	sh -c "grep -q 'hwgwd-net\[$p1\]: .*event=net.sandbox probe=open errno=13' '$GW/hwgwd.log' &&
+	! grep -q 'was allowed' '$GW/hwgwd.log'"
 check "net process killed by SIGSYS" contains "$GW/hwgwd.log" "event=net.ended pid=$p1 signal=31"
 check "the old net process is gone" sh -c "! kill -0 $p1 2>/dev/null"
 check "the privileged process survived" kill -0 "$GW_PID"

@@ -29,6 +29,12 @@ endforeach()
 hwg_shell_test(fault_card test_fault_card.sh "card;fault")
 set_tests_properties(fault_card PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 
+# The soak: 10,000 mixed requests from 16 clients with random faults.
+add_executable(soak_driver integration/soak_driver.c)
+target_link_libraries(soak_driver PRIVATE hwgw hwg_common PkgConfig::SQLITE Threads::Threads)
+hwg_shell_test(fault_soak test_soak.sh "card;fault;soak")
+set_tests_properties(fault_soak PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900)
+
 # Palm-vein terminals: the driver through libusb against hwsim on
 # umockdev's simulated USB bus.
 add_executable(test_vein_usb integration/test_vein_usb.c)
