@@ -50,7 +50,7 @@ check "--session-out only for operator.verify" refused_with 2 "operator.verify o
 # a live session, as operator.verify leaves it in the store
 now=$(($(date +%s) * 1000))
 hash=$(printf '%s' "$tok" | xxd -r -p | openssl dgst -sha256 -hex | sed 's/.*= //')
-sqlite3 "$GW/state/hwgw.db" "
+sqlite3 -cmd '.timeout 5000' "$GW/state/hwgw.db" "
 	INSERT INTO operators (id, role, state, valid_until_ms, enrolled_by_client,
 	  enrolled_by_operator, confirmed_by, created_ms, template)
 	  VALUES ('cli.op', 'counter', 'active', $now + 86400000, 'admin-1', '', '', $now, x'00');
