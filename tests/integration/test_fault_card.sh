@@ -1,7 +1,7 @@
 #!/bin/sh
 # test_fault_card.sh — issue 5's fault matrix for the card operations
-# (card.read_info, card.authenticate, card.sign) through a real hwgwd,
-# pcscd and hwsim's card.  hwsim holds the card's answer to APDU k
+# (card.status, card.read_info, card.authenticate, card.sign) through a
+# real hwgwd, pcscd and hwsim's card.  hwsim holds the card's answer to APDU k
 # (fault hold-at) so that each fault strikes while the gateway waits at
 # that step, for every k:
 #   - hwgwd SIGKILLed: the client gets no answer, the request's nonce is
@@ -27,6 +27,7 @@ set -u
 . "$HWG_SOURCE_DIR/tests/lib/gwenv.sh"
 . "$HWG_SOURCE_DIR/tests/lib/cardenv.sh"
 . "$HWG_SOURCE_DIR/tests/lib/sh_test.sh"
+. "$HWG_SOURCE_DIR/tests/lib/faultenv.sh"
 card_enter "$@"
 MNT=$(mktemp -d /tmp/hwgw-small.XXXXXX)
 mount -t tmpfs -o size=8m,mode=0700 tmpfs "$MNT" || {
@@ -34,6 +35,7 @@ mount -t tmpfs -o size=8m,mode=0700 tmpfs "$MNT" || {
 	exit 77
 }
 GW_STATE="$MNT/state"
+FAULT_DB="$GW_STATE/hwgw.db"
 export GW_STATE
 card_start counter:counter issuance:issuance auditor:auditor --insert alice || exit 1
 R0='"reader":"hwsim 00 00"'
@@ -66,7 +68,6 @@ bg_end() {
 	BG_RC=$?
 	trace "bg: rc=$BG_RC $(head -c 300 "$GW/bg.err")"
 }
-bg_running() { kill -0 "$BG_PID" 2>/dev/null; }
 # no answer reached the client (the connection closed), and no audit record
 unanswered() { # CLIENT OP
 	[ "$BG_RC" -ne 0 ] && ! grep -q '^error: [a-z_]*: ' "$GW/bg.err" &&
@@ -86,10 +87,6 @@ wait_held() {
 	done
 }
 
-kill_gw() {
-	kill -KILL "$GW_PID" && wait "$GW_PID" 2>/dev/null
-	GW_PID=
-}
 restart_gw() {
 	gw_start && card_wait 0 yes
 }
@@ -107,28 +104,6 @@ pcscd_back() {
 		[ $i -le 50 ] || return 1
 		sleep 0.2
 	done
-}
-
-# the state store locked by another connection (an exclusive transaction
-# kept open until unlock_store): the gateway's next write waits on it
-lock_store() {
-	rm -f "$GW/lock.fifo"
-	mkfifo "$GW/lock.fifo"
-	sqlite3 "$GW_STATE/hwgw.db" <"$GW/lock.fifo" >"$GW/lock.out" 2>&1 &
-	LOCK_PID=$!
-	exec 8>"$GW/lock.fifo"
-	echo "BEGIN EXCLUSIVE; SELECT 'locked';" >&8
-	i=0
-	until grep -q locked "$GW/lock.out"; do
-		i=$((i + 1))
-		[ $i -le 100 ] || return 1
-		sleep 0.05
-	done
-}
-unlock_store() {
-	echo "ROLLBACK;" >&8
-	exec 8>&-
-	wait "$LOCK_PID"
 }
 
 # ------------------------------------------------------------ per APDU
@@ -263,6 +238,8 @@ store_steps() { # OP CLIENT ARGS
 }
 
 LAST_APDU=0
+STATUS_ARGS="{$R0}"
+every_step card.status counter "$STATUS_ARGS" && store_steps card.status counter "$STATUS_ARGS"
 every_step card.read_info counter "$READ_ARGS" && store_steps card.read_info counter "$READ_ARGS"
 every_step card.authenticate counter "$READ_ARGS" &&
 	store_steps card.authenticate counter "$READ_ARGS"

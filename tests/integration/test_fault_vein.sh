@@ -1,8 +1,12 @@
 #!/bin/sh
-# test_fault_vein.sh — issue 5's fault matrix for the palm-vein operations
-# through a real hwgwd, libusb and hwsim's terminal: the state directory's
-# disk full, the HSM token gone while a capture waits, and hwgwd SIGKILLed
-# while an enrolment's capture waits for a palm.  What the gateway promises
+# test_fault_vein.sh — issue 5's fault matrix for the palm-vein and
+# operator operations through a real hwgwd, libusb and hwsim's terminal:
+# the state directory's disk full (verify, enroll, logout, revoke, pair),
+# the HSM token gone while a capture waits, hwgwd SIGKILLed while a
+# capture waits for a palm, at the audit step after it (the store locked
+# by another connection), at the one transaction of confirm, logout,
+# revoke and at pair's nonce step; the terminal in hardware fault during
+# pair, and unplugged at each of an enrolment's three captures.  What the gateway promises
 # (gateway/README.md, api.cddl): a device operation's nonce is committed
 # before the device is touched and its audit record afterwards, so a
 # request killed in between leaves its nonce spent and no audit record; a
@@ -30,6 +34,7 @@ fi
 . "$HWG_SOURCE_DIR/tests/lib/veinenv.sh"
 . "$HWG_SOURCE_DIR/tests/lib/sh_test.sh"
 . "$HWG_SOURCE_DIR/tests/lib/veincheck.sh"
+. "$HWG_SOURCE_DIR/tests/lib/faultenv.sh"
 
 MNT=$(mktemp -d /tmp/hwgw-small.XXXXXX)
 mount -t tmpfs -o size=4m,mode=0700 tmpfs "$MNT" || {
@@ -37,6 +42,7 @@ mount -t tmpfs -o size=4m,mode=0700 tmpfs "$MNT" || {
 	exit 77
 }
 GW_STATE="$MNT/state"
+FAULT_DB="$GW_STATE/hwgw.db"
 export GW_STATE
 VEIN_CAPTURE_TIMEOUT_MS=3000
 vein_test_start admin:admin admin2:admin counter:counter || exit 1
@@ -54,14 +60,12 @@ audit_ok() {
 n_nonces() { db "SELECT count(*) FROM nonces WHERE client = '$1'"; }
 n_sessions() { db "SELECT count(*) FROM operator_sessions"; }
 n_operator() { db "SELECT count(*) FROM operators WHERE id = '$1'"; }
-# records of CLIENT's OP after seq MARK
-n_records() { db "SELECT count(*) FROM audit WHERE seq > $1 AND client = '$2' AND operation = '$3'"; }
-
-kill_gw() {
-	echo "$(now_ms) kill $GW_PID: $(ps -o pid,comm -p "$GW_PID" | tail -n 1)" >>"$GW/trace"
-	kill -KILL "$GW_PID" && wait "$GW_PID" 2>/dev/null
-	GW_PID=
+# records of CLIENT's OP after seq MARK [with result CODE]
+n_records() {
+	db "SELECT count(*) FROM audit WHERE seq > $1 AND client = '$2' AND operation = '$3'
+	    ${4:+AND result = '$4'}"
 }
+
 
 # bg CLIENT OP ARGS: a request left running; its answer in bg.out/bg.err
 bg() {
@@ -90,7 +94,35 @@ verify() { # verify CLIENT OPERATOR: a session for CLIENT
 		call_ok "$1" operator.verify "$(va "$2")" --session-out "$GW/sessions/$1" &&
 		has "\"operator_id\":\"$2\"" && [ -s "$GW/sessions/$1" ]
 }
-check "bootstrap: terminal paired, first admin enrolled, confirmed and verified" operator_bootstrap
+# operator.confirm exists for the bootstrap only (the first admin, pending
+# until a second admin client confirms): its store step is faulted there.
+boot_pending() {
+	_fp=$(vein fingerprint 0) &&
+		call_ok admin terminal.pair "{\"terminal\":\"$T0\",\"fingerprint\":\"$_fp\"}" &&
+		vein present 0 adm.1 3 >/dev/null && call_ok admin operator.enroll "$(ea adm.1 admin)" &&
+		has '"state":"pending"'
+}
+check "bootstrap: terminal paired, the first admin enrolled: pending" boot_pending
+# killed_store_op CLIENT OP ARGS: hwgwd SIGKILLed while OP's one
+# transaction waits (the store locked by faultenv.sh's lock_store): no
+# answer, its nonce not spent, no record
+killed_store_op() {
+	lock_store && bg "$@" && sleep 0.5 && bg_running || return 1
+	kill_gw
+	unlock_store
+	bg_end
+	[ "$BG_RC" -ne 0 ] && ! grep -q '^error: [a-z_]*: ' "$GW/bg.err" &&
+		[ "$(n_nonces "$1")" -eq "$BG_NONCES" ] && [ "$(n_records "$BG_MARK" "$1" "$2")" -eq 0 ]
+}
+state_of() { db "SELECT state FROM operators WHERE id = '$1'"; }
+check "operator.confirm, hwgwd SIGKILLed at its transaction: no answer, nonce unspent, no record" \
+	killed_store_op admin2 operator.confirm '{"operator_id":"adm.1"}'
+check "  adm.1 still pending" test "$(state_of adm.1)" = pending
+confirm_ok() {
+	gw_start && call_ok admin2 operator.confirm '{"operator_id":"adm.1"}' && has '"state":"active"'
+}
+check "  restarted: the same confirmation is served" confirm_ok
+check "  adm.1 verifies: the admin session" verify admin adm.1
 check "enrol op.alice (counter)" enrol op.alice counter
 check "op.alice verifies" verify counter op.alice
 
@@ -214,6 +246,157 @@ check "  no session opened, none written to --session-out" no_session
 check "  the audit chain verifies" audit_ok
 check "  restarted" gw_start
 check "  op.alice verifies on the restarted gateway" verify counter op.alice
+# ---------------------------------------------------------------- store steps
+# The store held by another connection (faultenv.sh's lock_store) at the
+# step the gateway is about to write, then SIGKILL: at the audit step of a
+# device operation (the capture done), and at the one transaction of the
+# store operations (logout, revoke, confirm: nonce, change and record
+# together, so nothing of them may remain).
+
+restart_and() { gw_start && "$@"; }
+
+killed_verify_at_audit() {
+	SESS0=$(n_sessions)
+	rm -f "$GW/sessions/counter"
+	bg counter operator.verify "$(va op.alice)" --session-out "$GW/sessions/counter"
+	wait_capturing 0 && lock_store || return 1
+	vein present 0 op.alice >/dev/null
+	sleep 0.5 # the capture answered: the gateway waits on the store
+	bg_running || { unlock_store; return 1; }
+	kill_gw
+	unlock_store
+	bg_end
+	killed_unanswered counter operator.verify && [ "$(n_sessions)" -eq "$SESS0" ] &&
+		[ ! -s "$GW/sessions/counter" ]
+}
+check "operator.verify, hwgwd SIGKILLed at the audit step: no answer, nonce spent, no record, no session" \
+	killed_verify_at_audit
+check "  restarted, op.alice verifies" restart_and verify counter op.alice
+
+killed_enrol_at_audit() {
+	bg admin operator.enroll "$(ea op.k2 counter)"
+	wait_capturing 0 && lock_store || return 1
+	vein present 0 op.k2 3 >/dev/null
+	i=0 # three captures, then the store
+	while [ "$(vein queued 0)" != 0 ] && [ $i -lt 100 ]; do
+		i=$((i + 1))
+		sleep 0.05
+	done
+	sleep 0.5
+	bg_running || { unlock_store; return 1; }
+	kill_gw
+	unlock_store
+	bg_end
+	killed_unanswered admin operator.enroll && [ "$(n_operator op.k2)" -eq 0 ]
+}
+check "operator.enroll, hwgwd SIGKILLed at the audit step: no answer, nonce spent, no record, no operator" \
+	killed_enrol_at_audit
+check "  restarted, the same enrolment is served" restart_and enrol op.k2 counter
+
+
+check "op.k2 verifies on the counter client" verify counter op.k2
+SESS0=$(n_sessions)
+check "operator.logout, hwgwd SIGKILLed at its transaction: no answer, nonce unspent, no record" \
+	killed_store_op counter operator.logout '{}'
+check "  the session is still there" test "$(n_sessions)" -eq "$SESS0"
+logout_ok() {
+	gw_start && call_ok counter operator.logout '{}' && [ "$(n_sessions)" -eq $((SESS0 - 1)) ] &&
+		rm -f "$GW/sessions/counter"
+}
+check "  restarted: the same logout is served and ends it" logout_ok
+
+check "operator.revoke, hwgwd SIGKILLed at its transaction: no answer, nonce unspent, no record" \
+	killed_store_op admin operator.revoke '{"operator_id":"op.k2"}'
+check "  op.k2 still active" test "$(state_of op.k2)" = active
+revoke_ok() {
+	gw_start && call_ok admin operator.revoke '{"operator_id":"op.k2"}' && has '"state":"revoked"'
+}
+check "  restarted: the same revocation is served" revoke_ok
+
+# disk full at the one transaction of a store operation: nothing done
+full_store_op() { # CLIENT OP ARGS
+	dd if=/dev/zero of="$MNT/filler" bs=4k >/dev/null 2>&1
+	burn || { rm -f "$MNT/filler"; return 1; }
+	_mark=$(audit_seq) _nonces=$(n_nonces "$1")
+	vcall "$@" >"$GW/out.json" 2>"$GW/err"
+	_rc=$?
+	rm -f "$MNT/filler"
+	[ $_rc -ne 0 ] && grep -q '^error: audit_unavailable: ' "$GW/err" &&
+		[ "$(audit_seq)" -eq "$_mark" ] && [ "$(n_nonces "$1")" -eq "$_nonces" ]
+}
+check "op.alice verifies again" verify counter op.alice
+SESS0=$(n_sessions)
+check "operator.logout with the disk full: audit_unavailable, nothing done" \
+	full_store_op counter operator.logout '{}'
+check "  the session is still there" test "$(n_sessions)" -eq "$SESS0"
+check "operator.revoke with the disk full: audit_unavailable, nothing done" \
+	full_store_op admin operator.revoke '{"operator_id":"op.alice"}'
+check "  op.alice still active" test "$(state_of op.alice)" = active
+logged_out() { call_ok counter operator.logout '{}' && rm -f "$GW/sessions/counter"; }
+check "room again: op.alice logs out" logged_out
+check "  the audit chain verifies" audit_ok
+
+# ---------------------------------------------------------------- terminal.pair
+# pairing again with the same key is served (an admin re-reading the
+# fingerprint); each fault leaves the recorded pairing as it was
+FP0=$(vein fingerprint 0)
+PAIR_ARGS="{\"terminal\":\"$T0\",\"fingerprint\":\"$FP0\"}"
+paired_ms() { db "SELECT paired_ms FROM terminals WHERE serial = '$T0'"; }
+check "terminal.pair again, the same key: served" call_ok admin terminal.pair "$PAIR_ARGS"
+P0=$(paired_ms)
+check "terminal.pair, hwgwd SIGKILLed at the nonce step: no answer, nonce unspent, no record" \
+	killed_store_op admin terminal.pair "$PAIR_ARGS"
+check "  the pairing unchanged" test "$(paired_ms)" = "$P0"
+check "  restarted: served" restart_and call_ok admin terminal.pair "$PAIR_ARGS"
+P0=$(paired_ms)
+check "terminal.pair with the disk full: audit_unavailable, nothing done" \
+	full_store_op admin terminal.pair "$PAIR_ARGS"
+check "  the pairing unchanged" test "$(paired_ms)" = "$P0"
+faulted_pair() {
+	vein fault 0 on >/dev/null && refused terminal_error admin terminal.pair "$PAIR_ARGS"
+	_r=$?
+	vein fault 0 off >/dev/null
+	return $_r
+}
+check "terminal.pair, the terminal in hardware fault: terminal_error, audited once" faulted_pair
+check "  the pairing unchanged" test "$(paired_ms)" = "$P0"
+check "the fault over: op.alice verifies" verify counter op.alice
+
+# ---------------------------------------------------------------- device cut
+# the terminal unplugged at each of an enrolment's three captures
+wait_attached() {
+	i=0
+	until vein list | grep -q '0=[^ ]*:plugged:idle'; do
+		i=$((i + 1))
+		[ $i -le 100 ] || return 1
+		sleep 0.05
+	done
+}
+unplugged_at() { # K: the palm given K-1 times, the terminal pulled at capture K
+	bg admin operator.enroll "$(ea "op.u$1" counter)"
+	if [ "$1" -gt 1 ]; then
+		vein present 0 "op.u$1" $(($1 - 1)) >/dev/null
+	fi
+	i=0
+	until [ "$(vein queued 0)" = 0 ] && vein list | grep -q '0=[^ ]*:capturing'; do
+		i=$((i + 1))
+		[ $i -le 100 ] || return 1
+		sleep 0.05
+	done
+	vein unplug 0 >/dev/null
+	bg_end
+	_ok=0
+	grep -q '^error: terminal_removed: ' "$GW/bg.err" &&
+		[ "$(n_records "$BG_MARK" admin operator.enroll terminal_removed)" -eq 1 ] &&
+		[ "$(n_operator "op.u$1")" -eq 0 ] || _ok=1
+	vein plug 0 >/dev/null && wait_attached && [ $_ok -eq 0 ] && enrol "op.u$1" counter
+}
+for k in 1 2 3; do
+	check "operator.enroll, the terminal unplugged at capture $k of 3: terminal_removed, no operator; enrols once back" \
+		unplugged_at $k
+done
+check "  the audit chain verifies" audit_ok
+
 echo "# $(($(now_ms) - START_MS)) ms after the gateway started"
 gw_stop
 umount "$MNT" 2>/dev/null

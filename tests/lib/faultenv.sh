@@ -1,0 +1,41 @@
+# tests/lib/faultenv.sh — what the fault tests (test_fault_card.sh,
+# test_fault_vein.sh) do to a running gateway.  Source it after gwenv.sh,
+# with FAULT_DB the store's path, then:
+#   lock_store / unlock_store   another SQLite connection holds an
+#                       exclusive transaction until unlock_store: the
+#                       gateway's next write waits on it (busy timeout 5 s),
+#                       so a SIGKILL meanwhile strikes at that store step
+#   kill_gw             SIGKILL hwgwd and reap it (GW_PID emptied)
+#   bg_running          the request left running by the test's bg is
+#                       still waiting (BG_PID)
+
+lock_store() {
+	rm -f "$GW/lock.fifo"
+	mkfifo "$GW/lock.fifo"
+	sqlite3 "$FAULT_DB" <"$GW/lock.fifo" >"$GW/lock.out" 2>&1 &
+	LOCK_PID=$!
+	exec 8>"$GW/lock.fifo"
+	echo "BEGIN EXCLUSIVE; SELECT 'locked';" >&8
+	i=0
+	until grep -q locked "$GW/lock.out"; do
+		i=$((i + 1))
+		[ $i -le 100 ] || return 1
+		sleep 0.05
+	done
+}
+
+unlock_store() {
+	echo "ROLLBACK;" >&8
+	exec 8>&-
+	wait "$LOCK_PID"
+}
+
+kill_gw() {
+	echo "$(date +%s%3N) kill $GW_PID: $(ps -o pid,comm -p "$GW_PID" | tail -n 1)" >>"$GW/trace"
+	kill -KILL "$GW_PID" && wait "$GW_PID" 2>/dev/null
+	GW_PID=
+}
+
+bg_running() {
+	kill -0 "$BG_PID" 2>/dev/null
+}
