@@ -88,7 +88,8 @@ wait_held() {
 }
 
 restart_gw() {
-	gw_start && card_wait 0 yes
+	gw_start || { trace "restart: hwgwd did not start"; return 1; }
+	card_wait 0 yes
 }
 pcscd_kill() {
 	kill -KILL "$PCSCD_PID" && wait "$PCSCD_PID" 2>/dev/null
@@ -101,7 +102,7 @@ pcscd_back() {
 	i=0
 	until call_ok counter card.status "{$R0}" && has '"present":true'; do
 		i=$((i + 1))
-		[ $i -le 50 ] || return 1
+		[ $i -le 100 ] || { trace "pcscd back: the card not seen in 20 s"; return 1; }
 		sleep 0.2
 	done
 }
