@@ -45,7 +45,9 @@ SIGN_ARGS="{$R0,\"password\":\"ABC123\",\"digest\":\"hex:$ZERO\"}"
 
 db() { sqlite3 -cmd '.timeout 5000' "$GW_STATE/hwgw.db" "$@"; }
 audit_seq() { db "SELECT coalesce(max(seq), 0) FROM audit"; }
-n_nonces() { db "SELECT count(*) FROM nonces WHERE client = '$1'"; }
+# CLIENT's nonces seen since SINCE_MS (older ones expire: counting them all
+# would see the sweep purge them in a long run)
+n_nonces() { db "SELECT count(*) FROM nonces WHERE client = '$1' AND seen_ms >= $2"; }
 # records of CLIENT's OP after seq MARK [with result CODE]
 n_records() {
 	db "SELECT count(*) FROM audit WHERE seq > $1 AND client = '$2' AND operation = '$3'
@@ -57,7 +59,8 @@ audit_ok() { "$HWGWCTL" audit verify --config "$GW/hwgwd.conf"; }
 # bg CLIENT OP ARGS: the request left running; its answer in bg.out/bg.err
 bg() {
 	BG_MARK=$(audit_seq)
-	BG_NONCES=$(n_nonces "$1")
+	BG_T0=$(date +%s%3N)
+	BG_NONCES=$(n_nonces "$1" "$BG_T0")
 	printf '%s' "$3" >"$GW/args.bg.json"
 	gw_call "$1" "$2" --socket "$GW/hwgw.sock" --session-file "$GW/sessions/$1" \
 		--args-file "$GW/args.bg.json" >"$GW/bg.out" 2>"$GW/bg.err" &
@@ -73,8 +76,8 @@ unanswered() { # CLIENT OP
 	[ "$BG_RC" -ne 0 ] && ! grep -q '^error: [a-z_]*: ' "$GW/bg.err" &&
 		[ "$(n_records "$BG_MARK" "$1" "$2")" -eq 0 ]
 }
-nonce_spent() { [ "$(n_nonces "$1")" -eq $((BG_NONCES + 1)) ]; }
-nonce_unspent() { [ "$(n_nonces "$1")" -eq "$BG_NONCES" ]; }
+nonce_spent() { [ "$(n_nonces "$1" "$BG_T0")" -eq $((BG_NONCES + 1)) ]; }
+nonce_unspent() { [ "$(n_nonces "$1" "$BG_T0")" -eq "$BG_NONCES" ]; }
 
 # the card's answer to APDU K of the next request held; wait_held: it is
 held_at() { sim fault 0 hold-at "$1" >/dev/null; }
@@ -189,11 +192,11 @@ fill_disk() {
 full_at_nonce() { # CLIENT OP ARGS
 	sim apdus-clear 0 >/dev/null
 	fill_disk || return 1
-	_mark=$(audit_seq) _nonces=$(n_nonces "$1")
+	_mark=$(audit_seq) _t0=$(date +%s%3N)
 	refused audit_unavailable "$@"
 	_r=$?
 	rm -f "$MNT/filler"
-	[ $_r -eq 0 ] && [ "$(apdu_count 0)" -eq 0 ] && [ "$(n_nonces "$1")" -eq "$_nonces" ] &&
+	[ $_r -eq 0 ] && [ "$(apdu_count 0)" -eq 0 ] && [ "$(n_nonces "$1" "$_t0")" -eq 0 ] &&
 		[ "$(audit_seq)" -eq "$_mark" ] && call_ok "$@"
 }
 
