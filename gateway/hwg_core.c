@@ -263,7 +263,8 @@ audit_withheld(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg
 	         hwg_err_code(code));
 	pthread_mutex_lock(&c->state_lock);
 	if (hwg_audit_append(c->store, &ev, NULL, &err) != 0)
-		hwg_log(HWG_LOG_ERR, "audit.append", "event=%s msg=\"%s\"", ev.operation, err.message);
+		hwg_log(HWG_LOG_ERR, "audit.append", "event=%s msg=\"%s\"", ev.operation,
+		        err.message);
 	pthread_mutex_unlock(&c->state_lock);
 }
 
@@ -637,6 +638,17 @@ hwg_core_verify(const struct hwg_config *cfg, struct hwg_clients *clients,
 }
 
 int
+hwg_core_reverify(const struct hwg_config *cfg, struct hwg_clients *clients,
+                  const struct hwg_peer *peer, const uint8_t *msg, size_t len,
+                  struct hwg_verdict *v)
+{
+	if (v->code != 0)
+		return v->code;
+	hwg_verdict_clear(v);
+	return hwg_core_verify(cfg, clients, peer, msg, len, v);
+}
+
+int
 hwg_core_execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
                  struct hwg_reply *out)
 {
@@ -679,7 +691,7 @@ hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *
 	if (c->forward == NULL) {
 		rc = hwg_core_execute(c, peer, &v, out);
 	} else {
-		rc = c->forward(c->forward_arg, peer, &v, out);
+		rc = c->forward(c->forward_arg, peer, &v, msg, len, out);
 		hwg_metrics_record(c->metrics, v.op != NULL ? v.op->name : NULL,
 		                   rc == 0 ? out->code : HWG_E_HSM, hwg_mono_seconds() - t0);
 	}
@@ -701,7 +713,7 @@ hwg_core_refuse(struct hwg_core *c, const struct hwg_peer *peer, int code, const
 		memcpy(v.req_hash, none, sizeof(none));
 		v.code = code;
 		snprintf(v.message, sizeof(v.message), "%s", message);
-		rc = c->forward(c->forward_arg, peer, &v, out);
+		rc = c->forward(c->forward_arg, peer, &v, NULL, 0, out);
 		hwg_metrics_record(c->metrics, NULL, code, 0);
 		return rc;
 	}

@@ -76,6 +76,17 @@ int hwg_core_verify(const struct hwg_config *cfg, struct hwg_clients *clients,
 int hwg_core_execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
                      struct hwg_reply *out);
 void hwg_verdict_clear(struct hwg_verdict *v);
+/*
+ * The privileged process's own verdict on what the net process passed
+ * (privilege separation): v is replaced by hwg_core_verify's on the
+ * client's bytes msg, against this process's registry, so a net process
+ * that lies cannot make anything run for a client without that client's
+ * signature.  A refusal the net process made (v->code != 0) stays as it
+ * is: it is only audited.  Returns v->code.
+ */
+int hwg_core_reverify(const struct hwg_config *cfg, struct hwg_clients *clients,
+                      const struct hwg_peer *peer, const uint8_t *msg, size_t len,
+                      struct hwg_verdict *v);
 /* Open store, HSM and keys; refuses (HWG_E_CONFIG/HWG_E_HSM...) naming the problem. */
 int hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_error *err);
 /*
@@ -86,7 +97,8 @@ int hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hw
  * signed; hwg_core_refuse forwards its refusal the same way.
  */
 typedef int (*hwg_core_forward_fn)(void *arg, const struct hwg_peer *peer,
-                                   const struct hwg_verdict *v, struct hwg_reply *out);
+                                   const struct hwg_verdict *v, const uint8_t *msg, size_t len,
+                                   struct hwg_reply *out);
 int hwg_core_open_remote(const struct hwg_config *cfg, hwg_core_forward_fn forward, void *arg,
                          struct hwg_core **out, struct hwg_error *err);
 /* Final checkpoint, then close everything; accepts NULL. */

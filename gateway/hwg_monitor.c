@@ -117,21 +117,6 @@ peer_fatal(struct link *l, const char *what, const struct hwg_error *err)
 	kill(l->pid, SIGKILL);
 }
 
-/* A passed verdict runs for the client as this process's registry has it now. */
-static void
-own_client(struct hwg_monitor *m, struct hwg_verdict *v)
-{
-	if (v->code != 0)
-		return;
-	if (hwg_clients_lookup(hwg_core_clients(m->core), v->req.client_id, &v->client) != 0) {
-		v->code = HWG_E_UNKNOWN_CLIENT;
-		snprintf(v->message, sizeof(v->message), "client \"%s\" is not registered",
-		         v->req.client_id);
-		return;
-	}
-	v->have_client = 1;
-}
-
 static void
 run_job(struct job *j)
 {
@@ -139,15 +124,18 @@ run_job(struct job *j)
 	struct hwg_reply reply = {0};
 	struct hwg_peer peer = {0};
 	struct hwg_verdict v;
+	const uint8_t *msg;
 	struct hwg_buf *b;
+	size_t len;
 	int rc;
 
-	if (hwg_msg_verdict_decode(j->body, &peer, &v, &err) != 0) {
+	if (hwg_msg_verdict_decode(j->body, &peer, &v, &msg, &len, &err) != 0) {
 		peer_fatal(j->link, "verdict", &err);
 		hwg_verdict_clear(&v);
 		return;
 	}
-	own_client(j->m, &v);
+	/* what the net process passed runs only on this process's own checks */
+	hwg_core_reverify(j->m->cfg, hwg_core_clients(j->m->core), &peer, msg, len, &v);
 	rc = hwg_core_execute(j->m->core, &peer, &v, &reply);
 	hwg_verdict_clear(&v);
 	if ((b = hwg_buf_new(HWG_MSG_MAX)) != NULL && hwg_msg_reply_encode(rc, &reply, b) == 0)
@@ -360,7 +348,8 @@ audit_end(struct hwg_monitor *m, pid_t pid, int status, int64_t delay_ms)
 	else
 		n = snprintf(detail, sizeof(detail), "pid=%ld exit=%d", (long)pid,
 		             WEXITSTATUS(status));
-	snprintf(detail + n, sizeof(detail) - (size_t)n, " restart_in_ms=%lld", (long long)delay_ms);
+	snprintf(detail + n, sizeof(detail) - (size_t)n, " restart_in_ms=%lld",
+	         (long long)delay_ms);
 	hwg_log(HWG_LOG_WARN, "net.ended", "%s", detail);
 	hwg_core_gateway_event(m->core, "gateway.net_restart", detail);
 }

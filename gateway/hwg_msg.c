@@ -140,7 +140,8 @@ put_request(struct hwg_buf *b, const struct hwg_request *r)
 }
 
 int
-hwg_msg_verdict_encode(const struct hwg_peer *peer, const struct hwg_verdict *v, struct hwg_buf *b)
+hwg_msg_verdict_encode(const struct hwg_peer *peer, const struct hwg_verdict *v, const uint8_t *msg,
+                       size_t len, struct hwg_buf *b)
 {
 	int rc;
 
@@ -152,6 +153,8 @@ hwg_msg_verdict_encode(const struct hwg_peer *peer, const struct hwg_verdict *v,
 	rc = rc != 0 ? rc : hwg_buf_put_u8(b, (uint8_t)(v->have_req != 0));
 	if (rc == 0 && v->have_req)
 		rc = put_request(b, &v->req);
+	if (rc == 0)
+		rc = hwg_buf_put_string(b, v->code == 0 ? msg : NULL, v->code == 0 ? len : 0);
 	return rc;
 }
 
@@ -235,7 +238,8 @@ get_transport(struct hwg_buf *b, struct hwg_peer *peer)
 }
 
 static int
-verdict_decode(struct hwg_buf *b, struct hwg_peer *peer, struct hwg_verdict *v)
+verdict_decode(struct hwg_buf *b, struct hwg_peer *peer, struct hwg_verdict *v, const uint8_t **msg,
+               size_t *msg_len)
 {
 	uint32_t code;
 	uint8_t have_req;
@@ -248,7 +252,9 @@ verdict_decode(struct hwg_buf *b, struct hwg_peer *peer, struct hwg_verdict *v)
 	v->code = (int32_t)code;
 	v->have_req = have_req;
 	if (v->code > 0 || (v->code == 0 && !have_req) ||
-	    (have_req && get_request(b, &v->req) != 0) || hwg_buf_len(b) != 0)
+	    (have_req && get_request(b, &v->req) != 0) ||
+	    hwg_buf_get_string_view(b, HWG_MSG_MAX, msg, msg_len) != 0 || hwg_buf_len(b) != 0 ||
+	    (v->code == 0) != (*msg_len > 0))
 		return HWG_E_BAD_ENCODING;
 	if (have_req)
 		v->op = hwg_op_find(v->req.op);
@@ -259,11 +265,13 @@ verdict_decode(struct hwg_buf *b, struct hwg_peer *peer, struct hwg_verdict *v)
 
 int
 hwg_msg_verdict_decode(struct hwg_buf *b, struct hwg_peer *peer, struct hwg_verdict *v,
-                       struct hwg_error *err)
+                       const uint8_t **msg, size_t *msg_len, struct hwg_error *err)
 {
 	memset(v, 0, sizeof(*v));
 	v->tries_left = -1;
-	if (verdict_decode(b, peer, v) != 0)
+	*msg = NULL;
+	*msg_len = 0;
+	if (verdict_decode(b, peer, v, msg, msg_len) != 0)
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
 		                     "malformed verdict from the net process");
 	return 0;

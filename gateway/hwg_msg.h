@@ -46,21 +46,24 @@ int hwg_msg_recv(int fd, unsigned expect, uint8_t *type, uint32_t *id, struct hw
 
 /*
  * A verdict: the peer (transport, uid), the request hash, the refusal
- * code and message (0, "" when every check passed), and what the
- * request said (client, op, audience, time, nonce, session token, the
- * arguments re-encoded as CBOR after the schema check).
+ * code and message (0, "" when every check passed), what the request
+ * said (client, op, audience, time, nonce, session token, the arguments
+ * re-encoded as CBOR after the schema check) and, for a passed verdict
+ * only, the msg_len bytes the client sent (msg), which the privileged
+ * process checks again itself (hwg_core_reverify).
  */
 int hwg_msg_verdict_encode(const struct hwg_peer *peer, const struct hwg_verdict *v,
-                           struct hwg_buf *b);
+                           const uint8_t *msg, size_t msg_len, struct hwg_buf *b);
 /*
- * Decode into peer (transport points to a static string) and v (op
- * resolved by name; a passed verdict naming no known operation, or
- * arguments that are not one definite map, is HWG_E_BAD_ENCODING).  The
- * client entry is not carried: the privileged process looks it up in
- * its own registry.  Release v with hwg_verdict_clear, on failure too.
+ * Decode into peer (transport points to a static string), v (op resolved
+ * by name; a passed verdict naming no known operation, with arguments
+ * that are not one definite map, or without the client's bytes, and a
+ * refusal with them, are HWG_E_BAD_ENCODING) and *msg, *msg_len (the
+ * client's bytes: a view into b, valid while b is).  The client entry is
+ * not carried.  Release v with hwg_verdict_clear, on failure too.
  */
 int hwg_msg_verdict_decode(struct hwg_buf *b, struct hwg_peer *peer, struct hwg_verdict *v,
-                           struct hwg_error *err);
+                           const uint8_t **msg, size_t *msg_len, struct hwg_error *err);
 
 /* A reply: the code and the signed response bytes (none: no response could be signed). */
 int hwg_msg_reply_encode(int rc, const struct hwg_reply *r, struct hwg_buf *b);

@@ -54,7 +54,8 @@ fatal(const char *what, const struct hwg_error *err)
 }
 
 static int
-forward(void *arg, const struct hwg_peer *peer, const struct hwg_verdict *v, struct hwg_reply *out)
+forward(void *arg, const struct hwg_peer *peer, const struct hwg_verdict *v, const uint8_t *msg,
+        size_t len, struct hwg_reply *out)
 {
 	struct net *n = arg;
 	struct hwg_buf *b = hwg_buf_new(HWG_MSG_MAX);
@@ -62,7 +63,7 @@ forward(void *arg, const struct hwg_peer *peer, const struct hwg_verdict *v, str
 	struct waiter w = {.rc = HWG_E_HSM};
 
 	memset(out, 0, sizeof(*out));
-	if (b == NULL || hwg_msg_verdict_encode(peer, v, b) != 0) {
+	if (b == NULL || hwg_msg_verdict_encode(peer, v, msg, len, b) != 0) {
 		hwg_buf_free(b);
 		return HWG_E_HSM; /* no response: the transport sends none */
 	}

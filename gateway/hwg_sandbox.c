@@ -141,7 +141,8 @@ add_rules(scmp_filter_ctx f)
 	 */
 	for (size_t i = 0; i < sizeof(refused_open) / sizeof(refused_open[0]); i++) {
 		nr = seccomp_syscall_resolve_name(refused_open[i]);
-		if (nr != __NR_SCMP_ERROR && seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), nr, 0) != 0)
+		if (nr != __NR_SCMP_ERROR &&
+		    seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), nr, 0) != 0)
 			return -1;
 	}
 	return 0;

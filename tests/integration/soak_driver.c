@@ -137,9 +137,9 @@ reader_args(struct client *c, int with_pin)
 	(void)cbor_map_add(m, (struct cbor_pair){cbor_move(cbor_build_string("reader")),
 	                                         cbor_move(cbor_build_string(reader))});
 	if (with_pin)
-		(void)cbor_map_add(m,
-		                   (struct cbor_pair){cbor_move(cbor_build_string("pin")),
-		                                      cbor_move(cbor_build_string(slot ? "4321" : "1234"))});
+		(void)cbor_map_add(
+		    m, (struct cbor_pair){cbor_move(cbor_build_string("pin")),
+		                          cbor_move(cbor_build_string(slot ? "4321" : "1234"))});
 	return m;
 }
 
@@ -320,7 +320,8 @@ audit_total(sqlite3 *db, int64_t mark)
 	sqlite3_stmt *st = NULL;
 	int n = -1;
 
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM audit WHERE seq > ? AND client LIKE 'soak%'",
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT count(*) FROM audit WHERE seq > ? AND client LIKE 'soak%'",
 	                       -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, mark);
@@ -350,8 +351,8 @@ audit_verdict(const char *db_path, int64_t mark, struct client *cl, int n_client
 			int have = audit_count(db, mark, cl[i].id, t->op, t->result);
 
 			if (have < t->count) {
-				printf("SOAK lost: %s %s %s answered=%d records=%d\n", cl[i].id, t->op,
-				       t->result, t->count, have);
+				printf("SOAK lost: %s %s %s answered=%d records=%d\n", cl[i].id,
+				       t->op, t->result, t->count, have);
 				lost += t->count - (have < 0 ? 0 : have);
 			}
 		}
