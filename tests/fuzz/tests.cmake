@@ -96,3 +96,15 @@ target_link_libraries(fuzz_apdu_seeds PRIVATE hwsim_core hwg_cardparse)
 add_test(NAME fuzz_apdu_seeds
          COMMAND fuzz_apdu_seeds --check ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/fuzz_apdu)
 set_tests_properties(fuzz_apdu_seeds PROPERTIES LABELS "fuzz;card" TIMEOUT 60)
+
+# The link between hwgwd's processes (gateway/hwg_msg.c): the verdicts the
+# privileged process reads from the net process, which privilege
+# separation treats as taken over, and the replies going back.  The seeds:
+# `fuzz_verdict_seeds DIR` rewrites them; the test checks that ok-* decode
+# and bad-* are refused.
+hwg_fuzz_target(fuzz_verdict SOURCES fuzz/fuzz_verdict.c LIBS hwg_gwcore)
+add_executable(fuzz_verdict_seeds fuzz/make_verdict_seeds.c)
+target_link_libraries(fuzz_verdict_seeds PRIVATE hwg_gwcore)
+add_test(NAME fuzz_verdict_seeds
+         COMMAND fuzz_verdict_seeds --check ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/fuzz_verdict)
+set_tests_properties(fuzz_verdict_seeds PROPERTIES LABELS "fuzz;api" TIMEOUT 60)
