@@ -108,3 +108,13 @@ target_link_libraries(fuzz_verdict_seeds PRIVATE hwg_gwcore)
 add_test(NAME fuzz_verdict_seeds
          COMMAND fuzz_verdict_seeds --check ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/fuzz_verdict)
 set_tests_properties(fuzz_verdict_seeds PROPERTIES LABELS "fuzz;api" TIMEOUT 60)
+
+# What libhwgw reads back from a gateway (client/hwgw.c), signed inside
+# the target with fuzz_keys.c's key so that mutants reach the response
+# parser; and hwgwctl's JSON <-> CBOR (client/hwgw_json.c).  Their seeds
+# are made by hand: responses as the gateway answers (a result, an error
+# with tries, another request's hash), and the argument files the tests
+# write.
+hwg_fuzz_target(fuzz_response SOURCES fuzz/fuzz_response.c fuzz/fuzz_keys.c
+                LIBS hwgw hwgw_json hwg_crypto)
+hwg_fuzz_target(fuzz_json SOURCES fuzz/fuzz_json.c LIBS hwgw_json)
