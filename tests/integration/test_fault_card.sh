@@ -29,14 +29,7 @@ set -u
 . "$HWG_SOURCE_DIR/tests/lib/sh_test.sh"
 . "$HWG_SOURCE_DIR/tests/lib/faultenv.sh"
 card_enter "$@"
-MNT=$(mktemp -d /tmp/hwgw-small.XXXXXX)
-mount -t tmpfs -o size=8m,mode=0700 tmpfs "$MNT" || {
-	echo "cannot mount tmpfs: skipped"
-	exit 77
-}
-GW_STATE="$MNT/state"
-FAULT_DB="$GW_STATE/hwgw.db"
-export GW_STATE
+fault_small_state 8m
 card_start counter:counter issuance:issuance auditor:auditor --insert alice || exit 1
 R0='"reader":"hwsim 00 00"'
 ZERO=$(printf '%064d' 0)

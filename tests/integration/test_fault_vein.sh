@@ -36,14 +36,7 @@ fi
 . "$HWG_SOURCE_DIR/tests/lib/veincheck.sh"
 . "$HWG_SOURCE_DIR/tests/lib/faultenv.sh"
 
-MNT=$(mktemp -d /tmp/hwgw-small.XXXXXX)
-mount -t tmpfs -o size=4m,mode=0700 tmpfs "$MNT" || {
-	echo "cannot mount tmpfs: skipped"
-	exit 77
-}
-GW_STATE="$MNT/state"
-FAULT_DB="$GW_STATE/hwgw.db"
-export GW_STATE
+fault_small_state 4m
 VEIN_CAPTURE_TIMEOUT_MS=3000
 vein_test_start admin:admin admin2:admin counter:counter || exit 1
 START_MS=$(now_ms)

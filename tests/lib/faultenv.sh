@@ -1,6 +1,10 @@
 # tests/lib/faultenv.sh — what the fault tests (test_fault_card.sh,
 # test_fault_vein.sh) do to a running gateway.  Source it after gwenv.sh,
-# with FAULT_DB the store's path, then:
+# then:
+#   fault_small_state SIZE   the state directory on a tmpfs of SIZE (e.g.
+#                       4m) in the test's mount namespace, so that the test
+#                       can fill it: MNT, GW_STATE (exported) and FAULT_DB
+#                       set; exits 77 (skipped) if it cannot be mounted
 #   lock_store / unlock_store   another SQLite connection holds an
 #                       exclusive transaction until unlock_store: the
 #                       gateway's next write waits on it (busy timeout 5 s),
@@ -8,6 +12,17 @@
 #   kill_gw             SIGKILL hwgwd and reap it (GW_PID emptied)
 #   bg_running          the request left running by the test's bg is
 #                       still waiting (BG_PID)
+
+fault_small_state() {
+	MNT=$(mktemp -d /tmp/hwgw-small.XXXXXX)
+	mount -t tmpfs -o "size=$1,mode=0700" tmpfs "$MNT" || {
+		echo "cannot mount tmpfs: skipped"
+		exit 77
+	}
+	GW_STATE="$MNT/state"
+	FAULT_DB="$GW_STATE/hwgw.db"
+	export GW_STATE
+}
 
 lock_store() {
 	rm -f "$GW/lock.fifo"
