@@ -3,9 +3,16 @@ add_executable(test_api integration/test_api.c)
 target_include_directories(test_api PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/lib)
 target_link_libraries(test_api PRIVATE hwgw hwg_common PkgConfig::SQLITE)
 
+# HWG_TIMEOUT_SCALE: every integration test's time limit multiplied
+# (scripts/memcheck sets 6: hwgwd under valgrind).
+set(HWG_TIMEOUT_SCALE 1 CACHE STRING "integration test time limits multiplied by this")
+math(EXPR HWG_T300 "300 * ${HWG_TIMEOUT_SCALE}")
+math(EXPR HWG_T600 "600 * ${HWG_TIMEOUT_SCALE}")
+math(EXPR HWG_T900 "900 * ${HWG_TIMEOUT_SCALE}")
+
 function(hwg_shell_test name script labels)
   add_test(NAME ${name} COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/integration/${script})
-  set_tests_properties(${name} PROPERTIES LABELS "integration;${labels}" TIMEOUT 300
+  set_tests_properties(${name} PROPERTIES LABELS "integration;${labels}" TIMEOUT ${HWG_T300}
     ENVIRONMENT "HWG_SOURCE_DIR=${PROJECT_SOURCE_DIR};HWG_BUILD_DIR=${PROJECT_BINARY_DIR}")
 endfunction()
 
@@ -27,13 +34,13 @@ endforeach()
 # Faults at every step of the card operations: hwgwd and pcscd SIGKILLed at
 # each APDU, the store's two steps locked or full, the HSM token gone.
 hwg_shell_test(fault_card test_fault_card.sh "card;fault")
-set_tests_properties(fault_card PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+set_tests_properties(fault_card PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT ${HWG_T600})
 
 # The soak: 10,000 mixed requests from 16 clients with random faults.
 add_executable(soak_driver integration/soak_driver.c)
 target_link_libraries(soak_driver PRIVATE hwgw hwg_common PkgConfig::SQLITE Threads::Threads)
 hwg_shell_test(fault_soak test_soak.sh "card;fault;soak")
-set_tests_properties(fault_soak PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900)
+set_tests_properties(fault_soak PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT ${HWG_T900})
 
 # Palm-vein terminals: the driver through libusb against hwsim on
 # umockdev's simulated USB bus.
