@@ -80,7 +80,7 @@ pcscd_start() {
 
 pcscd_stop() {
 	[ -n "${PCSCD_PID:-}" ] || return 0
-	kill -TERM "$PCSCD_PID" 2>/dev/null || true
+	stop_within "$PCSCD_PID" pcscd 30
 	wait "$PCSCD_PID" 2>/dev/null || true
 	PCSCD_PID=
 	rm -f /run/pcscd/pcscd.comm /run/pcscd/pcscd.pid
@@ -149,8 +149,10 @@ card_start() {
 card_cleanup() {
 	_exit_status=$?
 	gw_stop || true
-	[ -n "${CARD_SIM_PID:-}" ] && kill -TERM "$CARD_SIM_PID" 2>/dev/null &&
+	if [ -n "${CARD_SIM_PID:-}" ]; then
+		stop_within "$CARD_SIM_PID" "the cards' hwsim" 30
 		wait "$CARD_SIM_PID" 2>/dev/null
+	fi
 	vein_sim_stop
 	pcscd_stop
 	if [ -n "${CARD_FAILED:-}" ] || [ -n "${HWG_KEEP:-}" ]; then

@@ -2,12 +2,14 @@
 # state directory, for integration tests and the demo.  Source it, then:
 #   gw_setup            make $GW (temp dir), the token, keys and config
 #   gw_start / gw_stop  run hwgwd in the background / SIGTERM and wait
-#                       (status 70 if a net process ended meanwhile)
+#                       (status 70 if a net process ended meanwhile, 71 if
+#                       it did not stop within 60 s: see stop_within)
 #   gw_client ID ROLE [UID]   make a key pair $GW/keys/ID.{key,pub}, register it
 #   gw_cleanup          stop and remove everything (installed as an EXIT trap)
 # Needs HWG_SOURCE_DIR and HWG_BUILD_DIR (ctest sets them).
 
 : "${HWG_SOURCE_DIR:?}" "${HWG_BUILD_DIR:?}"
+. "$HWG_SOURCE_DIR/tests/lib/stop.sh"
 HWGWD="$HWG_BUILD_DIR/gateway/hwgwd"
 HWGWCTL="$HWG_BUILD_DIR/client/hwgwctl"
 GW_ID="${GW_ID:-test-gw-01}"
@@ -72,9 +74,14 @@ gw_start() {
 
 gw_stop() {
 	[ -n "${GW_PID:-}" ] || return 0
-	kill -TERM "$GW_PID" 2>/dev/null || true
+	# GW_STOP_SECONDS: how long a SIGTERM may take (60 s; 180 under valgrind)
+	_limit=${GW_STOP_SECONDS:-60}
+	[ -z "${HWG_VALGRIND:-}" ] || _limit=180
+	_hung=0
+	stop_within "$GW_PID" hwgwd "$_limit" || _hung=1
 	wait "$GW_PID" 2>/dev/null
 	GW_STATUS=$?
+	[ $_hung -eq 0 ] || { tail -n 20 "$GW/hwgwd.log" >&2; GW_STATUS=71; }
 	GW_PID=
 	# a net process that ended on its own (a seccomp kill, a crash) is a
 	# failed stop, unless the test caused it (GW_NET_RESTARTS_OK=1)
@@ -128,6 +135,8 @@ gw_memcheck_verdict() {
 gw_cleanup() {
 	_status=${1:-$?}
 	gw_stop || true
+	# a hwgwd that would not stop (here or in the caller's cleanup) fails the test
+	[ "${GW_STATUS:-0}" != 71 ] || _status=1
 	gw_memcheck_verdict || _status=1
 	if [ -n "${GW:-}" ] && [ -z "${HWG_KEEP:-}" ]; then
 		rm -rf "$GW"

@@ -22,6 +22,7 @@
 # the machine's; AddressSanitizer must be told that the preload comes first.
 # hwsim itself runs under it as well (see vein_sim_start).
 
+. "$HWG_SOURCE_DIR/tests/lib/stop.sh"
 HWSIM="${HWSIM:-$HWG_BUILD_DIR/hw-sim/hwsim}"
 VEIN_TERMINAL=PV-SIM-0001
 UMOCKDEV_PRELOAD=libumockdev-preload.so.0
@@ -50,7 +51,8 @@ vein_sim_start() {
 
 vein_sim_stop() {
 	[ -n "${HWSIM_PID:-}" ] || return 0
-	kill -TERM "$HWSIM_PID" 2>/dev/null && wait "$HWSIM_PID" 2>/dev/null
+	stop_within "$HWSIM_PID" "the terminals' hwsim" 30
+	wait "$HWSIM_PID" 2>/dev/null
 	HWSIM_PID=
 }
 
