@@ -38,18 +38,7 @@ ZERO=$(printf '%064d' 0)
 READ_ARGS="{$R0,\"pin\":\"1234\"}"
 SIGN_ARGS="{$R0,\"password\":\"ABC123\",\"digest\":\"hex:$ZERO\"}"
 
-db() { sqlite3 -cmd '.timeout 5000' "$GW_STATE/hwgw.db" "$@"; }
-audit_seq() { db "SELECT coalesce(max(seq), 0) FROM audit"; }
-# CLIENT's nonces seen since SINCE_MS (older ones expire: counting them all
-# would see the sweep purge them in a long run)
-n_nonces() { db "SELECT count(*) FROM nonces WHERE client = '$1' AND seen_ms >= $2"; }
-# records of CLIENT's OP after seq MARK [with result CODE]
-n_records() {
-	db "SELECT count(*) FROM audit WHERE seq > $1 AND client = '$2' AND operation = '$3'
-	    ${4:+AND result = '$4'}"
-}
 trace() { echo "$(date +%s%3N) $*" >>"$GW/trace"; }
-audit_ok() { "$HWGWCTL" audit verify --config "$GW/hwgwd.conf"; }
 
 # bg CLIENT OP ARGS: the request left running; its answer in bg.out/bg.err
 bg() {

@@ -42,24 +42,9 @@ vein_test_start admin:admin admin2:admin counter:counter || exit 1
 START_MS=$(now_ms)
 
 # the store is on the tmpfs, not where veincheck.sh looks
-db() {
-	sqlite3 -cmd '.timeout 5000' "$GW_STATE/hwgw.db" "$@"
-}
-
-audit_ok() {
-	"$HWGWCTL" audit verify --config "$GW/hwgwd.conf"
-}
-
-# CLIENT's nonces seen since SINCE_MS (older ones expire: counting them all
-# would see the sweep purge them in a long run)
-n_nonces() { db "SELECT count(*) FROM nonces WHERE client = '$1' AND seen_ms >= $2"; }
+# (db, audit_seq, audit_ok, n_nonces, n_records: faultenv.sh, on the tmpfs store)
 n_sessions() { db "SELECT count(*) FROM operator_sessions"; }
 n_operator() { db "SELECT count(*) FROM operators WHERE id = '$1'"; }
-# records of CLIENT's OP after seq MARK [with result CODE]
-n_records() {
-	db "SELECT count(*) FROM audit WHERE seq > $1 AND client = '$2' AND operation = '$3'
-	    ${4:+AND result = '$4'}"
-}
 
 
 # bg CLIENT OP ARGS: a request left running; its answer in bg.out/bg.err
@@ -360,14 +345,6 @@ check "the fault over: op.alice verifies" verify counter op.alice
 
 # ---------------------------------------------------------------- device cut
 # the terminal unplugged at each of an enrolment's three captures
-wait_attached() {
-	i=0
-	until vein list | grep -q '0=[^ ]*:plugged:idle'; do
-		i=$((i + 1))
-		[ $i -le 100 ] || return 1
-		sleep 0.05
-	done
-}
 unplugged_at() { # K: the palm given K-1 times, the terminal pulled at capture K
 	bg admin operator.enroll "$(ea "op.u$1" counter)"
 	if [ "$1" -gt 1 ]; then
@@ -385,7 +362,7 @@ unplugged_at() { # K: the palm given K-1 times, the terminal pulled at capture K
 	grep -q '^error: terminal_removed: ' "$GW/bg.err" &&
 		[ "$(n_records "$BG_MARK" admin operator.enroll terminal_removed)" -eq 1 ] &&
 		[ "$(n_operator "op.u$1")" -eq 0 ] || _ok=1
-	vein plug 0 >/dev/null && wait_attached && [ $_ok -eq 0 ] && enrol "op.u$1" counter
+	vein plug 0 >/dev/null && wait_terminal 0 plugged:idle && [ $_ok -eq 0 ] && enrol "op.u$1" counter
 }
 for k in 1 2 3; do
 	check "operator.enroll, the terminal unplugged at capture $k of 3: terminal_removed, no operator; enrols once back" \

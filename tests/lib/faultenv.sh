@@ -9,6 +9,10 @@
 #                       exclusive transaction until unlock_store: the
 #                       gateway's next write waits on it (busy timeout 5 s),
 #                       so a SIGKILL meanwhile strikes at that store step
+#   db SQL / audit_seq / audit_ok   the store (FAULT_DB) queried, its
+#                       last audit seq, hwgwctl audit verify
+#   n_nonces CLIENT SINCE_MS        CLIENT's nonces seen since SINCE_MS
+#   n_records MARK CLIENT OP [CODE] CLIENT's records of OP after seq MARK
 #   kill_gw             SIGKILL hwgwd and reap it (GW_PID emptied)
 #   bg_running          the request left running by the test's bg is
 #                       still waiting (BG_PID)
@@ -22,6 +26,25 @@ fault_small_state() {
 	GW_STATE="$MNT/state"
 	FAULT_DB="$GW_STATE/hwgw.db"
 	export GW_STATE
+}
+
+db() {
+	sqlite3 -cmd '.timeout 5000' "$FAULT_DB" "$@"
+}
+audit_seq() {
+	db "SELECT coalesce(max(seq), 0) FROM audit"
+}
+audit_ok() {
+	"$HWGWCTL" audit verify --config "$GW/hwgwd.conf"
+}
+# (since SINCE_MS: older nonces expire, and counting them all would see
+# the sweep purge them in a long run)
+n_nonces() {
+	db "SELECT count(*) FROM nonces WHERE client = '$1' AND seen_ms >= $2"
+}
+n_records() {
+	db "SELECT count(*) FROM audit WHERE seq > $1 AND client = '$2' AND operation = '$3'
+	    ${4:+AND result = '$4'}"
 }
 
 lock_store() {

@@ -143,14 +143,20 @@ bg_verify() {
 	BG_PID=$!
 }
 
-# wait_capturing INDEX: the terminal has the gateway's CAPTURE (at most 5 s)
-wait_capturing() {
+# wait_terminal INDEX STATE: `vein list` shows terminal INDEX ending in
+# STATE ("capturing", "plugged:idle"...), at most 5 s
+wait_terminal() {
 	i=0
-	until vein list | grep -Eq "(^| )$1=[^ ]*:capturing"; do
+	until vein list | grep -Eq "(^| )$1=[^ ]*:$2( |\$)"; do
 		i=$((i + 1))
 		[ $i -le 100 ] || return 1
 		sleep 0.05
 	done
+}
+
+# wait_capturing INDEX: the terminal has the gateway's CAPTURE
+wait_capturing() {
+	wait_terminal "$1" capturing
 }
 
 bg_refused() {
