@@ -64,23 +64,24 @@ enum {
 	HWG_E_CRL_STALE = -65,        /* CRL missing or past nextUpdate plus grace */
 	HWG_E_CARD_SIGNATURE = -66,   /* the card's signature does not verify */
 	/* devices: palm-vein terminals (drivers/vein) and operators (gateway) */
-	HWG_E_NO_TERMINAL = -70,        /* named terminal not connected */
-	HWG_E_TERMINAL_UNPAIRED = -71,  /* terminal's device key not recorded by an admin */
-	HWG_E_TERMINAL_REMOVED = -72,   /* terminal unplugged during the operation */
-	HWG_E_TERMINAL_BUSY = -73,      /* terminal already capturing for another request */
-	HWG_E_TERMINAL_ERROR = -74,     /* terminal answered outside the protocol */
-	HWG_E_CAPTURE_TIMEOUT = -75,    /* no palm presented within the timeout */
-	HWG_E_CAPTURE_CANCELLED = -76,  /* capture cancelled (by a client or at the terminal) */
-	HWG_E_CAPTURE_QUALITY = -77,    /* capture below the configured quality */
-	HWG_E_LIVENESS = -78,           /* capture failed the liveness check */
-	HWG_E_DEVICE_SIGNATURE = -79,   /* capture not signed by the paired device key for this nonce */
-	HWG_E_NO_MATCH = -80,           /* palm does not match the claimed operator */
-	HWG_E_UNKNOWN_OPERATOR = -81,   /* operator id not enrolled */
-	HWG_E_OPERATOR_LOCKED = -82,    /* too many failed verifications; locked for a while */
-	HWG_E_OPERATOR_EXPIRED = -83,   /* operator past valid_until, or revoked */
-	HWG_E_TEMPLATE_TAMPERED = -84,  /* sealed template does not open for this operator */
-	HWG_E_ENROLL_MISMATCH = -85,    /* enrolment captures do not agree with each other */
-	HWG_E_DUPLICATE_PALM = -86,     /* palm already matches another enrolled operator */
+	HWG_E_NO_TERMINAL = -70,       /* named terminal not connected */
+	HWG_E_TERMINAL_UNPAIRED = -71, /* terminal's device key not recorded by an admin */
+	HWG_E_TERMINAL_REMOVED = -72,  /* terminal unplugged during the operation */
+	HWG_E_TERMINAL_BUSY = -73,     /* terminal already capturing for another request */
+	HWG_E_TERMINAL_ERROR = -74,    /* terminal answered outside the protocol */
+	HWG_E_CAPTURE_TIMEOUT = -75,   /* no palm presented within the timeout */
+	HWG_E_CAPTURE_CANCELLED = -76, /* capture cancelled (by a client or at the terminal) */
+	HWG_E_CAPTURE_QUALITY = -77,   /* capture below the configured quality */
+	HWG_E_LIVENESS = -78,          /* capture failed the liveness check */
+	HWG_E_DEVICE_SIGNATURE =
+	    -79,              /* capture not signed by the paired device key for this nonce */
+	HWG_E_NO_MATCH = -80, /* palm does not match the claimed operator */
+	HWG_E_UNKNOWN_OPERATOR = -81,  /* operator id not enrolled */
+	HWG_E_OPERATOR_LOCKED = -82,   /* too many failed verifications; locked for a while */
+	HWG_E_OPERATOR_EXPIRED = -83,  /* operator past valid_until, or revoked */
+	HWG_E_TEMPLATE_TAMPERED = -84, /* sealed template does not open for this operator */
+	HWG_E_ENROLL_MISMATCH = -85,   /* enrolment captures do not agree with each other */
+	HWG_E_DUPLICATE_PALM = -86,    /* palm already matches another enrolled operator */
 	HWG_E_MIN_ = -87
 };
 
@@ -96,6 +97,12 @@ const char *hwg_err_code(int code);
 int hwg_err_from_code(const char *name);
 /* Generic human text of a code. */
 const char *hwg_err_text(int code);
+/*
+ * The HTTP status a response carrying code is sent with (it only
+ * summarises the error class; the signed body says which): 500 for a
+ * code outside the table.
+ */
+int hwg_err_http_status(int code);
 
 /*
  * Record code and a printf-style message in err (which may be NULL) and

@@ -14,7 +14,8 @@
 #include <string.h>
 
 #include "hwg_cbor.h"
-#include "hwg_ops.h"
+#include "hwg_optable.h"
+#include "hwg_roles.h"
 #include "hwg_schema.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

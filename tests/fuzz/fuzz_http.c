@@ -1,7 +1,8 @@
 /*
  * fuzz_http.c — the HTTP request path, whole: raw bytes from a TCP peer
  * through libmicrohttpd, our routing, origin and size checks, the COSE
- * and request decoders, the checks of hwg_core, and the signed reply.
+ * and request decoders, the checks of hwg_verify, execution in the
+ * privileged half (in this process), and the signed reply.
  *
  * At first call it makes a real gateway: a SoftHSM2 token (scripts/
  * hsm-init), a state directory on /dev/shm (so audit fsyncs stay cheap),
@@ -23,10 +24,13 @@
 #include "hwg_config.h"
 #include "hwg_core.h"
 #include "hwg_log.h"
+#include "hwg_metrics.h"
 #include "hwg_transport.h"
 
 static struct hwg_config cfg;
 static struct hwg_core *core;
+static struct hwg_metrics *metrics;
+static struct hwg_front front;
 static struct hwg_http *http;
 static unsigned port;
 
@@ -66,7 +70,10 @@ setup(void)
 	cfg.hsm_token = strdup("hwgw");
 	snprintf(path, sizeof(path), "%s/hsm/hsm.pin", dir);
 	cfg.hsm_pin_file = strdup(path);
-	if (hwg_core_open(&cfg, &core, &err) != 0 || hwg_http_start(core, &cfg, -1, &http, &err) != 0)
+	if (hwg_core_open(&cfg, &core, &err) != 0 || (metrics = hwg_metrics_new()) == NULL)
+		die(err.message);
+	hwg_core_front(core, metrics, &front);
+	if (hwg_http_start(&front, &cfg, -1, &http, &err) != 0)
 		die(err.message);
 	port = hwg_http_port(http);
 }

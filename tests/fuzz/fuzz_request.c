@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hwg_ops.h"
+#include "hwg_optable.h"
+#include "hwg_roles.h"
 #include "hwg_request.h"
 #include "hwg_schema.h"
 

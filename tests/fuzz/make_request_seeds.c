@@ -22,7 +22,8 @@
 #include <string.h>
 
 #include "hwg_cbor.h"
-#include "hwg_ops.h"
+#include "hwg_optable.h"
+#include "hwg_roles.h"
 #include "hwg_request.h"
 #include "hwg_schema.h"
 

@@ -18,7 +18,8 @@
 #include <string.h>
 
 #include "hwg_msg.h"
-#include "hwg_ops.h"
+#include "hwg_optable.h"
+#include "hwg_roles.h"
 
 static const uint8_t client_bytes[] = "\xd2\x84 a COSE_Sign1 as a client sent it";
 static const char *dir;

@@ -26,8 +26,8 @@ function(hwg_fuzz_target name)
   endif()
 endfunction()
 
-hwg_fuzz_target(fuzz_envelope SOURCES fuzz/fuzz_envelope.c fuzz/fuzz_keys.c LIBS hwg_gwcore)
-hwg_fuzz_target(fuzz_http SOURCES fuzz/fuzz_http.c LIBS hwg_gwcore)
+hwg_fuzz_target(fuzz_envelope SOURCES fuzz/fuzz_envelope.c fuzz/fuzz_keys.c LIBS hwg_gwshared)
+hwg_fuzz_target(fuzz_http SOURCES fuzz/fuzz_http.c LIBS hwg_gwpriv hwg_gwnet)
 
 # The envelope seeds: `fuzz_make_seeds tests/fuzz/corpus/fuzz_envelope`
 # rewrites them; the test checks that ok-* still verify with the fixed
@@ -58,10 +58,10 @@ set_tests_properties(fuzz_vein_seeds PROPERTIES LABELS "fuzz;vein" TIMEOUT 60)
 # (gateway/hwg_schema.c over the table of gateway/hwg_ops.c).  The seeds:
 # `fuzz_request_seeds request|args DIR` rewrites them; the tests check
 # that ok-* are accepted and the others refused with their code.
-hwg_fuzz_target(fuzz_request SOURCES fuzz/fuzz_request.c LIBS hwg_gwcore)
-hwg_fuzz_target(fuzz_args SOURCES fuzz/fuzz_args.c LIBS hwg_gwcore)
+hwg_fuzz_target(fuzz_request SOURCES fuzz/fuzz_request.c LIBS hwg_gwshared)
+hwg_fuzz_target(fuzz_args SOURCES fuzz/fuzz_args.c LIBS hwg_gwshared)
 add_executable(fuzz_request_seeds fuzz/make_request_seeds.c)
-target_link_libraries(fuzz_request_seeds PRIVATE hwg_gwcore)
+target_link_libraries(fuzz_request_seeds PRIVATE hwg_gwshared)
 foreach(kind request args)
   add_test(NAME fuzz_${kind}_seeds
            COMMAND fuzz_request_seeds --check ${kind} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/fuzz_${kind})
@@ -75,13 +75,13 @@ hwg_fuzz_target(fuzz_session_file SOURCES fuzz/fuzz_session_file.c LIBS hwgwctl_
 # hwgwd.conf through hwg_config_parse_string (gateway/hwg_config.c).  The
 # seeds are hwgwd.conf.example and the configurations test_config and the
 # integration tests (tests/lib/*env.sh) write, made by hand.
-hwg_fuzz_target(fuzz_config SOURCES fuzz/fuzz_config.c LIBS hwg_gwcore)
+hwg_fuzz_target(fuzz_config SOURCES fuzz/fuzz_config.c LIBS hwg_gwshared)
 
 # The Unix socket's framing (gateway/hwg_frame.c, fed by hwg_unix.c).  The
 # seeds are the envelope seeds in frames as the api tests send them
 # (whole, a byte at a time, pipelined, cut short) and the limit's edges,
 # made by hand; fuzz_unix_frame.c says how an input is laid out.
-hwg_fuzz_target(fuzz_unix_frame SOURCES fuzz/fuzz_unix_frame.c LIBS hwg_gwcore)
+hwg_fuzz_target(fuzz_unix_frame SOURCES fuzz/fuzz_unix_frame.c LIBS hwg_gwnet)
 
 # The My Number card's answers (drivers/card/hwg_mynumber.c) with the
 # card behind hwg_card_transmit played by fuzz_apdu.c instead of pcscd
@@ -102,9 +102,9 @@ set_tests_properties(fuzz_apdu_seeds PROPERTIES LABELS "fuzz;card" TIMEOUT 60)
 # separation treats as taken over, and the replies going back.  The seeds:
 # `fuzz_verdict_seeds DIR` rewrites them; the test checks that ok-* decode
 # and bad-* are refused.
-hwg_fuzz_target(fuzz_verdict SOURCES fuzz/fuzz_verdict.c LIBS hwg_gwcore)
+hwg_fuzz_target(fuzz_verdict SOURCES fuzz/fuzz_verdict.c LIBS hwg_gwshared)
 add_executable(fuzz_verdict_seeds fuzz/make_verdict_seeds.c)
-target_link_libraries(fuzz_verdict_seeds PRIVATE hwg_gwcore)
+target_link_libraries(fuzz_verdict_seeds PRIVATE hwg_gwshared)
 add_test(NAME fuzz_verdict_seeds
          COMMAND fuzz_verdict_seeds --check ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/fuzz_verdict)
 set_tests_properties(fuzz_verdict_seeds PROPERTIES LABELS "fuzz;api" TIMEOUT 60)

@@ -15,9 +15,8 @@
 #include <unistd.h>
 
 #include "hwg_config.h"
-#include "hwg_ops.h"
-#include "hwg_store.h"
-#include "hwg_match.h"
+#include "hwg_optable.h"
+#include "hwg_roles.h"
 #include "hwg_test.h"
 
 static const char base[] = "[gateway]\nid = gw\nstate_dir = /var/lib/hwgw\n"

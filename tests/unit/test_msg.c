@@ -3,7 +3,7 @@
  * verdict and a reply survive the trip; a wrong type, a length over the
  * maximum, a cut message, a leftover byte, a passed verdict naming no
  * operation or without the client's bytes are refused; so is a
- * malformed client table.  And hwg_core_reverify, what the privileged
+ * malformed client table.  And hwg_reverify, what the privileged
  * process makes of a passed verdict: its own checks on the client's
  * bytes, so a lying net process (a forged pass, another operation, an
  * unsigned request, a client removed meanwhile) runs nothing.
@@ -18,7 +18,8 @@
 #include "hwg_clients.h"
 #include "hwg_config.h"
 #include "hwg_msg.h"
-#include "hwg_ops.h"
+#include "hwg_optable.h"
+#include "hwg_roles.h"
 #include "hwg_store.h"
 #include "hwg_test.h"
 #include "hwgw.h"
@@ -169,7 +170,7 @@ world_open(struct world *w)
 	if (len <= 0 || hwg_store_open(w->dir, 1, &w->store, &err) != 0 ||
 	    hwg_store_begin(w->store, &err) != 0 || hwg_store_client_add(w->store, &c, &err) != 0 ||
 	    hwg_store_commit(w->store, &err) != 0 ||
-	    hwg_clients_load(w->clients, w->store, NULL, &err) != 0 ||
+	    hwg_store_load_clients(w->store, w->clients, NULL, &err) != 0 ||
 	    hwg_config_parse_string("[gateway]\nid = gw-01\nstate_dir = /var/lib/hwgw\n"
 	                            "[hsm]\nmodule = /m.so\ntoken = t\npin_file = /p\n"
 	                            "[unix]\nsocket = /run/x.sock\n",
@@ -226,37 +227,36 @@ test_reverify(void)
 	    hwgw_request_build(w.forger, "card.sign", NULL, NULL, &forged, &forged_len, &err), 0);
 	/* the client's own request: passes, as what it says */
 	v = claimed_pass("gw.info");
-	CHECK_EQ_INT(hwg_core_reverify(&w.cfg, w.clients, &peer, good, good_len, &v), 0);
+	CHECK_EQ_INT(hwg_reverify(&w.cfg, w.clients, &peer, good, good_len, &v), 0);
 	CHECK(v.op != NULL && strcmp(v.op->name, "gw.info") == 0 && v.have_client);
 	hwg_verdict_clear(&v);
 	/* a pass claimed for another operation: the bytes say gw.info, and that is what runs */
 	v = claimed_pass("card.sign");
-	CHECK_EQ_INT(hwg_core_reverify(&w.cfg, w.clients, &peer, good, good_len, &v), 0);
+	CHECK_EQ_INT(hwg_reverify(&w.cfg, w.clients, &peer, good, good_len, &v), 0);
 	CHECK(v.op != NULL && strcmp(v.op->name, "gw.info") == 0);
 	hwg_verdict_clear(&v);
 	/* a request signed by another key, passed anyway: refused */
 	v = claimed_pass("card.sign");
-	CHECK_EQ_INT(hwg_core_reverify(&w.cfg, w.clients, &peer, forged, forged_len, &v),
+	CHECK_EQ_INT(hwg_reverify(&w.cfg, w.clients, &peer, forged, forged_len, &v),
 	             HWG_E_BAD_SIGNATURE);
 	hwg_verdict_clear(&v);
 	/* bytes that are no request at all */
 	v = claimed_pass("gw.info");
-	CHECK(hwg_core_reverify(&w.cfg, w.clients, &peer, client_bytes, sizeof(client_bytes), &v) !=
-	      0);
+	CHECK(hwg_reverify(&w.cfg, w.clients, &peer, client_bytes, sizeof(client_bytes), &v) != 0);
 	hwg_verdict_clear(&v);
 	/* the client removed from this process's registry since the net process checked */
 	CHECK_EQ_INT(hwg_store_begin(w.store, &err), 0);
 	CHECK_EQ_INT(hwg_store_client_remove(w.store, "counter-1", &err), 0);
 	CHECK_EQ_INT(hwg_store_commit(w.store, &err), 0);
-	CHECK_EQ_INT(hwg_clients_load(w.clients, w.store, NULL, &err), 0);
+	CHECK_EQ_INT(hwg_store_load_clients(w.store, w.clients, NULL, &err), 0);
 	v = claimed_pass("gw.info");
-	CHECK_EQ_INT(hwg_core_reverify(&w.cfg, w.clients, &peer, good, good_len, &v),
+	CHECK_EQ_INT(hwg_reverify(&w.cfg, w.clients, &peer, good, good_len, &v),
 	             HWG_E_UNKNOWN_CLIENT);
 	hwg_verdict_clear(&v);
 	/* a refusal stays the net process's: nothing to run, only to audit */
 	v = claimed_pass("gw.info");
 	v.code = HWG_E_REPLAY;
-	CHECK_EQ_INT(hwg_core_reverify(&w.cfg, w.clients, &peer, NULL, 0, &v), HWG_E_REPLAY);
+	CHECK_EQ_INT(hwg_reverify(&w.cfg, w.clients, &peer, NULL, 0, &v), HWG_E_REPLAY);
 	hwg_verdict_clear(&v);
 	free(good);
 	free(forged);

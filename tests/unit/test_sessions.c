@@ -41,7 +41,7 @@
 #include "hwg_templates.h"
 #include "hwg_test.h"
 #include "hwg_time.h"
-#include "hwg_veins.h"
+#include "hwg_palm.h"
 #include "hwgw.h"
 
 #define GW_ID "test-gw"
@@ -1072,11 +1072,11 @@ test_gallery_loaded_at_start(void)
 		fprintf(stderr, "  open: %s\n", err.message);
 		return;
 	}
-	CHECK(hwg_veins_has_gallery(hwg_core_veins(other)));
-	CHECK_EQ_INT(hwg_veins_gallery_count(hwg_core_veins(other)), 1); /* not the pending one */
-	CHECK_EQ_INT(hwg_veins_identify(hwg_core_veins(other), a, 0.9, NULL, &hit), 0);
+	CHECK(hwg_palm_has_gallery(hwg_core_palm(other)));
+	CHECK_EQ_INT(hwg_palm_gallery_count(hwg_core_palm(other)), 1); /* not the pending one */
+	CHECK_EQ_INT(hwg_palm_identify(hwg_core_palm(other), a, 0.9, NULL, &hit), 0);
 	CHECK_EQ_STR(hit.id, "g.one");
-	CHECK_EQ_INT(hwg_veins_identify(hwg_core_veins(other), b, 0.9, NULL, &hit), HWG_E_NO_MATCH);
+	CHECK_EQ_INT(hwg_palm_identify(hwg_core_palm(other), b, 0.9, NULL, &hit), HWG_E_NO_MATCH);
 	hwg_core_close(other);
 	other = NULL;
 

@@ -20,6 +20,7 @@
 
 #include "hwg_config.h"
 #include "hwg_test.h"
+#include "hwg_listen.h"
 #include "hwg_transport.h"
 
 static char dir[] = "/tmp/hwgw-inherit-test.XXXXXX";

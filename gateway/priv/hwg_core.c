@@ -1,0 +1,904 @@
+/*
+ * hwg_core.c — see hwg_core.h.  The checks run in a fixed order, cheapest
+ * and least revealing first; each refusal has its own code, is audited
+ * and counted, and changes nothing else.  Accepted requests run inside
+ * one store transaction together with their replay-cache entry and their
+ * audit record: either all of it reaches the disk or the client is told
+ * audit_unavailable and nothing happened.
+ */
+#include "hwg_core.h"
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hwg_audit.h"
+#include "hwg_card_service.h"
+#include "hwg_cbor.h"
+#include "hwg_clients.h"
+#include "hwg_cose.h"
+#include "hwg_log.h"
+#include "hwg_metrics.h"
+#include "hwg_operators.h"
+#include "hwg_ops.h"
+#include "hwg_p11.h"
+#include "hwg_request.h"
+#include "hwg_store.h"
+#include "hwg_time.h"
+#include "hwg_palm.h"
+
+struct front_arg {
+	struct hwg_core *core;
+	struct hwg_metrics *metrics;
+};
+
+struct hwg_core {
+	const struct hwg_config *cfg;
+	struct hwg_store *store;
+	pthread_mutex_t state_lock; /* the store is used by one thread at a time */
+	struct hwg_p11 *p11;
+	struct hwg_p11_key *response_key;
+	struct hwg_p11_key *audit_key;
+	struct hwg_clients *clients;
+	struct hwg_card_service *cards;
+	struct hwg_palm *veins;
+	int64_t last_checkpoint_ms;
+	/* last HSM state seen by the tick, so changes become device events */
+	int hsm_state_known;
+	int hsm_present;
+	unsigned long hsm_reopens;
+	struct front_arg front; /* hwg_core_front's */
+};
+
+const struct hwg_config *
+hwg_core_config(const struct hwg_core *c)
+{
+	return c->cfg;
+}
+
+struct hwg_store *
+hwg_core_store(struct hwg_core *c)
+{
+	return c->store;
+}
+
+struct hwg_p11 *
+hwg_core_p11(struct hwg_core *c)
+{
+	return c->p11;
+}
+
+struct hwg_p11_key *
+hwg_core_response_key(struct hwg_core *c)
+{
+	return c->response_key;
+}
+
+struct hwg_p11_key *
+hwg_core_audit_key(struct hwg_core *c)
+{
+	return c->audit_key;
+}
+
+struct hwg_card_service *
+hwg_core_card_service(struct hwg_core *c)
+{
+	return c->cards;
+}
+
+struct hwg_clients *
+hwg_core_clients(struct hwg_core *c)
+{
+	return c->clients;
+}
+
+struct hwg_palm *
+hwg_core_palm(struct hwg_core *c)
+{
+	return c->veins;
+}
+
+/* ---------------------------------------------------------------- signing */
+
+/* COSE signer for responses: only Sig_structures reach the response key. */
+static int
+sign_response(void *ctx, int alg, const uint8_t *tbs, size_t tbs_len, uint8_t sig[64],
+              struct hwg_error *err)
+{
+	struct hwg_core *c = ctx;
+	uint8_t digest[SHA256_DIGEST_LENGTH];
+
+	if (alg == HWG_COSE_EDDSA)
+		return hwg_p11_sign(c->p11, c->response_key, tbs, tbs_len, sig, err);
+	SHA256(tbs, tbs_len, digest);
+	return hwg_p11_sign(c->p11, c->response_key, digest, sizeof(digest), sig, err);
+}
+
+/* Audit signer: only checkpoint digests reach the audit key. */
+static int
+sign_checkpoint(void *ctx, const uint8_t digest[32], uint8_t sig[64], struct hwg_error *err)
+{
+	struct hwg_core *c = ctx;
+
+	return hwg_p11_sign(c->p11, c->audit_key, digest, 32, sig, err);
+}
+
+static int
+checkpoint_locked(struct hwg_core *c, int64_t now)
+{
+	struct hwg_audit_signer signer = {sign_checkpoint, c};
+	struct hwg_error err = {0};
+	int rc;
+
+	if ((rc = hwg_audit_checkpoint(c->store, &signer, now, &err)) != 0)
+		hwg_log(HWG_LOG_ERR, "audit.checkpoint", "result=%s msg=\"%s\"", hwg_err_code(rc),
+		        err.message);
+	else
+		c->last_checkpoint_ms = now;
+	return rc;
+}
+
+/* ---------------------------------------------------------------- replies */
+
+static int
+reply_build(struct hwg_core *c, const uint8_t req_hash[SHA256_DIGEST_LENGTH], int code,
+            const char *message, int tries_left, cbor_item_t *result, struct hwg_reply *out)
+{
+	cbor_item_t *map, *e;
+	unsigned char *payload = NULL;
+	size_t payload_cap = 0, payload_len;
+	struct hwg_error err = {0};
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->code = code;
+	if ((map = cbor_new_definite_map(4)) == NULL)
+		return HWG_E_NOMEM;
+	rc = hwg_cbor_map_put_uint(map, "v", 1) | hwg_cbor_map_put_bytes(map, "req", req_hash, 32) |
+	     hwg_cbor_map_put_uint(map, "t", (uint64_t)hwg_now_ms());
+	if (code == HWG_OK) {
+		rc |= hwg_cbor_map_put_item(map, "ok", cbor_incref(result));
+	} else if ((e = cbor_new_definite_map(tries_left >= 0 ? 3 : 2)) == NULL) {
+		rc = -1;
+	} else {
+		rc |=
+		    hwg_cbor_map_put_text(e, "code", hwg_err_code(code)) |
+		    hwg_cbor_map_put_text(e, "msg", message != NULL ? message : hwg_err_text(code));
+		if (tries_left >= 0)
+			rc |= hwg_cbor_map_put_uint(e, "tries", (uint64_t)tries_left);
+		rc |= hwg_cbor_map_put_item(map, "err", e);
+	}
+	payload_len = rc == 0 ? cbor_serialize_alloc(map, &payload, &payload_cap) : 0;
+	cbor_decref(&map);
+	if (payload_len == 0) {
+		free(payload);
+		return HWG_E_NOMEM;
+	}
+	rc = hwg_cose_sign1_encode(hwg_p11_key_alg(c->response_key), payload, payload_len,
+	                           sign_response, c, &out->body, &out->len, &err);
+	free(payload);
+	if (rc != 0) {
+		hwg_log(HWG_LOG_ERR, "response.sign", "result=%s msg=\"%s\"", hwg_err_code(rc),
+		        err.message);
+		out->body = NULL;
+		out->len = 0;
+		return HWG_E_HSM;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- audit */
+
+static int
+audit_event(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_verdict *v, int code,
+            const char *detail)
+{
+	struct hwg_audit_event ev = {
+	    .time_ms = hwg_now_ms(),
+	    .client = v->have_req ? v->req.client_id : "",
+	    .peer_uid = peer->uid,
+	    .transport = peer->transport,
+	    .operation = v->have_req ? v->req.op : "",
+	    .operator_id = v->operator_id,
+	    .subject = v->subject,
+	    .result = hwg_err_code(code),
+	    .detail = detail != NULL ? detail : "",
+	};
+	struct hwg_error err = {0};
+	int rc;
+
+	if ((rc = hwg_audit_append(c->store, &ev, NULL, &err)) != 0)
+		hwg_log(HWG_LOG_ERR, "audit.append", "result=%s msg=\"%s\"", hwg_err_code(rc),
+		        err.message);
+	return rc;
+}
+
+static void
+checkpoint_if_due(struct hwg_core *c)
+{
+	if (hwg_audit_uncheckpointed(c->store) >= c->cfg->checkpoint_every)
+		checkpoint_locked(c, hwg_now_ms());
+}
+
+/*
+ * The response to a request could not be signed (the HSM gone), so it is
+ * not sent: the request's own record says what ran, this one that its
+ * answer never left the gateway (operation gateway.response_withheld,
+ * result hsm_unavailable, detail "op=OP answer=CODE").
+ */
+static void
+audit_withheld(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_verdict *v,
+               int code)
+{
+	char detail[96];
+	struct hwg_audit_event ev = {
+	    .time_ms = hwg_now_ms(),
+	    .client = v->have_req ? v->req.client_id : "",
+	    .peer_uid = peer->uid,
+	    .transport = peer->transport,
+	    .operation = "gateway.response_withheld",
+	    .operator_id = v->operator_id,
+	    .subject = v->subject,
+	    .result = hwg_err_code(HWG_E_HSM),
+	    .detail = detail,
+	};
+	struct hwg_error err = {0};
+
+	snprintf(detail, sizeof(detail), "op=%s answer=%s", v->have_req ? v->req.op : "-",
+	         hwg_err_code(code));
+	pthread_mutex_lock(&c->state_lock);
+	if (hwg_audit_append(c->store, &ev, NULL, &err) != 0)
+		hwg_log(HWG_LOG_ERR, "audit.append", "event=%s msg=\"%s\"", ev.operation,
+		        err.message);
+	pthread_mutex_unlock(&c->state_lock);
+}
+
+/* Audit a refusal on its own (no state changes with it). */
+static int
+audit_refusal(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_verdict *v,
+              int code, const char *detail)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->state_lock);
+	rc = audit_event(c, peer, v, code, detail);
+	if (rc == 0)
+		checkpoint_if_due(c);
+	pthread_mutex_unlock(&c->state_lock);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- execution */
+
+static int
+savepoint(struct hwg_core *c, const char *sql, struct hwg_error *err)
+{
+	sqlite3 *db = hwg_store_db(c->store);
+
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return hwg_error_set(err, HWG_E_STORE, "%s: %s", sql, sqlite3_errmsg(db));
+	return 0;
+}
+
+/* run inside the request's transaction; a failure rolls back what it wrote. */
+static int
+run_in_savepoint(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op_handlers *op,
+                 cbor_item_t **result, struct hwg_error *err)
+{
+	int rc;
+
+	if ((rc = savepoint(c, "SAVEPOINT op", err)) != 0)
+		return rc;
+	rc = op->run(ctx, result, err);
+	if (rc != 0)
+		savepoint(c, "ROLLBACK TO op", NULL);
+	savepoint(c, "RELEASE op", NULL);
+	return rc;
+}
+
+/* The commit phase (hwg_ops.h): kept only when it confirms the code it received. */
+static int
+commit_phase(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op_handlers *op, int rc,
+             cbor_item_t **result, struct hwg_error *err)
+{
+	int final;
+
+	if (op->commit == NULL)
+		return rc;
+	if ((final = savepoint(c, "SAVEPOINT op_commit", err)) != 0)
+		return final;
+	final = op->commit(ctx, rc, result, err);
+	if (final != rc)
+		savepoint(c, "ROLLBACK TO op_commit", NULL);
+	savepoint(c, "RELEASE op_commit", NULL);
+	return final;
+}
+
+/* Bootstrap mode: no admin operator is active, so none can open a session. */
+static int
+bootstrap_mode(struct hwg_core *c, int64_t now, int *yes, struct hwg_error *err)
+{
+	int64_t admins = 0;
+	int rc = hwg_operator_count_active(c->store, HWG_ROLE_ADMIN, now, &admins, err);
+
+	*yes = rc == 0 && admins == 0;
+	return rc;
+}
+
+/*
+ * The operator session (api.cddl's order: after the schema, before the
+ * replay check).  HWG_E_SESSION for a missing one where the operation
+ * needs it and for any that is not live; HWG_E_FORBIDDEN when its
+ * operator's role may not call the operation.  The session's operator is
+ * recorded in v even when refused, for the audit.
+ */
+static int
+check_session(struct hwg_core *c, struct hwg_verdict *v, struct hwg_op_ctx *ctx, int64_t now,
+              struct hwg_error *err)
+{
+	const struct hwg_op *op = v->op;
+	struct hwg_session_rec r;
+	int need = (op->flags & HWG_OP_OPERATOR) != 0, rc;
+
+	if (need && (op->flags & HWG_OP_BOOTSTRAP) &&
+	    (rc = bootstrap_mode(c, now, &ctx->bootstrap, err)) != 0)
+		return rc;
+	if (v->req.session_len == 0)
+		return need && !ctx->bootstrap
+		           ? hwg_error_set(
+		                 err, HWG_E_SESSION,
+		                 "%s needs an operator session (operator.verify opens one)",
+		                 op->name)
+		           : 0;
+	rc = hwg_session_lookup(c->store, v->req.session, v->req.session_len, v->req.client_id, now,
+	                        c->cfg->operator_session_idle_s * 1000, &r, err);
+	memcpy(v->operator_id, r.operator_id, sizeof(v->operator_id));
+	if (rc != 0)
+		return rc;
+	if (need && (op->roles & HWG_ROLE_BIT(r.operator_role)) == 0)
+		return hwg_error_set(err, HWG_E_FORBIDDEN,
+		                     "operator \"%s\" (role %s) may not call %s", r.operator_id,
+		                     hwg_role_name(r.operator_role), op->name);
+	ctx->session.present = 1;
+	ctx->session.role = r.operator_role;
+	memcpy(ctx->session.operator_id, r.operator_id, sizeof(ctx->session.operator_id));
+	memcpy(ctx->session.terminal, r.terminal, sizeof(ctx->session.terminal));
+	memcpy(ctx->operator_id, r.operator_id, sizeof(ctx->operator_id));
+	return 0;
+}
+
+/* A refusal of the request's checks: nothing changes, not even the nonce. */
+static int
+is_refusal(int rc)
+{
+	return rc == HWG_E_SESSION || rc == HWG_E_FORBIDDEN || rc == HWG_E_REPLAY;
+}
+
+/*
+ * With the state lock held: open the request's transaction, check its
+ * operator session, spend its nonce and record the session's use.
+ * HWG_E_AUDIT when no transaction could be opened (nothing to roll back);
+ * otherwise the first failure, in the open transaction.
+ */
+static int
+begin_request(struct hwg_core *c, struct hwg_verdict *v, struct hwg_op_ctx *ctx,
+              struct hwg_error *err)
+{
+	int64_t keep = 2 * c->cfg->clock_skew_ms + 1000, now = hwg_now_ms();
+	int rc;
+
+	if (hwg_store_begin(c->store, err) != 0)
+		return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
+	if ((rc = check_session(c, v, ctx, now, err)) != 0 ||
+	    (rc = hwg_store_nonce_record(c->store, v->req.client_id, v->req.nonce, v->req.nonce_len,
+	                                 now, keep, err)) != 0)
+		return rc;
+	if (ctx->session.present)
+		rc = hwg_session_touch(c->store, v->req.session, v->req.session_len, now, err);
+	return rc;
+}
+
+static const char *
+detail_of(const struct hwg_op_ctx *ctx, int code, const struct hwg_error *err)
+{
+	if (ctx->audit_detail[0] != '\0')
+		return ctx->audit_detail;
+	return code == HWG_OK ? "" : err->message;
+}
+
+/*
+ * With the lock held and the transaction open: the commit phase (when
+ * run ran), the audit record, the commit.  Returns the code to answer
+ * with; a result is withheld when the record cannot be made durable.
+ */
+static int
+finish(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
+       struct hwg_op_ctx *ctx, int rc, int ran, cbor_item_t **result, struct hwg_error *err)
+{
+	int arc;
+
+	if (ran)
+		rc = commit_phase(c, ctx, hwg_op_handlers(v->op), rc, result, err);
+	if (rc != 0 && *result != NULL)
+		cbor_decref(result);
+	memcpy(v->subject, ctx->subject, sizeof(v->subject));
+	if (ctx->operator_id[0] != '\0')
+		memcpy(v->operator_id, ctx->operator_id, sizeof(v->operator_id));
+	v->tries_left = ctx->tries_left;
+	arc = audit_event(c, peer, v, rc, detail_of(ctx, rc, err));
+	if (arc == 0)
+		arc = hwg_store_commit(c->store, NULL);
+	if (arc != 0) {
+		hwg_store_rollback(c->store);
+		if (*result != NULL)
+			cbor_decref(result);
+		v->tries_left = -1;
+		return hwg_error_set(
+		    err, HWG_E_AUDIT,
+		    v->op->flags & HWG_OP_DEVICE
+		        ? "the audit record could not be made durable; the result "
+		          "is withheld"
+		        : "the audit record could not be made durable; nothing was "
+		          "done");
+	}
+	checkpoint_if_due(c);
+	return rc;
+}
+
+/*
+ * A device handler runs without the state lock (a slow card or a palm
+ * that takes seconds must not stall other requests): the nonce's
+ * transaction is committed first, so a replay never reaches the device,
+ * and the audit record's transaction is opened when it returns.  Called
+ * and returning with the lock held: 0 with that transaction open and
+ * *rc the handler's code; HWG_E_AUDIT, with no transaction open, when
+ * either transaction failed.
+ */
+static int
+run_unlocked(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op_handlers *op,
+             cbor_item_t **result, int *rc, struct hwg_error *err)
+{
+	if (hwg_store_commit(c->store, NULL) != 0)
+		return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
+	pthread_mutex_unlock(&c->state_lock);
+	*rc = op->run(ctx, result, err);
+	pthread_mutex_lock(&c->state_lock);
+	if (hwg_store_begin(c->store, NULL) != 0) {
+		if (*result != NULL)
+			cbor_decref(result);
+		return hwg_error_set(
+		    err, HWG_E_AUDIT,
+		    "the audit record could not be made durable; the result is withheld");
+	}
+	return 0;
+}
+
+/*
+ * The one path of an accepted request: nonce, prepare, run, commit and
+ * audit record as hwg_ops.h describes.  Returns the code to answer with;
+ * *result is set only when that code is HWG_OK.
+ */
+static int
+execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
+        cbor_item_t **result, struct hwg_error *err)
+{
+	struct hwg_op_ctx ctx = {.core = c, .req = &v->req, .client = &v->client, .tries_left = -1};
+	const struct hwg_op_handlers *op = hwg_op_handlers(v->op);
+	int rc, arc, ran = 0;
+
+	pthread_mutex_lock(&c->state_lock);
+	if ((rc = begin_request(c, v, &ctx, err)) == HWG_E_AUDIT)
+		goto unlock;
+	if (is_refusal(rc)) {
+		hwg_store_rollback(c->store);
+		arc = audit_event(c, peer, v, rc, err->message);
+		if (arc != 0)
+			rc = hwg_error_set(err, HWG_E_AUDIT, "audit unavailable");
+		goto unlock;
+	}
+	if (rc == 0 && op->prepare != NULL)
+		rc = op->prepare(&ctx, err);
+	if (rc == 0 && (v->op->flags & HWG_OP_DEVICE)) {
+		if ((arc = run_unlocked(c, &ctx, op, result, &rc, err)) != 0) {
+			rc = arc;
+			goto unlock;
+		}
+		ran = 1;
+	} else if (rc == 0) {
+		rc = run_in_savepoint(c, &ctx, op, result, err);
+		ran = 1;
+	}
+	rc = finish(c, peer, v, &ctx, rc, ran, result, err);
+unlock:
+	pthread_mutex_unlock(&c->state_lock);
+	if (ctx.op_state_free != NULL)
+		ctx.op_state_free(ctx.op_state);
+	return rc;
+}
+
+int
+hwg_core_execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
+                 struct hwg_reply *out)
+{
+	struct hwg_error err = {0};
+	cbor_item_t *result = NULL;
+	int rc = v->code;
+
+	if (rc == 0) {
+		rc = execute(c, peer, v, &result, &err);
+	} else {
+		hwg_error_set(&err, rc, "%s", v->message);
+		if (audit_refusal(c, peer, v, rc, err.message) != 0)
+			rc = hwg_error_set(&err, HWG_E_AUDIT, "the refusal could not be audited");
+	}
+	if (rc != 0)
+		hwg_log(HWG_LOG_INFO, "refused", "transport=%s client=%s op=%s code=%s msg=\"%s\"",
+		        peer->transport, v->have_req ? v->req.client_id : "-",
+		        v->have_req ? v->req.op : "-", hwg_err_code(rc), err.message);
+	if (reply_build(c, v->req_hash, rc, err.message, v->tries_left, result, out) != 0) {
+		audit_withheld(c, peer, v, rc);
+		rc = HWG_E_HSM;
+	}
+	if (result != NULL)
+		cbor_decref(&result);
+	return rc == HWG_E_HSM ? HWG_E_HSM : 0;
+}
+
+int
+hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *msg, size_t len,
+                struct hwg_reply *out)
+{
+	struct hwg_verdict v;
+	int rc;
+
+	hwg_verify(c->cfg, c->clients, peer, msg, len, &v);
+	rc = hwg_core_execute(c, peer, &v, out);
+	hwg_verdict_clear(&v);
+	return rc;
+}
+
+int
+hwg_core_refuse(struct hwg_core *c, const struct hwg_peer *peer, int code, const char *message,
+                struct hwg_reply *out)
+{
+	uint8_t none[SHA256_DIGEST_LENGTH];
+	struct hwg_verdict v;
+	int rc = code;
+
+	memset(&v, 0, sizeof(v));
+	SHA256((const uint8_t *)"", 0, none);
+	if (audit_refusal(c, peer, &v, code, message) != 0)
+		rc = HWG_E_AUDIT;
+	hwg_log(HWG_LOG_INFO, "refused", "transport=%s code=%s msg=\"%s\"", peer->transport,
+	        hwg_err_code(rc), message);
+	if (reply_build(c, none, rc, message, -1, NULL, out) != 0)
+		return HWG_E_HSM;
+	return 0;
+}
+
+static int
+front_handle(void *arg, const struct hwg_peer *peer, const uint8_t *msg, size_t len,
+             struct hwg_reply *out)
+{
+	struct front_arg *f = arg;
+	struct hwg_verdict v;
+	double t0 = hwg_mono_seconds();
+	int rc;
+
+	hwg_verify(f->core->cfg, f->core->clients, peer, msg, len, &v);
+	rc = hwg_core_execute(f->core, peer, &v, out);
+	hwg_metrics_record(f->metrics, v.op != NULL ? v.op->name : NULL,
+	                   rc == 0 ? out->code : HWG_E_HSM, hwg_mono_seconds() - t0);
+	hwg_verdict_clear(&v);
+	return rc;
+}
+
+static int
+front_refuse(void *arg, const struct hwg_peer *peer, int code, const char *message,
+             struct hwg_reply *out)
+{
+	struct front_arg *f = arg;
+	int rc = hwg_core_refuse(f->core, peer, code, message, out);
+
+	hwg_metrics_record(f->metrics, NULL, rc == 0 ? out->code : HWG_E_HSM, 0);
+	return rc;
+}
+
+void
+hwg_core_front(struct hwg_core *c, struct hwg_metrics *metrics, struct hwg_front *out)
+{
+	c->front = (struct front_arg){c, metrics};
+	*out = (struct hwg_front){front_handle, front_refuse, &c->front, metrics};
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+/* A record of something the gateway or a device did, not a client. */
+static int
+audit_own_event(struct hwg_core *c, const char *transport, const char *event, const char *result,
+                const char *detail)
+{
+	struct hwg_audit_event ev = {
+	    .time_ms = hwg_now_ms(),
+	    .client = "",
+	    .peer_uid = -1,
+	    .transport = transport,
+	    .operation = event,
+	    .operator_id = "",
+	    .subject = "",
+	    .result = result,
+	    .detail = detail,
+	};
+	struct hwg_error err = {0};
+	int rc;
+
+	pthread_mutex_lock(&c->state_lock);
+	rc = hwg_audit_append(c->store, &ev, NULL, &err);
+	pthread_mutex_unlock(&c->state_lock);
+	if (rc != 0)
+		hwg_log(HWG_LOG_ERR, "audit.append", "event=%s result=%s msg=\"%s\"", event,
+		        hwg_err_code(rc), err.message);
+	return rc;
+}
+
+static int
+gateway_event(struct hwg_core *c, const char *event, const char *detail)
+{
+	if (c->store == NULL)
+		return 0;
+	return audit_own_event(c, "gateway", event, "ok", detail);
+}
+
+static int
+device_event(struct hwg_core *c, const char *event, const char *result, const char *detail)
+{
+	return audit_own_event(c, "device", event, result, detail);
+}
+
+/* Reader monitor callback (its own thread): each change is a device event. */
+static void
+pcsc_event(void *arg, const char *event, const char *reader)
+{
+	struct hwg_core *c = arg;
+	char op[64];
+	int down = strcmp(event, "pcsc.down") == 0;
+
+	snprintf(op, sizeof(op), "device.%s", event);
+	device_event(c, op, down ? hwg_err_code(HWG_E_PCSC_UNAVAILABLE) : "ok", reader);
+	hwg_log(down ? HWG_LOG_WARN : HWG_LOG_INFO, op, "reader=\"%s\"", reader);
+}
+
+/* Terminal watcher callback (its own thread): plugged in or out, a device event. */
+static void
+vein_event(void *arg, const char *event, const char *terminal)
+{
+	struct hwg_core *c = arg;
+	char op[64];
+
+	snprintf(op, sizeof(op), "device.%s", event);
+	device_event(c, op, "ok", terminal);
+	hwg_log(HWG_LOG_INFO, op, "terminal=\"%s\"", terminal);
+}
+
+static int
+open_veins(struct hwg_core *c, struct hwg_error *err)
+{
+	int rc;
+
+	/* the gallery is read under the lock; the watcher, whose events take it, starts after */
+	pthread_mutex_lock(&c->state_lock);
+	rc = hwg_palm_open(c->cfg, c->p11, c->store, &c->veins, err);
+	pthread_mutex_unlock(&c->state_lock);
+	if (rc == 0)
+		rc = hwg_palm_start(c->veins, c->cfg, vein_event, c, err);
+	return rc;
+}
+
+int
+hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_error *err)
+{
+	struct hwg_p11_config pc = {cfg->hsm_module, cfg->hsm_token, cfg->hsm_pin_file};
+	struct hwg_core *c = calloc(1, sizeof(*c));
+	size_t n_clients = 0;
+	int rc;
+
+	if (c == NULL)
+		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	c->cfg = cfg;
+	pthread_mutex_init(&c->state_lock, NULL);
+	if ((c->clients = hwg_clients_new()) == NULL) {
+		rc = hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rc = hwg_store_open(cfg->state_dir, 1, &c->store, err)) != 0)
+		goto fail;
+	if ((rc = hwg_p11_open(&pc, &c->p11, err)) != 0)
+		goto fail;
+	if ((rc = hwg_p11_key_find(c->p11, cfg->hsm_response_key, &c->response_key, err)) != 0 ||
+	    (rc = hwg_p11_key_find(c->p11, cfg->hsm_audit_key, &c->audit_key, err)) != 0)
+		goto fail;
+	if (hwg_p11_key_alg(c->audit_key) != HWG_COSE_ES256) {
+		rc = hwg_error_set(err, HWG_E_HSM, "audit key \"%s\" must be an EC P-256 key",
+		                   cfg->hsm_audit_key);
+		goto fail;
+	}
+	if ((rc = hwg_store_load_clients(c->store, c->clients, &n_clients, err)) != 0)
+		goto fail;
+	if ((rc = gateway_event(c, "gateway.start", HWG_VERSION)) != 0) {
+		rc = hwg_error_set(err, HWG_E_AUDIT, "cannot write the audit log in %s",
+		                   cfg->state_dir);
+		goto fail;
+	}
+	if ((rc = hwg_card_service_open(cfg, pcsc_event, c, &c->cards, err)) != 0 ||
+	    (rc = open_veins(c, err)) != 0)
+		goto fail;
+	c->last_checkpoint_ms = hwg_now_ms();
+	hwg_log(HWG_LOG_INFO, "core.open",
+	        "gateway_id=%s clients=%zu state_dir=%s vein=%s gallery=%zu", cfg->gateway_id,
+	        n_clients, cfg->state_dir, cfg->vein_enabled ? "yes" : "no",
+	        hwg_palm_gallery_count(c->veins));
+	*out = c;
+	return 0;
+fail:
+	hwg_core_close(c);
+	return rc;
+}
+
+int
+hwg_core_gateway_event(struct hwg_core *c, const char *event, const char *detail)
+{
+	return gateway_event(c, event, detail);
+}
+
+void
+hwg_core_close(struct hwg_core *c)
+{
+	if (c == NULL)
+		return;
+	/* first: their monitor threads write device events */
+	hwg_palm_close(c->veins);
+	hwg_card_service_close(c->cards);
+	if (c->store != NULL && c->audit_key != NULL) {
+		gateway_event(c, "gateway.stop", "");
+		pthread_mutex_lock(&c->state_lock);
+		checkpoint_locked(c, hwg_now_ms());
+		pthread_mutex_unlock(&c->state_lock);
+	}
+	hwg_p11_close(c->p11);
+	hwg_store_close(c->store);
+	hwg_clients_free(c->clients);
+	pthread_mutex_destroy(&c->state_lock);
+	free(c);
+}
+
+int
+hwg_core_reload_clients(struct hwg_core *c, struct hwg_error *err)
+{
+	size_t n = 0;
+	int rc;
+
+	pthread_mutex_lock(&c->state_lock);
+	rc = hwg_store_load_clients(c->store, c->clients, &n, err);
+	pthread_mutex_unlock(&c->state_lock);
+	if (rc == 0) {
+		char detail[32];
+
+		snprintf(detail, sizeof(detail), "clients=%zu", n);
+		gateway_event(c, "gateway.reload", detail);
+		hwg_log(HWG_LOG_INFO, "clients.reload", "clients=%zu", n);
+	}
+	return rc;
+}
+
+/* Audit HSM state changes (token gone or back, session re-opened) as device events. */
+static void
+watch_hsm(struct hwg_core *c)
+{
+	struct hwg_p11_token_info ti;
+	struct hwg_error err = {0};
+	char detail[96];
+	int present;
+
+	present = hwg_p11_token_info(c->p11, &ti, &err) == 0 && ti.present;
+	if (!present)
+		ti.session_reopens = c->hsm_reopens;
+	if (c->hsm_state_known && present == c->hsm_present && ti.session_reopens == c->hsm_reopens)
+		return;
+	if (c->hsm_state_known) {
+		snprintf(detail, sizeof(detail), "token %s; session re-opened %lu times",
+		         present ? "present" : "absent", ti.session_reopens);
+		device_event(c, "device.hsm", present ? "ok" : hwg_err_code(HWG_E_HSM), detail);
+		hwg_log(present ? HWG_LOG_INFO : HWG_LOG_ERR, "device.hsm",
+		        "token=%s present=%d "
+		        "reopens=%lu",
+		        c->cfg->hsm_token, present, ti.session_reopens);
+	}
+	c->hsm_state_known = 1;
+	c->hsm_present = present;
+	c->hsm_reopens = ti.session_reopens;
+}
+
+#define SWEEP_MAX 64 /* sessions ended per tick; the rest wait a second */
+
+struct sweep_state {
+	struct hwg_core *c;
+	int64_t now;
+	struct hwg_error *err;
+};
+
+/* Each session the sweep ended: one audit record, in the sweep's transaction. */
+static int
+audit_session_end(void *arg, const struct hwg_session_rec *r, int why)
+{
+	struct sweep_state *sw = arg;
+	char detail[96];
+	struct hwg_audit_event ev = {
+	    .time_ms = sw->now,
+	    .client = r->client_id,
+	    .peer_uid = -1,
+	    .transport = "gateway",
+	    .operation = "operator.session_end",
+	    .operator_id = r->operator_id,
+	    .subject = "",
+	    .result = "ok",
+	    .detail = detail,
+	};
+
+	snprintf(detail, sizeof(detail), "reason=%s terminal=%s", hwg_session_end_name(why),
+	         r->terminal);
+	return hwg_audit_append(sw->c->store, &ev, NULL, sw->err);
+}
+
+/*
+ * End the sessions that expired (idle, absolute limit, their operator's
+ * valid_until passed, operator revoked), each with its audit record; all
+ * or none of a sweep commits.  With the state lock held.
+ */
+static void
+sweep_sessions(struct hwg_core *c, int64_t now)
+{
+	struct hwg_error err = {0};
+	struct sweep_state sw = {c, now, &err};
+	size_t ended = 0;
+	int rc;
+
+	if ((rc = hwg_store_begin(c->store, &err)) == 0) {
+		rc = hwg_session_sweep(c->store, now, c->cfg->operator_session_idle_s * 1000,
+		                       SWEEP_MAX, audit_session_end, &sw, &ended, &err);
+		if (rc == 0 && ended > 0)
+			rc = hwg_store_commit(c->store, &err);
+		else
+			hwg_store_rollback(c->store);
+	}
+	if (rc != 0) {
+		hwg_log(HWG_LOG_ERR, "operator.session_end", "result=%s msg=\"%s\"",
+		        hwg_err_code(rc), err.message);
+		return;
+	}
+	if (ended > 0) {
+		hwg_log(HWG_LOG_INFO, "operator.session_end", "sessions=%zu", ended);
+		checkpoint_if_due(c);
+	}
+}
+
+void
+hwg_core_tick(struct hwg_core *c)
+{
+	int64_t now = hwg_now_ms();
+
+	watch_hsm(c);
+
+	pthread_mutex_lock(&c->state_lock);
+	sweep_sessions(c, now);
+	if (now - c->last_checkpoint_ms >= c->cfg->checkpoint_interval_s * 1000) {
+		if (hwg_audit_uncheckpointed(c->store) > 0)
+			checkpoint_locked(c, now);
+		else
+			c->last_checkpoint_ms = now;
+	}
+	pthread_mutex_unlock(&c->state_lock);
+}

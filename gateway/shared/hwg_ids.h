@@ -1,0 +1,17 @@
+/*
+ * hwg_ids.h — the sizes of the identifiers that cross the boundary
+ * between the gateway's processes (operator ids, terminal serials,
+ * session tokens): the net process checks them in a request's schema,
+ * the state library stores them, operations handle them.  One header so
+ * that the three agree without including each other.
+ */
+#ifndef HWG_IDS_H
+#define HWG_IDS_H
+
+#define HWG_OPERATOR_ID_MAX 64
+#define HWG_TERMINAL_ID_MAX 32  /* a terminal's serial, as GET_INFO reports it */
+#define HWG_TERMINAL_KEY_LEN 32 /* raw Ed25519 device public key */
+#define HWG_SESSION_TOKEN_MIN 16
+#define HWG_SESSION_TOKEN_MAX 64
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * hwg_roles.c — role names (see hwg_roles.h).
+ */
+#include "hwg_roles.h"
+
+#include <string.h>
+
+static const char *const role_names[HWG_ROLE_COUNT_] = {"counter", "issuance", "admin", "auditor",
+                                                        "maintenance"};
+
+int
+hwg_role_parse(const char *name)
+{
+	if (name == NULL)
+		return -1;
+	for (int i = 0; i < HWG_ROLE_COUNT_; i++)
+		if (strcmp(name, role_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+hwg_role_name(int role)
+{
+	return role >= 0 && role < HWG_ROLE_COUNT_ ? role_names[role] : "unknown";
+}
