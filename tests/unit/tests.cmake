@@ -22,3 +22,7 @@ hwg_unit_test(test_simvein LIBS hwsim_vein LABELS vein)
 hwg_unit_test(test_match LIBS hwg_match hwsim_palm LABELS vein)
 hwg_unit_test(test_session_file LIBS hwgwctl_session LABELS vein)
 hwg_unit_test(test_unix_inherit LIBS hwg_gwnet LABELS api deploy)
+# The layout: include rules by folder, and what each process links and maps.
+add_test(NAME test_layout COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/layout/test_layout.sh)
+set_tests_properties(test_layout PROPERTIES LABELS "unit;api;deploy" TIMEOUT 120
+  ENVIRONMENT "HWG_SOURCE_DIR=${PROJECT_SOURCE_DIR};HWG_BUILD_DIR=${PROJECT_BINARY_DIR}")
