@@ -1,5 +1,5 @@
 /*
- * hwg_cards.c — the gateway's card service (see hwg_card_service.h).
+ * hwg_card_service.c — the gateway's card service (see hwg_card_service.h).
  */
 #include "hwg_card_service.h"
 

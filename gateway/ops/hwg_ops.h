@@ -51,7 +51,7 @@ struct hwg_op_ctx {
 };
 
 /*
- * Every operation runs the same phases (hwg_core.c, execute):
+ * Every operation runs the same phases (priv/hwg_core.c, execute):
  *   under the state lock, in the transaction that spends the nonce:
  *     prepare (optional) — may read and check the store; a refusal here
  *       is audited in that transaction, with the nonce spent;

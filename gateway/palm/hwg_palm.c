@@ -1,5 +1,5 @@
 /*
- * hwg_veins.c — the gateway's palm-vein service (see hwg_palm.h).
+ * hwg_palm.c — the gateway's palm-vein service (see hwg_palm.h).
  */
 #include "hwg_palm.h"
 
