@@ -65,7 +65,9 @@ static const char help_details[] =
     "  --session-file FILE  send the operator session token in FILE (- for\n"
     "                    standard input): the hex operator.verify shows, or the\n"
     "                    raw bytes.  The token is a bearer secret, so it is\n"
-    "                    never taken on the command line.\n"
+    "                    never taken on the command line, and FILE must be\n"
+    "                    ours with mode 0600 or stricter (as --session-out\n"
+    "                    writes it).\n"
     "  --session-out FILE   operator.verify only: write the new session's token\n"
     "                    as hex to FILE (mode 0600, replaced if there) and show\n"
     "                    \"session_file\" instead of the token.\n"
@@ -407,57 +409,91 @@ call_print(const struct call_opts *co, const cbor_item_t *result)
 	return rc;
 }
 
+/* One exchange with the gateway: the keys, the signed request, the verified answer. */
+struct exchange {
+	EVP_PKEY *key, *gw;
+	struct hwgw_ctx *c;
+	uint8_t *req, *resp;
+	size_t req_len, resp_len;
+	struct hwgw_response r;
+};
+
+static void
+exchange_clear(struct exchange *x)
+{
+	if (x->r.result != NULL)
+		hwg_cbor_wipe_strings(x->r.result); /* a new session token, personal data */
+	hwgw_response_clear(&x->r);
+	if (x->req != NULL)
+		hwg_wipe(x->req, x->req_len); /* the request may carry a PIN or a session token */
+	free(x->req);
+	if (x->resp != NULL)
+		hwg_wipe(x->resp, x->resp_len); /* the response may carry a new session token */
+	free(x->resp);
+	hwgw_ctx_free(x->c);
+	EVP_PKEY_free(x->key);
+	EVP_PKEY_free(x->gw);
+}
+
+/* Load the keys and sign the request for op (with the session token, if any). */
 static int
-call_send(const struct conn *o, const char *op, const cbor_item_t *args, const struct call_opts *co)
+call_build(struct exchange *x, const struct conn *o, const char *op, const cbor_item_t *args,
+           const struct call_opts *co, struct hwg_error *err)
 {
 	struct hwgw_request_opts ro = {0};
-	struct hwg_error err = {0};
-	struct hwgw_response r;
-	EVP_PKEY *key = NULL, *gw = NULL;
-	struct hwgw_ctx *c = NULL;
-	uint8_t *req = NULL, *resp = NULL;
-	size_t req_len = 0, resp_len = 0;
-	int rc = HWGWCTL_EXIT_ERROR;
 
-	memset(&r, 0, sizeof(r));
 	if (co->session != NULL) {
 		ro.session = (const uint8_t *)co->session->data;
 		ro.session_len = co->session->len;
 	}
-	if (hwgw_key_load_private(o->key, &key, &err) != 0 ||
-	    hwgw_key_load_public(o->gateway_pub, &gw, &err) != 0 ||
-	    hwgw_ctx_new(o->client, o->gateway_id, key, gw, &c, &err) != 0 ||
-	    hwgw_request_build(c, op, args, &ro, &req, &req_len, &err) != 0 ||
-	    (o->socket != NULL
-	         ? hwgw_send_unix(o->socket, req, req_len, &resp, &resp_len, &err)
-	         : hwgw_send_http(o->url, op, req, req_len, &resp, &resp_len, NULL, &err)) != 0 ||
-	    hwgw_response_verify(c, req, req_len, resp, resp_len, &r, &err) != 0) {
-		hwgwctl_fail(rc, "%s", err.message);
-		goto out;
-	}
-	if (r.result == NULL) {
-		fprintf(stderr, "error: %s: ", r.error_code);
-		print_clean(stderr, r.error_message);
-		if (r.error_tries >= 0)
-			fprintf(stderr, " (tries left: %d)", r.error_tries);
-		fputc('\n', stderr);
-		rc = HWGWCTL_EXIT_REFUSED;
-	} else {
-		rc = call_print(co, r.result);
-	}
-out:
-	if (r.result != NULL)
-		hwg_cbor_wipe_strings(r.result); /* a new session token, personal data */
-	hwgw_response_clear(&r);
-	if (req != NULL)
-		hwg_wipe(req, req_len); /* the request may carry a PIN or a session token */
-	free(req);
-	if (resp != NULL)
-		hwg_wipe(resp, resp_len); /* the response may carry a new session token */
-	free(resp);
-	hwgw_ctx_free(c);
-	EVP_PKEY_free(key);
-	EVP_PKEY_free(gw);
+	if (hwgw_key_load_private(o->key, &x->key, err) != 0 ||
+	    hwgw_key_load_public(o->gateway_pub, &x->gw, err) != 0 ||
+	    hwgw_ctx_new(o->client, o->gateway_id, x->key, x->gw, &x->c, err) != 0)
+		return -1;
+	return hwgw_request_build(x->c, op, args, &ro, &x->req, &x->req_len, err);
+}
+
+/* Send the request over the socket or HTTP, and verify the answer. */
+static int
+call_exchange(struct exchange *x, const struct conn *o, const char *op, struct hwg_error *err)
+{
+	int rc =
+	    o->socket != NULL
+	        ? hwgw_send_unix(o->socket, x->req, x->req_len, &x->resp, &x->resp_len, err)
+	        : hwgw_send_http(o->url, op, x->req, x->req_len, &x->resp, &x->resp_len, NULL, err);
+
+	if (rc != 0)
+		return rc;
+	return hwgw_response_verify(x->c, x->req, x->req_len, x->resp, x->resp_len, &x->r, err);
+}
+
+/* The gateway's refusal: "error: <code>: <message>" on stderr. */
+static int
+call_print_refusal(const struct hwgw_response *r)
+{
+	fprintf(stderr, "error: %s: ", r->error_code);
+	print_clean(stderr, r->error_message);
+	if (r->error_tries >= 0)
+		fprintf(stderr, " (tries left: %d)", r->error_tries);
+	fputc('\n', stderr);
+	return HWGWCTL_EXIT_REFUSED;
+}
+
+static int
+call_send(const struct conn *o, const char *op, const cbor_item_t *args, const struct call_opts *co)
+{
+	struct hwg_error err = {0};
+	struct exchange x;
+	int rc;
+
+	memset(&x, 0, sizeof(x));
+	if (call_build(&x, o, op, args, co, &err) != 0 || call_exchange(&x, o, op, &err) != 0)
+		rc = hwgwctl_fail(HWGWCTL_EXIT_ERROR, "%s", err.message);
+	else if (x.r.result == NULL)
+		rc = call_print_refusal(&x.r);
+	else
+		rc = call_print(co, x.r.result);
+	exchange_clear(&x);
 	return rc;
 }
 
@@ -494,8 +530,60 @@ read_args_file(const char *path, struct hwg_secret **out)
 	return 0;
 }
 
+/* What `hwgwctl call` was given on its command line. */
+struct call_cmd {
+	struct conn conn;
+	const char *op, *profile, *args_json, *args_file, *session_file;
+	struct call_opts co;
+};
+
+/* Record one option of call (ch as in call_parse's table). */
 static int
-cmd_call(int argc, char **argv)
+call_option(struct call_cmd *a, int ch, const char *arg)
+{
+	char **slot;
+
+	switch (ch) {
+	case 'j':
+		a->args_json = arg;
+		return 0;
+	case 'f':
+		a->args_file = arg;
+		return 0;
+	case 'P':
+		a->profile = arg;
+		return 0;
+	case 'S':
+		a->session_file = arg;
+		return 0;
+	case 'O':
+		a->co.session_out = arg;
+		return 0;
+	case 's':
+		slot = &a->conn.socket;
+		break;
+	case 'u':
+		slot = &a->conn.url;
+		break;
+	case 'c':
+		slot = &a->conn.client;
+		break;
+	case 'k':
+		slot = &a->conn.key;
+		break;
+	case 'g':
+		slot = &a->conn.gateway_id;
+		break;
+	default:
+		slot = &a->conn.gateway_pub;
+		break;
+	}
+	return set_string(slot, arg);
+}
+
+/* The command line into a; *help when --help was shown (rc is then its exit status). */
+static int
+call_parse(int argc, char **argv, struct call_cmd *a, int *help)
 {
 	static const struct option opts[] = {{"args-json", required_argument, NULL, 'j'},
 	                                     {"args-file", required_argument, NULL, 'f'},
@@ -510,124 +598,116 @@ cmd_call(int argc, char **argv)
 	                                     {"session-out", required_argument, NULL, 'O'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
-	struct conn o = {0};
-	struct profile prof;
-	struct hwg_error err = {0};
-	const char *profile = NULL, *args_json = NULL, *args_file = NULL, *op, *missing;
-	const char *session_file = NULL;
-	struct hwg_secret *file_json = NULL, *session = NULL;
-	struct call_opts co = {0};
-	cbor_item_t *args = NULL;
 	int ch, rc;
 
-	memset(&prof, 0, sizeof(prof));
 	for (;;) {
-		char **slot = NULL;
-
 		if ((rc = next_option("call", argc, argv, opts, &ch)) != 0)
-			goto out;
+			return rc;
 		if (ch == -1)
 			break;
-		switch (ch) {
-		case 'h':
-			rc = command_usage("call", stdout, HWGWCTL_EXIT_OK);
-			goto out;
-		case 'j':
-			args_json = optarg;
-			break;
-		case 'f':
-			args_file = optarg;
-			break;
-		case 'P':
-			profile = optarg;
-			break;
-		case 'S':
-			session_file = optarg;
-			break;
-		case 'O':
-			co.session_out = optarg;
-			break;
-		case 's':
-			slot = &o.socket;
-			break;
-		case 'u':
-			slot = &o.url;
-			break;
-		case 'c':
-			slot = &o.client;
-			break;
-		case 'k':
-			slot = &o.key;
-			break;
-		case 'g':
-			slot = &o.gateway_id;
-			break;
-		default:
-			slot = &o.gateway_pub;
-			break;
+		if (ch == 'h') {
+			*help = 1;
+			return command_usage("call", stdout, HWGWCTL_EXIT_OK);
 		}
-		if (slot != NULL && (rc = set_string(slot, optarg)) != 0)
-			goto out;
+		if ((rc = call_option(a, ch, optarg)) != 0)
+			return rc;
 	}
-	rc = HWGWCTL_EXIT_ERROR;
 	if (optind != argc - 1) {
-		hwgwctl_fail(rc, "call: %s",
+		hwgwctl_fail(HWGWCTL_EXIT_ERROR, "call: %s",
 		             optind >= argc ? "no operation named" : "one operation only");
-		command_usage("call", stderr, rc);
-		goto out;
+		return command_usage("call", stderr, HWGWCTL_EXIT_ERROR);
 	}
-	op = argv[optind];
-	if (o.socket != NULL && o.url != NULL) {
-		hwgwctl_fail(rc, "call: --socket or --url, not both");
-		goto out;
+	a->op = argv[optind];
+	return 0;
+}
+
+/* The connection settings: the command line's, then what the profile adds. */
+static int
+call_conn(struct call_cmd *a, struct profile *prof)
+{
+	const char *missing;
+
+	if (a->conn.socket != NULL && a->conn.url != NULL)
+		return hwgwctl_fail(HWGWCTL_EXIT_ERROR, "call: --socket or --url, not both");
+	if (a->profile != NULL) {
+		if (profile_read(a->profile, prof) != 0)
+			return HWGWCTL_EXIT_ERROR;
+		conn_merge(&a->conn, &prof->c);
 	}
-	if (profile != NULL) {
-		if (profile_read(profile, &prof) != 0)
-			goto out;
-		conn_merge(&o, &prof.c);
+	if ((missing = conn_missing(&a->conn)) != NULL)
+		return hwgwctl_fail(HWGWCTL_EXIT_ERROR, "call: %s", missing);
+	return 0;
+}
+
+/* Options that do not go together. */
+static int
+call_conflicts(const struct call_cmd *a)
+{
+	if (a->args_json != NULL && a->args_file != NULL)
+		return hwgwctl_fail(HWGWCTL_EXIT_ERROR,
+		                    "call: --args-json or --args-file, not both");
+	if (a->co.session_out != NULL && strcmp(a->op, "operator.verify") != 0)
+		return hwgwctl_fail(HWGWCTL_EXIT_ERROR,
+		                    "call: --session-out is for operator.verify only");
+	if (a->args_file != NULL && a->session_file != NULL && strcmp(a->args_file, "-") == 0 &&
+	    strcmp(a->session_file, "-") == 0)
+		return hwgwctl_fail(
+		    HWGWCTL_EXIT_ERROR,
+		    "call: --args-file and --session-file cannot both read standard input");
+	return 0;
+}
+
+/* Read --args-file (into *file_json) and --session-file (into *session). */
+static int
+call_read_files(struct call_cmd *a, struct hwg_secret **file_json, struct hwg_secret **session)
+{
+	if (a->args_file != NULL) {
+		if (read_args_file(a->args_file, file_json) != 0)
+			return HWGWCTL_EXIT_ERROR;
+		a->args_json = (*file_json)->data;
 	}
-	if ((missing = conn_missing(&o)) != NULL) {
-		hwgwctl_fail(rc, "call: %s", missing);
-		goto out;
+	if (a->session_file != NULL) {
+		if (hwgwctl_session_read(a->session_file, session) != 0)
+			return HWGWCTL_EXIT_ERROR;
+		a->co.session = *session;
 	}
-	if (args_json != NULL && args_file != NULL) {
-		hwgwctl_fail(rc, "call: --args-json or --args-file, not both");
-		goto out;
-	}
-	if (co.session_out != NULL && strcmp(op, "operator.verify") != 0) {
-		hwgwctl_fail(rc, "call: --session-out is for operator.verify only");
-		goto out;
-	}
-	if (args_file != NULL && session_file != NULL && strcmp(args_file, "-") == 0 &&
-	    strcmp(session_file, "-") == 0) {
-		hwgwctl_fail(
-		    rc, "call: --args-file and --session-file cannot both read standard input");
-		goto out;
-	}
-	if (args_file != NULL) {
-		if (read_args_file(args_file, &file_json) != 0)
-			goto out;
-		args_json = file_json->data;
-	}
-	if (session_file != NULL) {
-		if (hwgwctl_session_read(session_file, &session) != 0)
-			goto out;
-		co.session = session;
-	}
-	if (args_json != NULL && hwgw_json_to_cbor(args_json, &args, &err) != 0) {
-		hwgwctl_fail(rc, "call: --args-%s: %s", args_file != NULL ? "file" : "json",
-		             err.message);
-		goto out;
-	}
-	rc = call_send(&o, op, args, &co);
-out:
+	return 0;
+}
+
+/* The arguments' JSON as CBOR (*args stays NULL without any). */
+static int
+call_args(const struct call_cmd *a, cbor_item_t **args)
+{
+	struct hwg_error err = {0};
+
+	if (a->args_json != NULL && hwgw_json_to_cbor(a->args_json, args, &err) != 0)
+		return hwgwctl_fail(HWGWCTL_EXIT_ERROR, "call: --args-%s: %s",
+		                    a->args_file != NULL ? "file" : "json", err.message);
+	return 0;
+}
+
+static int
+cmd_call(int argc, char **argv)
+{
+	struct call_cmd a = {0};
+	struct profile prof;
+	struct hwg_secret *file_json = NULL, *session = NULL;
+	cbor_item_t *args = NULL;
+	int help = 0, rc;
+
+	memset(&prof, 0, sizeof(prof));
+	if ((rc = call_parse(argc, argv, &a, &help)) == 0 && !help &&
+	    (rc = call_conn(&a, &prof)) == 0 && (rc = call_conflicts(&a)) == 0 &&
+	    (rc = call_read_files(&a, &file_json, &session)) == 0 &&
+	    (rc = call_args(&a, &args)) == 0)
+		rc = call_send(&a.conn, a.op, args, &a.co);
 	if (args != NULL) {
 		hwg_cbor_wipe_strings(args);
 		cbor_decref(&args);
 	}
 	hwg_secret_free(file_json);
 	hwg_secret_free(session);
-	conn_clear(&o);
+	conn_clear(&a.conn);
 	conn_clear(&prof.c);
 	return rc;
 }

@@ -11,36 +11,56 @@
 #include <unistd.h>
 
 #include "hwg_cbor.h"
+#include "hwg_file.h"
 #include "hwgw.h"
 #include "hwgwctl.h"
 
 #define SESSION_FILE_MAX 256 /* hex of the longest token, a prefix and a newline fit */
 
+/*
+ * The bytes of path into raw: standard input for "-", else a file of ours
+ * only its owner may read (hwg_file_read_secret), as --session-out writes
+ * it.  Either way SESSION_FILE_MAX bytes or more are not a token.
+ */
+static int
+read_raw(const char *path, struct hwg_secret *raw)
+{
+	struct hwg_error err = {0};
+	int rc = 0;
+
+	if (strcmp(path, "-") == 0) {
+		raw->len = fread(raw->data, 1, SESSION_FILE_MAX, stdin);
+		if (raw->len == SESSION_FILE_MAX)
+			rc = HWG_E_TOO_LARGE;
+	} else {
+		rc = hwg_file_read_secret(path, raw->data, SESSION_FILE_MAX - 1, &raw->len, &err);
+	}
+	if (rc == HWG_E_TOO_LARGE)
+		return hwgwctl_fail(HWGWCTL_EXIT_ERROR,
+		                    "call: --session-file %s: over %d bytes: not a session token",
+		                    path, SESSION_FILE_MAX - 1);
+	if (rc != 0)
+		return hwgwctl_fail(HWGWCTL_EXIT_ERROR, "call: --session-file %s", err.message);
+	return 0;
+}
+
 int
 hwgwctl_session_read(const char *path, struct hwg_secret **out)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
 	struct hwg_secret *raw = NULL, *tok = NULL;
 	struct hwg_error err = {0};
-	size_t n = 0;
 	int rc = HWGWCTL_EXIT_ERROR;
 
 	*out = NULL;
-	if (f == NULL)
-		return hwgwctl_fail(rc, "call: --session-file %s: %s", path, strerror(errno));
 	if ((raw = hwg_secret_new(SESSION_FILE_MAX)) == NULL ||
 	    (tok = hwg_secret_new(HWGW_SESSION_MAX)) == NULL) {
 		hwgwctl_fail(rc, "out of memory");
 		goto out;
 	}
-	n = fread(raw->data, 1, SESSION_FILE_MAX, f);
-	if (n == SESSION_FILE_MAX) {
-		hwgwctl_fail(rc, "call: --session-file %s: over %d bytes: not a session token",
-		             path, SESSION_FILE_MAX - 1);
+	if (read_raw(path, raw) != 0)
 		goto out;
-	}
-	if (hwgw_session_parse((const uint8_t *)raw->data, n, (uint8_t *)tok->data, &tok->len,
-	                       &err) != 0) {
+	if (hwgw_session_parse((const uint8_t *)raw->data, raw->len, (uint8_t *)tok->data,
+	                       &tok->len, &err) != 0) {
 		hwgwctl_fail(rc, "call: --session-file %s: %s", path, err.message);
 		goto out;
 	}
@@ -48,8 +68,6 @@ hwgwctl_session_read(const char *path, struct hwg_secret **out)
 	tok = NULL;
 	rc = 0;
 out:
-	if (f != stdin)
-		fclose(f);
 	hwg_secret_free(raw);
 	hwg_secret_free(tok);
 	return rc;

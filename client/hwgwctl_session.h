@@ -16,8 +16,10 @@
 
 /*
  * Read the token in path (hex or raw, see hwgw_session_parse; "-" for
- * standard input) into a locked buffer the caller frees.  Prints the
- * problem and returns HWGWCTL_EXIT_ERROR when it cannot.
+ * standard input) into a locked buffer the caller frees.  A file must be
+ * a regular file of ours only its owner may read (mode 0600 or stricter,
+ * as --session-out writes it).  Prints the problem and returns
+ * HWGWCTL_EXIT_ERROR when it cannot.
  */
 int hwgwctl_session_read(const char *path, struct hwg_secret **out);
 

@@ -10,8 +10,6 @@
 #include "hwg_p11.h"
 
 #include <dlfcn.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
 #include <openssl/rand.h>
@@ -19,12 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <p11-kit/pkcs11.h>
 
 #include "hwg_cose.h"
+#include "hwg_file.h"
 #include "hwg_secret.h"
 
 #ifndef CKK_EC_EDWARDS
@@ -205,63 +202,28 @@ trim_field(char *out, size_t outlen, const CK_UTF8CHAR *in, size_t inlen)
 /* ---------------------------------------------------------------- PIN */
 
 /*
- * Read the user PIN: a regular file owned by us, no group or other bits,
- * one line of 1..PIN_MAX bytes (one trailing newline stripped).  Messages
- * name the file, never its contents.
+ * Read the user PIN: a regular file owned by us, no group or other bits
+ * (hwg_file_read_secret), one line of 1..PIN_MAX bytes (one trailing
+ * newline stripped).  Messages name the file, never its contents.
  */
 static int
 read_pin(const char *path, struct hwg_secret **out, struct hwg_error *err)
 {
 	struct hwg_secret *pin;
-	struct stat st;
+	struct hwg_error ferr = {0};
 	size_t n = 0;
-	ssize_t r;
-	int fd, saved = 0;
+	int rc;
 
-	/* O_NONBLOCK: a FIFO put where the PIN file should be must not hang us. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return hwg_error_set(err, HWG_E_CONFIG, "PIN file %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return hwg_error_set(err, HWG_E_CONFIG, "PIN file %s is not a regular file", path);
-	}
-	if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
-		close(fd);
-		return hwg_error_set(err, HWG_E_CONFIG,
-		                     "PIN file %s must be ours with mode 0600 or stricter "
-		                     "(it is %04o, owner uid %lu)",
-		                     path, (unsigned int)(st.st_mode & 07777),
-		                     (unsigned long)st.st_uid);
-	}
-	if (st.st_size < 1 || st.st_size > PIN_MAX + 1) {
-		close(fd);
-		return hwg_error_set(err, HWG_E_CONFIG,
-		                     "PIN file %s must hold one line of 1-%d bytes (it has %lld)",
-		                     path, PIN_MAX, (long long)st.st_size);
-	}
-	if ((pin = hwg_secret_new(PIN_MAX + 1)) == NULL) {
-		close(fd);
+	if ((pin = hwg_secret_new(PIN_MAX + 1)) == NULL)
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
-	}
-	while (n < PIN_MAX + 1) {
-		r = read(fd, pin->data + n, PIN_MAX + 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			saved = errno;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (saved != 0) {
+	rc = hwg_file_read_secret(path, pin->data, PIN_MAX + 1, &n, &ferr);
+	if (rc != 0 && rc != HWG_E_TOO_LARGE) {
 		hwg_secret_free(pin);
-		return hwg_error_set(err, HWG_E_CONFIG, "PIN file %s: %s", path, strerror(saved));
+		return hwg_error_set(err, HWG_E_CONFIG, "PIN file %s", ferr.message);
 	}
-	if (n > 0 && pin->data[n - 1] == '\n')
+	if (rc == 0 && n > 0 && pin->data[n - 1] == '\n')
 		n--;
-	if (n == 0 || n > PIN_MAX || memchr(pin->data, '\n', n) != NULL ||
+	if (rc != 0 || n == 0 || n > PIN_MAX || memchr(pin->data, '\n', n) != NULL ||
 	    memchr(pin->data, '\0', n) != NULL) {
 		hwg_secret_free(pin);
 		return hwg_error_set(err, HWG_E_CONFIG,

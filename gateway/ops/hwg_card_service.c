@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hwg_file.h"
 #include "hwg_secret.h"
 #include "hwg_x509.h"
 
@@ -27,33 +28,26 @@ struct hwg_card_service {
 	uint8_t subject_key[SUBJECT_KEY_LEN];
 };
 
-static int
-read_key_file(int fd, uint8_t key[SUBJECT_KEY_LEN])
-{
-	ssize_t n = read(fd, key, SUBJECT_KEY_LEN);
-	uint8_t extra;
-
-	return n == SUBJECT_KEY_LEN && read(fd, &extra, 1) == 0 ? 0 : -1;
-}
-
 int
 hwg_subject_key_load(const char *state_dir, uint8_t key[SUBJECT_KEY_LEN], struct hwg_error *err)
 {
 	char path[4096];
-	struct stat st;
+	struct hwg_error ferr = {0};
+	size_t n = 0;
 	int fd, rc = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", state_dir, SUBJECT_KEY_FILE);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
-		if (fstat(fd, &st) != 0 || (st.st_mode & 0077) != 0 || read_key_file(fd, key) != 0)
-			rc = hwg_error_set(err, HWG_E_CONFIG, "%s must be a 0600 file of %d bytes",
-			                   path, SUBJECT_KEY_LEN);
-		close(fd);
-		return rc;
+	rc = hwg_file_read_secret(path, key, SUBJECT_KEY_LEN, &n, &ferr);
+	if (rc == 0 && n == SUBJECT_KEY_LEN)
+		return 0;
+	if (rc == 0 || rc == HWG_E_TOO_LARGE) {
+		hwg_wipe(key, SUBJECT_KEY_LEN);
+		return hwg_error_set(err, HWG_E_CONFIG, "%s must be a 0600 file of %d bytes", path,
+		                     SUBJECT_KEY_LEN);
 	}
-	if (errno != ENOENT)
-		return hwg_error_set(err, HWG_E_CONFIG, "cannot open %s: %s", path,
-		                     strerror(errno));
+	if (rc != HWG_E_NOT_FOUND)
+		return hwg_error_set(err, HWG_E_CONFIG, "subject key %s", ferr.message);
+	rc = 0;
 	if (RAND_bytes(key, SUBJECT_KEY_LEN) != 1)
 		return hwg_error_set(err, HWG_E_INTERNAL, "no randomness for the subject key");
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)

@@ -3,9 +3,10 @@
  * --session-file FILE` reads: any file a user points it at
  * (client/hwgwctl_session.c, which parses with client/hwgw.c's
  * hwgw_session_parse: hex, "hex:" and hex, or the raw bytes).  The input
- * goes to the parser directly, and as a file (a memfd) to the reader,
- * which must agree with the parser on every input it does not refuse for
- * its size.  An accepted token must be 16 to 64 bytes and be the input:
+ * goes to the parser directly, and as a file to the reader (a temporary
+ * file of ours, mode 0600, as the reader wants a token file to be), which
+ * must agree with the parser on every input it does not refuse for its
+ * size.  An accepted token must be 16 to 64 bytes and be the input:
  * its bytes when raw, its hex (either case, after an optional "hex:",
  * before trailing whitespace) otherwise.
  */
@@ -14,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "hwgw.h"
@@ -64,19 +64,28 @@ is_hex_of(const uint8_t *data, size_t len, const uint8_t *tok, size_t n)
 	return 1;
 }
 
+static char file_path[] = "/tmp/fuzz_session_file.XXXXXX";
+
+static void
+remove_file(void)
+{
+	unlink(file_path);
+}
+
 /* The reader, on the input as a file; -1 if the file could not be made. */
 static int
 read_as_file(const uint8_t *data, size_t size, struct hwg_secret **tok)
 {
 	static int fd = -1;
-	char path[64];
 
-	if (fd < 0 && (fd = memfd_create("fuzz_session_file", MFD_CLOEXEC)) < 0)
-		return -1;
+	if (fd < 0) {
+		if ((fd = mkstemp(file_path)) < 0) /* mode 0600 */
+			return -1;
+		atexit(remove_file);
+	}
 	if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
 		return -1;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	return hwgwctl_session_read(path, tok);
+	return hwgwctl_session_read(file_path, tok);
 }
 
 int

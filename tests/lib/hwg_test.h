@@ -1,10 +1,12 @@
 /*
  * hwg_test.h — the few macros our unit tests need, and nothing more.
  *
- * A test file defines test functions, lists them in main() with
- * HWG_RUN(fn), and returns HWG_TEST_END().  Each CHECK that fails prints
- * where and why and marks the current test failed; the run ends with the
- * line "N passed, N failed" that CI reads.
+ * A test file defines test functions (static void fn(void)), lists them
+ * in main() with HWG_RUN(fn), and returns HWG_TEST_END().  Each CHECK that
+ * fails prints where and why and marks the current test failed; a REQUIRE
+ * that fails does the same and also returns from the test function, for
+ * what the rest of the test cannot go on without (a pointer it uses).  The
+ * run ends with the line "N passed, N failed" that CI reads.
  */
 #ifndef HWG_TEST_H
 #define HWG_TEST_H
@@ -19,6 +21,17 @@ static int hwg_test_passed, hwg_test_failed, hwg_test_cur_failed;
 		if (!(cond)) {                                                                     \
 			fprintf(stderr, "  FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);          \
 			hwg_test_cur_failed = 1;                                                   \
+		}                                                                                  \
+	} while (0)
+
+/* CHECK, and on failure return from the current function (void: a test, or its helper). */
+#define REQUIRE(cond)                                                                              \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "  FAIL %s:%d: %s (test stopped)\n", __FILE__, __LINE__,   \
+			        #cond);                                                            \
+			hwg_test_cur_failed = 1;                                                   \
+			return;                                                                    \
 		}                                                                                  \
 	} while (0)
 

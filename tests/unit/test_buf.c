@@ -18,7 +18,7 @@ test_put_get_roundtrip(void)
 	const uint8_t *p = NULL;
 	size_t len = 0;
 
-	CHECK(b != NULL);
+	REQUIRE(b != NULL);
 	CHECK_EQ_INT(hwg_buf_put_u32be(b, 0x01020304), 0);
 	CHECK_EQ_INT(hwg_buf_put_u16be(b, 0xa1b2), 0);
 	CHECK_EQ_INT(hwg_buf_put_u64be(b, 0x1122334455667788ULL), 0);
@@ -44,6 +44,7 @@ test_max_enforced(void)
 	struct hwg_buf *b = hwg_buf_new(8);
 	uint8_t nine[9] = {0};
 
+	REQUIRE(b != NULL);
 	CHECK_EQ_INT(hwg_buf_put(b, nine, 8), 0);
 	CHECK_EQ_INT(hwg_buf_put_u8(b, 1), HWG_E_TOO_LARGE);
 	CHECK_EQ_INT(hwg_buf_len(b), 8);
@@ -115,6 +116,7 @@ test_empty_buffer_pointer(void)
 	/* fuzz_http: an empty POST body reached hwg_buf_ptr before any byte was stored */
 	struct hwg_buf *b = hwg_buf_new(16);
 
+	REQUIRE(b != NULL);
 	CHECK(hwg_buf_ptr(b) != NULL);
 	CHECK_EQ_INT(hwg_buf_len(b), 0);
 	hwg_buf_free(b);

@@ -706,9 +706,7 @@ test_key_with_passphrase_refused_without_prompt(void)
 
 	snprintf(path, sizeof(path), "%s/enc.key", tmpdir);
 	f = fopen(path, "we");
-	CHECK(f != NULL);
-	if (f == NULL)
-		return;
+	REQUIRE(f != NULL);
 	CHECK(PEM_write_PKCS8PrivateKey(f, client_key, EVP_aes_256_cbc(), "secret", 6, NULL,
 	                                NULL) == 1);
 	fclose(f);

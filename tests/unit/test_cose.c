@@ -135,9 +135,7 @@ round_trip(EVP_PKEY *key, int alg)
 	struct hwg_cose_sign1 m;
 	struct hwg_error err = {0};
 
-	CHECK(msg != NULL);
-	if (msg == NULL)
-		return;
+	REQUIRE(msg != NULL);
 	CHECK_EQ_INT(hwg_cose_sign1_decode(msg, len, &m, &err), 0);
 	CHECK_EQ_INT(m.alg, alg);
 	CHECK(m.payload_len == sizeof(payload) && memcmp(m.payload, payload, sizeof(payload)) == 0);
@@ -542,9 +540,7 @@ test_out_untouched_on_failure(void)
 	struct hwg_cose_sign1 m, before;
 	struct hwg_error err = {0};
 
-	CHECK(msg != NULL);
-	if (msg == NULL)
-		return;
+	REQUIRE(msg != NULL);
 	memset(&m, 0x5c, sizeof(m));
 	memcpy(&before, &m, sizeof(m));
 	CHECK_EQ_INT(hwg_cose_sign1_decode(msg, len - 1, &m, &err), HWG_E_BAD_ENCODING);
@@ -713,9 +709,7 @@ mutate_all(EVP_PKEY *key, size_t payload_len)
 
 	memset(payload, 'p', sizeof(payload));
 	msg = signed_msg(key, payload, payload_len, &len);
-	CHECK(msg != NULL);
-	if (msg == NULL)
-		return;
+	REQUIRE(msg != NULL);
 	CHECK_EQ_INT(decode_verify(msg, len, key, &err), 0);
 	for (size_t i = 0; i < len * 8; i++) {
 		uint8_t bit = (uint8_t)(1u << (i % 8));

@@ -206,7 +206,7 @@ test_gallery_bookkeeping(void)
 	char id64[HWG_MATCH_ID_MAX + 2];
 	uint64_t rng = 11;
 
-	CHECK(g != NULL);
+	REQUIRE(g != NULL);
 	capture("book-a", SIM_PALM_NOISE_GOOD, &rng, a);
 	capture("book-b", SIM_PALM_NOISE_GOOD, &rng, b);
 	capture("book-c", SIM_PALM_NOISE_GOOD, &rng, c);

@@ -169,9 +169,7 @@ test_sign_and_verify(void)
 	struct hwg_p11 *p = open_token(&err);
 	struct hwg_p11_key *a = NULL, *b = NULL;
 
-	CHECK(p != NULL);
-	if (p == NULL)
-		return;
+	REQUIRE(p != NULL);
 	sign_verify_one(p, "hwgw-response", "gateway-response.pub.pem");
 	sign_verify_one(p, "hwgw-audit", "gateway-audit.pub.pem");
 	/* finding a key twice gives the same object */
@@ -676,11 +674,9 @@ test_secret_find(void)
 	CHECK(make_secret("t-twice", &good_secret, 0) && make_secret("t-twice", &good_secret, 0));
 
 	p = open_token(&err);
-	CHECK(p != NULL);
-	if (p == NULL)
-		return;
+	REQUIRE(p != NULL);
 	CHECK_EQ_INT(hwg_p11_secret_find(p, TEMPLATE_LABEL, &k, &err), 0);
-	CHECK(k != NULL);
+	REQUIRE(k != NULL);
 	CHECK_EQ_INT(hwg_p11_secret_find(p, TEMPLATE_LABEL, &k2, &err), 0);
 	CHECK(k2 == k);
 	CHECK_EQ_INT(hwg_p11_key_alg(k), 0);

@@ -4,8 +4,8 @@
  * token as hex to a file only its owner may read (an existing wider file
  * is narrowed before the token goes in; a symbolic link is refused) and
  * shows the result without the token; --session-file reads it back, from
- * hex or raw bytes; a result without a token and files that hold none are
- * refused.
+ * hex or raw bytes; a result without a token, files that hold none, and
+ * token files others may read or that are symbolic links are refused.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -131,6 +131,7 @@ test_read_refusals(void)
 			fputc('a', f);
 		fclose(f);
 	}
+	chmod(path, 0600);
 	CHECK_EQ_INT(hwgwctl_session_read(path, &s), HWGWCTL_EXIT_ERROR);
 	CHECK(strstr(last_failure, "not a session token") != NULL);
 	path_of(path, sizeof(path), "tiny");
@@ -138,9 +139,43 @@ test_read_refusals(void)
 		fputs("abc", f);
 		fclose(f);
 	}
+	chmod(path, 0600);
 	CHECK_EQ_INT(hwgwctl_session_read(path, &s), HWGWCTL_EXIT_ERROR);
 	CHECK(strstr(last_failure, "16 to 64") != NULL);
 	CHECK(s == NULL);
+}
+
+/* A token others may read, or behind a symbolic link, is not used. */
+static void
+test_read_private_only(void)
+{
+	char path[128], link_path[128];
+	struct hwg_secret *s = NULL;
+	FILE *f;
+
+	path_of(path, sizeof(path), "shared");
+	if ((f = fopen(path, "w")) != NULL) {
+		fputs("a0a1a2a3a4a5a6a7a8a9aaabacadaeaf\n", f);
+		fclose(f);
+	}
+	chmod(path, 0640);
+	CHECK_EQ_INT(hwgwctl_session_read(path, &s), HWGWCTL_EXIT_ERROR);
+	CHECK(s == NULL);
+	CHECK(strstr(last_failure, path) != NULL);
+	CHECK(strstr(last_failure, "mode 0640") != NULL);
+	chmod(path, 0604);
+	CHECK_EQ_INT(hwgwctl_session_read(path, &s), HWGWCTL_EXIT_ERROR);
+	CHECK(strstr(last_failure, "mode 0604") != NULL);
+	path_of(link_path, sizeof(link_path), "shared-link");
+	chmod(path, 0600);
+	CHECK(symlink(path, link_path) == 0);
+	CHECK_EQ_INT(hwgwctl_session_read(link_path, &s), HWGWCTL_EXIT_ERROR);
+	CHECK(s == NULL);
+	CHECK(strstr(last_failure, "symbolic link") != NULL);
+	/* the same file, ours and 0600: read */
+	CHECK_EQ_INT(hwgwctl_session_read(path, &s), 0);
+	CHECK(s != NULL && s->len == 16);
+	hwg_secret_free(s);
 }
 
 int
@@ -154,6 +189,7 @@ main(void)
 	HWG_RUN(test_write_then_read);
 	HWG_RUN(test_write_refusals);
 	HWG_RUN(test_read_refusals);
+	HWG_RUN(test_read_private_only);
 	rc = HWG_TEST_END();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

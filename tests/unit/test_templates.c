@@ -146,9 +146,7 @@ test_truncated_and_extended(void)
 
 	make_template(t, 3);
 	a = seal("op-a", t, &alen);
-	CHECK(a != NULL);
-	if (a == NULL)
-		return;
+	REQUIRE(a != NULL);
 	for (size_t n = 0; n < alen; n++)
 		all &= refused("op-a", a, n, "bytes, not 288");
 	CHECK(all);
