@@ -56,7 +56,8 @@ struct net {
 	const struct hwg_config *cfg;
 	struct hwg_clients *clients;
 	struct hwg_metrics *metrics;
-	pthread_mutex_t lock; /* waiters, next_id */
+	struct hwg_front_checks checks; /* the transports' front: check here, execute there */
+	pthread_mutex_t lock;           /* waiters, next_id */
 	pthread_mutex_t write_lock;
 	struct waiter *waiters;
 	uint32_t next_id;
@@ -72,9 +73,10 @@ fatal(const char *what, const struct hwg_error *err)
 
 /* A verdict to the privileged process; its signed reply back (HWG_E_HSM: none). */
 static int
-forward(struct net *n, const struct hwg_peer *peer, const struct hwg_verdict *v, const uint8_t *msg,
+forward(void *arg, const struct hwg_peer *peer, struct hwg_verdict *v, const uint8_t *msg,
         size_t len, struct hwg_reply *out)
 {
+	struct net *n = arg;
 	struct hwg_buf *b = hwg_buf_new(HWG_MSG_MAX);
 	struct hwg_error err = {0};
 	struct waiter w = {.rc = HWG_E_HSM};
@@ -102,42 +104,6 @@ forward(struct net *n, const struct hwg_peer *peer, const struct hwg_verdict *v,
 	pthread_cond_destroy(&w.cond);
 	*out = w.reply;
 	return w.rc;
-}
-
-/* The front of both transports: check here, execute there. */
-static int
-front_handle(void *arg, const struct hwg_peer *peer, const uint8_t *msg, size_t len,
-             struct hwg_reply *out)
-{
-	struct net *n = arg;
-	struct hwg_verdict v;
-	double t0 = hwg_mono_seconds();
-	int rc;
-
-	hwg_verify(n->cfg, n->clients, peer, msg, len, &v);
-	rc = forward(n, peer, &v, msg, len, out);
-	hwg_metrics_record(n->metrics, v.op != NULL ? v.op->name : NULL,
-	                   rc == 0 ? out->code : HWG_E_HSM, hwg_mono_seconds() - t0);
-	hwg_verdict_clear(&v);
-	return rc;
-}
-
-/* A transport's own refusal (size, origin): a verdict with no client bytes. */
-static int
-front_refuse(void *arg, const struct hwg_peer *peer, int code, const char *message,
-             struct hwg_reply *out)
-{
-	struct net *n = arg;
-	struct hwg_verdict v;
-	int rc;
-
-	memset(&v, 0, sizeof(v));
-	SHA256((const uint8_t *)"", 0, v.req_hash);
-	v.code = code;
-	snprintf(v.message, sizeof(v.message), "%s", message);
-	rc = forward(n, peer, &v, NULL, 0, out);
-	hwg_metrics_record(n->metrics, NULL, code, 0);
-	return rc;
 }
 
 /* With n->lock held: the waiter for id, taken off the list; NULL if none. */
@@ -273,7 +239,10 @@ static int
 start_transports(struct net *n, const struct hwg_config *cfg, struct hwg_unix **ux,
                  struct hwg_http **http, struct hwg_error *err)
 {
-	struct hwg_front front = {front_handle, front_refuse, n, n->metrics};
+	struct hwg_front front;
+
+	n->checks = (struct hwg_front_checks){cfg, n->clients, n->metrics, forward, n};
+	hwg_front_init(&front, &n->checks);
 
 	if (have_fd(HWG_NET_UNIX_FD) && hwg_unix_start(&front, cfg, HWG_NET_UNIX_FD, ux, err) != 0)
 		return -1;

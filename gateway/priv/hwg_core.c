@@ -31,11 +31,6 @@
 #include "hwg_time.h"
 #include "hwg_palm.h"
 
-struct front_arg {
-	struct hwg_core *core;
-	struct hwg_metrics *metrics;
-};
-
 struct hwg_core {
 	const struct hwg_config *cfg;
 	struct hwg_store *store;
@@ -51,7 +46,7 @@ struct hwg_core {
 	int hsm_state_known;
 	int hsm_present;
 	unsigned long hsm_reopens;
-	struct front_arg front; /* hwg_core_front's */
+	struct hwg_front_checks front; /* hwg_core_front's */
 };
 
 const struct hwg_config *
@@ -561,58 +556,20 @@ hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *
 	return rc;
 }
 
-int
-hwg_core_refuse(struct hwg_core *c, const struct hwg_peer *peer, int code, const char *message,
-                struct hwg_reply *out)
-{
-	uint8_t none[SHA256_DIGEST_LENGTH];
-	struct hwg_verdict v;
-	int rc = code;
-
-	memset(&v, 0, sizeof(v));
-	SHA256((const uint8_t *)"", 0, none);
-	if (audit_refusal(c, peer, &v, code, message) != 0)
-		rc = HWG_E_AUDIT;
-	hwg_log(HWG_LOG_INFO, "refused", "transport=%s code=%s msg=\"%s\"", peer->transport,
-	        hwg_err_code(rc), message);
-	if (reply_build(c, none, rc, message, -1, NULL, out) != 0)
-		return HWG_E_HSM;
-	return 0;
-}
-
 static int
-front_handle(void *arg, const struct hwg_peer *peer, const uint8_t *msg, size_t len,
-             struct hwg_reply *out)
+execute_verdict(void *arg, const struct hwg_peer *peer, struct hwg_verdict *v, const uint8_t *msg,
+                size_t len, struct hwg_reply *out)
 {
-	struct front_arg *f = arg;
-	struct hwg_verdict v;
-	double t0 = hwg_mono_seconds();
-	int rc;
-
-	hwg_verify(f->core->cfg, f->core->clients, peer, msg, len, &v);
-	rc = hwg_core_execute(f->core, peer, &v, out);
-	hwg_metrics_record(f->metrics, v.op != NULL ? v.op->name : NULL,
-	                   rc == 0 ? out->code : HWG_E_HSM, hwg_mono_seconds() - t0);
-	hwg_verdict_clear(&v);
-	return rc;
-}
-
-static int
-front_refuse(void *arg, const struct hwg_peer *peer, int code, const char *message,
-             struct hwg_reply *out)
-{
-	struct front_arg *f = arg;
-	int rc = hwg_core_refuse(f->core, peer, code, message, out);
-
-	hwg_metrics_record(f->metrics, NULL, rc == 0 ? out->code : HWG_E_HSM, 0);
-	return rc;
+	(void)msg; /* checked in this process: nothing to check again */
+	(void)len;
+	return hwg_core_execute(arg, peer, v, out);
 }
 
 void
 hwg_core_front(struct hwg_core *c, struct hwg_metrics *metrics, struct hwg_front *out)
 {
-	c->front = (struct front_arg){c, metrics};
-	*out = (struct hwg_front){front_handle, front_refuse, &c->front, metrics};
+	c->front = (struct hwg_front_checks){c->cfg, c->clients, metrics, execute_verdict, c};
+	hwg_front_init(out, &c->front);
 }
 
 /* ---------------------------------------------------------------- life cycle */

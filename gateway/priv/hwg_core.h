@@ -51,16 +51,9 @@ void hwg_core_close(struct hwg_core *c);
 int hwg_core_handle(struct hwg_core *c, const struct hwg_peer *peer, const uint8_t *msg, size_t len,
                     struct hwg_reply *out);
 /*
- * Refuse a message the transport could not hand over (over the size
- * limit, disallowed origin): audited, counted, and answered with a
- * signed error whose "req" hashes the bytes received (none).
- */
-int hwg_core_refuse(struct hwg_core *c, const struct hwg_peer *peer, int code, const char *message,
-                    struct hwg_reply *out);
-/*
  * The in-process front (shared/hwg_front.h) for tests and fuzzers that
- * serve a transport from this process: hwg_core_handle and
- * hwg_core_refuse, recording into metrics (may be NULL).
+ * serve a transport from this process: checks, then execution here,
+ * recording into metrics (may be NULL).
  */
 void hwg_core_front(struct hwg_core *c, struct hwg_metrics *metrics, struct hwg_front *out);
 

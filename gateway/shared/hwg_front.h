@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hwg_metrics.h"
 #include "hwg_verify.h"
 
 struct hwg_front {
@@ -31,5 +32,29 @@ struct hwg_front {
 	void *arg;
 	struct hwg_metrics *metrics; /* what /metrics shows; may be NULL */
 };
+
+/*
+ * Where a checked request goes: the net process sends it over the link,
+ * the privileged side in one process (tests, fuzzers) executes it.  A
+ * refusal the transport made arrives as a verdict with that code, no
+ * request and no bytes.  Returns as hwg_front.handle.
+ */
+typedef int (*hwg_verdict_fn)(void *arg, const struct hwg_peer *peer, struct hwg_verdict *v,
+                              const uint8_t *msg, size_t len, struct hwg_reply *out);
+
+struct hwg_front_checks {
+	const struct hwg_config *cfg;
+	struct hwg_clients *clients;
+	struct hwg_metrics *metrics; /* may be NULL */
+	hwg_verdict_fn then;
+	void *arg;
+};
+
+/*
+ * A front that runs hwg_verify on each message, hands the verdict to
+ * checks->then and records the outcome in checks->metrics; checks must
+ * outlive the front.
+ */
+void hwg_front_init(struct hwg_front *front, struct hwg_front_checks *checks);
 
 #endif
