@@ -12,9 +12,9 @@
 #include "hwg_cbor.h"
 #include "hwg_core.h"
 #include "hwg_cose.h"
-#include "hwg_operators.h"
 #include "hwg_ops.h"
 #include "hwg_p11.h"
+#include "hwg_terminals.h"
 #include "hwg_vein.h"
 #include "hwg_palm.h"
 

@@ -26,6 +26,7 @@
 #include "hwg_ops.h"
 #include "hwg_schema.h"
 #include "hwg_secret.h"
+#include "hwg_sessions.h"
 #include "hwg_store.h"
 #include "hwg_templates.h"
 #include "hwg_time.h"

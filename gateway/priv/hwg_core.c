@@ -27,6 +27,7 @@
 #include "hwg_ops.h"
 #include "hwg_p11.h"
 #include "hwg_request.h"
+#include "hwg_sessions.h"
 #include "hwg_store.h"
 #include "hwg_time.h"
 #include "hwg_palm.h"
@@ -274,16 +275,6 @@ audit_refusal(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_
 
 /* ---------------------------------------------------------------- execution */
 
-static int
-savepoint(struct hwg_core *c, const char *sql, struct hwg_error *err)
-{
-	sqlite3 *db = hwg_store_db(c->store);
-
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return hwg_error_set(err, HWG_E_STORE, "%s: %s", sql, sqlite3_errmsg(db));
-	return 0;
-}
-
 /* run inside the request's transaction; a failure rolls back what it wrote. */
 static int
 run_in_savepoint(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op_handlers *op,
@@ -291,12 +282,12 @@ run_in_savepoint(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op
 {
 	int rc;
 
-	if ((rc = savepoint(c, "SAVEPOINT op", err)) != 0)
+	if ((rc = hwg_store_savepoint(c->store, "op", err)) != 0)
 		return rc;
 	rc = op->run(ctx, result, err);
 	if (rc != 0)
-		savepoint(c, "ROLLBACK TO op", NULL);
-	savepoint(c, "RELEASE op", NULL);
+		hwg_store_rollback_to(c->store, "op", NULL);
+	hwg_store_release(c->store, "op", NULL);
 	return rc;
 }
 
@@ -309,12 +300,12 @@ commit_phase(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op_han
 
 	if (op->commit == NULL)
 		return rc;
-	if ((final = savepoint(c, "SAVEPOINT op_commit", err)) != 0)
+	if ((final = hwg_store_savepoint(c->store, "op_commit", err)) != 0)
 		return final;
 	final = op->commit(ctx, rc, result, err);
 	if (final != rc)
-		savepoint(c, "ROLLBACK TO op_commit", NULL);
-	savepoint(c, "RELEASE op_commit", NULL);
+		hwg_store_rollback_to(c->store, "op_commit", NULL);
+	hwg_store_release(c->store, "op_commit", NULL);
 	return final;
 }
 
