@@ -26,6 +26,7 @@
 #include "hwg_operators.h"
 #include "hwg_ops.h"
 #include "hwg_p11.h"
+#include "hwg_p11keys.h"
 #include "hwg_request.h"
 #include "hwg_sessions.h"
 #include "hwg_store.h"
@@ -47,6 +48,8 @@ struct hwg_core {
 	struct hwg_clients *clients;
 	struct hwg_card_service *cards;
 	struct hwg_palm *veins;
+	struct hwg_p11keys keyring; /* what the key service below uses */
+	struct hwg_op_keys keys;    /* the handlers' key service */
 	int64_t last_checkpoint_ms;
 	/* last HSM state seen by the tick, so changes become device events */
 	int hsm_state_known;
@@ -54,12 +57,6 @@ struct hwg_core {
 	unsigned long hsm_reopens;
 	struct front_arg front; /* hwg_core_front's */
 };
-
-const struct hwg_config *
-hwg_core_config(const struct hwg_core *c)
-{
-	return c->cfg;
-}
 
 struct hwg_store *
 hwg_core_store(struct hwg_core *c)
@@ -77,18 +74,6 @@ struct hwg_p11_key *
 hwg_core_response_key(struct hwg_core *c)
 {
 	return c->response_key;
-}
-
-struct hwg_p11_key *
-hwg_core_audit_key(struct hwg_core *c)
-{
-	return c->audit_key;
-}
-
-struct hwg_card_service *
-hwg_core_card_service(struct hwg_core *c)
-{
-	return c->cards;
 }
 
 struct hwg_clients *
@@ -477,7 +462,14 @@ static int
 execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
         cbor_item_t **result, struct hwg_error *err)
 {
-	struct hwg_op_ctx ctx = {.core = c, .req = &v->req, .client = &v->client, .tries_left = -1};
+	struct hwg_op_ctx ctx = {.cfg = c->cfg,
+	                         .store = c->store,
+	                         .cards = c->cards,
+	                         .palm = c->veins,
+	                         .keys = &c->keys,
+	                         .req = &v->req,
+	                         .client = &v->client,
+	                         .tries_left = -1};
 	const struct hwg_op_handlers *op = hwg_op_handlers(v->op);
 	int rc, arc, ran = 0;
 
@@ -689,6 +681,15 @@ open_veins(struct hwg_core *c, struct hwg_error *err)
 	return rc;
 }
 
+/* The handlers' key service, over this process's PKCS#11 session. */
+static void
+open_keys(struct hwg_core *c)
+{
+	c->keyring = (struct hwg_p11keys){c->p11, c->response_key, c->audit_key,
+	                                  hwg_palm_template_key(c->veins)};
+	hwg_p11keys_service(&c->keyring, &c->keys);
+}
+
 int
 hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_error *err)
 {
@@ -727,6 +728,7 @@ hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_er
 	if ((rc = hwg_card_service_open(cfg, pcsc_event, c, &c->cards, err)) != 0 ||
 	    (rc = open_veins(c, err)) != 0)
 		goto fail;
+	open_keys(c);
 	c->last_checkpoint_ms = hwg_now_ms();
 	hwg_log(HWG_LOG_INFO, "core.open",
 	        "gateway_id=%s clients=%zu state_dir=%s vein=%s gallery=%zu", cfg->gateway_id,
