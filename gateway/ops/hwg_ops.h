@@ -6,20 +6,69 @@
  * handler runs, and runs it inside the state transaction that also holds
  * its audit record.  Handlers build a CBOR result (api.cddl) or return an
  * error with a message; they never see transport details beyond the peer.
+ *
+ * A handler is given what it may use in its context (struct hwg_op_ctx):
+ * the configuration, the store, the card service, the palm service and
+ * the key service below.  It reaches nothing else of the privileged
+ * process, and never the HSM but through the key service, so that the
+ * process holding the keys can change without touching a handler.
  */
 #ifndef HWG_OPS_H
 #define HWG_OPS_H
 
 #include <cbor.h>
+#include <openssl/evp.h>
+#include <stddef.h>
+#include <stdint.h>
 
+#include "hwg_config.h"
 #include "hwg_err.h"
+#include "hwg_match.h"
 #include "hwg_operators.h"
 #include "hwg_optable.h"
 #include "hwg_request.h"
 #include "hwg_roles.h"
 
-struct hwg_core;
 struct hwg_client_entry;
+struct hwg_store;
+struct hwg_card_service;
+struct hwg_palm;
+
+/* The public keys a handler may ask for (hwg_op_keys.public_key). */
+enum hwg_op_key { HWG_OP_KEY_RESPONSE = 0, HWG_OP_KEY_AUDIT };
+
+/* The HSM token as device.list shows it. */
+struct hwg_op_token_info {
+	char label[33];
+	char manufacturer[33];
+	char model[17];
+	char serial[17];
+	int present;                   /* token present in its slot */
+	int logged_in;                 /* the gateway's session is logged in */
+	unsigned long session_reopens; /* times that session was re-opened */
+};
+
+/*
+ * The key service: what handlers need of the keys, and nothing that
+ * signs.  Filled by the privileged process (priv/hwg_p11keys.c over its
+ * own PKCS#11 session); arg is passed back to every call.  Each returns
+ * 0 or an error code with err set (HWG_E_HSM when the token fails).
+ */
+struct hwg_op_keys {
+	/*
+	 * The public half of the response or audit key (which: enum
+	 * hwg_op_key; the caller frees *out) and its COSE algorithm.
+	 */
+	int (*public_key)(void *arg, int which, EVP_PKEY **out, int *alg, struct hwg_error *err);
+	/* The token's state now (gw.info, device.list). */
+	int (*token_info)(void *arg, struct hwg_op_token_info *out, struct hwg_error *err);
+	/* hwg_template_seal and hwg_template_open (palm/hwg_templates.h) with the template key. */
+	int (*template_seal)(void *arg, const char *operator_id, const int8_t tmpl[HWG_MATCH_DIM],
+	                     uint8_t **blob, size_t *blob_len, struct hwg_error *err);
+	int (*template_open)(void *arg, const char *operator_id, const uint8_t *blob,
+	                     size_t blob_len, int8_t tmpl[HWG_MATCH_DIM], struct hwg_error *err);
+	void *arg;
+};
 
 /* The live operator session a request came with (hwg_core checked it). */
 struct hwg_op_session {
@@ -30,7 +79,13 @@ struct hwg_op_session {
 };
 
 struct hwg_op_ctx {
-	struct hwg_core *core;
+	/* the services, filled by the privileged process (hwg_core.c, execute) */
+	const struct hwg_config *cfg;
+	struct hwg_store *store; /* not in the run phase of HWG_OP_DEVICE operations */
+	struct hwg_card_service *cards;
+	struct hwg_palm *palm;
+	const struct hwg_op_keys *keys;
+	/* the request */
 	const struct hwg_request *req;
 	const struct hwg_client_entry *client;
 	struct hwg_op_session session;

@@ -7,23 +7,21 @@
 
 #include "hwg_audit.h"
 #include "hwg_cbor.h"
-#include "hwg_core.h"
 #include "hwg_ops.h"
-#include "hwg_p11.h"
 
 int
 hwg_op_audit_verify(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err)
 {
-	struct hwg_core *c = ctx->core;
+	const struct hwg_op_keys *keys = ctx->keys;
 	struct hwg_audit_verify_result vr;
-	EVP_PKEY *pub = hwg_p11_key_public(hwg_core_audit_key(c));
+	EVP_PKEY *pub = NULL;
 	cbor_item_t *m;
-	int rc, ok;
+	int alg, rc, ok;
 
-	if (pub == NULL)
+	if (keys->public_key(keys->arg, HWG_OP_KEY_AUDIT, &pub, &alg, err) != 0)
 		return hwg_error_set(err, HWG_E_HSM, "cannot read the audit public key");
 	memset(&vr, 0, sizeof(vr));
-	rc = hwg_audit_verify(hwg_core_store(c), pub, &vr, err);
+	rc = hwg_audit_verify(ctx->store, pub, &vr, err);
 	EVP_PKEY_free(pub);
 	if (rc != 0 && rc != HWG_E_TAMPERED)
 		return rc;
@@ -127,7 +125,7 @@ hwg_op_audit_query(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_erro
 	};
 	if ((list = cbor_new_indefinite_array()) == NULL)
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
-	if ((rc = hwg_audit_query(hwg_core_store(ctx->core), &f, collect, list, err)) != 0) {
+	if ((rc = hwg_audit_query(ctx->store, &f, collect, list, err)) != 0) {
 		cbor_decref(&list);
 		return rc;
 	}

@@ -20,7 +20,6 @@
 #include "hwg_card_service.h"
 #include "hwg_cbor.h"
 #include "hwg_clients.h"
-#include "hwg_core.h"
 #include "hwg_mn_info.h"
 #include "hwg_mynumber.h"
 #include "hwg_ops.h"
@@ -58,7 +57,7 @@ secret_arg(const struct hwg_op_ctx *ctx, const char *key, struct hwg_secret **ou
 static int
 card_begin(struct hwg_op_ctx *ctx, struct hwg_card **card, struct hwg_error *err)
 {
-	struct hwg_pcsc *pcsc = hwg_card_service_pcsc(hwg_core_card_service(ctx->core));
+	struct hwg_pcsc *pcsc = hwg_card_service_pcsc(ctx->cards);
 	char reader[HWG_READER_NAME_MAX];
 
 	*card = NULL;
@@ -67,7 +66,7 @@ card_begin(struct hwg_op_ctx *ctx, struct hwg_card **card, struct hwg_error *err
 		    err, HWG_E_UNAVAILABLE,
 		    "card readers are disabled in this gateway ([card] enabled = no)");
 	hwg_args_text(ctx->req->args, "reader", reader, sizeof(reader));
-	return hwg_card_begin(pcsc, reader, hwg_core_config(ctx->core)->card_timeout_ms, card, err);
+	return hwg_card_begin(pcsc, reader, ctx->cfg->card_timeout_ms, card, err);
 }
 
 /* Verify a PIN, recording the tries left for the error reply. */
@@ -226,7 +225,7 @@ static int
 info_result(struct hwg_op_ctx *ctx, const struct hwg_mn_facts *facts, const char *mynumber,
             cbor_item_t **result, struct hwg_error *err)
 {
-	const struct hwg_config *cfg = hwg_core_config(ctx->core);
+	const struct hwg_config *cfg = ctx->cfg;
 	int show = (cfg->card_mynumber_roles & HWG_ROLE_BIT(ctx->client->role)) != 0;
 	cbor_item_t *m = cbor_new_definite_map(6);
 
@@ -251,7 +250,7 @@ static int
 info_from_files(struct hwg_op_ctx *ctx, struct support_files *f, cbor_item_t **result,
                 struct hwg_error *err)
 {
-	struct hwg_card_service *cards = hwg_core_card_service(ctx->core);
+	struct hwg_card_service *cards = ctx->cards;
 	struct hwg_mn_facts facts;
 	char mynumber[13];
 	int rc;
@@ -280,7 +279,7 @@ hwg_op_card_read_info(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_e
 	int rc;
 
 	memset(&files, 0, sizeof(files));
-	if (hwg_card_service_integrity_key(hwg_core_card_service(ctx->core)) == NULL)
+	if (hwg_card_service_integrity_key(ctx->cards) == NULL)
 		return hwg_error_set(err, HWG_E_UNAVAILABLE,
 		                     "card.read_info needs the issuer key of the integrity record "
 		                     "([card] integrity_key)");
@@ -337,8 +336,7 @@ static int
 authenticate_on_card(struct hwg_op_ctx *ctx, struct hwg_card *card, const struct hwg_secret *pin,
                      cbor_item_t **result, struct hwg_error *err)
 {
-	const struct hwg_x509_trust *trust =
-	    hwg_card_service_trust(hwg_core_card_service(ctx->core));
+	const struct hwg_x509_trust *trust = hwg_card_service_trust(ctx->cards);
 	struct hwg_cert_report rep;
 	uint8_t challenge[CHALLENGE_LEN], digest[SHA256_DIGEST_LENGTH], sig[HWG_MN_SIG_LEN];
 	uint8_t *cert = NULL;
@@ -371,7 +369,7 @@ hwg_op_card_authenticate(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hw
 	struct hwg_card *card = NULL;
 	int rc;
 
-	if (hwg_card_service_trust(hwg_core_card_service(ctx->core)) == NULL)
+	if (hwg_card_service_trust(ctx->cards) == NULL)
 		return hwg_error_set(err, HWG_E_UNAVAILABLE,
 		                     "card.authenticate needs the JPKI roots and CRLs "
 		                     "([card] roots and crls)");

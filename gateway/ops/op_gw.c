@@ -10,25 +10,23 @@
 
 #include "hwg_card_service.h"
 #include "hwg_cbor.h"
-#include "hwg_core.h"
 #include "hwg_cose.h"
-#include "hwg_operators.h"
 #include "hwg_ops.h"
-#include "hwg_p11.h"
+#include "hwg_terminals.h"
 #include "hwg_vein.h"
 #include "hwg_palm.h"
 
 int
 hwg_op_gw_info(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err)
 {
-	struct hwg_core *c = ctx->core;
-	struct hwg_p11_key *key = hwg_core_response_key(c);
-	EVP_PKEY *pub = hwg_p11_key_public(key);
+	const struct hwg_op_keys *keys = ctx->keys;
+	EVP_PKEY *pub = NULL;
 	unsigned char *der = NULL;
-	int der_len, rc;
+	int der_len, alg = 0, rc;
 	cbor_item_t *m;
 
-	if (pub == NULL || (der_len = i2d_PUBKEY(pub, &der)) <= 0) {
+	if (keys->public_key(keys->arg, HWG_OP_KEY_RESPONSE, &pub, &alg, err) != 0 ||
+	    (der_len = i2d_PUBKEY(pub, &der)) <= 0) {
 		EVP_PKEY_free(pub);
 		return hwg_error_set(err, HWG_E_HSM, "cannot export the response public key");
 	}
@@ -38,9 +36,8 @@ hwg_op_gw_info(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *e
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 	}
 	rc = hwg_cbor_map_put_text(m, "version", HWG_VERSION) |
-	     hwg_cbor_map_put_text(m, "gateway_id", hwg_core_config(c)->gateway_id) |
-	     hwg_cbor_map_put_item(m, "alg",
-	                           cbor_build_negint8((uint8_t)(-1 - hwg_p11_key_alg(key)))) |
+	     hwg_cbor_map_put_text(m, "gateway_id", ctx->cfg->gateway_id) |
+	     hwg_cbor_map_put_item(m, "alg", cbor_build_negint8((uint8_t)(-1 - alg))) |
 	     hwg_cbor_map_put_bytes(m, "public_key", der, (size_t)der_len) |
 	     hwg_cbor_map_put_uint(m, "protocol", 1);
 	OPENSSL_free(der);
@@ -53,20 +50,20 @@ hwg_op_gw_info(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *e
 }
 
 static cbor_item_t *
-hsm_device(struct hwg_core *c)
+hsm_device(const struct hwg_op_ctx *ctx)
 {
-	struct hwg_p11_token_info ti;
+	struct hwg_op_token_info ti;
 	struct hwg_error err = {0};
 	const char *state;
 	cbor_item_t *d;
 	int rc, ok;
 
-	rc = hwg_p11_token_info(hwg_core_p11(c), &ti, &err);
+	rc = ctx->keys->token_info(ctx->keys->arg, &ti, &err);
 	state = rc != 0 ? "error" : !ti.present ? "absent" : ti.logged_in ? "ready" : "error";
 	if ((d = cbor_new_definite_map(rc == 0 ? 8 : 3)) == NULL)
 		return NULL;
 	ok = hwg_cbor_map_put_text(d, "class", "hsm") |
-	     hwg_cbor_map_put_text(d, "id", hwg_core_config(c)->hsm_token) |
+	     hwg_cbor_map_put_text(d, "id", ctx->cfg->hsm_token) |
 	     hwg_cbor_map_put_text(d, "state", state);
 	if (rc == 0)
 		ok |= hwg_cbor_map_put_text(d, "label", ti.label) |
@@ -120,9 +117,9 @@ push_device(cbor_item_t *devices, cbor_item_t *d)
 
 /* pcscd and its readers, when the card service is on. */
 static int
-push_readers(struct hwg_core *c, cbor_item_t *devices)
+push_readers(const struct hwg_op_ctx *ctx, cbor_item_t *devices)
 {
-	struct hwg_pcsc *pcsc = hwg_card_service_pcsc(hwg_core_card_service(c));
+	struct hwg_pcsc *pcsc = hwg_card_service_pcsc(ctx->cards);
 	struct hwg_reader_state readers[HWG_MAX_READERS];
 	size_t n = 0;
 	int up, rc;
@@ -187,9 +184,9 @@ push_absent(void *arg, const struct hwg_terminal_rec *t)
 
 /* The connected terminals with their pairing, then the paired ones not connected. */
 static int
-push_terminals(struct hwg_core *c, cbor_item_t *devices, struct hwg_error *err)
+push_terminals(const struct hwg_op_ctx *ctx, cbor_item_t *devices, struct hwg_error *err)
 {
-	struct hwg_vein *v = hwg_palm_driver(hwg_core_palm(c));
+	struct hwg_vein *v = hwg_palm_driver(ctx->palm);
 	struct hwg_vein_info infos[HWG_VEIN_MAX_TERMINALS];
 	struct terminal_walk w = {devices, infos, 0, 0};
 	struct hwg_terminal_rec t;
@@ -199,7 +196,7 @@ push_terminals(struct hwg_core *c, cbor_item_t *devices, struct hwg_error *err)
 	if (v != NULL)
 		hwg_vein_list(v, infos, HWG_VEIN_MAX_TERMINALS, &w.n_connected);
 	for (size_t i = 0; i < w.n_connected; i++) {
-		rc = hwg_terminal_get(hwg_core_store(c), infos[i].serial, &t, err);
+		rc = hwg_terminal_get(ctx->store, infos[i].serial, &t, err);
 		if (rc != 0 && rc != HWG_E_NOT_FOUND)
 			return rc;
 		if ((paired = rc == 0))
@@ -209,7 +206,7 @@ push_terminals(struct hwg_core *c, cbor_item_t *devices, struct hwg_error *err)
 			return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 	}
 	hwg_error_clear(err);
-	if ((rc = hwg_terminal_each(hwg_core_store(c), push_absent, &w, err)) != 0)
+	if ((rc = hwg_terminal_each(ctx->store, push_absent, &w, err)) != 0)
 		return rc;
 	return w.rc != 0 ? hwg_error_set(err, HWG_E_NOMEM, "out of memory") : 0;
 }
@@ -222,12 +219,11 @@ hwg_op_device_list(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_erro
 
 	if ((devices = cbor_new_indefinite_array()) == NULL)
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
-	if (push_device(devices, hsm_device(ctx->core)) != 0 ||
-	    push_readers(ctx->core, devices) != 0) {
+	if (push_device(devices, hsm_device(ctx)) != 0 || push_readers(ctx, devices) != 0) {
 		cbor_decref(&devices);
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 	}
-	if ((rc = push_terminals(ctx->core, devices, err)) != 0) {
+	if ((rc = push_terminals(ctx, devices, err)) != 0) {
 		cbor_decref(&devices);
 		return rc;
 	}

@@ -20,14 +20,13 @@
 
 #include "hwg_cbor.h"
 #include "hwg_clients.h"
-#include "hwg_core.h"
 #include "hwg_match.h"
 #include "hwg_operators.h"
 #include "hwg_ops.h"
 #include "hwg_schema.h"
 #include "hwg_secret.h"
+#include "hwg_sessions.h"
 #include "hwg_store.h"
-#include "hwg_templates.h"
 #include "hwg_time.h"
 #include "hwg_vein.h"
 #include "hwg_palm.h"
@@ -41,10 +40,12 @@ nomem(struct hwg_error *err)
 	return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 }
 
-static const struct hwg_config *
-cfg_of(const struct hwg_op_ctx *ctx)
+/* A sealed template of operator id opened by the key service (hwg_templates.h's rules). */
+static int
+template_open(const struct hwg_op_ctx *ctx, const char *id, const uint8_t *blob, size_t blob_len,
+              int8_t tmpl[HWG_MATCH_DIM], struct hwg_error *err)
 {
-	return hwg_core_config(ctx->core);
+	return ctx->keys->template_open(ctx->keys->arg, id, blob, blob_len, tmpl, err);
 }
 
 /* The "operator_id" argument, valid; 0 if absent (*present = 0). */
@@ -67,7 +68,7 @@ static int
 operator_get(struct hwg_op_ctx *ctx, const char *id, struct hwg_operator_rec *o,
              struct hwg_error *err)
 {
-	int rc = hwg_operator_get(hwg_core_store(ctx->core), id, o, err);
+	int rc = hwg_operator_get(ctx->store, id, o, err);
 
 	if (rc == HWG_E_NOT_FOUND)
 		return hwg_error_set(err, HWG_E_UNKNOWN_OPERATOR, "operator \"%s\" is not enrolled",
@@ -81,7 +82,7 @@ capture_judged(struct hwg_op_ctx *ctx, struct hwg_vein *v, const char *terminal,
                const uint8_t pubkey[HWG_TERMINAL_KEY_LEN], const char *what,
                struct hwg_vein_capture *cap, struct hwg_error *err)
 {
-	const struct hwg_config *cfg = cfg_of(ctx);
+	const struct hwg_config *cfg = ctx->cfg;
 	int rc = hwg_vein_capture(v, terminal, pubkey, cfg->vein_capture_timeout_ms, cap, err);
 
 	if (rc != 0)
@@ -152,7 +153,7 @@ hwg_op_operator_verify_prepare(struct hwg_op_ctx *ctx, struct hwg_error *err)
 		return rc;
 	/* every refusal from here on is audited with the operator claimed */
 	memcpy(ctx->operator_id, vs->operator_id, sizeof(ctx->operator_id));
-	if (!vs->claimed && !cfg_of(ctx)->vein_identify)
+	if (!vs->claimed && !ctx->cfg->vein_identify)
 		return hwg_error_set(err, HWG_E_BAD_ARGS,
 		                     "\"operator_id\" is required: this gateway does not identify "
 		                     "operators 1:N ([vein] identify = no)");
@@ -166,13 +167,11 @@ static int
 match_claimed(struct hwg_op_ctx *ctx, struct verify_state *vs, const int8_t probe[HWG_MATCH_DIM],
               struct hwg_error *err)
 {
-	struct hwg_palm *veins = hwg_core_palm(ctx->core);
-	double threshold = cfg_of(ctx)->vein_threshold, score;
+	double threshold = ctx->cfg->vein_threshold, score;
 	int8_t tmpl[HWG_MATCH_DIM];
 	int rc;
 
-	rc = hwg_template_open(hwg_core_p11(ctx->core), hwg_palm_template_key(veins),
-	                       vs->operator_id, vs->sealed, vs->sealed_len, tmpl, err);
+	rc = template_open(ctx, vs->operator_id, vs->sealed, vs->sealed_len, tmpl, err);
 	if (rc != 0)
 		return rc;
 	score = hwg_match_score(probe, tmpl);
@@ -190,9 +189,9 @@ static int
 match_gallery(struct hwg_op_ctx *ctx, struct verify_state *vs, const int8_t probe[HWG_MATCH_DIM],
               struct hwg_error *err)
 {
-	double threshold = cfg_of(ctx)->vein_threshold;
+	double threshold = ctx->cfg->vein_threshold;
 	struct hwg_match_hit hit;
-	int rc = hwg_palm_identify(hwg_core_palm(ctx->core), probe, threshold, NULL, &hit);
+	int rc = hwg_palm_identify(ctx->palm, probe, threshold, NULL, &hit);
 
 	if (rc == HWG_E_NO_MATCH) {
 		snprintf(ctx->audit_detail, sizeof(ctx->audit_detail), "terminal=%s 1:N no match",
@@ -231,15 +230,14 @@ hwg_op_operator_verify(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_
 static int
 count_failure(struct hwg_op_ctx *ctx, struct verify_state *vs, int rc, struct hwg_error *err)
 {
-	const struct hwg_config *cfg = cfg_of(ctx);
+	const struct hwg_config *cfg = ctx->cfg;
 	struct hwg_error local = {0};
 	int64_t until = 0;
 	int count = 0;
 	size_t n = strlen(ctx->audit_detail);
 
-	if (hwg_operator_fail(hwg_core_store(ctx->core), vs->operator_id, hwg_now_ms(),
-	                      cfg->operator_max_failures, cfg->operator_lockout_s * 1000, &count,
-	                      &until, &local) != 0)
+	if (hwg_operator_fail(ctx->store, vs->operator_id, hwg_now_ms(), cfg->operator_max_failures,
+	                      cfg->operator_lockout_s * 1000, &count, &until, &local) != 0)
 		return hwg_error_set(err, local.code, "%s", local.message);
 	if (until != 0) {
 		snprintf(ctx->audit_detail + n, sizeof(ctx->audit_detail) - n,
@@ -281,8 +279,8 @@ static int
 open_session(struct hwg_op_ctx *ctx, struct verify_state *vs, cbor_item_t **result,
              struct hwg_error *err)
 {
-	const struct hwg_config *cfg = cfg_of(ctx);
-	struct hwg_store *s = hwg_core_store(ctx->core);
+	const struct hwg_config *cfg = ctx->cfg;
+	struct hwg_store *s = ctx->store;
 	struct hwg_operator_rec o;
 	uint8_t token[SESSION_TOKEN_LEN];
 	int64_t now = hwg_now_ms(), max_ms = cfg->operator_session_max_s * 1000, expires;
@@ -449,7 +447,7 @@ int
 hwg_op_operator_enroll_prepare(struct hwg_op_ctx *ctx, struct hwg_error *err)
 {
 	struct enroll_state *es = calloc(1, sizeof(*es));
-	struct hwg_palm *veins = hwg_core_palm(ctx->core);
+	struct hwg_palm *veins = ctx->palm;
 	struct hwg_operator_rec old;
 	struct collect_ctx cc;
 	int rc;
@@ -460,7 +458,7 @@ hwg_op_operator_enroll_prepare(struct hwg_op_ctx *ctx, struct hwg_error *err)
 	ctx->op_state_free = enroll_state_free;
 	if ((rc = enroll_args(ctx, es, err)) != 0 || (rc = enroll_party(ctx, es, err)) != 0)
 		return rc;
-	rc = hwg_operator_get(hwg_core_store(ctx->core), es->rec.id, &old, err);
+	rc = hwg_operator_get(ctx->store, es->rec.id, &old, err);
 	hwg_operator_rec_clear(&old);
 	if (rc == 0)
 		return hwg_error_set(err, HWG_E_EXISTS,
@@ -472,7 +470,7 @@ hwg_op_operator_enroll_prepare(struct hwg_op_ctx *ctx, struct hwg_error *err)
 	if ((rc = hwg_op_paired_key(ctx, es->terminal, es->pubkey, err)) != 0)
 		return rc;
 	cc = (struct collect_ctx){es, hwg_palm_has_gallery(veins), 0};
-	rc = hwg_operator_each(hwg_core_store(ctx->core), collect_other, &cc, err);
+	rc = hwg_operator_each(ctx->store, collect_other, &cc, err);
 	if (rc == 0 && cc.rc != 0)
 		rc = nomem(err);
 	return rc;
@@ -496,7 +494,7 @@ enroll_capture(struct hwg_op_ctx *ctx, struct enroll_state *es, struct hwg_vein 
 	hwg_wipe(&cap, sizeof(cap));
 	if (rc == 0)
 		rc = hwg_match_fuse((const int8_t(*)[HWG_MATCH_DIM])caps, ENROLL_CAPTURES,
-		                    cfg_of(ctx)->vein_threshold, fused, err);
+		                    ctx->cfg->vein_threshold, fused, err);
 	hwg_wipe(caps, sizeof(caps));
 	return rc;
 }
@@ -515,8 +513,8 @@ static int
 duplicate_check(struct hwg_op_ctx *ctx, struct enroll_state *es, const int8_t fused[HWG_MATCH_DIM],
                 struct hwg_error *err)
 {
-	struct hwg_palm *veins = hwg_core_palm(ctx->core);
-	double threshold = cfg_of(ctx)->vein_threshold, score;
+	struct hwg_palm *veins = ctx->palm;
+	double threshold = ctx->cfg->vein_threshold, score;
 	struct hwg_match_hit hit;
 	int8_t tmpl[HWG_MATCH_DIM];
 	int rc;
@@ -525,9 +523,8 @@ duplicate_check(struct hwg_op_ctx *ctx, struct enroll_state *es, const int8_t fu
 		return duplicate_refused(ctx, hit.id, hit.score, err);
 	for (size_t i = 0; i < es->n_others; i++) {
 		/* fail closed: a template that does not open cannot be ruled out */
-		if ((rc = hwg_template_open(hwg_core_p11(ctx->core), hwg_palm_template_key(veins),
-		                            es->others[i].id, es->others[i].blob, es->others[i].len,
-		                            tmpl, err)) != 0)
+		if ((rc = template_open(ctx, es->others[i].id, es->others[i].blob,
+		                        es->others[i].len, tmpl, err)) != 0)
 			return rc;
 		score = hwg_match_score(fused, tmpl);
 		hwg_wipe(tmpl, sizeof(tmpl));
@@ -552,9 +549,8 @@ hwg_op_operator_enroll(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_
 		return nomem(err);
 	if ((rc = enroll_capture(ctx, es, v, fused, err)) == 0 &&
 	    (rc = duplicate_check(ctx, es, fused, err)) == 0)
-		rc = hwg_template_seal(hwg_core_p11(ctx->core),
-		                       hwg_palm_template_key(hwg_core_palm(ctx->core)), es->rec.id,
-		                       fused, &es->rec.tmpl, &es->rec.tmpl_len, err);
+		rc = ctx->keys->template_seal(ctx->keys->arg, es->rec.id, fused, &es->rec.tmpl,
+		                              &es->rec.tmpl_len, err);
 	if (rc == 0) {
 		memcpy(es->fused->data, fused, sizeof(fused));
 		es->fused->len = sizeof(fused);
@@ -590,7 +586,7 @@ hwg_op_operator_enroll_commit(struct hwg_op_ctx *ctx, int rc, cbor_item_t **resu
 		return rc;
 	es->rec.created_ms = hwg_now_ms();
 	/* HWG_E_EXISTS when the id was taken while the palm was captured */
-	if ((rc = hwg_operator_add(hwg_core_store(ctx->core), &es->rec, err)) != 0)
+	if ((rc = hwg_operator_add(ctx->store, &es->rec, err)) != 0)
 		return rc;
 	/*
 	 * The gallery is not transactional: if the audit record then fails to
@@ -598,8 +594,8 @@ hwg_op_operator_enroll_commit(struct hwg_op_ctx *ctx, int rc, cbor_item_t **resu
 	 * as unknown_operator (never a session).
 	 */
 	if (es->rec.state == HWG_OPERATOR_ACTIVE &&
-	    (rc = hwg_palm_gallery_put(hwg_core_palm(ctx->core), es->rec.id,
-	                               (const int8_t *)es->fused->data, err)) != 0)
+	    (rc = hwg_palm_gallery_put(ctx->palm, es->rec.id, (const int8_t *)es->fused->data,
+	                               err)) != 0)
 		return rc;
 	snprintf(ctx->audit_detail, sizeof(ctx->audit_detail), "role=%s state=%s terminal=%s%s",
 	         hwg_role_name(es->rec.role), hwg_operator_state_name(es->rec.state), es->terminal,
@@ -661,10 +657,8 @@ hwg_op_operator_confirm(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg
 		                   o.id);
 		goto out;
 	}
-	if ((rc = hwg_operator_confirm(hwg_core_store(ctx->core), o.id, ctx->client->id, err)) ==
-	        0 &&
-	    (rc = hwg_palm_gallery_put_sealed(hwg_core_palm(ctx->core), o.id, o.tmpl, o.tmpl_len,
-	                                      err)) == 0) {
+	if ((rc = hwg_operator_confirm(ctx->store, o.id, ctx->client->id, err)) == 0 &&
+	    (rc = hwg_palm_gallery_put_sealed(ctx->palm, o.id, o.tmpl, o.tmpl_len, err)) == 0) {
 		snprintf(ctx->audit_detail, sizeof(ctx->audit_detail),
 		         "enrolled from client %s, confirmed from client %s", o.enrolled_by_client,
 		         ctx->client->id);
@@ -690,9 +684,9 @@ hwg_op_operator_revoke(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_
 		rc = hwg_error_set(err, HWG_E_BAD_ARGS, "operator \"%s\" is already revoked", o.id);
 		goto out;
 	}
-	if ((rc = hwg_operator_revoke(hwg_core_store(ctx->core), o.id, &ended, err)) != 0)
+	if ((rc = hwg_operator_revoke(ctx->store, o.id, &ended, err)) != 0)
 		goto out;
-	hwg_palm_gallery_remove(hwg_core_palm(ctx->core), o.id);
+	hwg_palm_gallery_remove(ctx->palm, o.id);
 	snprintf(ctx->audit_detail, sizeof(ctx->audit_detail), "template wiped; sessions ended=%zu",
 	         ended);
 	rc = state_result(o.id, "revoked", "sessions_ended", (int64_t)ended, result, err);
@@ -706,8 +700,7 @@ out:
 int
 hwg_op_operator_logout(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err)
 {
-	int rc = hwg_session_end(hwg_core_store(ctx->core), ctx->req->session,
-	                         ctx->req->session_len, err);
+	int rc = hwg_session_end(ctx->store, ctx->req->session, ctx->req->session_len, err);
 
 	if (rc != 0)
 		return rc;
@@ -766,8 +759,7 @@ list_one(void *arg, const struct hwg_operator_rec *o)
 int
 hwg_op_operator_list(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err)
 {
-	struct list_ctx lc = {hwg_core_store(ctx->core), cbor_new_indefinite_array(), hwg_now_ms(),
-	                      0, err};
+	struct list_ctx lc = {ctx->store, cbor_new_indefinite_array(), hwg_now_ms(), 0, err};
 	cbor_item_t *m;
 	int rc;
 

@@ -16,10 +16,9 @@
 
 #include "hwg_cbor.h"
 #include "hwg_clients.h"
-#include "hwg_core.h"
-#include "hwg_operators.h"
 #include "hwg_ops.h"
 #include "hwg_schema.h"
+#include "hwg_terminals.h"
 #include "hwg_time.h"
 #include "hwg_vein.h"
 #include "hwg_palm.h"
@@ -48,7 +47,7 @@ hwg_op_paired_key(struct hwg_op_ctx *ctx, const char *terminal,
                   uint8_t pubkey[HWG_TERMINAL_KEY_LEN], struct hwg_error *err)
 {
 	struct hwg_terminal_rec t;
-	int rc = hwg_terminal_get(hwg_core_store(ctx->core), terminal, &t, err);
+	int rc = hwg_terminal_get(ctx->store, terminal, &t, err);
 
 	if (rc == HWG_E_NOT_FOUND)
 		return hwg_error_set(
@@ -64,7 +63,7 @@ hwg_op_paired_key(struct hwg_op_ctx *ctx, const char *terminal,
 struct hwg_vein *
 hwg_op_vein_driver(struct hwg_op_ctx *ctx, struct hwg_error *err)
 {
-	struct hwg_vein *v = hwg_palm_driver(hwg_core_palm(ctx->core));
+	struct hwg_vein *v = hwg_palm_driver(ctx->palm);
 
 	if (v == NULL)
 		hwg_error_set(
@@ -168,7 +167,7 @@ hwg_op_terminal_pair_commit(struct hwg_op_ctx *ctx, int rc, cbor_item_t **result
                             struct hwg_error *err)
 {
 	struct pair_state *ps = ctx->op_state;
-	struct hwg_store *s = hwg_core_store(ctx->core);
+	struct hwg_store *s = ctx->store;
 	struct hwg_terminal_rec t, old;
 	int had, same, replaced = 0;
 

@@ -26,7 +26,9 @@
 #include "hwg_operators.h"
 #include "hwg_ops.h"
 #include "hwg_p11.h"
+#include "hwg_p11keys.h"
 #include "hwg_request.h"
+#include "hwg_sessions.h"
 #include "hwg_store.h"
 #include "hwg_time.h"
 #include "hwg_palm.h"
@@ -41,6 +43,8 @@ struct hwg_core {
 	struct hwg_clients *clients;
 	struct hwg_card_service *cards;
 	struct hwg_palm *veins;
+	struct hwg_p11keys keyring; /* what the key service below uses */
+	struct hwg_op_keys keys;    /* the handlers' key service */
 	int64_t last_checkpoint_ms;
 	/* last HSM state seen by the tick, so changes become device events */
 	int hsm_state_known;
@@ -48,12 +52,6 @@ struct hwg_core {
 	unsigned long hsm_reopens;
 	struct hwg_front_checks front; /* hwg_core_front's */
 };
-
-const struct hwg_config *
-hwg_core_config(const struct hwg_core *c)
-{
-	return c->cfg;
-}
 
 struct hwg_store *
 hwg_core_store(struct hwg_core *c)
@@ -71,18 +69,6 @@ struct hwg_p11_key *
 hwg_core_response_key(struct hwg_core *c)
 {
 	return c->response_key;
-}
-
-struct hwg_p11_key *
-hwg_core_audit_key(struct hwg_core *c)
-{
-	return c->audit_key;
-}
-
-struct hwg_card_service *
-hwg_core_card_service(struct hwg_core *c)
-{
-	return c->cards;
 }
 
 struct hwg_clients *
@@ -269,16 +255,6 @@ audit_refusal(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_
 
 /* ---------------------------------------------------------------- execution */
 
-static int
-savepoint(struct hwg_core *c, const char *sql, struct hwg_error *err)
-{
-	sqlite3 *db = hwg_store_db(c->store);
-
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return hwg_error_set(err, HWG_E_STORE, "%s: %s", sql, sqlite3_errmsg(db));
-	return 0;
-}
-
 /* run inside the request's transaction; a failure rolls back what it wrote. */
 static int
 run_in_savepoint(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op_handlers *op,
@@ -286,12 +262,12 @@ run_in_savepoint(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op
 {
 	int rc;
 
-	if ((rc = savepoint(c, "SAVEPOINT op", err)) != 0)
+	if ((rc = hwg_store_savepoint(c->store, "op", err)) != 0)
 		return rc;
 	rc = op->run(ctx, result, err);
 	if (rc != 0)
-		savepoint(c, "ROLLBACK TO op", NULL);
-	savepoint(c, "RELEASE op", NULL);
+		hwg_store_rollback_to(c->store, "op", NULL);
+	hwg_store_release(c->store, "op", NULL);
 	return rc;
 }
 
@@ -304,12 +280,12 @@ commit_phase(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op_han
 
 	if (op->commit == NULL)
 		return rc;
-	if ((final = savepoint(c, "SAVEPOINT op_commit", err)) != 0)
+	if ((final = hwg_store_savepoint(c->store, "op_commit", err)) != 0)
 		return final;
 	final = op->commit(ctx, rc, result, err);
 	if (final != rc)
-		savepoint(c, "ROLLBACK TO op_commit", NULL);
-	savepoint(c, "RELEASE op_commit", NULL);
+		hwg_store_rollback_to(c->store, "op_commit", NULL);
+	hwg_store_release(c->store, "op_commit", NULL);
 	return final;
 }
 
@@ -481,7 +457,14 @@ static int
 execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
         cbor_item_t **result, struct hwg_error *err)
 {
-	struct hwg_op_ctx ctx = {.core = c, .req = &v->req, .client = &v->client, .tries_left = -1};
+	struct hwg_op_ctx ctx = {.cfg = c->cfg,
+	                         .store = c->store,
+	                         .cards = c->cards,
+	                         .palm = c->veins,
+	                         .keys = &c->keys,
+	                         .req = &v->req,
+	                         .client = &v->client,
+	                         .tries_left = -1};
 	const struct hwg_op_handlers *op = hwg_op_handlers(v->op);
 	int rc, arc, ran = 0;
 
@@ -655,6 +638,15 @@ open_veins(struct hwg_core *c, struct hwg_error *err)
 	return rc;
 }
 
+/* The handlers' key service, over this process's PKCS#11 session. */
+static void
+open_keys(struct hwg_core *c)
+{
+	c->keyring = (struct hwg_p11keys){c->p11, c->response_key, c->audit_key,
+	                                  hwg_palm_template_key(c->veins)};
+	hwg_p11keys_service(&c->keyring, &c->keys);
+}
+
 int
 hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_error *err)
 {
@@ -693,6 +685,7 @@ hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_er
 	if ((rc = hwg_card_service_open(cfg, pcsc_event, c, &c->cards, err)) != 0 ||
 	    (rc = open_veins(c, err)) != 0)
 		goto fail;
+	open_keys(c);
 	c->last_checkpoint_ms = hwg_now_ms();
 	hwg_log(HWG_LOG_INFO, "core.open",
 	        "gateway_id=%s clients=%zu state_dir=%s vein=%s gallery=%zu", cfg->gateway_id,

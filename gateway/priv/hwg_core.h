@@ -26,7 +26,6 @@ struct hwg_store;
 struct hwg_p11;
 struct hwg_p11_key;
 struct hwg_metrics;
-struct hwg_card_service;
 struct hwg_palm;
 struct hwg_clients;
 struct hwg_op;
@@ -66,13 +65,13 @@ int hwg_core_reload_clients(struct hwg_core *c, struct hwg_error *err);
  */
 void hwg_core_tick(struct hwg_core *c);
 
-/* For operations and transports. */
-const struct hwg_config *hwg_core_config(const struct hwg_core *c);
+/*
+ * For the privileged process's other parts (the link: the registry) and
+ * tests.  Handlers get what they use in their context (ops/hwg_ops.h).
+ */
 struct hwg_store *hwg_core_store(struct hwg_core *c);
 struct hwg_p11 *hwg_core_p11(struct hwg_core *c);
 struct hwg_p11_key *hwg_core_response_key(struct hwg_core *c);
-struct hwg_p11_key *hwg_core_audit_key(struct hwg_core *c);
-struct hwg_card_service *hwg_core_card_service(struct hwg_core *c);
 struct hwg_palm *hwg_core_palm(struct hwg_core *c);
 struct hwg_clients *hwg_core_clients(struct hwg_core *c);
 /* Audit something the gateway itself did (event "gateway.*"); 0 or the audit's error. */

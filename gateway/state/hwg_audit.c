@@ -25,6 +25,7 @@
 
 #include "hwg_buf.h"
 #include "hwg_cose.h"
+#include "hwg_store_sql.h"
 
 static const char RECORD_DOMAIN[] = "hwgw-audit-v1";
 static const char CHECKPOINT_DOMAIN[] = "hwgw-audit-checkpoint-v1";

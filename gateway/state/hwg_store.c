@@ -21,10 +21,12 @@
 #include <unistd.h>
 
 #include "hwg_cose.h"
+#include "hwg_store_sql.h"
 
 #define DB_NAME "hwgw.db"
 #define NONCE_LEN_MAX 1024
 #define PRUNE_EVERY_MS 1000
+#define SAVEPOINT_NAME_MAX 32
 
 struct stmt_slot {
 	char *sql;
@@ -42,8 +44,8 @@ struct hwg_store {
 
 /* ---------------------------------------------------------------- helpers */
 
-static int
-db_err(struct hwg_store *s, struct hwg_error *err, const char *what)
+int
+hwg_store_db_err(struct hwg_store *s, struct hwg_error *err, const char *what)
 {
 	return hwg_error_set(err, HWG_E_STORE, "%s: %s", what, sqlite3_errmsg(s->db));
 }
@@ -70,27 +72,45 @@ pragma_text(struct hwg_store *s, const char *sql, char *out, size_t n, struct hw
 
 	out[0] = '\0';
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_err(s, err, sql);
+		return hwg_store_db_err(s, err, sql);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
 		snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		rc = db_err(s, err, sql);
+		rc = hwg_store_db_err(s, err, sql);
 	else
 		rc = 0;
 	sqlite3_finalize(st);
 	return rc;
 }
 
-/* Step a cached statement that returns no row, then reset it. */
-static int
-step_done(struct hwg_store *s, sqlite3_stmt *st, const char *what, struct hwg_error *err)
+int
+hwg_store_step_done(struct hwg_store *s, sqlite3_stmt *st, const char *what, struct hwg_error *err)
 {
 	int rc = sqlite3_step(st);
 
-	rc = rc == SQLITE_DONE ? 0 : db_err(s, err, what);
+	rc = rc == SQLITE_DONE ? 0 : hwg_store_db_err(s, err, what);
 	sqlite3_reset(st);
 	return rc;
+}
+
+int
+hwg_store_changes(struct hwg_store *s)
+{
+	return sqlite3_changes(s->db);
+}
+
+int
+hwg_store_column_text(sqlite3_stmt *st, int col, char *out, size_t n)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	size_t len = t != NULL ? strlen((const char *)t) : 0;
+
+	out[0] = '\0';
+	if (t == NULL || len >= n)
+		return -1;
+	memcpy(out, t, len + 1);
+	return 0;
 }
 
 /* The cached statement for sql in *out; prepared on first use. */
@@ -118,7 +138,7 @@ cached(struct hwg_store *s, const char *sql, sqlite3_stmt **out, struct hwg_erro
 		s->cap_stmts = ncap;
 	}
 	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
-		return db_err(s, err, "prepare");
+		return hwg_store_db_err(s, err, "prepare");
 	if ((copy = strdup(sql)) == NULL) {
 		sqlite3_finalize(st);
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
@@ -473,6 +493,50 @@ hwg_store_rollback(struct hwg_store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* "VERB name" for a savepoint name of 1-32 of [a-z_] (it is spliced into SQL). */
+static int
+savepoint_sql(const char *verb, const char *name, char *out, size_t n, struct hwg_error *err)
+{
+	size_t len = name != NULL ? strspn(name, "abcdefghijklmnopqrstuvwxyz_") : 0;
+
+	if (len == 0 || len > SAVEPOINT_NAME_MAX || name[len] != '\0')
+		return hwg_error_set(err, HWG_E_INVALID, "a savepoint is named by 1-%d of a-z _",
+		                     SAVEPOINT_NAME_MAX);
+	snprintf(out, n, "%s %s", verb, name);
+	return 0;
+}
+
+static int
+savepoint_exec(struct hwg_store *s, const char *verb, const char *name, struct hwg_error *err)
+{
+	char sql[sizeof("ROLLBACK TO ") + SAVEPOINT_NAME_MAX];
+	int rc;
+
+	if ((rc = savepoint_sql(verb, name, sql, sizeof(sql), err)) != 0)
+		return rc;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return hwg_store_db_err(s, err, sql);
+	return 0;
+}
+
+int
+hwg_store_savepoint(struct hwg_store *s, const char *name, struct hwg_error *err)
+{
+	return savepoint_exec(s, "SAVEPOINT", name, err);
+}
+
+int
+hwg_store_rollback_to(struct hwg_store *s, const char *name, struct hwg_error *err)
+{
+	return savepoint_exec(s, "ROLLBACK TO", name, err);
+}
+
+int
+hwg_store_release(struct hwg_store *s, const char *name, struct hwg_error *err)
+{
+	return savepoint_exec(s, "RELEASE", name, err);
+}
+
 /* ---------------------------------------------------------------- clients */
 
 /* Exactly one Ed25519 or P-256 SubjectPublicKeyInfo, nothing after it. */
@@ -528,7 +592,7 @@ hwg_store_client_add(struct hwg_store *s, const struct hwg_client_rec *c, struct
 	        SQLITE_OK ||
 	    sqlite3_bind_text(st, 4, uids, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 5, c->created_ms) != SQLITE_OK) {
-		rc = db_err(s, err, "client add");
+		rc = hwg_store_db_err(s, err, "client add");
 		sqlite3_reset(st);
 		return rc;
 	}
@@ -536,7 +600,7 @@ hwg_store_client_add(struct hwg_store *s, const struct hwg_client_rec *c, struct
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
 		rc = hwg_error_set(err, HWG_E_EXISTS, "client \"%s\" is already registered", c->id);
 	else
-		rc = rc == SQLITE_DONE ? 0 : db_err(s, err, "client add");
+		rc = rc == SQLITE_DONE ? 0 : hwg_store_db_err(s, err, "client add");
 	sqlite3_reset(st);
 	return rc;
 }
@@ -552,7 +616,7 @@ hwg_store_client_remove(struct hwg_store *s, const char *id, struct hwg_error *e
 	if ((rc = cached(s, "DELETE FROM clients WHERE id = ?", &st, err)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if ((rc = step_done(s, st, "client remove", err)) != 0)
+	if ((rc = hwg_store_step_done(s, st, "client remove", err)) != 0)
 		return rc;
 	if (sqlite3_changes(s->db) == 0)
 		return hwg_error_set(err, HWG_E_NOT_FOUND, "client \"%s\" is not registered", id);
@@ -621,7 +685,7 @@ hwg_store_client_each(struct hwg_store *s, int (*fn)(void *ctx, const struct hwg
 	if (sqlite3_prepare_v2(s->db,
 	                       "SELECT id, role, pubkey, uids, created_ms FROM clients ORDER BY id",
 	                       -1, &st, NULL) != SQLITE_OK)
-		return db_err(s, err, "client list");
+		return hwg_store_db_err(s, err, "client list");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((why = row_to_client(st, &c)) != NULL) {
 			rc = hwg_error_set(err, HWG_E_STORE,
@@ -635,7 +699,7 @@ hwg_store_client_each(struct hwg_store *s, int (*fn)(void *ctx, const struct hwg
 			break;
 		}
 	}
-	rc = rc == SQLITE_DONE ? 0 : db_err(s, err, "client list");
+	rc = rc == SQLITE_DONE ? 0 : hwg_store_db_err(s, err, "client list");
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -677,7 +741,7 @@ prune_nonces(struct hwg_store *s, int64_t now_ms, int64_t keep_ms, struct hwg_er
 	if ((rc = cached(s, "DELETE FROM nonces WHERE seen_ms < ?", &st, err)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, now_ms - (keep_ms > 0 ? keep_ms : 0));
-	if ((rc = step_done(s, st, "nonce prune", err)) != 0)
+	if ((rc = hwg_store_step_done(s, st, "nonce prune", err)) != 0)
 		return rc;
 	s->last_prune_ms = now_ms;
 	s->pruned = 1;
@@ -705,7 +769,7 @@ hwg_store_nonce_record(struct hwg_store *s, const char *client, const uint8_t *n
 		rc =
 		    hwg_error_set(err, HWG_E_REPLAY, "nonce already used by client \"%s\"", client);
 	else
-		rc = rc == SQLITE_DONE ? 0 : db_err(s, err, "nonce record");
+		rc = rc == SQLITE_DONE ? 0 : hwg_store_db_err(s, err, "nonce record");
 	sqlite3_reset(st);
 	return rc;
 }
@@ -728,7 +792,7 @@ hwg_store_nonce_seen(struct hwg_store *s, const char *client, const uint8_t *non
 	if (rc == SQLITE_ROW)
 		rc = 1;
 	else
-		rc = rc == SQLITE_DONE ? 0 : db_err(s, err, "nonce lookup");
+		rc = rc == SQLITE_DONE ? 0 : hwg_store_db_err(s, err, "nonce lookup");
 	sqlite3_reset(st);
 	return rc;
 }

@@ -7,15 +7,16 @@
  * must be owned by us and private (mode 0700 or narrower); it is created
  * that way on first start.  The schema is versioned (PRAGMA user_version)
  * and migrated forward on open.  Holds: registered clients, the replay
- * cache, the audit log and its checkpoints, and (hwg_operators.h) paired
- * terminals, operators and their sessions.  Not thread-safe: the daemon
+ * cache, the audit log and its checkpoints (hwg_audit.h), paired terminals
+ * (hwg_terminals.h), operators (hwg_operators.h) and their sessions
+ * (hwg_sessions.h).  SQLite itself stays behind these headers: no SQL and
+ * no SQLite handle leave gateway/state/.  Not thread-safe: the daemon
  * serialises access; other processes (hwgwctl) open their own handle and
  * SQLite's locking plus a busy timeout keeps them apart.
  */
 #ifndef HWG_STORE_H
 #define HWG_STORE_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,7 +36,6 @@ struct hwg_store;
 int hwg_store_open(const char *state_dir, int create, struct hwg_store **out,
                    struct hwg_error *err);
 void hwg_store_close(struct hwg_store *s);
-sqlite3 *hwg_store_db(struct hwg_store *s);
 const char *hwg_store_dir(const struct hwg_store *s);
 
 /*
@@ -47,13 +47,15 @@ int hwg_store_commit(struct hwg_store *s, struct hwg_error *err);
 void hwg_store_rollback(struct hwg_store *s);
 
 /*
- * The store's cached prepared statement for sql, reset and with its
- * bindings cleared; finalized by hwg_store_close.  For statements that
- * are stepped and sqlite3_reset() before calling out to anything else
- * (a walk that runs callbacks prepares its own).  NULL and HWG_E_STORE
- * in err if sql does not prepare.
+ * Savepoints inside the open transaction, named by 1-32 of [a-z_]
+ * (HWG_E_INVALID otherwise): a part of it that can be undone alone.
+ * rollback_to undoes what was written since the savepoint and keeps it;
+ * release ends it, keeping what was written.  HWG_E_STORE on failure
+ * (err may be NULL).
  */
-sqlite3_stmt *hwg_store_stmt(struct hwg_store *s, const char *sql, struct hwg_error *err);
+int hwg_store_savepoint(struct hwg_store *s, const char *name, struct hwg_error *err);
+int hwg_store_rollback_to(struct hwg_store *s, const char *name, struct hwg_error *err);
+int hwg_store_release(struct hwg_store *s, const char *name, struct hwg_error *err);
 
 /* ---- registered clients ---- */
 

@@ -23,6 +23,7 @@
 #include "hwg_audit.h"
 #include "hwg_cose.h"
 #include "hwg_store.h"
+#include "hwg_store_sql.h"
 #include "hwg_test.h"
 
 static EVP_PKEY *audit_key, *other_key;

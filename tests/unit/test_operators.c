@@ -16,7 +16,10 @@
 #include <unistd.h>
 
 #include "hwg_operators.h"
+#include "hwg_sessions.h"
 #include "hwg_store.h"
+#include "hwg_store_sql.h"
+#include "hwg_terminals.h"
 #include "hwg_test.h"
 
 #define T0 1700000000000LL /* the tests' "now" */

@@ -3,7 +3,8 @@
  * directory and file modes, WAL and the pragmas that make a commit
  * durable, schema versions, client registration and its refusals, the
  * replay cache across restarts and its pruning, transactions whose commit
- * fails, and a read-only database that must not pretend to accept writes.
+ * fails, savepoints and their names, and a read-only database that must
+ * not pretend to accept writes.
  */
 #include <fcntl.h>
 #include <ftw.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "hwg_store.h"
+#include "hwg_store_sql.h"
 #include "hwg_test.h"
 
 static uint8_t *ed_der, *p256_der, *p384_der, *rsa_der;
@@ -417,6 +419,42 @@ test_transactions_and_failed_commit(void)
 	rm_tree(dir);
 }
 
+/* A savepoint undoes its part alone; its name is spliced into SQL, so only [a-z_] passes. */
+static void
+test_savepoints(void)
+{
+	static const char *const bad[] = {"", "OP", "op; DROP TABLE audit", "op x",
+	                                  "a_name_of_thirty_three_letters_xy"};
+	char dir[64];
+	struct hwg_store *s;
+	struct hwg_error err = {0};
+	struct hwg_client_rec a = client("a", HWG_ROLE_COUNTER, ed_der, ed_len);
+	struct hwg_client_rec b = client("b", HWG_ROLE_COUNTER, ed_der, ed_len);
+
+	make_base(dir, sizeof(dir));
+	s = open_ok(dir);
+	CHECK_EQ_INT(hwg_store_begin(s, &err), 0);
+	CHECK_EQ_INT(hwg_store_client_add(s, &a, &err), 0);
+	CHECK_EQ_INT(hwg_store_savepoint(s, "op", &err), 0);
+	CHECK_EQ_INT(hwg_store_client_add(s, &b, &err), 0);
+	CHECK_EQ_INT(hwg_store_rollback_to(s, "op", &err), 0);
+	CHECK_EQ_INT(hwg_store_release(s, "op", &err), 0);
+	CHECK_EQ_INT(hwg_store_savepoint(s, "op_commit", &err), 0);
+	CHECK_EQ_INT(hwg_store_release(s, "op_commit", &err), 0);
+	CHECK_EQ_INT(hwg_store_commit(s, &err), 0);
+	CHECK_EQ_INT(query_int(s, "SELECT count(*) FROM clients"), 1);
+	CHECK_EQ_INT(query_int(s, "SELECT count(*) FROM clients WHERE id = 'a'"), 1);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_EQ_INT(hwg_store_savepoint(s, bad[i], &err), HWG_E_INVALID);
+	CHECK_EQ_INT(hwg_store_savepoint(s, NULL, &err), HWG_E_INVALID);
+	/* a savepoint never made cannot be rolled back to */
+	CHECK_EQ_INT(hwg_store_rollback_to(s, "never", &err), HWG_E_STORE);
+	CHECK(strstr(err.message, "ROLLBACK TO never") != NULL);
+	CHECK_EQ_INT(sqlite3_get_autocommit(hwg_store_db(s)), 1);
+	hwg_store_close(s);
+	rm_tree(dir);
+}
+
 static void
 test_write_refused_is_an_error(void)
 {
@@ -781,6 +819,7 @@ main(void)
 	HWG_RUN(test_newer_schema_refused);
 	HWG_RUN(test_statement_cache);
 	HWG_RUN(test_transactions_and_failed_commit);
+	HWG_RUN(test_savepoints);
 	HWG_RUN(test_write_refused_is_an_error);
 	HWG_RUN(test_roles);
 	HWG_RUN(test_client_id_rule);

@@ -7,6 +7,7 @@ target_include_directories(test_p11 PRIVATE ${P11KIT_INCLUDE_DIRS}) # make_secre
 hwg_unit_test(test_cose LIBS hwg_crypto LABELS api)
 hwg_unit_test(test_store LIBS hwg_gwstate LABELS api)
 hwg_unit_test(test_audit LIBS hwg_gwstate LABELS api)
+hwg_unit_test(test_ops LIBS hwg_gwops LABELS api)
 hwg_unit_test(test_request LIBS hwg_gwshared LABELS api)
 hwg_unit_test(test_frame LIBS hwg_gwnet LABELS api)
 hwg_unit_test(test_msg LIBS hwg_gwstate hwgw LABELS api)
