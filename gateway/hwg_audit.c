@@ -7,7 +7,8 @@
  * u32 length and its bytes (hwg_buf_put_string), so no two records encode
  * alike.  The first record's prev_hash is 32 zero bytes.  Checkpoint
  * digest = SHA-256("hwgw-audit-checkpoint-v1" || seq || hash || time_ms),
- * signed ES256 by the audit key through the caller's signer.
+ * signed ES256 by the audit key through the caller's signer, which is
+ * given either that digest or the fields (and computes it itself).
  *
  * The verifier hashes the bytes the database holds, not a cleaned-up
  * copy: a field longer than its record field, with a NUL in it, or of the
@@ -338,11 +339,36 @@ hwg_audit_uncheckpointed(struct hwg_store *s)
 	return seq > cp ? seq - cp : 0;
 }
 
-static int
-checkpoint_locked(struct hwg_store *s, struct hwg_buf *b, const struct hwg_audit_signer *signer,
-                  int64_t now_ms, struct hwg_error *err)
+int
+hwg_audit_checkpoint_digest(int64_t seq, const uint8_t hash[HWG_AUDIT_HASH_LEN], int64_t time_ms,
+                            uint8_t digest[32])
 {
-	uint8_t hash[HWG_AUDIT_HASH_LEN], digest[32], sig[64], *der = NULL;
+	struct hwg_buf *b = hwg_buf_new(ENCODING_MAX);
+	int rc = b != NULL ? checkpoint_digest(b, seq, hash, time_ms, digest) : HWG_E_NOMEM;
+
+	hwg_buf_free(b);
+	return rc;
+}
+
+/* A digest signer (struct hwg_audit_signer) given the fields. */
+static int
+sign_digest(void *ctx, int64_t seq, const uint8_t hash[HWG_AUDIT_HASH_LEN], int64_t time_ms,
+            uint8_t sig[64], struct hwg_error *err)
+{
+	const struct hwg_audit_signer *signer = ctx;
+	uint8_t digest[32];
+	int rc;
+
+	if ((rc = hwg_audit_checkpoint_digest(seq, hash, time_ms, digest)) != 0)
+		return hwg_error_set(err, rc, "cannot encode the checkpoint");
+	return signer->sign(signer->ctx, digest, sig, err);
+}
+
+static int
+checkpoint_locked(struct hwg_store *s, hwg_audit_cp_sign_fn sign, void *ctx, int64_t now_ms,
+                  struct hwg_error *err)
+{
+	uint8_t hash[HWG_AUDIT_HASH_LEN], sig[64], *der = NULL;
 	size_t der_len = 0;
 	sqlite3_stmt *st;
 	int64_t seq, cp;
@@ -356,9 +382,7 @@ checkpoint_locked(struct hwg_store *s, struct hwg_buf *b, const struct hwg_audit
 		                     (long long)cp);
 	if (seq == cp)
 		return 0; /* nothing new (or an empty log) */
-	if ((rc = checkpoint_digest(b, seq, hash, now_ms, digest)) != 0)
-		return hwg_error_set(err, rc, "cannot encode the checkpoint");
-	if ((rc = signer->sign(signer->ctx, digest, sig, err)) != 0)
+	if ((rc = sign(ctx, seq, hash, now_ms, sig, err)) != 0)
 		return rc;
 	/* a signature that can never verify would later read as tampering */
 	if (hwg_ecdsa_raw_to_der(sig, &der, &der_len) != 0)
@@ -380,33 +404,36 @@ checkpoint_locked(struct hwg_store *s, struct hwg_buf *b, const struct hwg_audit
 }
 
 int
-hwg_audit_checkpoint(struct hwg_store *s, const struct hwg_audit_signer *signer, int64_t now_ms,
-                     struct hwg_error *err)
+hwg_audit_checkpoint_fields(struct hwg_store *s, hwg_audit_cp_sign_fn sign, void *ctx,
+                            int64_t now_ms, struct hwg_error *err)
 {
 	struct hwg_error local = {0};
-	struct hwg_buf *b;
 	int own_tx, rc;
 
 	if (err == NULL)
 		err = &local;
-	if (signer == NULL || signer->sign == NULL)
+	if (sign == NULL)
 		return hwg_error_set(err, HWG_E_INVALID, "no audit signer");
-	if ((b = hwg_buf_new(ENCODING_MAX)) == NULL)
-		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 	own_tx = sqlite3_get_autocommit(hwg_store_db(s)) != 0;
-	if (own_tx && (rc = hwg_store_begin(s, err)) != 0) {
-		hwg_buf_free(b);
+	if (own_tx && (rc = hwg_store_begin(s, err)) != 0)
 		return rc;
-	}
-	rc = checkpoint_locked(s, b, signer, now_ms, err);
+	rc = checkpoint_locked(s, sign, ctx, now_ms, err);
 	if (own_tx) {
 		if (rc == 0)
 			rc = hwg_store_commit(s, err);
 		else
 			hwg_store_rollback(s);
 	}
-	hwg_buf_free(b);
 	return rc;
+}
+
+int
+hwg_audit_checkpoint(struct hwg_store *s, const struct hwg_audit_signer *signer, int64_t now_ms,
+                     struct hwg_error *err)
+{
+	if (signer == NULL || signer->sign == NULL)
+		return hwg_error_set(err, HWG_E_INVALID, "no audit signer");
+	return hwg_audit_checkpoint_fields(s, sign_digest, (void *)signer, now_ms, err);
 }
 
 /* ---------------------------------------------------------------- verify */
