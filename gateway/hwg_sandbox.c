@@ -105,20 +105,32 @@ hwg_sandbox_allowed(void)
 #endif
 }
 
-static int
-add_rules(scmp_filter_ctx f)
+int
+hwg_sandbox_allow(void *filter, const char *const *names, size_t n)
 {
+	int nr;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((nr = seccomp_syscall_resolve_name(names[i])) == __NR_SCMP_ERROR)
+			continue; /* not a call of this architecture */
+		if (seccomp_rule_add(filter, SCMP_ACT_ALLOW, nr, 0) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+add_rules(void *filter, void *arg)
+{
+	scmp_filter_ctx f = filter;
 	/* (designated: SCMP_A0's compound literal leaves fields unnamed, which clang refuses) */
 	const struct scmp_arg_cmp thread_only = {
 	    .arg = 0, .op = SCMP_CMP_MASKED_EQ, .datum_a = CLONE_THREAD, .datum_b = CLONE_THREAD};
 	int nr;
 
-	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
-		if ((nr = seccomp_syscall_resolve_name(allowed[i])) == __NR_SCMP_ERROR)
-			continue; /* not a call of this architecture */
-		if (seccomp_rule_add(f, SCMP_ACT_ALLOW, nr, 0) != 0)
-			return -1;
-	}
+	(void)arg;
+	if (hwg_sandbox_allow(f, allowed, sizeof(allowed) / sizeof(allowed[0])) != 0)
+		return -1;
 #ifndef HWG_SANITIZE /* whose runtime needs prctl's other calls: in the list then */
 	/* libmicrohttpd names its threads; no other prctl */
 	const struct scmp_arg_cmp set_name = {
@@ -149,7 +161,7 @@ add_rules(scmp_filter_ctx f)
 }
 
 int
-hwg_sandbox_enter(struct hwg_error *err)
+hwg_sandbox_install(int (*rules)(void *filter, void *arg), void *arg, struct hwg_error *err)
 {
 	scmp_filter_ctx f = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	int rc = -1;
@@ -164,11 +176,17 @@ hwg_sandbox_enter(struct hwg_error *err)
 	localtime_r(&now, &tm);
 	if (seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) == 0 &&
 	    seccomp_attr_set(f, SCMP_FLTATR_CTL_NNP, 1) == 0 &&
-	    seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1) == 0 && add_rules(f) == 0)
+	    seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1) == 0 && rules(f, arg) == 0)
 		rc = seccomp_load(f);
 	seccomp_release(f);
 	if (rc != 0)
 		return hwg_error_set(err, HWG_E_INTERNAL, "seccomp: cannot load the filter (%d)",
 		                     rc);
 	return 0;
+}
+
+int
+hwg_sandbox_enter(struct hwg_error *err)
+{
+	return hwg_sandbox_install(add_rules, NULL, err);
 }
