@@ -24,3 +24,8 @@ hwg_unit_test(test_match LIBS hwg_match hwsim_palm LABELS vein)
 hwg_unit_test(test_session_file LIBS hwgwctl_session LABELS vein)
 hwg_unit_test(test_unix_inherit LIBS hwg_gwcore LABELS api deploy)
 hwg_unit_test(test_kh_proto LIBS hwg_kh_proto LABELS api)
+# the keyholder's tests run the hwgw-keyholder built beside hwgwd
+hwg_unit_test(test_keyholder LIBS hwg_keyholder_client hwg_gwstate LABELS api)
+add_dependencies(test_keyholder hwgw-keyholder)
+hwg_unit_test(test_keyholder_fault LIBS hwg_keyholder_client LABELS api fault)
+add_dependencies(test_keyholder_fault hwgw-keyholder)
