@@ -17,7 +17,7 @@
 #include "hwg_kh_proto.h"
 #include "hwg_test.h"
 
-static const uint8_t REQ[32] = {0xde, 0xad};
+static const uint8_t REQ[33] = {0xde, 0xad}; /* one more, for a req too long */
 
 static uint8_t *
 serialize(cbor_item_t *item, size_t *len)
