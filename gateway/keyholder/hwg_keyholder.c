@@ -59,6 +59,7 @@ struct hwg_keyholder {
 	char why[HWG_KH_TEXT_MAX + 1]; /* why the privileged side ended it, for the report */
 	struct hwg_backoff backoff;
 	int64_t next_spawn_ms;
+	int halted; /* the token refused the PIN: no more keyholders */
 	hwg_keyholder_end_fn on_end;
 	void *on_end_arg;
 	char exe[PATH_MAX];
@@ -142,7 +143,13 @@ request(struct hwg_keyholder *k, uint8_t type, const struct hwg_buf *body, size_
 
 	pthread_mutex_lock(&k->lock);
 	if (k->fd < 0) {
+		rc = k->halted;
 		pthread_mutex_unlock(&k->lock);
+		if (rc)
+			return hwg_error_set(
+			    err, HWG_E_HSM,
+			    "the keyholder is not restarted: the token refused the "
+			    "PIN (fix the PIN file, then restart hwgwd)");
 		return hwg_error_set(err, HWG_E_HSM,
 		                     "the keyholder is not running (it ended; hwgwd restarts it)");
 	}
@@ -403,7 +410,7 @@ report(struct hwg_keyholder *k, long pid, int status, int64_t delay, const char 
 	size_t n;
 
 	if (status == -1)
-		snprintf(detail, sizeof(detail), "pid=%ld", pid);
+		snprintf(detail, sizeof(detail), "pid=%ld", pid); /* reaped by someone else */
 	else if (WIFSIGNALED(status))
 		snprintf(detail, sizeof(detail), "pid=%ld signal=%d", pid, WTERMSIG(status));
 	else
@@ -498,9 +505,16 @@ hwg_keyholder_reap(struct hwg_keyholder *k)
 		now = hwg_mono_ms();
 		delay = hwg_backoff_ended(&k->backoff, now);
 		k->next_spawn_ms = now + delay;
+		if (status != -1 && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == HWG_KH_EXIT_PIN_REFUSED) {
+			pthread_mutex_lock(&k->lock);
+			k->halted = 1;
+			pthread_mutex_unlock(&k->lock);
+			delay = -1;
+		}
 		report(k, pid, status, delay, why);
 	}
-	if (hwg_mono_ms() < k->next_spawn_ms)
+	if (k->halted || hwg_mono_ms() < k->next_spawn_ms)
 		return; /* backing off: the main loop calls again each second */
 	if (spawn(k, 0, &forked, &err) != 0 && !forked)
 		k->next_spawn_ms =

@@ -50,7 +50,7 @@ struct hwg_keyholder_config {
 struct hwg_keyholder_end {
 	long pid;
 	int status;            /* as waitpid gave it; -1 if someone else reaped it */
-	int64_t restart_in_ms; /* the next one starts after this delay (0: now) */
+	int64_t restart_in_ms; /* the next one starts after this delay (0: now; -1: never) */
 	const char *why;       /* "" or why it was ended or refused to start */
 	const char *detail;    /* "pid=N signal=S|exit=E restart_in_ms=D[ why=...]" */
 };
@@ -68,9 +68,13 @@ int hwg_keyholder_start(const struct hwg_keyholder_config *cfg, hwg_keyholder_en
 /*
  * From the main loop, each second and on SIGCHLD: wait for an ended
  * keyholder (waitpid on its pid only), report it to on_end and start the
- * next one now or once its back-off delay has passed.  A restarted
- * keyholder whose keys are not those of the first one is killed (the
- * public keys already handed out must stay true), and its end reported.
+ * next one now or once its back-off delay has passed (a start waits up to
+ * HWG_KEYHOLDER_READY_MS for it).  A restarted keyholder whose keys are
+ * not those of the first one is killed (the public keys already handed
+ * out must stay true), and its end reported.  One whose token refused the
+ * PIN is not started again (restart_in_ms -1): a real HSM locks the PIN
+ * after a few tries; requests then fail with HWG_E_HSM until hwgwd is
+ * restarted.
  */
 void hwg_keyholder_reap(struct hwg_keyholder *k);
 /* Close the link, wait for the keyholder to exit (SIGKILL after 5 s); accepts NULL. */

@@ -41,6 +41,14 @@ enum hwg_kh_msg_type {
 	HWG_KH_OPEN_TEMPLATE = 24,
 };
 
+/*
+ * The keyholder's exit status when the token refused the PIN: it is not
+ * started again (a real HSM counts failed tries and locks the PIN), as
+ * hwg_p11 never retries a refused PIN.  Its other exits: 0 the link
+ * closed, 1 it could not start, 2 usage, 3 the link broke.
+ */
+#define HWG_KH_EXIT_PIN_REFUSED 4
+
 #define HWG_KH_TEXT_MAX 255
 /* The largest Sig_structure the keyholder reads (a response of up to 16 MiB). */
 #define HWG_KH_TBS_MAX (16u * 1024 * 1024 + 32 * 1024)

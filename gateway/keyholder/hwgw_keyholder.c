@@ -66,6 +66,19 @@ struct answer {
 	size_t len;
 };
 
+/*
+ * The token refused the PIN (hwg_p11's message, firmware-notes/pkcs11.md:
+ * "login refused by token ...: CKR_PIN_INCORRECT", _INVALID, _LEN_RANGE,
+ * _EXPIRED, _LOCKED).  hwg_p11 never tries such a PIN again; neither may a
+ * restarted keyholder.
+ */
+static int
+pin_refused(const struct hwg_error *err)
+{
+	return strncmp(err->message, "login refused by token", 22) == 0 &&
+	       strstr(err->message, ": CKR_PIN_") != NULL;
+}
+
 /* Exit from inside the filter. */
 static _Noreturn void
 leave(int code)
@@ -424,7 +437,7 @@ main(int argc, char **argv)
 	    (rc = warm_crypto(&err)) != 0 || (rc = hwg_kh_sandbox_enter(&err)) != 0) {
 		ready(rc, err.message);
 		hwg_p11_close(kh.p11);
-		return 1;
+		return pin_refused(&err) ? HWG_KH_EXIT_PIN_REFUSED : 1;
 	}
 	if (ready(0, "") != 0)
 		leave(3);

@@ -6,11 +6,13 @@
  * off (at once, then 1 s) while it keeps dying; the token's directory
  * moved away and back under the filter (SoftHSM2 is finalised and
  * initialised again inside the keyholder); a restarted keyholder that
- * finds another key under the response key's label is killed.
+ * finds another key under the response key's label is killed; one whose
+ * token refuses the PIN is not started again.
  */
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "hwg_kh_proto.h"
 #include "khenv.h"
 
 static void
@@ -197,6 +199,56 @@ test_restart_with_other_keys(void)
 	hwg_keyholder_stop(k);
 }
 
+static void
+write_pin(const char *pin)
+{
+	FILE *f = fopen(kh_pin_file, "w"); /* the file stays 0600 */
+
+	CHECK(f != NULL);
+	if (f != NULL) {
+		fprintf(f, "%s\n", pin);
+		fclose(f);
+	}
+}
+
+/* A restarted keyholder whose token refuses the PIN is not started again. */
+static void
+test_pin_refused_not_restarted(void)
+{
+	const struct timespec wait = {1, 300 * 1000 * 1000};
+	struct kh_ends seen = {0};
+	struct hwg_keyholder *k = kh_start("hwgw-response", &seen);
+	struct hwg_error err = {0};
+	long pid, pid2;
+
+	CHECK(k != NULL);
+	if (k == NULL)
+		return;
+	pid = hwg_keyholder_pid(k);
+	write_pin("0000-not-the-pin");
+	CHECK_EQ_INT(kill((pid_t)pid, SIGKILL), 0);
+	CHECK(kh_wait_ended(pid));
+	hwg_keyholder_reap(k); /* reports the kill; the next one is refused the PIN */
+	CHECK_EQ_INT(seen.count, 1);
+	pid2 = hwg_keyholder_pid(k);
+	CHECK(pid2 > 0 && pid2 != pid);
+	CHECK(kh_wait_ended(pid2));
+	hwg_keyholder_reap(k);
+	CHECK_EQ_INT(seen.count, 2);
+	CHECK(seen.status != -1 && WIFEXITED(seen.status) &&
+	      WEXITSTATUS(seen.status) == HWG_KH_EXIT_PIN_REFUSED);
+	CHECK_EQ_INT(seen.restart_in_ms, -1);
+	CHECK(strstr(seen.why, "CKR_PIN_INCORRECT") != NULL);
+	nanosleep(&wait, NULL);
+	hwg_keyholder_reap(k);
+	CHECK_EQ_INT(hwg_keyholder_pid(k), 0);
+	CHECK_EQ_INT(seen.count, 2);
+	CHECK_EQ_INT(kh_sign_verify(k, &err), HWG_E_HSM);
+	CHECK(strstr(err.message, "refused the PIN") != NULL);
+	write_pin(kh_pin);
+	hwg_keyholder_stop(k);
+}
+
 int
 main(void)
 {
@@ -208,6 +260,7 @@ main(void)
 	HWG_RUN(test_probe_and_backoff);
 	HWG_RUN(test_token_away_and_back);
 	HWG_RUN(test_restart_with_other_keys);
+	HWG_RUN(test_pin_refused_not_restarted);
 	kh_teardown();
 	return HWG_TEST_END();
 }
