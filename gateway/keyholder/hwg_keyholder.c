@@ -37,6 +37,7 @@
 
 #ifndef HWG_KEYHOLDER_LIBEXEC
 #define HWG_KEYHOLDER_LIBEXEC "/usr/libexec/hwgw/hwgw-keyholder"
+#define HWG_KEYHOLDER_FROM_SBIN "../libexec/hwgw"
 #endif
 #define EXE_NAME "hwgw-keyholder"
 #define LINK_FD 3
@@ -185,21 +186,29 @@ request(struct hwg_keyholder *k, uint8_t type, const struct hwg_buf *body, size_
 
 /* ---------------------------------------------------------------- starting */
 
+/*
+ * The keyholder to run: the one named, else beside this executable (the
+ * build tree), else where make install put it relative to hwgwd
+ * (SBINDIR/../libexec/hwgw, whatever PREFIX was), else at the prefix this
+ * was built for.
+ */
 static int
 resolve_exe(struct hwg_keyholder *k, const char *exe, struct hwg_error *err)
 {
 	char self[PATH_MAX];
+	const char *dir;
 	ssize_t n;
 
-	if (exe != NULL) {
-		snprintf(k->exe, sizeof(k->exe), "%s", exe);
-	} else if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+	snprintf(k->exe, sizeof(k->exe), "%s", exe != NULL ? exe : HWG_KEYHOLDER_LIBEXEC);
+	if (exe == NULL && (n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
 		self[n] = '\0';
-		snprintf(k->exe, sizeof(k->exe), "%s/" EXE_NAME, dirname(self));
+		dir = dirname(self);
+		snprintf(k->exe, sizeof(k->exe), "%s/" EXE_NAME, dir);
+		if (access(k->exe, X_OK) != 0)
+			snprintf(k->exe, sizeof(k->exe), "%s/%s/" EXE_NAME, dir,
+			         HWG_KEYHOLDER_FROM_SBIN);
 		if (access(k->exe, X_OK) != 0)
 			snprintf(k->exe, sizeof(k->exe), "%s", HWG_KEYHOLDER_LIBEXEC);
-	} else {
-		snprintf(k->exe, sizeof(k->exe), "%s", HWG_KEYHOLDER_LIBEXEC);
 	}
 	if (access(k->exe, X_OK) != 0)
 		return hwg_error_set(err, HWG_E_CONFIG, "cannot run the keyholder %s: %s", k->exe,

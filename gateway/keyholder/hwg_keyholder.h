@@ -37,7 +37,7 @@
 struct hwg_keyholder;
 
 struct hwg_keyholder_config {
-	const char *exe;          /* NULL: beside /proc/self/exe, else LIBEXECDIR/hwgw/ */
+	const char *exe;          /* NULL: beside hwgwd, else its ../libexec/hwgw/ */
 	const char *module_path;  /* [hsm] module */
 	const char *token_label;  /* [hsm] token */
 	const char *pin_file;     /* [hsm] pin_file */
