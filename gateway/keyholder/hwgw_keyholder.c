@@ -10,7 +10,8 @@
  *
  * It opens the module, the session and the keys (hwg_p11 reads the PIN
  * file for each login and wipes it after), enters its seccomp filter
- * (hwg_kh_sandbox.c), says READY (or why it cannot start, and exits 1),
+ * (hwg_kh_sandbox.c), says READY (or why it cannot start, and exits 1;
+ * 4 when the token refused the PIN, so that it is not started again),
  * then answers one request at a time (hwg_kh_proto.h) until the link
  * closes (exit 0).  A request it does not serve — another type, a body
  * not of its type's shape, bytes the response key must not sign — gets an
