@@ -11,12 +11,13 @@
  */
 #include "hwg_sandbox.h"
 
+#include "hwg_seccomp.h"
+
 #include <errno.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stddef.h>
 #include <sys/prctl.h>
-#include <time.h>
 
 static const char *const allowed[] = {
     /* bytes over descriptors it holds */
@@ -106,19 +107,17 @@ hwg_sandbox_allowed(void)
 }
 
 static int
-add_rules(scmp_filter_ctx f)
+add_rules(void *filter, void *arg)
 {
+	scmp_filter_ctx f = filter;
 	/* (designated: SCMP_A0's compound literal leaves fields unnamed, which clang refuses) */
 	const struct scmp_arg_cmp thread_only = {
 	    .arg = 0, .op = SCMP_CMP_MASKED_EQ, .datum_a = CLONE_THREAD, .datum_b = CLONE_THREAD};
 	int nr;
 
-	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
-		if ((nr = seccomp_syscall_resolve_name(allowed[i])) == __NR_SCMP_ERROR)
-			continue; /* not a call of this architecture */
-		if (seccomp_rule_add(f, SCMP_ACT_ALLOW, nr, 0) != 0)
-			return -1;
-	}
+	(void)arg;
+	if (hwg_sandbox_allow(f, allowed, sizeof(allowed) / sizeof(allowed[0])) != 0)
+		return -1;
 #ifndef HWG_SANITIZE /* whose runtime needs prctl's other calls: in the list then */
 	/* libmicrohttpd names its threads; no other prctl */
 	const struct scmp_arg_cmp set_name = {
@@ -151,24 +150,5 @@ add_rules(scmp_filter_ctx f)
 int
 hwg_sandbox_enter(struct hwg_error *err)
 {
-	scmp_filter_ctx f = seccomp_init(SCMP_ACT_KILL_PROCESS);
-	int rc = -1;
-
-	time_t now = time(NULL);
-	struct tm tm;
-
-	if (f == NULL)
-		return hwg_error_set(err, HWG_E_INTERNAL, "seccomp: cannot make a filter");
-	/* the time zone is read now; later only stat'ed, which the filter allows */
-	tzset();
-	localtime_r(&now, &tm);
-	if (seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) == 0 &&
-	    seccomp_attr_set(f, SCMP_FLTATR_CTL_NNP, 1) == 0 &&
-	    seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1) == 0 && add_rules(f) == 0)
-		rc = seccomp_load(f);
-	seccomp_release(f);
-	if (rc != 0)
-		return hwg_error_set(err, HWG_E_INTERNAL, "seccomp: cannot load the filter (%d)",
-		                     rc);
-	return 0;
+	return hwg_sandbox_install(add_rules, NULL, err);
 }

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hwg_backoff.h"
 #include "hwg_clients.h"
 #include "hwg_helper.h"
 #include "hwg_log.h"
@@ -30,16 +31,7 @@
 #include "hwg_time.h"
 
 #define HWG_NETCHILD_WORKERS 64
-/*
- * Restart back-off: a net process that ends within NET_STABLE_MS of its
- * start is replaced at once the first time, then after 1 s, 2 s, 4 s ...
- * up to NET_BACKOFF_MAX_MS, so that one that dies at every start (a bad
- * library, a filter that forbids a call it needs) does not spin the CPU
- * and flood the audit.  One that ran NET_STABLE_MS resets the delay.
- */
-#define NET_STABLE_MS 10000
-#define NET_BACKOFF_FIRST_MS 1000
-#define NET_BACKOFF_MAX_MS 30000
+/* Restart back-off: common/hwg_backoff.h, the rule the keyholder shares. */
 
 struct link {
 	int fd;
@@ -59,9 +51,8 @@ struct hwg_netchild {
 	unsigned busy; /* workers running */
 	struct link *link;
 	pthread_t reader;
-	int64_t started_ms;    /* the net process's start (monotonic) */
-	int64_t backoff_ms;    /* the delay after its next quick end, 0 none yet */
-	int64_t next_spawn_ms; /* no net process: the earliest restart */
+	struct hwg_backoff backoff; /* the net process's start and restart delay */
+	int64_t next_spawn_ms;      /* no net process: the earliest restart */
 };
 
 struct job {
@@ -265,7 +256,7 @@ spawn(struct hwg_netchild *m, struct hwg_error *err)
 	l->refs = 1;
 	pthread_mutex_init(&l->write_lock, NULL);
 	m->link = l;
-	m->started_ms = hwg_mono_ms();
+	hwg_backoff_started(&m->backoff, hwg_mono_ms());
 	hwg_log(HWG_LOG_INFO, "net.start", "pid=%ld", (long)pid);
 	if (send_clients(m, l) != 0)
 		hwg_log(HWG_LOG_ERR, "net.clients", "pid=%ld msg=\"cannot send the registry\"",
@@ -322,23 +313,6 @@ hwg_netchild_send_clients(struct hwg_netchild *m)
 		        (long)m->link->pid);
 }
 
-/* The delay before the next net process, from how long this one ran. */
-static int64_t
-next_delay(struct hwg_netchild *m, int64_t now)
-{
-	int64_t delay = 0;
-
-	if (now - m->started_ms >= NET_STABLE_MS)
-		m->backoff_ms = 0;
-	else if (m->backoff_ms == 0)
-		m->backoff_ms = NET_BACKOFF_FIRST_MS; /* this restart at once, the next after 1 s */
-	else {
-		delay = m->backoff_ms;
-		m->backoff_ms = delay * 2 < NET_BACKOFF_MAX_MS ? delay * 2 : NET_BACKOFF_MAX_MS;
-	}
-	return delay;
-}
-
 static void
 audit_end(struct hwg_netchild *m, pid_t pid, int status, int64_t delay_ms)
 {
@@ -376,7 +350,7 @@ hwg_netchild_reap(struct hwg_netchild *m)
 	if (m->link != NULL) {
 		if (waitpid(m->link->pid, &status, WNOHANG) <= 0)
 			return;
-		delay = next_delay(m, now);
+		delay = hwg_backoff_ended(&m->backoff, now);
 		m->next_spawn_ms = now + delay;
 		audit_end(m, m->link->pid, status, delay);
 		retire(m);

@@ -14,4 +14,7 @@
 #define HWG_SESSION_TOKEN_MIN 16
 #define HWG_SESSION_TOKEN_MAX 64
 
+/* 1 if id is 1..64 of [A-Za-z0-9._-] (the alphabet and length of client ids). */
+int hwg_operator_id_valid(const char *id);
+
 #endif

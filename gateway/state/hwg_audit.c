@@ -7,7 +7,8 @@
  * u32 length and its bytes (hwg_buf_put_string), so no two records encode
  * alike.  The first record's prev_hash is 32 zero bytes.  Checkpoint
  * digest = SHA-256("hwgw-audit-checkpoint-v1" || seq || hash || time_ms),
- * signed ES256 by the audit key through the caller's signer.
+ * signed ES256 by the audit key through the caller's signer, which is
+ * given either that digest or the fields (and computes it itself).
  *
  * The verifier hashes the bytes the database holds, not a cleaned-up
  * copy: a field longer than its record field, with a NUL in it, or of the
@@ -28,7 +29,6 @@
 #include "hwg_store_sql.h"
 
 static const char RECORD_DOMAIN[] = "hwgw-audit-v1";
-static const char CHECKPOINT_DOMAIN[] = "hwgw-audit-checkpoint-v1";
 static const uint8_t zero_hash[HWG_AUDIT_HASH_LEN];
 
 /* Larger than any record's encoding (about 700 bytes with every field full). */
@@ -127,20 +127,6 @@ record_hash(struct hwg_buf *b, const struct hwg_audit_record *r, uint8_t out[HWG
 		if (hwg_buf_put_string(b, t, strlen(t)) != 0)
 			return HWG_E_INTERNAL;
 	}
-	SHA256(hwg_buf_ptr(b), hwg_buf_len(b), out);
-	return 0;
-}
-
-static int
-checkpoint_digest(struct hwg_buf *b, int64_t seq, const uint8_t hash[HWG_AUDIT_HASH_LEN],
-                  int64_t time_ms, uint8_t out[32])
-{
-	hwg_buf_reset(b);
-	if (hwg_buf_put(b, CHECKPOINT_DOMAIN, sizeof(CHECKPOINT_DOMAIN) - 1) != 0 ||
-	    hwg_buf_put_u64be(b, (uint64_t)seq) != 0 ||
-	    hwg_buf_put(b, hash, HWG_AUDIT_HASH_LEN) != 0 ||
-	    hwg_buf_put_u64be(b, (uint64_t)time_ms) != 0)
-		return HWG_E_INTERNAL;
 	SHA256(hwg_buf_ptr(b), hwg_buf_len(b), out);
 	return 0;
 }
@@ -339,11 +325,25 @@ hwg_audit_uncheckpointed(struct hwg_store *s)
 	return seq > cp ? seq - cp : 0;
 }
 
+/* A digest signer (struct hwg_audit_signer) given the fields. */
 static int
-checkpoint_locked(struct hwg_store *s, struct hwg_buf *b, const struct hwg_audit_signer *signer,
-                  int64_t now_ms, struct hwg_error *err)
+sign_digest(void *ctx, int64_t seq, const uint8_t hash[HWG_AUDIT_HASH_LEN], int64_t time_ms,
+            uint8_t sig[64], struct hwg_error *err)
 {
-	uint8_t hash[HWG_AUDIT_HASH_LEN], digest[32], sig[64], *der = NULL;
+	const struct hwg_audit_signer *signer = ctx;
+	uint8_t digest[32];
+	int rc;
+
+	if ((rc = hwg_audit_checkpoint_digest(seq, hash, time_ms, digest)) != 0)
+		return hwg_error_set(err, rc, "cannot encode the checkpoint");
+	return signer->sign(signer->ctx, digest, sig, err);
+}
+
+static int
+checkpoint_locked(struct hwg_store *s, hwg_audit_cp_sign_fn sign, void *ctx, int64_t now_ms,
+                  struct hwg_error *err)
+{
+	uint8_t hash[HWG_AUDIT_HASH_LEN], sig[64], *der = NULL;
 	size_t der_len = 0;
 	sqlite3_stmt *st;
 	int64_t seq, cp;
@@ -357,9 +357,7 @@ checkpoint_locked(struct hwg_store *s, struct hwg_buf *b, const struct hwg_audit
 		                     (long long)cp);
 	if (seq == cp)
 		return 0; /* nothing new (or an empty log) */
-	if ((rc = checkpoint_digest(b, seq, hash, now_ms, digest)) != 0)
-		return hwg_error_set(err, rc, "cannot encode the checkpoint");
-	if ((rc = signer->sign(signer->ctx, digest, sig, err)) != 0)
+	if ((rc = sign(ctx, seq, hash, now_ms, sig, err)) != 0)
 		return rc;
 	/* a signature that can never verify would later read as tampering */
 	if (hwg_ecdsa_raw_to_der(sig, &der, &der_len) != 0)
@@ -381,33 +379,36 @@ checkpoint_locked(struct hwg_store *s, struct hwg_buf *b, const struct hwg_audit
 }
 
 int
-hwg_audit_checkpoint(struct hwg_store *s, const struct hwg_audit_signer *signer, int64_t now_ms,
-                     struct hwg_error *err)
+hwg_audit_checkpoint_fields(struct hwg_store *s, hwg_audit_cp_sign_fn sign, void *ctx,
+                            int64_t now_ms, struct hwg_error *err)
 {
 	struct hwg_error local = {0};
-	struct hwg_buf *b;
 	int own_tx, rc;
 
 	if (err == NULL)
 		err = &local;
-	if (signer == NULL || signer->sign == NULL)
+	if (sign == NULL)
 		return hwg_error_set(err, HWG_E_INVALID, "no audit signer");
-	if ((b = hwg_buf_new(ENCODING_MAX)) == NULL)
-		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 	own_tx = sqlite3_get_autocommit(hwg_store_db(s)) != 0;
-	if (own_tx && (rc = hwg_store_begin(s, err)) != 0) {
-		hwg_buf_free(b);
+	if (own_tx && (rc = hwg_store_begin(s, err)) != 0)
 		return rc;
-	}
-	rc = checkpoint_locked(s, b, signer, now_ms, err);
+	rc = checkpoint_locked(s, sign, ctx, now_ms, err);
 	if (own_tx) {
 		if (rc == 0)
 			rc = hwg_store_commit(s, err);
 		else
 			hwg_store_rollback(s);
 	}
-	hwg_buf_free(b);
 	return rc;
+}
+
+int
+hwg_audit_checkpoint(struct hwg_store *s, const struct hwg_audit_signer *signer, int64_t now_ms,
+                     struct hwg_error *err)
+{
+	if (signer == NULL || signer->sign == NULL)
+		return hwg_error_set(err, HWG_E_INVALID, "no audit signer");
+	return hwg_audit_checkpoint_fields(s, sign_digest, (void *)signer, now_ms, err);
 }
 
 /* ---------------------------------------------------------------- verify */
@@ -525,7 +526,7 @@ stored_hash(struct hwg_store *s, int64_t seq, uint8_t out[HWG_AUDIT_HASH_LEN],
 
 /* Every checkpoint: signed by the audit key, naming a record the log still has, with its hash. */
 static int
-verify_checkpoints(struct hwg_store *s, struct hwg_buf *b, EVP_PKEY *pub, int64_t last_seq,
+verify_checkpoints(struct hwg_store *s, EVP_PKEY *pub, int64_t last_seq,
                    struct hwg_audit_verify_result *res, struct hwg_error *err)
 {
 	uint8_t hash[HWG_AUDIT_HASH_LEN], digest[32], at[HWG_AUDIT_HASH_LEN];
@@ -550,7 +551,8 @@ verify_checkpoints(struct hwg_store *s, struct hwg_buf *b, EVP_PKEY *pub, int64_
 			break;
 		}
 		memcpy(hash, sqlite3_column_blob(st, 1), sizeof(hash));
-		if (checkpoint_digest(b, seq, hash, sqlite3_column_int64(st, 2), digest) != 0) {
+		if (hwg_audit_checkpoint_digest(seq, hash, sqlite3_column_int64(st, 2), digest) !=
+		    0) {
 			rc = hwg_error_set(err, HWG_E_INTERNAL, "cannot encode a checkpoint");
 			break;
 		}
@@ -604,7 +606,7 @@ hwg_audit_verify(struct hwg_store *s, EVP_PKEY *audit_pub, struct hwg_audit_veri
 	}
 	rc = verify_chain(s, b, res, &last_seq, err);
 	if (rc == 0)
-		rc = verify_checkpoints(s, b, audit_pub, last_seq, res, err);
+		rc = verify_checkpoints(s, audit_pub, last_seq, res, err);
 	if (own_tx)
 		hwg_store_rollback(s); /* nothing was written */
 	hwg_buf_free(b);

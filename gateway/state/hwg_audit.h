@@ -18,10 +18,9 @@
 #include <openssl/evp.h>
 #include <stdint.h>
 
+#include "hwg_checkpoint.h"
 #include "hwg_err.h"
 #include "hwg_store.h"
-
-#define HWG_AUDIT_HASH_LEN 32
 
 /* What happened.  NULL strings are stored as empty; peer_uid -1 = none. */
 struct hwg_audit_event {
@@ -60,11 +59,22 @@ struct hwg_audit_signer {
 	int (*sign)(void *ctx, const uint8_t digest[32], uint8_t sig[64], struct hwg_error *err);
 	void *ctx;
 };
+/*
+ * Signs a checkpoint given its fields: 64 raw bytes (ES256) over
+ * hwg_audit_checkpoint_digest(seq, hash, time_ms), which the signer
+ * computes itself, so that the holder of the audit key signs checkpoints
+ * and never a digest chosen by its caller (gateway/keyholder/).
+ */
+typedef int (*hwg_audit_cp_sign_fn)(void *ctx, int64_t seq, const uint8_t hash[HWG_AUDIT_HASH_LEN],
+                                    int64_t time_ms, uint8_t sig[64], struct hwg_error *err);
 /* Records since the last checkpoint (for the every-N policy). */
 int64_t hwg_audit_uncheckpointed(struct hwg_store *s);
 /* Sign a checkpoint of the current head (no-op if nothing new). */
 int hwg_audit_checkpoint(struct hwg_store *s, const struct hwg_audit_signer *signer, int64_t now_ms,
                          struct hwg_error *err);
+/* The same with a signer that is given the checkpoint's fields. */
+int hwg_audit_checkpoint_fields(struct hwg_store *s, hwg_audit_cp_sign_fn sign, void *ctx,
+                                int64_t now_ms, struct hwg_error *err);
 
 struct hwg_audit_verify_result {
 	int64_t records;       /* records checked */

@@ -34,13 +34,6 @@ hwg_operator_state_name(int state)
 	           : "unknown";
 }
 
-int
-hwg_operator_id_valid(const char *id)
-{
-	/* the same alphabet and length as client ids */
-	return hwg_client_id_valid(id);
-}
-
 #define OPERATOR_COLUMNS                                                                           \
 	"id, role, state, valid_until_ms, enrolled_by_client, enrolled_by_operator,"               \
 	" confirmed_by, created_ms, template, fail_count, locked_until_ms"

@@ -23,8 +23,6 @@
 #include "hwg_ids.h"
 #include "hwg_store.h"
 
-/* 1 if id is 1..64 of [A-Za-z0-9._-]. */
-int hwg_operator_id_valid(const char *id);
 
 enum hwg_operator_state { HWG_OPERATOR_ACTIVE = 0, HWG_OPERATOR_PENDING, HWG_OPERATOR_REVOKED };
 const char *hwg_operator_state_name(int state);

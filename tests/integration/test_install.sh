@@ -48,6 +48,7 @@ usr/lib/systemd/system/hwgwd.socket
 usr/lib/sysusers.d/hwgw.conf
 usr/lib/tmpfiles.d/hwgw.conf
 usr/lib/udev/rules.d/60-hwgw.rules
+usr/libexec/hwgw/hwgw-keyholder
 usr/libexec/hwgw/hwgw-net
 usr/sbin/hwgwd
 usr/share/doc/hwgw/hwgwd.conf.example

@@ -44,6 +44,18 @@ sign_with(void *ctx, const uint8_t digest[32], uint8_t sig[64], struct hwg_error
 	return ok ? 0 : hwg_error_set(err, HWG_E_INTERNAL, "sign");
 }
 
+/* A signer given the checkpoint's fields, as the keyholder is: it makes the digest itself. */
+static int
+sign_fields_with(void *ctx, int64_t seq, const uint8_t hash[HWG_AUDIT_HASH_LEN], int64_t time_ms,
+                 uint8_t sig[64], struct hwg_error *err)
+{
+	uint8_t digest[32];
+
+	if (hwg_audit_checkpoint_digest(seq, hash, time_ms, digest) != 0)
+		return hwg_error_set(err, HWG_E_INTERNAL, "digest");
+	return sign_with(ctx, digest, sig, err);
+}
+
 static int
 sign_fails(void *ctx, const uint8_t digest[32], uint8_t sig[64], struct hwg_error *err)
 {
@@ -847,6 +859,40 @@ test_signer_failures(void)
 	cleanup(s, dir);
 }
 
+/* A field signer's checkpoint is the digest signer's: the same row, verified alike. */
+static void
+test_field_signer(void)
+{
+	char dir[64], dir2[64];
+	struct hwg_store *s = fresh_store(dir), *s2 = fresh_store(dir2);
+	struct hwg_audit_signer signer = {sign_with, audit_key};
+	struct hwg_audit_verify_result vr;
+	struct hwg_error err = {0};
+	uint8_t d1[32], d2[32], hash[HWG_AUDIT_HASH_LEN] = {1};
+
+	append_n(s, 7, 1000);
+	append_n(s2, 7, 1000);
+	CHECK_EQ_INT(hwg_audit_checkpoint_fields(s, sign_fields_with, audit_key, 5000, &err), 0);
+	CHECK_EQ_INT(hwg_audit_checkpoint(s2, &signer, 5000, &err), 0);
+	CHECK_EQ_INT(hwg_audit_verify(s, audit_key, &vr, &err), 0);
+	CHECK_EQ_INT(vr.checkpoints, 1);
+	CHECK_EQ_INT(query_int(s, "SELECT seq FROM audit_checkpoint"), 7);
+	CHECK_EQ_INT(query_int(s, "SELECT time_ms FROM audit_checkpoint"),
+	             query_int(s2, "SELECT time_ms FROM audit_checkpoint"));
+	CHECK_EQ_INT(hwg_audit_checkpoint_fields(s, NULL, NULL, 6000, &err), HWG_E_INVALID);
+	/* every field is in the digest */
+	CHECK_EQ_INT(hwg_audit_checkpoint_digest(7, hash, 5000, d1), 0);
+	CHECK_EQ_INT(hwg_audit_checkpoint_digest(8, hash, 5000, d2), 0);
+	CHECK(memcmp(d1, d2, 32) != 0);
+	CHECK_EQ_INT(hwg_audit_checkpoint_digest(7, hash, 5001, d2), 0);
+	CHECK(memcmp(d1, d2, 32) != 0);
+	hash[31] = 1;
+	CHECK_EQ_INT(hwg_audit_checkpoint_digest(7, hash, 5000, d2), 0);
+	CHECK(memcmp(d1, d2, 32) != 0);
+	cleanup(s, dir);
+	cleanup(s2, dir2);
+}
+
 static void
 test_verify_needs_the_p256_audit_key(void)
 {
@@ -894,6 +940,7 @@ main(void)
 	HWG_RUN(test_disk_full_fails);
 	HWG_RUN(test_failed_commit_fails);
 	HWG_RUN(test_signer_failures);
+	HWG_RUN(test_field_signer);
 	HWG_RUN(test_verify_needs_the_p256_audit_key);
 	EVP_PKEY_free(audit_key);
 	EVP_PKEY_free(other_key);

@@ -2,6 +2,7 @@
 hwg_unit_test(test_buf LIBS hwg_common LABELS api)
 hwg_unit_test(test_file LIBS hwg_common LABELS api)
 hwg_unit_test(test_cbor LIBS hwg_common LABELS api)
+hwg_unit_test(test_backoff LIBS hwg_common LABELS api)
 hwg_unit_test(test_p11 LIBS hwg_hsm LABELS api vein)
 target_include_directories(test_p11 PRIVATE ${P11KIT_INCLUDE_DIRS}) # make_secret calls the module
 hwg_unit_test(test_cose LIBS hwg_crypto LABELS api)
@@ -28,3 +29,9 @@ hwg_unit_test(test_unix_inherit LIBS hwg_gwnet LABELS api deploy)
 add_test(NAME test_layout COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/layout/test_layout.sh)
 set_tests_properties(test_layout PROPERTIES LABELS "unit;api;deploy" TIMEOUT 120
   ENVIRONMENT "HWG_SOURCE_DIR=${PROJECT_SOURCE_DIR};HWG_BUILD_DIR=${PROJECT_BINARY_DIR}")
+hwg_unit_test(test_kh_proto LIBS hwg_kh_proto LABELS api)
+# the keyholder's tests run the hwgw-keyholder built beside hwgwd
+hwg_unit_test(test_keyholder LIBS hwg_keyholder_client hwg_gwstate LABELS api)
+add_dependencies(test_keyholder hwgw-keyholder)
+hwg_unit_test(test_keyholder_fault LIBS hwg_keyholder_client LABELS api fault)
+add_dependencies(test_keyholder_fault hwgw-keyholder)
