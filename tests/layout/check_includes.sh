@@ -18,7 +18,7 @@ gateway/net ^(gateway/(state|palm|ops|priv|keyholder)|drivers)(/|$)|^<(sqlite3|w
 gateway/state ^(gateway/(net|palm|ops|priv|keyholder)|drivers)(/|$)|^<microhttpd\.h>$ the store knows no transport, device or process
 gateway/ops ^gateway/(net|priv)(/|$)|^<microhttpd\.h>$ handlers get their services in their context, never the privileged process internals or a transport
 gateway/palm ^gateway/(net|ops|priv)(/|$)|^<microhttpd\.h>$ biometrics know no transport or process
-gateway/keyholder ^(gateway/(net|state|palm|ops|priv)|drivers/(card|vein))(/|$)|^<(sqlite3|microhttpd)\.h>$ the keyholder holds the keys and nothing else
+gateway/keyholder ^(gateway/(net|state|ops|priv)|drivers/(card|vein))(/|$)|^<(sqlite3|microhttpd|winscard)\.h>$ the keyholder holds the keys (and seals templates in their format, palm/) and nothing else
 drivers ^gateway(/|$)|^<microhttpd\.h>$ drivers never know the gateway
 common ^(gateway|drivers|crypto|client)(/|$) common code is below everything
 crypto ^(gateway|drivers|client)(/|$) crypto is below the gateway and the drivers'
