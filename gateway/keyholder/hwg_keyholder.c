@@ -188,7 +188,7 @@ static int
 resolve_exe(struct hwg_keyholder *k, const char *exe, struct hwg_error *err)
 {
 	if (exe == NULL)
-		return hwg_helper_path(EXE_NAME, k->exe, sizeof(k->exe), err);
+		return hwg_helper_path(NULL, EXE_NAME, k->exe, sizeof(k->exe), err);
 	snprintf(k->exe, sizeof(k->exe), "%s", exe);
 	if (access(k->exe, X_OK) != 0)
 		return hwg_error_set(err, HWG_E_CONFIG, "cannot run the keyholder %s: %s", k->exe,

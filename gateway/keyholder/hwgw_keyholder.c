@@ -157,8 +157,10 @@ open_token(struct keyholder *kh, const struct hwg_p11_config *pc, const char *re
 	if (hwg_p11_key_alg(kh->audit) != HWG_COSE_ES256)
 		return hwg_error_set(err, HWG_E_HSM, "audit key \"%s\" must be an EC P-256 key",
 		                     audit_label);
+	/* a missing template key is reported (INFO), not fatal: the gateway decides */
 	if (template_label != NULL && template_label[0] != '\0' &&
-	    (rc = hwg_p11_secret_find(kh->p11, template_label, &kh->tmpl, err)) != 0)
+	    (rc = hwg_p11_secret_find(kh->p11, template_label, &kh->tmpl, err)) != 0 &&
+	    rc != HWG_E_NOT_FOUND)
 		return rc;
 	if ((rc = public_key(kh->response, &kh->response_pub, err)) != 0 ||
 	    (rc = public_key(kh->audit, &kh->audit_pub, err)) != 0)

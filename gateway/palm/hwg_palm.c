@@ -8,10 +8,8 @@
 #include <string.h>
 
 #include "hwg_operators.h"
-#include "hwg_p11.h"
 #include "hwg_secret.h"
 #include "hwg_store.h"
-#include "hwg_templates.h"
 
 _Static_assert(HWG_MAX_USB_IDS == HWG_VEIN_MAX_IDS, "[vein] usb_ids and the driver agree");
 _Static_assert(HWG_TERMINAL_ID_MAX == HWG_VEIN_STR_MAX, "a terminal serial fits the store");
@@ -20,8 +18,8 @@ _Static_assert(HWG_VEIN_TEMPLATE_LEN == HWG_MATCH_DIM, "the terminal's template 
 _Static_assert(HWG_OPERATOR_ID_MAX == HWG_MATCH_ID_MAX, "operator ids fit the gallery");
 
 struct hwg_palm {
-	struct hwg_p11 *p11;
-	struct hwg_p11_key *key; /* owned by p11 */
+	hwg_template_open_fn open_template; /* the template key's holder (the keyholder) */
+	void *open_arg;
 	struct hwg_vein *driver;
 	pthread_mutex_t gallery_lock;
 	struct hwg_gallery *gallery; /* NULL unless identify = yes */
@@ -71,24 +69,9 @@ load_gallery(struct hwg_palm *v, struct hwg_store *store, struct hwg_error *err)
 	return rc;
 }
 
-static int
-find_key(struct hwg_palm *v, const struct hwg_config *cfg, struct hwg_error *err)
-{
-	int rc = hwg_p11_secret_find(v->p11, cfg->hsm_template_key, &v->key, err);
-
-	if (rc == HWG_E_NOT_FOUND)
-		return hwg_error_set(
-		    err, HWG_E_CONFIG,
-		    "[vein] enabled = yes needs the AES-256 template key \"%s\" in "
-		    "token \"%s\" (scripts/hsm-init makes it; [hsm] template_key "
-		    "names it), or set [vein] enabled = no",
-		    cfg->hsm_template_key, cfg->hsm_token);
-	return rc;
-}
-
 int
-hwg_palm_open(const struct hwg_config *cfg, struct hwg_p11 *p11, struct hwg_store *store,
-              struct hwg_palm **out, struct hwg_error *err)
+hwg_palm_open(const struct hwg_config *cfg, hwg_template_open_fn open_template, void *open_arg,
+              struct hwg_store *store, struct hwg_palm **out, struct hwg_error *err)
 {
 	struct hwg_palm *v;
 	int rc = 0;
@@ -97,8 +80,9 @@ hwg_palm_open(const struct hwg_config *cfg, struct hwg_p11 *p11, struct hwg_stor
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 	pthread_mutex_init(&v->gallery_lock, NULL);
-	v->p11 = p11;
-	if (cfg->vein_enabled && (rc = find_key(v, cfg, err)) == 0 && cfg->vein_identify)
+	v->open_template = open_template;
+	v->open_arg = open_arg;
+	if (cfg->vein_enabled && cfg->vein_identify)
 		rc = load_gallery(v, store, err);
 	if (rc != 0) {
 		hwg_palm_close(v);
@@ -139,12 +123,6 @@ struct hwg_vein *
 hwg_palm_driver(struct hwg_palm *v)
 {
 	return v->driver;
-}
-
-struct hwg_p11_key *
-hwg_palm_template_key(struct hwg_palm *v)
-{
-	return v->key;
 }
 
 int
@@ -209,7 +187,7 @@ hwg_palm_gallery_put_sealed(struct hwg_palm *v, const char *id, const uint8_t *b
 
 	if (v->gallery == NULL)
 		return 0;
-	if ((rc = hwg_template_open(v->p11, v->key, id, blob, blob_len, tmpl, err)) != 0)
+	if ((rc = v->open_template(v->open_arg, id, blob, blob_len, tmpl, err)) != 0)
 		return rc;
 	rc = hwg_palm_gallery_put(v, id, tmpl, err);
 	hwg_wipe(tmpl, sizeof(tmpl));

@@ -18,24 +18,26 @@
 #include "hwg_vein.h"
 
 struct hwg_palm;
-struct hwg_p11;
-struct hwg_p11_key;
 struct hwg_store;
+
+/* Open a sealed template for operator_id (the holder of the template key does it). */
+typedef int (*hwg_template_open_fn)(void *arg, const char *operator_id, const uint8_t *blob,
+                                    size_t blob_len, int8_t tmpl[HWG_MATCH_DIM],
+                                    struct hwg_error *err);
 
 /* Active operators a gallery can hold (identify = yes). */
 #define HWG_VEINS_GALLERY_MAX 16384
 
 /*
- * Prepare what cfg's [vein] section asks for: the template key
- * ([hsm] template_key; HWG_E_CONFIG naming it when the token lacks it)
- * and the gallery (every active operator's template in store opened; a
- * template that does not open stops the start, naming the operator).
- * With [vein] enabled = no nothing is prepared and every accessor below
- * says so.  The caller owns store and p11 and keeps p11 open longer than
- * the service; store is used only during this call.
+ * Prepare what cfg's [vein] section asks for: the gallery (every active
+ * operator's template in store opened with open_template, which holds the
+ * template key; a template that does not open stops the start, naming the
+ * operator).  With [vein] enabled = no nothing is prepared and every
+ * accessor below says so.  open_template and its arg outlive the service;
+ * store is used only during this call.
  */
-int hwg_palm_open(const struct hwg_config *cfg, struct hwg_p11 *p11, struct hwg_store *store,
-                  struct hwg_palm **out, struct hwg_error *err);
+int hwg_palm_open(const struct hwg_config *cfg, hwg_template_open_fn open_template, void *open_arg,
+                  struct hwg_store *store, struct hwg_palm **out, struct hwg_error *err);
 /*
  * Start the terminal driver (nothing when disabled); its events go to
  * on_event from its own thread, possibly before this returns, so the
@@ -48,8 +50,6 @@ void hwg_palm_close(struct hwg_palm *v);
 
 /* NULL when [vein] enabled = no. */
 struct hwg_vein *hwg_palm_driver(struct hwg_palm *v);
-/* NULL when [vein] enabled = no. */
-struct hwg_p11_key *hwg_palm_template_key(struct hwg_palm *v);
 /* 1 when there is a gallery ([vein] enabled and identify = yes). */
 int hwg_palm_has_gallery(const struct hwg_palm *v);
 /* Templates in the gallery (0 without one). */

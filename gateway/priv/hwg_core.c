@@ -25,8 +25,9 @@
 #include "hwg_metrics.h"
 #include "hwg_operators.h"
 #include "hwg_ops.h"
-#include "hwg_p11.h"
-#include "hwg_p11keys.h"
+#include "hwg_helper.h"
+#include "hwg_keyholder.h"
+#include "hwg_keys.h"
 #include "hwg_request.h"
 #include "hwg_sessions.h"
 #include "hwg_store.h"
@@ -37,14 +38,11 @@ struct hwg_core {
 	const struct hwg_config *cfg;
 	struct hwg_store *store;
 	pthread_mutex_t state_lock; /* the store is used by one thread at a time */
-	struct hwg_p11 *p11;
-	struct hwg_p11_key *response_key;
-	struct hwg_p11_key *audit_key;
+	struct hwg_keyholder *kh;   /* the keys: a process of their own */
 	struct hwg_clients *clients;
 	struct hwg_card_service *cards;
 	struct hwg_palm *veins;
-	struct hwg_p11keys keyring; /* what the key service below uses */
-	struct hwg_op_keys keys;    /* the handlers' key service */
+	struct hwg_op_keys keys; /* the handlers' key service, over kh */
 	int64_t last_checkpoint_ms;
 	/* last HSM state seen by the tick, so changes become device events */
 	int hsm_state_known;
@@ -59,16 +57,10 @@ hwg_core_store(struct hwg_core *c)
 	return c->store;
 }
 
-struct hwg_p11 *
-hwg_core_p11(struct hwg_core *c)
+const struct hwg_op_keys *
+hwg_core_keys(struct hwg_core *c)
 {
-	return c->p11;
-}
-
-struct hwg_p11_key *
-hwg_core_response_key(struct hwg_core *c)
-{
-	return c->response_key;
+	return &c->keys;
 }
 
 struct hwg_clients *
@@ -85,37 +77,16 @@ hwg_core_palm(struct hwg_core *c)
 
 /* ---------------------------------------------------------------- signing */
 
-/* COSE signer for responses: only Sig_structures reach the response key. */
-static int
-sign_response(void *ctx, int alg, const uint8_t *tbs, size_t tbs_len, uint8_t sig[64],
-              struct hwg_error *err)
-{
-	struct hwg_core *c = ctx;
-	uint8_t digest[SHA256_DIGEST_LENGTH];
-
-	if (alg == HWG_COSE_EDDSA)
-		return hwg_p11_sign(c->p11, c->response_key, tbs, tbs_len, sig, err);
-	SHA256(tbs, tbs_len, digest);
-	return hwg_p11_sign(c->p11, c->response_key, digest, sizeof(digest), sig, err);
-}
-
-/* Audit signer: only checkpoint digests reach the audit key. */
-static int
-sign_checkpoint(void *ctx, const uint8_t digest[32], uint8_t sig[64], struct hwg_error *err)
-{
-	struct hwg_core *c = ctx;
-
-	return hwg_p11_sign(c->p11, c->audit_key, digest, 32, sig, err);
-}
-
 static int
 checkpoint_locked(struct hwg_core *c, int64_t now)
 {
-	struct hwg_audit_signer signer = {sign_checkpoint, c};
 	struct hwg_error err = {0};
 	int rc;
 
-	if ((rc = hwg_audit_checkpoint(c->store, &signer, now, &err)) != 0)
+	/* the keyholder computes the digest from the fields: the audit key signs checkpoints only
+	 */
+	if ((rc = hwg_audit_checkpoint_fields(c->store, hwg_keyholder_sign_checkpoint, c->kh, now,
+	                                      &err)) != 0)
 		hwg_log(HWG_LOG_ERR, "audit.checkpoint", "result=%s msg=\"%s\"", hwg_err_code(rc),
 		        err.message);
 	else
@@ -159,8 +130,9 @@ reply_build(struct hwg_core *c, const uint8_t req_hash[SHA256_DIGEST_LENGTH], in
 		free(payload);
 		return HWG_E_NOMEM;
 	}
-	rc = hwg_cose_sign1_encode(hwg_p11_key_alg(c->response_key), payload, payload_len,
-	                           sign_response, c, &out->body, &out->len, &err);
+	/* the keyholder signs only what is shaped as a response (gateway/keyholder/README.md) */
+	rc = hwg_cose_sign1_encode(hwg_keyholder_response_alg(c->kh), payload, payload_len,
+	                           hwg_keyholder_sign_response, c->kh, &out->body, &out->len, &err);
 	free(payload);
 	if (rc != 0) {
 		hwg_log(HWG_LOG_ERR, "response.sign", "result=%s msg=\"%s\"", hwg_err_code(rc),
@@ -631,26 +603,65 @@ open_veins(struct hwg_core *c, struct hwg_error *err)
 
 	/* the gallery is read under the lock; the watcher, whose events take it, starts after */
 	pthread_mutex_lock(&c->state_lock);
-	rc = hwg_palm_open(c->cfg, c->p11, c->store, &c->veins, err);
+	rc = hwg_palm_open(c->cfg, c->keys.template_open, c->keys.arg, c->store, &c->veins, err);
 	pthread_mutex_unlock(&c->state_lock);
 	if (rc == 0)
 		rc = hwg_palm_start(c->veins, c->cfg, vein_event, c, err);
 	return rc;
 }
 
-/* The handlers' key service, over this process's PKCS#11 session. */
+/* A keyholder ended (hwg_keyholder_reap, from the tick): audited, as the net process's end is. */
 static void
-open_keys(struct hwg_core *c)
+keyholder_ended(void *arg, const struct hwg_keyholder_end *end)
 {
-	c->keyring = (struct hwg_p11keys){c->p11, c->response_key, c->audit_key,
-	                                  hwg_palm_template_key(c->veins)};
-	hwg_p11keys_service(&c->keyring, &c->keys);
+	struct hwg_core *c = arg;
+
+	hwg_log(HWG_LOG_WARN, "keyholder.ended", "%s", end->detail);
+	gateway_event(c, "gateway.keyholder_restart", end->detail);
+}
+
+/*
+ * The keyholder, the one process that loads the PKCS#11 module; with
+ * [vein] enabled its token must hold the template key (it reports
+ * whether it found one).
+ */
+static int
+open_keyholder(struct hwg_core *c, struct hwg_error *err)
+{
+	const struct hwg_config *cfg = c->cfg;
+	struct hwg_keyholder_config kc = {NULL,
+	                                  cfg->hsm_module,
+	                                  cfg->hsm_token,
+	                                  cfg->hsm_pin_file,
+	                                  cfg->hsm_response_key,
+	                                  cfg->hsm_audit_key,
+	                                  cfg->hsm_template_key};
+	struct hwg_keyholder_info info;
+	char exe[4096];
+	int rc;
+
+	if ((rc = hwg_helper_path(cfg->libexec_dir, "hwgw-keyholder", exe, sizeof(exe), err)) != 0)
+		return rc;
+	kc.exe = exe;
+	if ((rc = hwg_keyholder_start(&kc, keyholder_ended, c, &c->kh, err)) != 0 ||
+	    (rc = hwg_keyholder_info(c->kh, &info, err)) != 0)
+		return rc;
+	if (cfg->vein_enabled && !info.template_key)
+		return hwg_error_set(
+		    err, HWG_E_CONFIG,
+		    "[vein] enabled = yes needs the AES-256 template key \"%s\" in "
+		    "token \"%s\" (scripts/hsm-init makes it; [hsm] template_key "
+		    "names it), or set [vein] enabled = no",
+		    cfg->hsm_template_key, cfg->hsm_token);
+	hwg_keys_service(c->kh, &c->keys);
+	hwg_log(HWG_LOG_INFO, "keyholder.ready", "pid=%ld template_key=%s",
+	        hwg_keyholder_pid(c->kh), info.template_key ? "yes" : "no");
+	return 0;
 }
 
 int
 hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_error *err)
 {
-	struct hwg_p11_config pc = {cfg->hsm_module, cfg->hsm_token, cfg->hsm_pin_file};
 	struct hwg_core *c = calloc(1, sizeof(*c));
 	size_t n_clients = 0;
 	int rc;
@@ -665,16 +676,8 @@ hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_er
 	}
 	if ((rc = hwg_store_open(cfg->state_dir, 1, &c->store, err)) != 0)
 		goto fail;
-	if ((rc = hwg_p11_open(&pc, &c->p11, err)) != 0)
+	if ((rc = open_keyholder(c, err)) != 0)
 		goto fail;
-	if ((rc = hwg_p11_key_find(c->p11, cfg->hsm_response_key, &c->response_key, err)) != 0 ||
-	    (rc = hwg_p11_key_find(c->p11, cfg->hsm_audit_key, &c->audit_key, err)) != 0)
-		goto fail;
-	if (hwg_p11_key_alg(c->audit_key) != HWG_COSE_ES256) {
-		rc = hwg_error_set(err, HWG_E_HSM, "audit key \"%s\" must be an EC P-256 key",
-		                   cfg->hsm_audit_key);
-		goto fail;
-	}
 	if ((rc = hwg_store_load_clients(c->store, c->clients, &n_clients, err)) != 0)
 		goto fail;
 	if ((rc = gateway_event(c, "gateway.start", HWG_VERSION)) != 0) {
@@ -685,7 +688,6 @@ hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_er
 	if ((rc = hwg_card_service_open(cfg, pcsc_event, c, &c->cards, err)) != 0 ||
 	    (rc = open_veins(c, err)) != 0)
 		goto fail;
-	open_keys(c);
 	c->last_checkpoint_ms = hwg_now_ms();
 	hwg_log(HWG_LOG_INFO, "core.open",
 	        "gateway_id=%s clients=%zu state_dir=%s vein=%s gallery=%zu", cfg->gateway_id,
@@ -712,13 +714,13 @@ hwg_core_close(struct hwg_core *c)
 	/* first: their monitor threads write device events */
 	hwg_palm_close(c->veins);
 	hwg_card_service_close(c->cards);
-	if (c->store != NULL && c->audit_key != NULL) {
+	if (c->store != NULL && c->kh != NULL) {
 		gateway_event(c, "gateway.stop", "");
 		pthread_mutex_lock(&c->state_lock);
 		checkpoint_locked(c, hwg_now_ms());
 		pthread_mutex_unlock(&c->state_lock);
 	}
-	hwg_p11_close(c->p11);
+	hwg_keyholder_stop(c->kh); /* after the final checkpoint, which it signs */
 	hwg_store_close(c->store);
 	hwg_clients_free(c->clients);
 	pthread_mutex_destroy(&c->state_lock);
@@ -748,12 +750,12 @@ hwg_core_reload_clients(struct hwg_core *c, struct hwg_error *err)
 static void
 watch_hsm(struct hwg_core *c)
 {
-	struct hwg_p11_token_info ti;
+	struct hwg_keyholder_info ti;
 	struct hwg_error err = {0};
 	char detail[96];
 	int present;
 
-	present = hwg_p11_token_info(c->p11, &ti, &err) == 0 && ti.present;
+	present = hwg_keyholder_info(c->kh, &ti, &err) == 0 && ti.present;
 	if (!present)
 		ti.session_reopens = c->hsm_reopens;
 	if (c->hsm_state_known && present == c->hsm_present && ti.session_reopens == c->hsm_reopens)
@@ -840,6 +842,7 @@ hwg_core_tick(struct hwg_core *c)
 {
 	int64_t now = hwg_now_ms();
 
+	hwg_keyholder_reap(c->kh);
 	watch_hsm(c);
 
 	pthread_mutex_lock(&c->state_lock);

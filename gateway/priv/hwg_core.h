@@ -23,8 +23,7 @@
 
 struct hwg_core;
 struct hwg_store;
-struct hwg_p11;
-struct hwg_p11_key;
+struct hwg_op_keys;
 struct hwg_metrics;
 struct hwg_palm;
 struct hwg_clients;
@@ -70,8 +69,8 @@ void hwg_core_tick(struct hwg_core *c);
  * tests.  Handlers get what they use in their context (ops/hwg_ops.h).
  */
 struct hwg_store *hwg_core_store(struct hwg_core *c);
-struct hwg_p11 *hwg_core_p11(struct hwg_core *c);
-struct hwg_p11_key *hwg_core_response_key(struct hwg_core *c);
+/* The key service handlers get (over the keyholder): tests seal templates with it. */
+const struct hwg_op_keys *hwg_core_keys(struct hwg_core *c);
 struct hwg_palm *hwg_core_palm(struct hwg_core *c);
 struct hwg_clients *hwg_core_clients(struct hwg_core *c);
 /* Audit something the gateway itself did (event "gateway.*"); 0 or the audit's error. */

@@ -280,7 +280,8 @@ hwg_netchild_start(struct hwg_core *core, const struct hwg_config *cfg, const ch
 
 	if (m == NULL)
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
-	if ((rc = hwg_helper_path("hwgw-net", m->exe, sizeof(m->exe), err)) != 0) {
+	if ((rc = hwg_helper_path(cfg->libexec_dir, "hwgw-net", m->exe, sizeof(m->exe), err)) !=
+	    0) {
 		free(m);
 		return rc;
 	}

@@ -304,6 +304,7 @@ static const struct config_key config_keys[] = {
     {"gateway", "id", F(gateway_id), FN(set_string), "a gateway id"},
     {"gateway", "state_dir", F(state_dir), FN(set_string), "a directory path"},
     {"gateway", "log_level", F(log_level), FN(set_log_level), "debug, info, warn or error"},
+    {"gateway", "libexec_dir", F(libexec_dir), FN(set_string), "a directory path"},
     {"api", "max_body", F(max_body), NUM(NUM_SIZE, 1024, 16 * 1024 * 1024, 1),
      "bytes between 1024 and 16777216"},
     {"api", "clock_skew", F(clock_skew_ms), NUM(NUM_I64, 1, 3600, 1000),
@@ -596,6 +597,7 @@ hwg_config_clear(struct hwg_config *c)
 {
 	free(c->gateway_id);
 	free(c->state_dir);
+	free(c->libexec_dir);
 	free(c->socket_path);
 	free(c->http_listen);
 	for (size_t i = 0; i < c->n_origins; i++)

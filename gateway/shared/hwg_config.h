@@ -22,7 +22,8 @@ struct hwg_config {
 	/* [gateway] */
 	char *gateway_id;
 	char *state_dir;
-	int log_level; /* enum hwg_log_level */
+	char *libexec_dir; /* hwgw-net and hwgw-keyholder; NULL: hwg_helper_path searches */
+	int log_level;     /* enum hwg_log_level */
 	/* [api] */
 	size_t max_body;       /* bytes, default 64 KiB */
 	int64_t clock_skew_ms; /* default 30 s */

@@ -34,11 +34,19 @@ found(char *out, size_t len, const char *dir, const char *sub, const char *name)
 }
 
 int
-hwg_helper_path(const char *name, char *out, size_t len, struct hwg_error *err)
+hwg_helper_path(const char *dir, const char *name, char *out, size_t len, struct hwg_error *err)
 {
 	char self[PATH_MAX], *slash;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	ssize_t n;
 
+	if (dir != NULL && dir[0] != '\0')
+		return found(out, len, dir, "", name)
+		           ? 0
+		           : hwg_error_set(
+		                 err, HWG_E_CONFIG,
+		                 "%s is not an executable file in [gateway] libexec_dir %s", name,
+		                 dir);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
 		self[n] = '\0';
 		if ((slash = strrchr(self, '/')) != NULL) {

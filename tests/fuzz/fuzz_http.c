@@ -60,6 +60,9 @@ setup(void)
 	cfg.gateway_id = strdup("fuzz-gw");
 	snprintf(path, sizeof(path), "%s/state", dir);
 	cfg.state_dir = strdup(path);
+	snprintf(path, sizeof(path), "%s/gateway",
+	         getenv("HWG_BUILD_DIR") ? getenv("HWG_BUILD_DIR") : ".");
+	cfg.libexec_dir = strdup(path); /* hwgw-keyholder */
 	cfg.http_listen = strdup("127.0.0.1");
 	cfg.http_port = 0;
 	cfg.connection_timeout_s = 1;

@@ -22,6 +22,7 @@ hwg_shell_test(api_audit_cli test_audit_cli.sh api)
 hwg_shell_test(api_http test_http.sh api)
 hwg_shell_test(api_disk_full test_disk_full.sh "api;fault")
 hwg_shell_test(api_privsep test_privsep.sh "api;fault")
+hwg_shell_test(api_keyholder test_keyholder.sh "api;fault")
 set_tests_properties(api_disk_full PROPERTIES SKIP_RETURN_CODE 77)
 
 # Cards: a private pcscd (vpcd driver) and hwsim in the test's own

@@ -3,7 +3,8 @@
 # folders include only what their process may touch (check_includes.sh),
 # and the built processes link and map only what they may: the net
 # process (hwgw-net) has no libpcsclite, libusb, SQLite or PKCS#11 module
-# in its DT_NEEDED or its address space.
+# in its DT_NEEDED or its address space, and the privileged process
+# (hwgwd) no PKCS#11 module while the keyholder (hwgw-keyholder) holds it.
 : "${HWG_SOURCE_DIR:?}" "${HWG_BUILD_DIR:?}"
 . "$HWG_SOURCE_DIR/tests/lib/sh_test.sh"
 . "$HWG_SOURCE_DIR/tests/lib/gwenv.sh"
@@ -54,5 +55,13 @@ check "the net process runs hwgw-net" sh -c "readlink /proc/$NP/exe | grep -q '/
 check "the net process maps none of libpcsclite, libusb, SQLite, a PKCS#11 module" \
 	sh -c "! grep -E '$FORBIDDEN' /proc/$NP/maps"
 check "the privileged process maps SQLite (the check reads maps)" grep -q libsqlite3 "/proc/$GW_PID/maps"
+KP=$(sed -n 's/.*keyholder.ready pid=\([0-9]*\).*/\1/p' "$GW/hwgwd.log" | tail -n 1)
+[ -n "$KP" ] || KP=$(pgrep -P "$GW_PID" -x hwgw-keyholder | head -n 1)
+check "the keyholder is running" kill -0 "$KP"
+check "the keyholder maps the PKCS#11 module" grep -q libsofthsm2 "/proc/$KP/maps"
+check "the privileged process maps no PKCS#11 module while the keyholder runs" \
+	sh -c "! grep -Eq 'softhsm|opensc-pkcs11' /proc/$GW_PID/maps"
+check "the privileged process links no PKCS#11 module, libmicrohttpd or libseccomp" \
+	sh -c "! readelf -d '$HWG_BUILD_DIR/gateway/hwgwd' | grep NEEDED | grep -Eq 'softhsm|microhttpd|seccomp'"
 gw_stop
 sh_test_end

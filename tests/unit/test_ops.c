@@ -126,7 +126,7 @@ setup(void)
 	fk.key = EVP_EC_gen("P-256");
 	if (fk.key == NULL || hwg_store_open(dir, 1, &store, &err) != 0 ||
 	    hwg_card_service_open(&cfg, NULL, NULL, &cards, &err) != 0 ||
-	    hwg_palm_open(&cfg, NULL, store, &palm, &err) != 0) {
+	    hwg_palm_open(&cfg, NULL, NULL, store, &palm, &err) != 0) {
 		fprintf(stderr, "set-up: %s\n", err.message);
 		exit(2);
 	}

@@ -36,11 +36,10 @@
 #include "hwg_cose.h"
 #include "hwg_core.h"
 #include "hwg_operators.h"
-#include "hwg_p11.h"
 #include "hwg_sessions.h"
 #include "hwg_store.h"
 #include "hwg_store_sql.h"
-#include "hwg_templates.h"
+#include "hwg_ops.h"
 #include "hwg_terminals.h"
 #include "hwg_test.h"
 #include "hwg_time.h"
@@ -77,12 +76,13 @@ write_config(void)
 		return -1;
 	fprintf(f,
 	        "[gateway]\nid = " GW_ID "\nstate_dir = %s/state\nlog_level = error\n"
+	        "libexec_dir = %s/gateway\n"
 	        "[unix]\nsocket = %s/hwgw.sock\n"
 	        "[hsm]\nmodule = %s\ntoken = hwgw\npin_file = %s/hsm/hsm.pin\n"
 	        "[card]\nenabled = no\n[vein]\nenabled = no\n"
 	        "[operator]\nsession_idle_s = %d\nsession_max_s = %d\nmax_failures = 3\n"
 	        "lockout_s = 60\n",
-	        dir, dir,
+	        dir, getenv("HWG_BUILD_DIR") ? getenv("HWG_BUILD_DIR") : ".", dir,
 	        getenv("HWG_P11_MODULE") ? getenv("HWG_P11_MODULE")
 	                                 : "/usr/lib/softhsm/libsofthsm2.so",
 	        dir, IDLE_S, MAX_S);
@@ -146,7 +146,13 @@ setup(void)
 		fprintf(stderr, "core: %s\n", err.message);
 		return -1;
 	}
-	gw_pub = hwg_p11_key_public(hwg_core_response_key(core));
+	{
+		const struct hwg_op_keys *keys = hwg_core_keys(core);
+		int alg;
+
+		if (keys->public_key(keys->arg, HWG_OP_KEY_RESPONSE, &gw_pub, &alg, &err) != 0)
+			return -1;
+	}
 	if (add_client(&counter1, HWG_ROLE_COUNTER) != 0 ||
 	    add_client(&counter2, HWG_ROLE_COUNTER) != 0 ||
 	    add_client(&admin1, HWG_ROLE_ADMIN) != 0 || add_client(&admin2, HWG_ROLE_ADMIN) != 0)
@@ -1022,15 +1028,13 @@ static int
 add_sealed(struct hwg_store *st, const char *id, int state, const int8_t tmpl[HWG_MATCH_DIM],
            const char *seal_as)
 {
-	struct hwg_p11_key *key = NULL;
+	const struct hwg_op_keys *keys = hwg_core_keys(core);
 	struct hwg_operator_rec o;
 	struct hwg_error err = {0};
 	int rc;
 
 	memset(&o, 0, sizeof(o));
-	if (hwg_p11_secret_find(hwg_core_p11(core), "hwgw-template", &key, &err) != 0 ||
-	    hwg_template_seal(hwg_core_p11(core), key, seal_as, tmpl, &o.tmpl, &o.tmpl_len, &err) !=
-	        0) {
+	if (keys->template_seal(keys->arg, seal_as, tmpl, &o.tmpl, &o.tmpl_len, &err) != 0) {
 		fprintf(stderr, "  seal: %s\n", err.message);
 		return -1;
 	}
