@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "hwg_cbor.h"
+#include "hwg_secret.h"
 #include "hwg_optable.h"
 
 int
@@ -103,9 +104,13 @@ hwg_msg_recv(int fd, unsigned expect, uint8_t *type, uint32_t *id, struct hwg_bu
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 	if ((rc = read_full(fd, p, len, 0, err)) != 0 || (b = hwg_buf_new(len)) == NULL ||
 	    hwg_buf_put(b, p, len) != 0) {
+		hwg_wipe(p, len);
 		free(p);
+		hwg_buf_free(b);
 		return rc != 0 ? rc : hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 	}
+	/* bodies carry PINs (a request's arguments) and templates (the keyholder's) */
+	hwg_wipe(p, len);
 	free(p);
 	*body = b;
 	return 0;
