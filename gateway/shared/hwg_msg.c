@@ -80,7 +80,7 @@ hwg_msg_recv(int fd, unsigned expect, uint8_t *type, uint32_t *id, struct hwg_bu
              struct hwg_error *err)
 {
 	uint8_t h[HWG_MSG_HEADER_LEN], *p;
-	struct hwg_buf *hb, *b;
+	struct hwg_buf *hb, *b = NULL;
 	uint32_t len;
 	int rc;
 
