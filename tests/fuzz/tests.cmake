@@ -118,3 +118,12 @@ set_tests_properties(fuzz_verdict_seeds PROPERTIES LABELS "fuzz;api" TIMEOUT 60)
 hwg_fuzz_target(fuzz_response SOURCES fuzz/fuzz_response.c fuzz/fuzz_keys.c
                 LIBS hwgw hwgw_json hwg_crypto)
 hwg_fuzz_target(fuzz_json SOURCES fuzz/fuzz_json.c LIBS hwgw_json)
+
+# The keyholder's messages, both ways (gateway/keyholder/hwg_kh_proto.c):
+# requests it decodes, the check of what it is asked to sign, and what the
+# privileged process decodes from it.  Seeds: `fuzz_keyholder_seeds DIR`.
+hwg_fuzz_target(fuzz_keyholder SOURCES fuzz/fuzz_keyholder.c LIBS hwg_keyholder_client)
+add_executable(fuzz_keyholder_seeds fuzz/make_keyholder_seeds.c)
+target_link_libraries(fuzz_keyholder_seeds PRIVATE hwg_kh_proto)
+add_test(NAME fuzz_keyholder_seeds COMMAND fuzz_keyholder_seeds ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(fuzz_keyholder_seeds PROPERTIES LABELS "fuzz;api" TIMEOUT 60)
