@@ -6,12 +6,14 @@
 #include <string.h>
 
 #include "hwg_secret.h"
+#include "hwg_text.h"
 
 /* ---------------------------------------------------------------- bounded load */
 
 struct scan {
 	const uint8_t *p;
 	size_t left;
+	int bad_text; /* a text string (or chunk) that is not valid UTF-8 */
 };
 
 /* Read one item header: major type, additional info and argument. */
@@ -87,6 +89,11 @@ scan_item(struct scan *sc, int depth)
 			return scan_until_break(sc, depth + 1, major);
 		if (arg > sc->left)
 			return -1;
+		/* RFC 8949 §3.1: a text string (each chunk on its own) is UTF-8 */
+		if (major == 3 && !hwg_utf8_valid(sc->p, (size_t)arg)) {
+			sc->bad_text = 1;
+			return -1;
+		}
 		sc->p += arg;
 		sc->left -= (size_t)arg;
 		return 0;
@@ -111,13 +118,14 @@ scan_item(struct scan *sc, int depth)
 cbor_item_t *
 hwg_cbor_load(const uint8_t *data, size_t len, const char **why)
 {
-	struct scan sc = {data, len};
+	struct scan sc = {data, len, 0};
 	struct cbor_load_result res;
 	cbor_item_t *item;
 
 	if (scan_item(&sc, 0) != 0) {
 		if (why != NULL)
-			*why = "not well-formed CBOR (or nested too deep)";
+			*why = sc.bad_text ? "a text string is not valid UTF-8"
+			                   : "not well-formed CBOR (or nested too deep)";
 		return NULL;
 	}
 	if (sc.left != 0) {

@@ -19,9 +19,10 @@
  * Decode exactly one CBOR item that fills data.  Before libcbor sees the
  * bytes, a bounded scan checks that every declared length fits in what
  * is left (libcbor 0.8 allocates a container's declared size up front, so
- * five hostile bytes could ask for gigabytes) and that nesting stays
- * within HWG_CBOR_DEPTH_MAX.  NULL if any of that fails; *why (may be
- * NULL) gets a short reason.
+ * five hostile bytes could ask for gigabytes), that nesting stays
+ * within HWG_CBOR_DEPTH_MAX and that every text string is valid UTF-8
+ * (RFC 8949 §3.1; libcbor does not check).  NULL if any of that fails;
+ * *why (may be NULL) gets a short reason.
  */
 cbor_item_t *hwg_cbor_load(const uint8_t *data, size_t len, const char **why);
 

@@ -16,7 +16,10 @@ void hwg_log_init(const char *progname, enum hwg_log_level min_level);
 int hwg_log_level_parse(const char *s);
 /*
  * Log one event.  fmt formats the key=value pairs that follow event=.
- * Control characters in the result are replaced so one event stays one line.
+ * The line is written as valid UTF-8 with control characters escaped
+ * (\xNN, hwg_text.h), so one event stays one line; a value quoted in
+ * fmt that came from a client is escaped first (hwg_text_escape with
+ * HWG_TEXT_QUOTES) so that its quotes cannot end the value early.
  */
 void hwg_log(enum hwg_log_level level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
