@@ -60,9 +60,11 @@ parse_fields(const cbor_item_t *map, struct hwg_request *r, struct hwg_error *er
 	    r->audience[0] == '\0')
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
 		                     "\"aud\" must be a text of 1-64 characters");
-	if (hwg_cbor_uint(hwg_cbor_map_get(map, "t", NULL), &t) != 0 || t > INT64_MAX)
+	if (hwg_cbor_uint(hwg_cbor_map_get(map, "t", NULL), &t) != 0)
 		return hwg_error_set(err, HWG_E_BAD_ENCODING, "\"t\" must be an unsigned integer");
-	r->time_ms = (int64_t)t;
+	/* 2^63 ms and more is a uint all the same: held as the largest time, the clock refuses it
+	 */
+	r->time_ms = t > INT64_MAX ? INT64_MAX : (int64_t)t;
 	if (hwg_cbor_bytes(hwg_cbor_map_get(map, "nonce", NULL), &p, &n) != 0 ||
 	    n < HWG_NONCE_MIN || n > HWG_NONCE_MAX)
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
