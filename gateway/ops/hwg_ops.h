@@ -78,7 +78,10 @@ const struct hwg_op_handlers *hwg_op_handlers(const struct hwg_op *op);
 /* HWG_E_INTERNAL naming the first operation of the table without a handler, or one too many. */
 int hwg_ops_check(struct hwg_error *err);
 
-/* Handlers, one file per family (op_gw.c, op_audit.c, op_card.c, op_terminal.c, op_operator.c). */
+/*
+ * Handlers, one file per family (op_gw.c, op_audit.c, op_card.c, op_terminal.c, op_operator.c,
+ * op_request.c).
+ */
 int hwg_op_gw_info(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 int hwg_op_device_list(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 int hwg_op_audit_verify(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
@@ -107,6 +110,8 @@ int hwg_op_operator_verify_commit(struct hwg_op_ctx *ctx, int rc, cbor_item_t **
 int hwg_op_operator_logout(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 int hwg_op_operator_revoke(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 int hwg_op_operator_list(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+/* op_request.c */
+int hwg_op_request_status(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 
 /* What the terminal and operator operations share (op_terminal.c). */
 struct hwg_vein;

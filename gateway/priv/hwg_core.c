@@ -4,7 +4,10 @@
  * and counted, and changes nothing else.  Accepted requests run inside
  * one store transaction together with their replay-cache entry and their
  * audit record: either all of it reaches the disk or the client is told
- * audit_unavailable and nothing happened.
+ * audit_unavailable and nothing happened.  A request that waited past its
+ * time plus [api] max_age is refused as expired under the state lock, so
+ * that request.status, which reads the audit and the requests running
+ * under that lock too, can tell a client for good what became of it.
  */
 #include "hwg_core.h"
 
@@ -28,6 +31,7 @@
 #include "hwg_p11.h"
 #include "hwg_request.h"
 #include "hwg_store.h"
+#include "hwg_text.h"
 #include "hwg_time.h"
 #include "hwg_palm.h"
 
@@ -36,10 +40,19 @@ struct front_arg {
 	struct hwg_metrics *metrics;
 };
 
+/* A device operation between its nonce and its audit record (hwg_core_request_running). */
+struct running {
+	uint8_t req_hash[SHA256_DIGEST_LENGTH];
+	const char *client;
+	int listed;
+	struct running *next;
+};
+
 struct hwg_core {
 	const struct hwg_config *cfg;
 	struct hwg_store *store;
 	pthread_mutex_t state_lock; /* the store is used by one thread at a time */
+	struct running *running;    /* under state_lock */
 	struct hwg_p11 *p11;
 	struct hwg_p11_key *response_key;
 	struct hwg_p11_key *audit_key;
@@ -152,9 +165,12 @@ reply_build(struct hwg_core *c, const uint8_t req_hash[SHA256_DIGEST_LENGTH], in
 	unsigned char *payload = NULL;
 	size_t payload_cap = 0, payload_len;
 	struct hwg_error err = {0};
+	char msg[sizeof(err.message)];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	/* the message may quote what the client sent: a CBOR text is UTF-8, whatever that was */
+	hwg_text_escape(msg, sizeof(msg), message != NULL ? message : hwg_err_text(code), 0);
 	out->code = code;
 	if ((map = cbor_new_definite_map(4)) == NULL)
 		return HWG_E_NOMEM;
@@ -165,9 +181,8 @@ reply_build(struct hwg_core *c, const uint8_t req_hash[SHA256_DIGEST_LENGTH], in
 	} else if ((e = cbor_new_definite_map(tries_left >= 0 ? 3 : 2)) == NULL) {
 		rc = -1;
 	} else {
-		rc |=
-		    hwg_cbor_map_put_text(e, "code", hwg_err_code(code)) |
-		    hwg_cbor_map_put_text(e, "msg", message != NULL ? message : hwg_err_text(code));
+		rc |= hwg_cbor_map_put_text(e, "code", hwg_err_code(code)) |
+		      hwg_cbor_map_put_text(e, "msg", msg);
 		if (tries_left >= 0)
 			rc |= hwg_cbor_map_put_uint(e, "tries", (uint64_t)tries_left);
 		rc |= hwg_cbor_map_put_item(map, "err", e);
@@ -193,10 +208,16 @@ reply_build(struct hwg_core *c, const uint8_t req_hash[SHA256_DIGEST_LENGTH], in
 
 /* ---------------------------------------------------------------- audit */
 
+/*
+ * The request's record.  read: the request's bytes were read, so its
+ * hash goes into the record (request.status finds it by that); a
+ * transport's refusal made before the body (too_large ...) has none.
+ */
 static int
-audit_event(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_verdict *v, int code,
-            const char *detail)
+audit_event(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_verdict *v, int read,
+            int code, const char *detail)
 {
+	char safe[256];
 	struct hwg_audit_event ev = {
 	    .time_ms = hwg_now_ms(),
 	    .client = v->have_req ? v->req.client_id : "",
@@ -206,7 +227,8 @@ audit_event(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_ve
 	    .operator_id = v->operator_id,
 	    .subject = v->subject,
 	    .result = hwg_err_code(code),
-	    .detail = detail != NULL ? detail : "",
+	    .detail = hwg_text_escape(safe, sizeof(safe), detail != NULL ? detail : "", 0),
+	    .req_hash = read ? v->req_hash : NULL,
 	};
 	struct hwg_error err = {0};
 	int rc;
@@ -245,6 +267,7 @@ audit_withheld(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg
 	    .subject = v->subject,
 	    .result = hwg_err_code(HWG_E_HSM),
 	    .detail = detail,
+	    .req_hash = v->have_req ? v->req_hash : NULL,
 	};
 	struct hwg_error err = {0};
 
@@ -257,15 +280,15 @@ audit_withheld(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg
 	pthread_mutex_unlock(&c->state_lock);
 }
 
-/* Audit a refusal on its own (no state changes with it). */
+/* Audit a refusal on its own (no state changes with it); read as audit_event's. */
 static int
 audit_refusal(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_verdict *v,
-              int code, const char *detail)
+              int read, int code, const char *detail)
 {
 	int rc;
 
 	pthread_mutex_lock(&c->state_lock);
-	rc = audit_event(c, peer, v, code, detail);
+	rc = audit_event(c, peer, v, read, code, detail);
 	if (rc == 0)
 		checkpoint_if_due(c);
 	pthread_mutex_unlock(&c->state_lock);
@@ -375,7 +398,8 @@ check_session(struct hwg_core *c, struct hwg_verdict *v, struct hwg_op_ctx *ctx,
 static int
 is_refusal(int rc)
 {
-	return rc == HWG_E_SESSION || rc == HWG_E_FORBIDDEN || rc == HWG_E_REPLAY;
+	return rc == HWG_E_EXPIRED || rc == HWG_E_SESSION || rc == HWG_E_FORBIDDEN ||
+	       rc == HWG_E_REPLAY;
 }
 
 /*
@@ -393,6 +417,13 @@ begin_request(struct hwg_core *c, struct hwg_verdict *v, struct hwg_op_ctx *ctx,
 
 	if (hwg_store_begin(c->store, err) != 0)
 		return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
+	/* under the lock: request.status sees a request either started or never to start */
+	if (now - v->req.time_ms > c->cfg->max_age_ms)
+		return hwg_error_set(
+		    err, HWG_E_EXPIRED,
+		    "the request, %lld ms old, waited past [api] max_age (%lld ms): "
+		    "it was not started",
+		    (long long)(now - v->req.time_ms), (long long)c->cfg->max_age_ms);
 	if ((rc = check_session(c, v, ctx, now, err)) != 0 ||
 	    (rc = hwg_store_nonce_record(c->store, v->req.client_id, v->req.nonce, v->req.nonce_len,
 	                                 now, keep, err)) != 0)
@@ -429,7 +460,7 @@ finish(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
 	if (ctx->operator_id[0] != '\0')
 		memcpy(v->operator_id, ctx->operator_id, sizeof(v->operator_id));
 	v->tries_left = ctx->tries_left;
-	arc = audit_event(c, peer, v, rc, detail_of(ctx, rc, err));
+	arc = audit_event(c, peer, v, 1, rc, detail_of(ctx, rc, err));
 	if (arc == 0)
 		arc = hwg_store_commit(c->store, NULL);
 	if (arc != 0) {
@@ -477,6 +508,40 @@ run_unlocked(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op_han
 	return 0;
 }
 
+/* With the state lock held: r (the caller's) is listed as running until running_end. */
+static void
+running_begin(struct hwg_core *c, struct running *r, const struct hwg_verdict *v)
+{
+	memcpy(r->req_hash, v->req_hash, sizeof(r->req_hash));
+	r->client = v->req.client_id;
+	r->next = c->running;
+	r->listed = 1;
+	c->running = r;
+}
+
+static void
+running_end(struct hwg_core *c, struct running *r)
+{
+	if (!r->listed)
+		return;
+	for (struct running **p = &c->running; *p != NULL; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	r->listed = 0;
+}
+
+int
+hwg_core_request_running(struct hwg_core *c, const char *client, const uint8_t req_hash[32])
+{
+	for (const struct running *r = c->running; r != NULL; r = r->next)
+		if (strcmp(r->client, client) == 0 &&
+		    memcmp(r->req_hash, req_hash, sizeof(r->req_hash)) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * The one path of an accepted request: nonce, prepare, run, commit and
  * audit record as hwg_ops.h describes.  Returns the code to answer with;
@@ -488,6 +553,7 @@ execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
 {
 	struct hwg_op_ctx ctx = {.core = c, .req = &v->req, .client = &v->client, .tries_left = -1};
 	const struct hwg_op_handlers *op = hwg_op_handlers(v->op);
+	struct running me = {.listed = 0};
 	int rc, arc, ran = 0;
 
 	pthread_mutex_lock(&c->state_lock);
@@ -495,7 +561,7 @@ execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
 		goto unlock;
 	if (is_refusal(rc)) {
 		hwg_store_rollback(c->store);
-		arc = audit_event(c, peer, v, rc, err->message);
+		arc = audit_event(c, peer, v, 1, rc, err->message);
 		if (arc != 0)
 			rc = hwg_error_set(err, HWG_E_AUDIT, "audit unavailable");
 		goto unlock;
@@ -503,6 +569,7 @@ execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
 	if (rc == 0 && op->prepare != NULL)
 		rc = op->prepare(&ctx, err);
 	if (rc == 0 && (v->op->flags & HWG_OP_DEVICE)) {
+		running_begin(c, &me, v); /* from its nonce's commit to its record's */
 		if ((arc = run_unlocked(c, &ctx, op, result, &rc, err)) != 0) {
 			rc = arc;
 			goto unlock;
@@ -514,6 +581,7 @@ execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
 	}
 	rc = finish(c, peer, v, &ctx, rc, ran, result, err);
 unlock:
+	running_end(c, &me);
 	pthread_mutex_unlock(&c->state_lock);
 	if (ctx.op_state_free != NULL)
 		ctx.op_state_free(ctx.op_state);
@@ -532,13 +600,18 @@ hwg_core_execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_ver
 		rc = execute(c, peer, v, &result, &err);
 	} else {
 		hwg_error_set(&err, rc, "%s", v->message);
-		if (audit_refusal(c, peer, v, rc, err.message) != 0)
+		if (audit_refusal(c, peer, v, 1, rc, err.message) != 0)
 			rc = hwg_error_set(&err, HWG_E_AUDIT, "the refusal could not be audited");
 	}
-	if (rc != 0)
+	if (rc != 0) {
+		char msg[sizeof(err.message)];
+
 		hwg_log(HWG_LOG_INFO, "refused", "transport=%s client=%s op=%s code=%s msg=\"%s\"",
 		        peer->transport, v->have_req ? v->req.client_id : "-",
-		        v->have_req ? v->req.op : "-", hwg_err_code(rc), err.message);
+		        v->have_req ? v->req.op : "-", hwg_err_code(rc),
+		        hwg_text_escape(msg, sizeof(msg), err.message,
+		                        HWG_TEXT_QUOTES | HWG_TEXT_CONTROLS));
+	}
 	if (reply_build(c, v->req_hash, rc, err.message, v->tries_left, result, out) != 0) {
 		audit_withheld(c, peer, v, rc);
 		rc = HWG_E_HSM;
@@ -569,12 +642,15 @@ hwg_core_refuse(struct hwg_core *c, const struct hwg_peer *peer, int code, const
 	struct hwg_verdict v;
 	int rc = code;
 
+	char msg[256];
+
 	memset(&v, 0, sizeof(v));
 	SHA256((const uint8_t *)"", 0, none);
-	if (audit_refusal(c, peer, &v, code, message) != 0)
+	if (audit_refusal(c, peer, &v, 0, code, message) != 0)
 		rc = HWG_E_AUDIT;
 	hwg_log(HWG_LOG_INFO, "refused", "transport=%s code=%s msg=\"%s\"", peer->transport,
-	        hwg_err_code(rc), message);
+	        hwg_err_code(rc),
+	        hwg_text_escape(msg, sizeof(msg), message, HWG_TEXT_QUOTES | HWG_TEXT_CONTROLS));
 	if (reply_build(c, none, rc, message, -1, NULL, out) != 0)
 		return HWG_E_HSM;
 	return 0;

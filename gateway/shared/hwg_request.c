@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hwg_cbor.h"
+#include "hwg_clients.h"
 
 static const char *const request_keys[] = {"v",     "op",   "aud",  "cid", "t",
                                            "nonce", "sess", "args", NULL};
@@ -45,11 +46,12 @@ parse_fields(const cbor_item_t *map, struct hwg_request *r, struct hwg_error *er
 	uint64_t t;
 	cbor_item_t *item;
 
+	/* api.cddl's client-id: the id is then safe in every log line and message */
 	if (hwg_cbor_text_copy(hwg_cbor_map_get(map, "cid", NULL), r->client_id,
 	                       sizeof(r->client_id)) != 0 ||
-	    r->client_id[0] == '\0')
+	    !hwg_client_id_valid(r->client_id))
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
-		                     "\"cid\" must be a text of 1-64 characters");
+		                     "\"cid\" must be a text of 1-64 characters [A-Za-z0-9._-]");
 	if (hwg_cbor_text_copy(hwg_cbor_map_get(map, "op", NULL), r->op, sizeof(r->op)) != 0 ||
 	    !op_name_valid(r->op))
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
