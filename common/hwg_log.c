@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "hwg_text.h"
+#include "hwg_time.h"
 
 static const char *log_progname = "hwgw";
 static enum hwg_log_level log_min = HWG_LOG_INFO;
@@ -54,4 +55,23 @@ hwg_log(enum hwg_log_level level, const char *event, const char *fmt, ...)
 	pthread_mutex_lock(&log_lock);
 	fprintf(stderr, "%s\n", safe);
 	pthread_mutex_unlock(&log_lock);
+}
+
+int
+hwg_log_limit_pass(struct hwg_log_limit *l, unsigned long *skipped)
+{
+	int64_t now = hwg_mono_ms();
+	int pass;
+
+	pthread_mutex_lock(&log_lock);
+	pass = l->last_ms == 0 || now - l->last_ms >= 1000;
+	if (pass) {
+		*skipped = l->skipped;
+		l->skipped = 0;
+		l->last_ms = now;
+	} else {
+		l->skipped++;
+	}
+	pthread_mutex_unlock(&log_lock);
+	return pass;
 }
