@@ -208,10 +208,17 @@ reply_build(struct hwg_core *c, const uint8_t req_hash[SHA256_DIGEST_LENGTH], in
 
 /* ---------------------------------------------------------------- audit */
 
+/* SHA-256 of zero bytes: the "req" of a refusal made before any body byte was read. */
+static const uint8_t empty_sha256[SHA256_DIGEST_LENGTH] = {
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+    0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
+
 /*
  * The request's record.  read: the request's bytes were read, so its
- * hash goes into the record (request.status finds it by that); a
- * transport's refusal made before the body (too_large ...) has none.
+ * hash goes into the record (request.status finds it by that).  A
+ * transport's refusal made before the body (too_large, origin_not_allowed,
+ * HTTP framing; the net process passes it with the hash of zero bytes)
+ * has none, nor has an empty message: there is no request to find.
  */
 static int
 audit_event(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_verdict *v, int read,
@@ -228,7 +235,9 @@ audit_event(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_ve
 	    .subject = v->subject,
 	    .result = hwg_err_code(code),
 	    .detail = hwg_text_escape(safe, sizeof(safe), detail != NULL ? detail : "", 0),
-	    .req_hash = read ? v->req_hash : NULL,
+	    .req_hash = read && memcmp(v->req_hash, empty_sha256, sizeof(empty_sha256)) != 0
+	                    ? v->req_hash
+	                    : NULL,
 	};
 	struct hwg_error err = {0};
 	int rc;
