@@ -3,6 +3,7 @@
  */
 #include "hwg_cbor.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "hwg_secret.h"
@@ -142,6 +143,78 @@ hwg_cbor_load(const uint8_t *data, size_t len, const char **why)
 		return NULL;
 	}
 	return item;
+}
+
+/* *slot, a text string: replaced by its escaped form when it is not UTF-8. */
+static int
+text_to_utf8(cbor_item_t **slot)
+{
+	cbor_item_t *t = *slot, *fixed;
+	size_t n, len;
+	char *buf;
+
+	if (!cbor_string_is_definite(t)) {
+		cbor_item_t **chunks = cbor_string_chunks_handle(t);
+
+		for (size_t i = 0; i < cbor_string_chunk_count(t); i++)
+			if (text_to_utf8(&chunks[i]) != 0)
+				return -1;
+		return 0;
+	}
+	n = cbor_string_length(t);
+	if (hwg_utf8_valid(cbor_string_handle(t), n))
+		return 0;
+	if ((buf = malloc(4 * n + 1)) == NULL)
+		return -1;
+	len = hwg_text_escape_n(buf, 4 * n + 1, cbor_string_handle(t), n, 0);
+	fixed = cbor_build_stringn(buf, len);
+	free(buf);
+	if (fixed == NULL)
+		return -1;
+	cbor_decref(slot);
+	*slot = fixed;
+	return 0;
+}
+
+static int
+texts_in(cbor_item_t **slot, int depth)
+{
+	cbor_item_t *it = *slot;
+
+	if (depth > HWG_CBOR_DEPTH_MAX)
+		return 0;
+	if (cbor_isa_string(it))
+		return text_to_utf8(slot);
+	if (cbor_isa_array(it)) {
+		cbor_item_t **items = cbor_array_handle(it);
+
+		for (size_t i = 0; i < cbor_array_size(it); i++)
+			if (texts_in(&items[i], depth + 1) != 0)
+				return -1;
+	} else if (cbor_isa_map(it)) {
+		struct cbor_pair *pairs = cbor_map_handle(it);
+
+		for (size_t i = 0; i < cbor_map_size(it); i++)
+			if (texts_in(&pairs[i].key, depth + 1) != 0 ||
+			    texts_in(&pairs[i].value, depth + 1) != 0)
+				return -1;
+	}
+	return 0;
+}
+
+int
+hwg_cbor_texts_to_utf8(cbor_item_t *item)
+{
+	cbor_item_t *slot = item;
+
+	if (item == NULL)
+		return 0;
+	if (cbor_isa_string(item)) /* the caller holds this item: it cannot be replaced */
+		return cbor_string_is_definite(item) &&
+		               hwg_utf8_valid(cbor_string_handle(item), cbor_string_length(item))
+		           ? 0
+		           : -1;
+	return texts_in(&slot, 0);
 }
 
 int

@@ -34,6 +34,15 @@ cbor_item_t *hwg_cbor_load(const uint8_t *data, size_t len, const char **why);
 void hwg_cbor_wipe_strings(cbor_item_t *item);
 
 /*
+ * Make every text string inside item, a map or an array (walked, keys
+ * too, indefinite strings chunk by chunk), valid UTF-8, each byte that is
+ * not escaped as \xNN (hwg_text.h): for an answer that carries what a
+ * device or an old record said.  0, or -1 when out of memory (item then
+ * partly done) or when item itself is a text that is not UTF-8.
+ */
+int hwg_cbor_texts_to_utf8(cbor_item_t *item);
+
+/*
  * Value under text key in a definite map, NULL if absent.  *dup is set
  * to 1 if the key occurs more than once (callers refuse such maps).
  */

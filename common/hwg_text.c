@@ -56,9 +56,16 @@ hwg_utf8_valid(const uint8_t *p, size_t n)
 char *
 hwg_text_escape(char *out, size_t outlen, const char *in, unsigned flags)
 {
+	hwg_text_escape_n(out, outlen, (const uint8_t *)in, strlen(in), flags);
+	return out;
+}
+
+size_t
+hwg_text_escape_n(char *out, size_t outlen, const uint8_t *in, size_t n, unsigned flags)
+{
 	static const char hex[] = "0123456789abcdef";
-	const uint8_t *p = (const uint8_t *)in;
-	size_t n = strlen(in), o = 0;
+	const uint8_t *p = in;
+	size_t o = 0;
 
 	while (n > 0) {
 		size_t len = utf8_seq(p, n);
@@ -91,5 +98,5 @@ hwg_text_escape(char *out, size_t outlen, const char *in, unsigned flags)
 		n -= len;
 	}
 	out[o] = '\0';
-	return out;
+	return o;
 }

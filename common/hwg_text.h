@@ -33,5 +33,11 @@ int hwg_utf8_valid(const uint8_t *p, size_t n);
  * that would not fit.  Returns out.
  */
 char *hwg_text_escape(char *out, size_t outlen, const char *in, unsigned flags);
+/*
+ * The same for the n bytes at in (NUL bytes among them are kept, or
+ * escaped with HWG_TEXT_CONTROLS); returns the length written to out,
+ * which is NUL-terminated.  out needs 4 * n + 1 bytes for all of it.
+ */
+size_t hwg_text_escape_n(char *out, size_t outlen, const uint8_t *in, size_t n, unsigned flags);
 
 #endif

@@ -177,6 +177,8 @@ reply_build(struct hwg_core *c, const uint8_t req_hash[SHA256_DIGEST_LENGTH], in
 	rc = hwg_cbor_map_put_uint(map, "v", 1) | hwg_cbor_map_put_bytes(map, "req", req_hash, 32) |
 	     hwg_cbor_map_put_uint(map, "t", (uint64_t)hwg_now_ms());
 	if (code == HWG_OK) {
+		/* what a device or an old audit record said: escaped, if it is not UTF-8 */
+		rc |= hwg_cbor_texts_to_utf8(result);
 		rc |= hwg_cbor_map_put_item(map, "ok", cbor_incref(result));
 	} else if ((e = cbor_new_definite_map(tries_left >= 0 ? 3 : 2)) == NULL) {
 		rc = -1;

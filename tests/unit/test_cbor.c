@@ -5,6 +5,8 @@
  * UTF-8, and accepts well-formed items.  test_text_* check the UTF-8
  * rules and the escaping of hwg_text.c that answers and logs rely on.
  */
+#include <stdlib.h>
+
 #include "hwg_cbor.h"
 #include "hwg_test.h"
 #include "hwg_text.h"
@@ -102,6 +104,31 @@ test_text_escape(void)
 	CHECK(hwg_utf8_valid((const uint8_t *)out, strlen(out)));
 }
 
+/* An answer's texts (a device's strings, an old record's) made UTF-8 in place. */
+static void
+test_texts_made_utf8(void)
+{
+	cbor_item_t *m = cbor_new_definite_map(3), *list = cbor_new_definite_array(2);
+	unsigned char *out = NULL;
+	size_t cap = 0, len;
+	char model[16];
+
+	hwg_cbor_map_put_item(m, "model", cbor_build_stringn("PV\xff-1", 5));
+	cbor_array_push(list, cbor_move(cbor_build_stringn("ok", 2)));
+	cbor_array_push(list, cbor_move(cbor_build_stringn("\xc3\x28", 2)));
+	hwg_cbor_map_put_item(m, "list", list);
+	cbor_map_add(m, (struct cbor_pair){.key = cbor_move(cbor_build_stringn("k\x80", 2)),
+	                                   .value = cbor_move(cbor_build_uint8(1))});
+	CHECK_EQ_INT(hwg_cbor_texts_to_utf8(m), 0);
+	CHECK(hwg_cbor_text_copy(hwg_cbor_map_get(m, "model", NULL), model, sizeof(model)) == 0);
+	CHECK_EQ_STR(model, "PV\\xff-1");
+	CHECK(hwg_cbor_map_get(m, "k\\x80", NULL) != NULL);
+	len = cbor_serialize_alloc(m, &out, &cap);
+	CHECK(len > 0 && loads((const char *)out, len)); /* the bounded load checks UTF-8 */
+	free(out);
+	cbor_decref(&m);
+}
+
 static void
 test_well_formed_accepted(void)
 {
@@ -122,5 +149,6 @@ main(void)
 	HWG_RUN(test_text_not_utf8_refused);
 	HWG_RUN(test_text_utf8_rules);
 	HWG_RUN(test_text_escape);
+	HWG_RUN(test_texts_made_utf8);
 	return HWG_TEST_END();
 }
