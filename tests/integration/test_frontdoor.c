@@ -24,7 +24,9 @@
  *
  * Run by test_frontdoor.sh (max_connections 16, header_timeout 2,
  * request_timeout 3, max_age 2).  Environment: GW, GW_URL, GW_PORT, GW_ID;
- * FRONTDOOR_ONLY=word runs only the tests whose name holds word.
+ * FRONTDOOR_ONLY=word runs only the tests whose name holds word;
+ * FRONTDOOR_SLACK=n multiplies the upper bounds on time (hwgwd under
+ * valgrind answers slower; the bounds the gateway keeps stay as they are).
  */
 #include <arpa/inet.h>
 #include <cbor.h>
@@ -59,6 +61,7 @@
 
 static const char *gw_dir, *gw_url, *gw_id;
 static unsigned gw_port;
+static int slack = 1; /* FRONTDOOR_SLACK */
 static char sock_path[512], db_path[512], log_path[512];
 static EVP_PKEY *gw_pub, *counter_key;
 static struct hwgw_ctx *counter, *auditor;
@@ -377,7 +380,7 @@ expect_header_refusal(const char *head, const uint8_t *body, size_t body_len, in
 	http_raw(head, body, body_len, 5000, &a);
 	CHECK_EQ_INT(a.status, status);
 	CHECK_EQ_INT(a.continued, 0);
-	CHECK(a.seconds < 1.0);
+	CHECK(a.seconds < 1.0 * slack);
 	if (a.body != NULL && check_answer(NULL, 0, a.body, a.len, &r) == 0) {
 		CHECK_EQ_STR(r.error_code, code);
 		hwgw_response_clear(&r);
@@ -862,7 +865,7 @@ dribble(int ready, int out, int seconds)
 		else
 			*(http ? &st.http_open : &st.unix_open) += 1;
 		/* cut in the head: header_timeout after the first byte, give or take */
-		if (c >= HEADER_TIMEOUT_MS - 200 && c <= HEADER_TIMEOUT_MS + 1500)
+		if (c >= HEADER_TIMEOUT_MS - 200 && c <= HEADER_TIMEOUT_MS + 1500 * slack)
 			*(http ? &st.http_cut : &st.unix_cut) += 1;
 	}
 	(void)!write(out, &st, sizeof(st));
@@ -939,10 +942,10 @@ test_slow_clients_leave_room(void)
 		for (int t = UNIX; t <= HTTP; t++) {
 			double dt = fresh_call((enum transport)t);
 
-			if (dt >= 1.0)
+			if (dt >= 1.0 * slack)
 				fprintf(stderr, "  round %d, %s: %.3f s\n", round,
 				        transport_names[t], dt);
-			CHECK(dt < 1.0);
+			CHECK(dt < 1.0 * slack);
 			calls++;
 		}
 	}
@@ -1001,7 +1004,7 @@ test_slow_body_cut(void)
 	if (fd >= 0)
 		close(fd);
 	fprintf(stderr, "  cut after %lld ms\n", (long long)closed);
-	CHECK(closed >= 2800 && closed <= 4500); /* request_timeout = 3 */
+	CHECK(closed >= 2800 && closed <= 3000 + 1500 * slack); /* request_timeout = 3 */
 	CHECK_EQ_INT(metric("hwgw_request_timeouts_total{transport=\"http\",phase=\"body\"} "),
 	             body0 + 1);
 }
@@ -1028,6 +1031,8 @@ main(void)
 		return 2;
 	}
 	gw_port = (unsigned)atoi(getenv("GW_PORT"));
+	if (getenv("FRONTDOOR_SLACK") != NULL && atoi(getenv("FRONTDOOR_SLACK")) > 1)
+		slack = atoi(getenv("FRONTDOOR_SLACK"));
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	snprintf(sock_path, sizeof(sock_path), "%s/hwgw.sock", gw_dir);
 	snprintf(db_path, sizeof(db_path), "%s/state/hwgw.db", gw_dir);
