@@ -168,8 +168,9 @@ static const char *const error_keys[] = {"code", "msg", "tries", NULL};
 
 /*
  * A transport may refuse before it reads the body (over the size limit,
- * origin not allowed); it then signs the hash of the zero bytes it read.
- * Such an answer is accepted as that refusal and nothing else.
+ * origin not allowed, HTTP framing or URL refused as bad_encoding); it
+ * then signs the hash of the zero bytes it read.  Such an answer is
+ * accepted as that refusal and nothing else.
  */
 static int
 unread_refusal(const cbor_item_t *m, const uint8_t hash[32])
@@ -183,7 +184,8 @@ unread_refusal(const cbor_item_t *m, const uint8_t hash[32])
 	return hwg_ct_memcmp(hash, empty_sha256, 32) == 0 &&
 	       hwg_cbor_map_get(m, "ok", NULL) == NULL &&
 	       (hwg_cbor_text_eq(code, "too_large") ||
-	        hwg_cbor_text_eq(code, "origin_not_allowed"));
+	        hwg_cbor_text_eq(code, "origin_not_allowed") ||
+	        hwg_cbor_text_eq(code, "bad_encoding"));
 }
 
 /* error-code: a short lower-case word, as api.cddl lists them. */

@@ -3,15 +3,18 @@
  */
 #include "hwg_cbor.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "hwg_secret.h"
+#include "hwg_text.h"
 
 /* ---------------------------------------------------------------- bounded load */
 
 struct scan {
 	const uint8_t *p;
 	size_t left;
+	int bad_text; /* a text string (or chunk) that is not valid UTF-8 */
 };
 
 /* Read one item header: major type, additional info and argument. */
@@ -87,6 +90,11 @@ scan_item(struct scan *sc, int depth)
 			return scan_until_break(sc, depth + 1, major);
 		if (arg > sc->left)
 			return -1;
+		/* RFC 8949 §3.1: a text string (each chunk on its own) is UTF-8 */
+		if (major == 3 && !hwg_utf8_valid(sc->p, (size_t)arg)) {
+			sc->bad_text = 1;
+			return -1;
+		}
 		sc->p += arg;
 		sc->left -= (size_t)arg;
 		return 0;
@@ -111,13 +119,14 @@ scan_item(struct scan *sc, int depth)
 cbor_item_t *
 hwg_cbor_load(const uint8_t *data, size_t len, const char **why)
 {
-	struct scan sc = {data, len};
+	struct scan sc = {data, len, 0};
 	struct cbor_load_result res;
 	cbor_item_t *item;
 
 	if (scan_item(&sc, 0) != 0) {
 		if (why != NULL)
-			*why = "not well-formed CBOR (or nested too deep)";
+			*why = sc.bad_text ? "a text string is not valid UTF-8"
+			                   : "not well-formed CBOR (or nested too deep)";
 		return NULL;
 	}
 	if (sc.left != 0) {
@@ -134,6 +143,78 @@ hwg_cbor_load(const uint8_t *data, size_t len, const char **why)
 		return NULL;
 	}
 	return item;
+}
+
+/* *slot, a text string: replaced by its escaped form when it is not UTF-8. */
+static int
+text_to_utf8(cbor_item_t **slot)
+{
+	cbor_item_t *t = *slot, *fixed;
+	size_t n, len;
+	char *buf;
+
+	if (!cbor_string_is_definite(t)) {
+		cbor_item_t **chunks = cbor_string_chunks_handle(t);
+
+		for (size_t i = 0; i < cbor_string_chunk_count(t); i++)
+			if (text_to_utf8(&chunks[i]) != 0)
+				return -1;
+		return 0;
+	}
+	n = cbor_string_length(t);
+	if (hwg_utf8_valid(cbor_string_handle(t), n))
+		return 0;
+	if ((buf = malloc(4 * n + 1)) == NULL)
+		return -1;
+	len = hwg_text_escape_n(buf, 4 * n + 1, cbor_string_handle(t), n, 0);
+	fixed = cbor_build_stringn(buf, len);
+	free(buf);
+	if (fixed == NULL)
+		return -1;
+	cbor_decref(slot);
+	*slot = fixed;
+	return 0;
+}
+
+static int
+texts_in(cbor_item_t **slot, int depth)
+{
+	cbor_item_t *it = *slot;
+
+	if (depth > HWG_CBOR_DEPTH_MAX)
+		return 0;
+	if (cbor_isa_string(it))
+		return text_to_utf8(slot);
+	if (cbor_isa_array(it)) {
+		cbor_item_t **items = cbor_array_handle(it);
+
+		for (size_t i = 0; i < cbor_array_size(it); i++)
+			if (texts_in(&items[i], depth + 1) != 0)
+				return -1;
+	} else if (cbor_isa_map(it)) {
+		struct cbor_pair *pairs = cbor_map_handle(it);
+
+		for (size_t i = 0; i < cbor_map_size(it); i++)
+			if (texts_in(&pairs[i].key, depth + 1) != 0 ||
+			    texts_in(&pairs[i].value, depth + 1) != 0)
+				return -1;
+	}
+	return 0;
+}
+
+int
+hwg_cbor_texts_to_utf8(cbor_item_t *item)
+{
+	cbor_item_t *slot = item;
+
+	if (item == NULL)
+		return 0;
+	if (cbor_isa_string(item)) /* the caller holds this item: it cannot be replaced */
+		return cbor_string_is_definite(item) &&
+		               hwg_utf8_valid(cbor_string_handle(item), cbor_string_length(item))
+		           ? 0
+		           : -1;
+	return texts_in(&slot, 0);
 }
 
 int

@@ -19,9 +19,10 @@
  * Decode exactly one CBOR item that fills data.  Before libcbor sees the
  * bytes, a bounded scan checks that every declared length fits in what
  * is left (libcbor 0.8 allocates a container's declared size up front, so
- * five hostile bytes could ask for gigabytes) and that nesting stays
- * within HWG_CBOR_DEPTH_MAX.  NULL if any of that fails; *why (may be
- * NULL) gets a short reason.
+ * five hostile bytes could ask for gigabytes), that nesting stays
+ * within HWG_CBOR_DEPTH_MAX and that every text string is valid UTF-8
+ * (RFC 8949 §3.1; libcbor does not check).  NULL if any of that fails;
+ * *why (may be NULL) gets a short reason.
  */
 cbor_item_t *hwg_cbor_load(const uint8_t *data, size_t len, const char **why);
 
@@ -31,6 +32,15 @@ cbor_item_t *hwg_cbor_load(const uint8_t *data, size_t len, const char **why);
  * carry PINs, and libcbor frees without wiping.
  */
 void hwg_cbor_wipe_strings(cbor_item_t *item);
+
+/*
+ * Make every text string inside item, a map or an array (walked, keys
+ * too, indefinite strings chunk by chunk), valid UTF-8, each byte that is
+ * not escaped as \xNN (hwg_text.h): for an answer that carries what a
+ * device or an old record said.  0, or -1 when out of memory (item then
+ * partly done) or when item itself is a text that is not UTF-8.
+ */
+int hwg_cbor_texts_to_utf8(cbor_item_t *item);
 
 /*
  * Value under text key in a definite map, NULL if absent.  *dup is set

@@ -31,6 +31,7 @@ static const struct err_name err_names[] = {
     {HWG_E_TOO_LARGE, "too_large", "message larger than the limit", 413},
     {HWG_E_ORIGIN, "origin_not_allowed", "browser origin not allowed", 403},
     {HWG_E_SESSION, "session_required", "operator session missing or expired", 401},
+    {HWG_E_EXPIRED, "expired", "request waited past its time; it was not started", 503},
     {HWG_E_AUDIT, "audit_unavailable", "audit record could not be written", 503},
     {HWG_E_HSM, "hsm_unavailable", "HSM unavailable", 503},
     {HWG_E_STORE, "store_error", "state store error", 500},

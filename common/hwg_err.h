@@ -31,6 +31,7 @@ enum {
 	HWG_E_TOO_LARGE = -13,      /* body over the size limit */
 	HWG_E_ORIGIN = -14,         /* browser origin not in the allow-list */
 	HWG_E_SESSION = -15,        /* operator session missing or expired */
+	HWG_E_EXPIRED = -16,        /* not started by its time plus [api] max_age */
 	/* service-side failures */
 	HWG_E_AUDIT = -30,    /* audit record could not be made durable */
 	HWG_E_HSM = -31,      /* HSM token, session or key problem */

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hwg_text.h"
+#include "hwg_time.h"
+
 static const char *log_progname = "hwgw";
 static enum hwg_log_level log_min = HWG_LOG_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -34,7 +37,7 @@ hwg_log_level_parse(const char *s)
 void
 hwg_log(enum hwg_log_level level, const char *event, const char *fmt, ...)
 {
-	char line[1024];
+	char line[1024], safe[1024];
 	va_list ap;
 	int n;
 
@@ -47,10 +50,28 @@ hwg_log(enum hwg_log_level level, const char *event, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
-	for (char *p = line; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	/* one line of valid UTF-8, whatever the values held */
+	hwg_text_escape(safe, sizeof(safe), line, HWG_TEXT_CONTROLS);
 	pthread_mutex_lock(&log_lock);
-	fprintf(stderr, "%s\n", line);
+	fprintf(stderr, "%s\n", safe);
 	pthread_mutex_unlock(&log_lock);
+}
+
+int
+hwg_log_limit_pass(struct hwg_log_limit *l, unsigned long *skipped)
+{
+	int64_t now = hwg_mono_ms();
+	int pass;
+
+	pthread_mutex_lock(&log_lock);
+	pass = l->last_ms == 0 || now - l->last_ms >= 1000;
+	if (pass) {
+		*skipped = l->skipped;
+		l->skipped = 0;
+		l->last_ms = now;
+	} else {
+		l->skipped++;
+	}
+	pthread_mutex_unlock(&log_lock);
+	return pass;
 }

@@ -378,6 +378,9 @@ frame_decode(struct hwg_buf *b, struct hwg_cose_sign1 *m, struct hwg_error *err)
 		if (h.major == 6)
 			return hwg_error_set(err, HWG_E_BAD_ENCODING,
 			                     "COSE_Sign1 has a second tag inside tag 18");
+	} else if (h.major == 4) {
+		return hwg_error_set(err, HWG_E_BAD_ENCODING,
+		                     "COSE_Sign1 without tag 18 (api.cddl: #6.18)");
 	}
 	if (h.major != 4)
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,

@@ -33,8 +33,9 @@ struct hwg_cose_sign1 {
 };
 
 /*
- * Decode a COSE_Sign1 (tag 18 optional, any other tag refused) that fills
- * msg exactly.  Refuses with HWG_E_BAD_ENCODING and a message naming the
+ * Decode a tagged COSE_Sign1 (tag 18, as api.cddl requires of both
+ * requests and responses; an untagged array or any other tag is refused)
+ * that fills msg exactly.  Refuses with HWG_E_BAD_ENCODING and a message naming the
  * fault: empty or not CBOR, trailing bytes, not a definite 4-array, the
  * protected header not a bstr holding one map with an integer alg (1)
  * and nothing else (crit (2), other labels and repeated keys refused),

@@ -6,21 +6,42 @@
  *   GET     /v1/health       unsigned liveness, harmless
  *   GET     /metrics         Prometheus text, harmless
  *
- * Bound to loopback unless the configuration says otherwise; the number
- * of connections, the idle time and the body size are all limited.  A
- * browser Origin that is not on the allow-list is refused (and audited)
- * before the body is looked at.  The signed response is the body of every
- * answer to a POST; the HTTP status only summarises its error class.
+ * Bound to loopback unless the configuration says otherwise.  Every
+ * resource a client controls is limited (hwgwd.conf.example, [http]):
+ *  - connections: max_connections in all, max_connections_per_peer from
+ *    one address, applied by the accept policy (so that each refusal is
+ *    counted and logged; libmicrohttpd's own per-IP limit refuses without
+ *    saying which limit);
+ *  - time: a connection's head must be in within header_timeout and its
+ *    body within request_timeout of the request's start (the connection's
+ *    accept, or the end of the previous answer on a kept-alive one), as
+ *    steadily as the bytes may come: libmicrohttpd's connection_timeout
+ *    only cuts a connection that sends nothing at all.  A reaper thread
+ *    shuts a late connection's socket down (libmicrohttpd closes it only
+ *    after its CLOSED notification, which takes it off our list first,
+ *    so the descriptor is never another connection's);
+ *  - size: max_body, refused on the Content-Length before the body is
+ *    read (no 100 Continue is sent for it).
+ * What the headers alone decide is decided at the first call, before any
+ * body byte: a repeated Content-Length, Content-Length beside
+ * Transfer-Encoding, more than one Origin, an operation in the URL outside
+ * [a-z0-9._]{1,48} (URLs are not unescaped: %00 or %2e is outside it)
+ * are bad_encoding (400); an Origin not on the allow-list is refused;
+ * each is audited and answered with a signed response over zero bytes.
+ * The signed response is the body of every answer to a POST; the HTTP
+ * status only summarises its error class.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hwg_buf.h"
@@ -28,20 +49,49 @@
 #include "hwg_request.h"
 #include "hwg_log.h"
 #include "hwg_metrics.h"
+#include "hwg_text.h"
+#include "hwg_time.h"
 #include "hwg_transport.h"
+
+/* Where a connection's current request is, for its deadlines. */
+enum phase {
+	PHASE_HEAD,   /* waiting for the request line and headers: header_timeout */
+	PHASE_BODY,   /* headers in, body not yet: request_timeout */
+	PHASE_SERVING /* the whole request is in: no deadline here */
+};
+
+/* One connection (libmicrohttpd's socket context), on hwg_http's list. */
+struct http_conn {
+	int fd;
+	struct sockaddr_storage addr;
+	int64_t start_ms; /* monotonic: the current request's start */
+	enum phase phase;
+	int cut; /* shut down past a deadline */
+	struct http_conn *prev, *next;
+};
 
 struct hwg_http {
 	struct hwg_front front;
 	const struct hwg_config *cfg;
 	struct MHD_Daemon *mhd;
 	unsigned port;
+	pthread_mutex_t lock; /* conns, n_conns, stopping */
+	pthread_cond_t wake;  /* the reaper's */
+	struct http_conn *conns;
+	unsigned n_conns;
+	int stopping;
+	pthread_t reaper;
 };
 
 /* One request's state across the access-handler calls. */
 struct http_req {
 	struct hwg_buf *body;
-	int too_large;
+	int too_large;      /* a chunked body grew past max_body */
+	const char *origin; /* the allowed Origin it came with, or NULL */
 };
+
+/* Refusals a client can cause at will: logged at most once a second each. */
+static struct hwg_log_limit limit_log, timeout_log, mhd_log;
 
 static enum MHD_Result
 send_bytes(struct MHD_Connection *conn, unsigned status, const char *type, const void *data,
@@ -86,14 +136,30 @@ send_reply(struct MHD_Connection *conn, struct hwg_reply *reply, const char *all
 	return ret;
 }
 
-/* NULL when there is no Origin; "" when there is one that is not allowed. */
+static enum MHD_Result
+count_origin(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	(void)value;
+	*(unsigned *)cls += strcasecmp(key, "Origin") == 0;
+	return MHD_YES;
+}
+
+/*
+ * NULL when there is no Origin; "" when there is one that is not allowed,
+ * or more than one (only the first would be looked up).
+ */
 static const char *
 allowed_origin(const struct hwg_config *cfg, struct MHD_Connection *conn)
 {
 	const char *o = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+	unsigned n = 0;
 
 	if (o == NULL)
 		return NULL;
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_origin, &n);
+	if (n > 1)
+		return "";
 	for (size_t i = 0; i < cfg->n_origins; i++)
 		if (strcmp(o, cfg->origins[i]) == 0)
 			return cfg->origins[i];
@@ -111,32 +177,38 @@ is_cose(struct MHD_Connection *conn)
 	       (t[n] == '\0' || t[n] == ';' || t[n] == ' ');
 }
 
+/* A signed refusal of a request the headers decided (nothing of its body is read). */
+static enum MHD_Result refuse(struct hwg_http *h, struct MHD_Connection *conn,
+                              const struct hwg_peer *peer, int code, const char *allow_origin,
+                              const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static enum MHD_Result
+refuse(struct hwg_http *h, struct MHD_Connection *conn, const struct hwg_peer *peer, int code,
+       const char *allow_origin, const char *fmt, ...)
+{
+	struct hwg_reply reply = {0};
+	char why[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (h->front.refuse(h->front.arg, peer, code, why, &reply) != 0)
+		reply.body = NULL;
+	return send_reply(conn, &reply, allow_origin);
+}
+
 static enum MHD_Result
 serve_post(struct hwg_http *h, struct MHD_Connection *conn, const char *op, struct http_req *hr)
 {
 	struct hwg_peer peer = {.transport = "http", .uid = -1, .url_op = op};
 	struct hwg_reply reply = {0};
-	const char *origin = allowed_origin(h->cfg, conn);
 
-	if (origin != NULL && origin[0] == '\0') {
-		if (h->front.refuse(h->front.arg, &peer, HWG_E_ORIGIN,
-		                    "browser origin not in the allow-list", &reply) != 0)
-			reply.body = NULL;
-		return send_reply(conn, &reply, NULL);
-	}
-	if (!is_cose(conn))
-		return send_text(conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-		                 "Content-Type must be application/cose\n");
-	if (hr->too_large) {
-		char why[96];
-
-		snprintf(why, sizeof(why), "body over the limit of %zu bytes", h->cfg->max_body);
-		if (h->front.refuse(h->front.arg, &peer, HWG_E_TOO_LARGE, why, &reply) != 0)
-			reply.body = NULL;
-		return send_reply(conn, &reply, origin);
-	}
+	if (hr->too_large) /* a chunked body: no length to refuse it by before it came */
+		return refuse(h, conn, &peer, HWG_E_TOO_LARGE, hr->origin,
+		              "body over the limit of %zu bytes", h->cfg->max_body);
 	h->front.handle(h->front.arg, &peer, hwg_buf_ptr(hr->body), hwg_buf_len(hr->body), &reply);
-	return send_reply(conn, &reply, origin);
+	return send_reply(conn, &reply, hr->origin);
 }
 
 static enum MHD_Result
@@ -181,23 +253,286 @@ serve_get(struct hwg_http *h, struct MHD_Connection *conn, const char *url)
 	return ret;
 }
 
-/* First call for a request: decide early what can be decided on the headers. */
-static enum MHD_Result
-begin_request(struct hwg_http *h, struct MHD_Connection *conn, void **con_cls)
-{
-	struct http_req *hr = calloc(1, sizeof(*hr));
-	const char *cl =
-	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+/* ---------------------------------------------------------------- the headers */
 
-	if (hr == NULL || (hr->body = hwg_buf_new(h->cfg->max_body)) == NULL) {
+struct header_counts {
+	unsigned content_length, transfer_encoding, origin;
+};
+
+static enum MHD_Result
+count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct header_counts *n = cls;
+
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		n->content_length++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		n->transfer_encoding++;
+	else if (strcasecmp(key, "Origin") == 0)
+		n->origin++;
+	return MHD_YES;
+}
+
+/* api.cddl's operation names: [a-z0-9._], 1 to HWG_OP_MAX bytes; the URL is not unescaped. */
+static int
+op_path_valid(const char *op)
+{
+	size_t n = 0;
+
+	for (const char *p = op; *p != '\0'; p++, n++)
+		if (n == HWG_OP_MAX || !((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		                         *p == '.' || *p == '_'))
+			return 0;
+	return n > 0;
+}
+
+/*
+ * First call for a POST: everything the headers decide, before any body
+ * byte is read (a response queued now makes libmicrohttpd skip the body,
+ * send no 100 Continue and close the connection after the answer).
+ */
+static enum MHD_Result
+begin_post(struct hwg_http *h, struct MHD_Connection *conn, const char *op, void **con_cls)
+{
+	struct hwg_peer peer = {.transport = "http", .uid = -1, .url_op = NULL};
+	struct header_counts n = {0};
+	const char *origin, *cl;
+	unsigned long long len;
+	struct http_req *hr;
+	char *end;
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &n);
+	if (n.content_length > 1) /* RFC 9112 §6.3: the framing is not to be guessed */
+		return refuse(h, conn, &peer, HWG_E_BAD_ENCODING, NULL,
+		              "Content-Length given %u times", n.content_length);
+	if (n.content_length > 0 && n.transfer_encoding > 0) /* RFC 9112 §6.1 */
+		return refuse(h, conn, &peer, HWG_E_BAD_ENCODING, NULL,
+		              "both Content-Length and Transfer-Encoding");
+	if (n.origin > 1) /* each would have to be allowed; a browser sends one */
+		return refuse(h, conn, &peer, HWG_E_BAD_ENCODING, NULL, "Origin given %u times",
+		              n.origin);
+	if (!op_path_valid(op))
+		return refuse(h, conn, &peer, HWG_E_BAD_ENCODING, NULL,
+		              "the operation in the URL must be 1-%d characters of [a-z0-9._], "
+		              "unescaped",
+		              HWG_OP_MAX);
+	if ((origin = allowed_origin(h->cfg, conn)) != NULL && origin[0] == '\0')
+		return refuse(h, conn, &peer, HWG_E_ORIGIN, NULL,
+		              "browser origin not in the allow-list");
+	if (!is_cose(conn))
+		return send_text(conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+		                 "Content-Type must be application/cose\n");
+	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl != NULL) {
+		errno = 0;
+		len = strtoull(cl, &end, 10);
+		if (errno != 0 || end == cl || len > h->cfg->max_body)
+			return refuse(h, conn, &peer, HWG_E_TOO_LARGE, origin,
+			              "Content-Length %.24s over the limit of %zu bytes", cl,
+			              h->cfg->max_body);
+	}
+	if ((hr = calloc(1, sizeof(*hr))) == NULL ||
+	    (hr->body = hwg_buf_new(h->cfg->max_body)) == NULL) {
 		free(hr);
 		return MHD_NO;
 	}
-	if (cl != NULL && strtoull(cl, NULL, 10) > h->cfg->max_body)
-		hr->too_large = 1;
+	hr->origin = origin;
 	*con_cls = hr;
 	return MHD_YES;
 }
+
+/* ---------------------------------------------------------------- connections and deadlines */
+
+static struct http_conn *
+conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* The connection's request moves on; restart: a new request starts now. */
+static void
+set_phase(struct hwg_http *h, struct MHD_Connection *conn, enum phase phase, int restart)
+{
+	struct http_conn *c = conn_of(conn);
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&h->lock);
+	c->phase = phase;
+	if (restart)
+		c->start_ms = hwg_mono_ms();
+	pthread_mutex_unlock(&h->lock);
+}
+
+static int
+same_peer(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+	if (a->ss_family != b->sa_family)
+		return 0;
+	if (b->sa_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+		              &((const struct sockaddr_in *)b)->sin_addr,
+		              sizeof(struct in_addr)) == 0;
+	if (b->sa_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		              &((const struct sockaddr_in6 *)b)->sin6_addr,
+		              sizeof(struct in6_addr)) == 0;
+	return 0;
+}
+
+static const char *
+peer_text(const struct sockaddr *sa, char *out, size_t len)
+{
+	const void *a = sa->sa_family == AF_INET6
+	                    ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+	                    : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+
+	if ((sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
+	    inet_ntop(sa->sa_family, a, out, (socklen_t)len) == NULL)
+		snprintf(out, len, "?");
+	return out;
+}
+
+/*
+ * libmicrohttpd's accept policy: over max_connections, or over the
+ * peer's share, the connection is closed at once, counted and logged.
+ * (Its own limit is set one higher, so that this one decides.)
+ */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct hwg_http *h = cls;
+	unsigned total, same = 0;
+	unsigned long skipped;
+	enum hwg_metrics_conn why;
+	char peer[INET6_ADDRSTRLEN];
+
+	(void)addrlen;
+	pthread_mutex_lock(&h->lock);
+	total = h->n_conns;
+	for (const struct http_conn *c = h->conns; c != NULL; c = c->next)
+		same += same_peer(&c->addr, addr);
+	pthread_mutex_unlock(&h->lock);
+	if (total < h->cfg->max_connections && same < h->cfg->max_connections_per_peer)
+		return MHD_YES;
+	why = total >= h->cfg->max_connections ? HWG_METRICS_HTTP_OVER_MAX
+	                                       : HWG_METRICS_HTTP_OVER_PEER;
+	hwg_metrics_conn(h->front.metrics, why);
+	if (hwg_log_limit_pass(&limit_log, &skipped))
+		hwg_log(HWG_LOG_WARN, "http.limit",
+		        "peer=%s reason=%s connections=%u peer_connections=%u max_connections=%u "
+		        "max_connections_per_peer=%u skipped=%lu",
+		        peer_text(addr, peer, sizeof(peer)),
+		        why == HWG_METRICS_HTTP_OVER_MAX ? "max_connections" : "per_peer", total,
+		        same, h->cfg->max_connections, h->cfg->max_connections_per_peer, skipped);
+	return MHD_NO;
+}
+
+/* Connections on and off the list; a connection that cannot be listed is not served. */
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+              enum MHD_ConnectionNotificationCode code)
+{
+	struct hwg_http *h = cls;
+	const union MHD_ConnectionInfo *fd, *addr;
+	struct http_conn *c = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (c == NULL)
+			return;
+		pthread_mutex_lock(&h->lock);
+		if (c->prev != NULL)
+			c->prev->next = c->next;
+		else
+			h->conns = c->next;
+		if (c->next != NULL)
+			c->next->prev = c->prev;
+		h->n_conns--;
+		pthread_mutex_unlock(&h->lock);
+		free(c);
+		*socket_context = NULL;
+		return;
+	}
+	fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	addr = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (fd == NULL)
+		return;
+	if (addr == NULL || addr->client_addr == NULL || (c = calloc(1, sizeof(*c))) == NULL) {
+		shutdown(fd->connect_fd, SHUT_RDWR); /* no deadline could be kept on it */
+		return;
+	}
+	c->fd = fd->connect_fd;
+	memcpy(&c->addr, addr->client_addr,
+	       addr->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	                                                : sizeof(struct sockaddr_in));
+	c->start_ms = hwg_mono_ms();
+	c->phase = PHASE_HEAD;
+	pthread_mutex_lock(&h->lock);
+	c->next = h->conns;
+	if (h->conns != NULL)
+		h->conns->prev = c;
+	h->conns = c;
+	h->n_conns++;
+	pthread_mutex_unlock(&h->lock);
+	*socket_context = c;
+}
+
+/* With h->lock held: c is past its deadline; its socket is shut down, counted, logged. */
+static void
+cut(struct hwg_http *h, struct http_conn *c, int64_t now)
+{
+	int head = c->phase == PHASE_HEAD;
+	unsigned long skipped;
+	char peer[INET6_ADDRSTRLEN];
+
+	shutdown(c->fd, SHUT_RDWR);
+	c->cut = 1;
+	hwg_metrics_conn(h->front.metrics,
+	                 head ? HWG_METRICS_HTTP_HEAD_TIMEOUT : HWG_METRICS_HTTP_BODY_TIMEOUT);
+	if (hwg_log_limit_pass(&timeout_log, &skipped))
+		hwg_log(HWG_LOG_WARN, "http.timeout", "peer=%s phase=%s after_ms=%lld skipped=%lu",
+		        peer_text((const struct sockaddr *)&c->addr, peer, sizeof(peer)),
+		        head ? "head" : "body", (long long)(now - c->start_ms), skipped);
+}
+
+/* Cuts each connection whose head or body is late; sleeps until the next deadline. */
+static void *
+reaper_main(void *arg)
+{
+	struct hwg_http *h = arg;
+	int64_t head_ms = (int64_t)h->cfg->header_timeout_s * 1000;
+	int64_t body_ms = (int64_t)h->cfg->request_timeout_s * 1000;
+
+	pthread_mutex_lock(&h->lock);
+	while (!h->stopping) {
+		int64_t now = hwg_mono_ms(), next = now + 1000;
+		struct timespec ts;
+
+		for (struct http_conn *c = h->conns; c != NULL; c = c->next) {
+			int64_t due;
+
+			if (c->cut || c->phase == PHASE_SERVING)
+				continue;
+			due = c->start_ms + (c->phase == PHASE_HEAD ? head_ms : body_ms);
+			if (due <= now)
+				cut(h, c, now);
+			else if (due < next)
+				next = due;
+		}
+		ts.tv_sec = (time_t)(next / 1000);
+		ts.tv_nsec = (long)(next % 1000) * 1000000L;
+		pthread_cond_timedwait(&h->wake, &h->lock, &ts);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- requests */
 
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -207,16 +542,18 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	struct http_req *hr = *con_cls;
 
 	(void)version;
+	if (hr == NULL)
+		set_phase(h, conn, PHASE_BODY, 0); /* the head is in */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) == 0)
 		return serve_get(h, conn, url);
-	if (strncmp(url, "/v1/", 4) != 0 || url[4] == '\0' || strlen(url + 4) > HWG_OP_MAX)
+	if (strncmp(url, "/v1/", 4) != 0)
 		return send_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
 	if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
 		return serve_preflight(h, conn);
 	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
 		return send_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
 	if (hr == NULL)
-		return begin_request(h, conn, con_cls);
+		return begin_post(h, conn, url + 4, con_cls);
 	if (*upload_data_size > 0) {
 		if (!hr->too_large && hwg_buf_put(hr->body, upload_data, *upload_data_size) != 0) {
 			hr->too_large = 1;
@@ -225,6 +562,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	set_phase(h, conn, PHASE_SERVING, 0); /* the whole request is in: running takes its time */
 	return serve_post(h, conn, url + 4, hr);
 }
 
@@ -232,16 +570,25 @@ static void
 on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
+	struct hwg_http *h = cls;
 	struct http_req *hr = *con_cls;
 
-	(void)cls;
-	(void)conn;
 	(void)toe;
+	set_phase(h, conn, PHASE_HEAD, 1); /* a kept-alive connection's next request starts now */
 	if (hr == NULL)
 		return;
 	hwg_buf_free(hr->body);
 	free(hr);
 	*con_cls = NULL;
+}
+
+/* URLs are taken as sent: an escape is outside every path served, never a NUL inside one. */
+static size_t
+no_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	return strlen(s);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -250,11 +597,20 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char msg[256];
+	char msg[256], safe[256];
+	unsigned long skipped;
+	size_t n;
 
 	(void)cls;
+	/* a client causes most of these (a closed connection, a malformed request) at will */
+	if (!hwg_log_limit_pass(&mhd_log, &skipped))
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	hwg_log(HWG_LOG_WARN, "http.mhd", "msg=\"%s\"", msg);
+	if ((n = strlen(msg)) > 0 && msg[n - 1] == '\n')
+		msg[n - 1] = '\0';
+	hwg_log(HWG_LOG_WARN, "http.mhd", "msg=\"%s\" skipped=%lu",
+	        hwg_text_escape(safe, sizeof(safe), msg, HWG_TEXT_QUOTES | HWG_TEXT_CONTROLS),
+	        skipped);
 }
 
 static struct MHD_Daemon *
@@ -262,12 +618,13 @@ mhd_start(struct hwg_http *h, unsigned flags, int listen_fd)
 {
 	const struct hwg_config *cfg = h->cfg;
 
-	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
-	                        on_mhd_log, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
-	                        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-	                        MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
-	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+	return MHD_start_daemon(
+	    flags, 0, on_accept, h, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd, MHD_OPTION_CONNECTION_LIMIT,
+	    cfg->max_connections + 1, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+	    MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, h, MHD_OPTION_END);
 }
 
 static int
@@ -279,6 +636,18 @@ is_ipv6(int fd)
 	return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family == AF_INET6;
 }
 
+static void
+reaper_stop(struct hwg_http *h)
+{
+	pthread_mutex_lock(&h->lock);
+	h->stopping = 1;
+	pthread_cond_signal(&h->wake);
+	pthread_mutex_unlock(&h->lock);
+	pthread_join(h->reaper, NULL);
+	pthread_cond_destroy(&h->wake);
+	pthread_mutex_destroy(&h->lock);
+}
+
 int
 hwg_http_start(const struct hwg_front *front, const struct hwg_config *cfg, int listen_fd,
                struct hwg_http **out, struct hwg_error *err)
@@ -286,6 +655,7 @@ hwg_http_start(const struct hwg_front *front, const struct hwg_config *cfg, int 
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 	                 MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	int passed = listen_fd >= 0, rc;
+	pthread_condattr_t ca;
 	struct hwg_http *h;
 	unsigned port;
 
@@ -299,7 +669,20 @@ hwg_http_start(const struct hwg_front *front, const struct hwg_config *cfg, int 
 	}
 	h->front = *front;
 	h->cfg = cfg;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* the deadlines' clock (hwg_mono_ms) */
+	pthread_cond_init(&h->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&h->reaper, NULL, reaper_main, h) != 0) {
+		pthread_cond_destroy(&h->wake);
+		pthread_mutex_destroy(&h->lock);
+		free(h);
+		close(listen_fd);
+		return hwg_error_set(err, HWG_E_INTERNAL, "cannot start the HTTP deadline thread");
+	}
 	if ((h->mhd = mhd_start(h, flags, listen_fd)) == NULL) {
+		reaper_stop(h);
 		free(h);
 		close(listen_fd);
 		return hwg_error_set(err, HWG_E_IO, "cannot serve HTTP on %s port %u",
@@ -307,8 +690,12 @@ hwg_http_start(const struct hwg_front *front, const struct hwg_config *cfg, int 
 	}
 	h->port = hwg_listen_port(listen_fd);
 	if (passed)
-		hwg_log(HWG_LOG_INFO, "http.serve", "address=%s port=%u max_connections=%u",
-		        cfg->http_listen, h->port, cfg->max_connections);
+		hwg_log(HWG_LOG_INFO, "http.serve",
+		        "address=%s port=%u max_connections=%u max_connections_per_peer=%u "
+		        "header_timeout=%u request_timeout=%u",
+		        cfg->http_listen, h->port, cfg->max_connections,
+		        cfg->max_connections_per_peer, cfg->header_timeout_s,
+		        cfg->request_timeout_s);
 	*out = h;
 	return 0;
 }
@@ -325,6 +712,7 @@ hwg_http_stop(struct hwg_http *h)
 	if (h == NULL)
 		return;
 	MHD_quiesce_daemon(h->mhd); /* no new connections; in-flight ones finish */
-	MHD_stop_daemon(h->mhd);
+	MHD_stop_daemon(h->mhd);    /* every connection's CLOSED: the list is empty */
+	reaper_stop(h);
 	free(h);
 }

@@ -3,12 +3,17 @@
  *
  * Frames are a 4-byte big-endian length and that many bytes, one request
  * then one response, as often as the client likes on one connection.
- * The peer's uid comes from SO_PEERCRED and goes to the front, whose checks
- * checks it against the client's allowed uids and audits it.  One thread
- * per connection, at most max_connections of them; a connection idle for
- * connection_timeout seconds, or slower than that to send one frame, is
- * closed.  Stopping wakes every thread through a pipe; a thread in the
- * middle of a request finishes it and sends the reply first.
+ * The peer's uid comes from SO_PEERCRED and goes to the front, whose
+ * checks check it against the client's allowed uids and audit it.  One
+ * thread per connection, at most max_connections of them and
+ * max_connections_per_uid of one uid's (a connection over either is
+ * closed at once, counted in the metrics and logged at most once a
+ * second).  A connection idle for connection_timeout seconds is closed;
+ * so is one whose frame, from its first byte, has not its 4-byte length
+ * within header_timeout or its last byte within request_timeout, however
+ * steadily the bytes come.  Stopping wakes every thread through a pipe; a
+ * thread in the middle of a request finishes it and sends the reply
+ * first.
  *
  * The listening socket comes from the privileged process (its own, or
  * the one systemd passed: shared/hwg_listen.c) and its file is never
@@ -37,6 +42,7 @@
 #include "hwg_frame.h"
 #include "hwg_listen.h"
 #include "hwg_log.h"
+#include "hwg_metrics.h"
 #include "hwg_secret.h"
 #include "hwg_time.h"
 #include "hwg_transport.h"
@@ -51,6 +57,7 @@ struct hwg_unix {
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
 	unsigned active;
+	struct conn *conns; /* the active ones, for the per-uid limit */
 	atomic_int stopping;
 };
 
@@ -58,7 +65,11 @@ struct conn {
 	struct hwg_unix *u;
 	int fd;
 	int64_t uid;
+	struct conn *prev, *next;
 };
+
+/* Refusals a client can cause at will: logged at most once a second each. */
+static struct hwg_log_limit limit_log, timeout_log;
 
 /*
  * Wait until fd is ready for events or the deadline passes.  1 ready,
@@ -108,19 +119,34 @@ write_full(struct hwg_unix *u, int fd, const uint8_t *p, size_t len, int64_t dea
 	return 0;
 }
 
+/* A frame past its deadline: counted, logged at most once a second. */
+static void
+frame_late(struct hwg_unix *u, int64_t uid, int head, int64_t after_ms)
+{
+	unsigned long skipped;
+
+	hwg_metrics_conn(u->front.metrics,
+	                 head ? HWG_METRICS_UNIX_HEAD_TIMEOUT : HWG_METRICS_UNIX_BODY_TIMEOUT);
+	if (hwg_log_limit_pass(&timeout_log, &skipped))
+		hwg_log(HWG_LOG_WARN, "unix.timeout", "uid=%lld phase=%s after_ms=%lld skipped=%lu",
+		        (long long)uid, head ? "head" : "body", (long long)after_ms, skipped);
+}
+
 /*
  * Read one frame into f: 1 complete, -1 closed, timed out, stopped while
  * idle or failed, or a negative HWG_E_* from the framing (err says why).
- * Waiting for a frame's first byte may be cut short by stop; once it
- * started the frame is read whole.  Each part (the header's first byte,
- * the rest of it, the body) gets connection_timeout, and no more than the
- * frame needs is read, so a pipelined next frame stays in the socket.
+ * Waiting for a frame's first byte may be cut short by stop, and lasts
+ * connection_timeout; once it came, the frame is read whole, its header
+ * by header_timeout and its last byte by request_timeout from that first
+ * byte.  No more than the frame needs is read, so a pipelined next frame
+ * stays in the socket.
  */
 static int
-read_frame(struct hwg_unix *u, int fd, struct hwg_frame_in *f, struct hwg_error *err)
+read_frame(struct hwg_unix *u, int fd, int64_t uid, struct hwg_frame_in *f, struct hwg_error *err)
 {
-	int64_t timeout = (int64_t)u->cfg->connection_timeout_s * 1000;
-	int64_t deadline = hwg_mono_ms() + timeout;
+	int64_t start = -1, deadline = hwg_mono_ms() + (int64_t)u->cfg->connection_timeout_s * 1000;
+	int64_t head_ms = (int64_t)u->cfg->header_timeout_s * 1000;
+	int64_t body_ms = (int64_t)u->cfg->request_timeout_s * 1000;
 	uint8_t chunk[16384];
 	int rc = 0;
 
@@ -128,18 +154,24 @@ read_frame(struct hwg_unix *u, int fd, struct hwg_frame_in *f, struct hwg_error 
 		size_t want = hwg_frame_in_want(f), got = f->header_got, used;
 		ssize_t n;
 
-		if (wait_fd(u, fd, POLLIN, deadline, f->header_got == 0) != 1)
+		if (start >= 0)
+			deadline =
+			    start + (f->header_got < HWG_FRAME_HEADER_LEN ? head_ms : body_ms);
+		if ((n = wait_fd(u, fd, POLLIN, deadline, f->header_got == 0)) != 1) {
+			if (n == 0 && start >= 0 && !atomic_load(&u->stopping))
+				frame_late(u, uid, f->header_got < HWG_FRAME_HEADER_LEN,
+				           hwg_mono_ms() - start);
 			return -1;
+		}
 		n = read(fd, chunk, want < sizeof(chunk) ? want : sizeof(chunk));
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
 			return -1;
+		if (got == 0 && start < 0)
+			start = hwg_mono_ms(); /* the frame's first byte */
 		rc = hwg_frame_in_feed(f, chunk, (size_t)n, &used, err);
 		hwg_wipe(chunk, (size_t)n); /* the request may carry a PIN */
-		if (got == 0 ||
-		    (got < HWG_FRAME_HEADER_LEN && f->header_got == HWG_FRAME_HEADER_LEN))
-			deadline = hwg_mono_ms() + timeout;
 	}
 	return rc;
 }
@@ -172,7 +204,7 @@ serve_frame(struct conn *cn)
 	if (u->front.handle == NULL)
 		return -1;
 	hwg_frame_in_init(&f, u->cfg->max_body);
-	rc = read_frame(u, cn->fd, &f, &err);
+	rc = read_frame(u, cn->fd, cn->uid, &f, &err);
 	if (rc == HWG_E_TOO_LARGE) {
 		if (u->front.refuse(u->front.arg, &peer, HWG_E_TOO_LARGE, err.message, &reply) == 0)
 			send_reply(u, cn->fd, &reply);
@@ -190,6 +222,55 @@ serve_frame(struct conn *cn)
 	return keep;
 }
 
+/* With u->lock held. */
+static void
+conn_unlist(struct hwg_unix *u, struct conn *cn)
+{
+	if (cn->prev != NULL)
+		cn->prev->next = cn->next;
+	else
+		u->conns = cn->next;
+	if (cn->next != NULL)
+		cn->next->prev = cn->prev;
+	u->active--;
+}
+
+/*
+ * With u->lock held: cn is listed if there is room for it (under
+ * max_connections, and under max_connections_per_uid for its uid); else
+ * it is counted and logged, and 0 returned.
+ */
+static int
+conn_list(struct hwg_unix *u, struct conn *cn)
+{
+	unsigned same = 0;
+	unsigned long skipped;
+	enum hwg_metrics_conn why;
+
+	for (const struct conn *c = u->conns; c != NULL; c = c->next)
+		same += c->uid == cn->uid;
+	if (u->active < u->cfg->max_connections && same < u->cfg->max_connections_per_uid) {
+		cn->prev = NULL;
+		cn->next = u->conns;
+		if (u->conns != NULL)
+			u->conns->prev = cn;
+		u->conns = cn;
+		u->active++;
+		return 1;
+	}
+	why = u->active >= u->cfg->max_connections ? HWG_METRICS_UNIX_OVER_MAX
+	                                           : HWG_METRICS_UNIX_OVER_UID;
+	hwg_metrics_conn(u->front.metrics, why);
+	if (hwg_log_limit_pass(&limit_log, &skipped))
+		hwg_log(HWG_LOG_WARN, "unix.limit",
+		        "uid=%lld reason=%s connections=%u uid_connections=%u max_connections=%u "
+		        "max_connections_per_uid=%u skipped=%lu",
+		        (long long)cn->uid,
+		        why == HWG_METRICS_UNIX_OVER_MAX ? "max_connections" : "per_uid", u->active,
+		        same, u->cfg->max_connections, u->cfg->max_connections_per_uid, skipped);
+	return 0;
+}
+
 static void *
 conn_main(void *arg)
 {
@@ -199,11 +280,11 @@ conn_main(void *arg)
 	while (!atomic_load(&u->stopping) && serve_frame(cn) == 0)
 		;
 	close(cn->fd);
-	free(cn);
 	pthread_mutex_lock(&u->lock);
-	u->active--;
+	conn_unlist(u, cn);
 	pthread_cond_broadcast(&u->idle);
 	pthread_mutex_unlock(&u->lock);
+	free(cn);
 	return NULL;
 }
 
@@ -218,33 +299,30 @@ accept_one(struct hwg_unix *u)
 
 	if ((fd = accept4(u->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) < 0)
 		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0 ||
+	    (cn = calloc(1, sizeof(*cn))) == NULL) {
 		close(fd);
 		return;
 	}
+	*cn = (struct conn){.u = u, .fd = fd, .uid = (int64_t)cred.uid};
 	pthread_mutex_lock(&u->lock);
-	if (u->active >= u->cfg->max_connections) {
+	if (!conn_list(u, cn)) {
 		pthread_mutex_unlock(&u->lock);
-		hwg_log(HWG_LOG_WARN, "unix.limit", "uid=%u max_connections=%u", cred.uid,
-		        u->cfg->max_connections);
 		close(fd);
+		free(cn);
 		return;
 	}
-	u->active++;
 	pthread_mutex_unlock(&u->lock);
-	if ((cn = malloc(sizeof(*cn))) != NULL) {
-		*cn = (struct conn){u, fd, (int64_t)cred.uid};
-		if (pthread_create(&t, NULL, conn_main, cn) == 0) {
-			pthread_detach(t);
-			return;
-		}
-		free(cn);
+	if (pthread_create(&t, NULL, conn_main, cn) == 0) {
+		pthread_detach(t);
+		return;
 	}
 	close(fd);
 	pthread_mutex_lock(&u->lock);
-	u->active--;
+	conn_unlist(u, cn);
 	pthread_cond_broadcast(&u->idle);
 	pthread_mutex_unlock(&u->lock);
+	free(cn);
 }
 
 static void *

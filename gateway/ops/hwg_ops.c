@@ -34,6 +34,7 @@ static const struct hwg_op_handlers handlers[] = {
     {.name = "operator.logout", .run = hwg_op_operator_logout},
     {.name = "operator.revoke", .run = hwg_op_operator_revoke},
     {.name = "operator.list", .run = hwg_op_operator_list},
+    {.name = "request.status", .run = hwg_op_request_status},
 };
 #define N_HANDLERS (sizeof(handlers) / sizeof(handlers[0]))
 

@@ -85,6 +85,14 @@ struct hwg_op_ctx {
 	struct hwg_card_service *cards;
 	struct hwg_palm *palm;
 	const struct hwg_op_keys *keys;
+	/*
+	 * Whether a device operation of client with these request bytes is
+	 * between its nonce and its audit record (request.status); called
+	 * with the state lock held, as run is for operations without
+	 * HWG_OP_DEVICE.
+	 */
+	int (*request_running)(void *arg, const char *client, const uint8_t req_hash[32]);
+	void *request_running_arg;
 	/* the request */
 	const struct hwg_request *req;
 	const struct hwg_client_entry *client;
@@ -133,7 +141,10 @@ const struct hwg_op_handlers *hwg_op_handlers(const struct hwg_op *op);
 /* HWG_E_INTERNAL naming the first operation of the table without a handler, or one too many. */
 int hwg_ops_check(struct hwg_error *err);
 
-/* Handlers, one file per family (op_gw.c, op_audit.c, op_card.c, op_terminal.c, op_operator.c). */
+/*
+ * Handlers, one file per family (op_gw.c, op_audit.c, op_card.c, op_terminal.c, op_operator.c,
+ * op_request.c).
+ */
 int hwg_op_gw_info(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 int hwg_op_device_list(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 int hwg_op_audit_verify(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
@@ -162,6 +173,8 @@ int hwg_op_operator_verify_commit(struct hwg_op_ctx *ctx, int rc, cbor_item_t **
 int hwg_op_operator_logout(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 int hwg_op_operator_revoke(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 int hwg_op_operator_list(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+/* op_request.c */
+int hwg_op_request_status(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 
 /* What the terminal and operator operations share (op_terminal.c). */
 struct hwg_vein;

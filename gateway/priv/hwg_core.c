@@ -4,7 +4,10 @@
  * and counted, and changes nothing else.  Accepted requests run inside
  * one store transaction together with their replay-cache entry and their
  * audit record: either all of it reaches the disk or the client is told
- * audit_unavailable and nothing happened.
+ * audit_unavailable and nothing happened.  A request that waited past its
+ * time plus [api] max_age is refused as expired under the state lock, so
+ * that request.status, which reads the audit and the requests running
+ * under that lock too, can tell a client for good what became of it.
  */
 #include "hwg_core.h"
 
@@ -31,14 +34,24 @@
 #include "hwg_request.h"
 #include "hwg_sessions.h"
 #include "hwg_store.h"
+#include "hwg_text.h"
 #include "hwg_time.h"
 #include "hwg_palm.h"
+
+/* A device operation between its nonce and its audit record (hwg_core_request_running). */
+struct running {
+	uint8_t req_hash[SHA256_DIGEST_LENGTH];
+	const char *client;
+	int listed;
+	struct running *next;
+};
 
 struct hwg_core {
 	const struct hwg_config *cfg;
 	struct hwg_store *store;
 	pthread_mutex_t state_lock; /* the store is used by one thread at a time */
 	struct hwg_keyholder *kh;   /* the keys: a process of their own */
+	struct running *running;    /* under state_lock */
 	struct hwg_clients *clients;
 	struct hwg_card_service *cards;
 	struct hwg_palm *veins;
@@ -104,22 +117,26 @@ reply_build(struct hwg_core *c, const uint8_t req_hash[SHA256_DIGEST_LENGTH], in
 	unsigned char *payload = NULL;
 	size_t payload_cap = 0, payload_len;
 	struct hwg_error err = {0};
+	char msg[sizeof(err.message)];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	/* the message may quote what the client sent: a CBOR text is UTF-8, whatever that was */
+	hwg_text_escape(msg, sizeof(msg), message != NULL ? message : hwg_err_text(code), 0);
 	out->code = code;
 	if ((map = cbor_new_definite_map(4)) == NULL)
 		return HWG_E_NOMEM;
 	rc = hwg_cbor_map_put_uint(map, "v", 1) | hwg_cbor_map_put_bytes(map, "req", req_hash, 32) |
 	     hwg_cbor_map_put_uint(map, "t", (uint64_t)hwg_now_ms());
 	if (code == HWG_OK) {
+		/* what a device or an old audit record said: escaped, if it is not UTF-8 */
+		rc |= hwg_cbor_texts_to_utf8(result);
 		rc |= hwg_cbor_map_put_item(map, "ok", cbor_incref(result));
 	} else if ((e = cbor_new_definite_map(tries_left >= 0 ? 3 : 2)) == NULL) {
 		rc = -1;
 	} else {
-		rc |=
-		    hwg_cbor_map_put_text(e, "code", hwg_err_code(code)) |
-		    hwg_cbor_map_put_text(e, "msg", message != NULL ? message : hwg_err_text(code));
+		rc |= hwg_cbor_map_put_text(e, "code", hwg_err_code(code)) |
+		      hwg_cbor_map_put_text(e, "msg", msg);
 		if (tries_left >= 0)
 			rc |= hwg_cbor_map_put_uint(e, "tries", (uint64_t)tries_left);
 		rc |= hwg_cbor_map_put_item(map, "err", e);
@@ -146,10 +163,23 @@ reply_build(struct hwg_core *c, const uint8_t req_hash[SHA256_DIGEST_LENGTH], in
 
 /* ---------------------------------------------------------------- audit */
 
+/* SHA-256 of zero bytes: the "req" of a refusal made before any body byte was read. */
+static const uint8_t empty_sha256[SHA256_DIGEST_LENGTH] = {
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+    0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
+
+/*
+ * The request's record.  read: the request's bytes were read, so its
+ * hash goes into the record (request.status finds it by that).  A
+ * transport's refusal made before the body (too_large, origin_not_allowed,
+ * HTTP framing; the net process passes it with the hash of zero bytes)
+ * has none, nor has an empty message: there is no request to find.
+ */
 static int
-audit_event(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_verdict *v, int code,
-            const char *detail)
+audit_event(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_verdict *v, int read,
+            int code, const char *detail)
 {
+	char safe[256];
 	struct hwg_audit_event ev = {
 	    .time_ms = hwg_now_ms(),
 	    .client = v->have_req ? v->req.client_id : "",
@@ -159,7 +189,10 @@ audit_event(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_ve
 	    .operator_id = v->operator_id,
 	    .subject = v->subject,
 	    .result = hwg_err_code(code),
-	    .detail = detail != NULL ? detail : "",
+	    .detail = hwg_text_escape(safe, sizeof(safe), detail != NULL ? detail : "", 0),
+	    .req_hash = read && memcmp(v->req_hash, empty_sha256, sizeof(empty_sha256)) != 0
+	                    ? v->req_hash
+	                    : NULL,
 	};
 	struct hwg_error err = {0};
 	int rc;
@@ -198,6 +231,7 @@ audit_withheld(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg
 	    .subject = v->subject,
 	    .result = hwg_err_code(HWG_E_HSM),
 	    .detail = detail,
+	    .req_hash = v->have_req ? v->req_hash : NULL,
 	};
 	struct hwg_error err = {0};
 
@@ -210,15 +244,15 @@ audit_withheld(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg
 	pthread_mutex_unlock(&c->state_lock);
 }
 
-/* Audit a refusal on its own (no state changes with it). */
+/* Audit a refusal on its own (no state changes with it); read as audit_event's. */
 static int
 audit_refusal(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_verdict *v,
-              int code, const char *detail)
+              int read, int code, const char *detail)
 {
 	int rc;
 
 	pthread_mutex_lock(&c->state_lock);
-	rc = audit_event(c, peer, v, code, detail);
+	rc = audit_event(c, peer, v, read, code, detail);
 	if (rc == 0)
 		checkpoint_if_due(c);
 	pthread_mutex_unlock(&c->state_lock);
@@ -318,7 +352,8 @@ check_session(struct hwg_core *c, struct hwg_verdict *v, struct hwg_op_ctx *ctx,
 static int
 is_refusal(int rc)
 {
-	return rc == HWG_E_SESSION || rc == HWG_E_FORBIDDEN || rc == HWG_E_REPLAY;
+	return rc == HWG_E_EXPIRED || rc == HWG_E_SESSION || rc == HWG_E_FORBIDDEN ||
+	       rc == HWG_E_REPLAY;
 }
 
 /*
@@ -336,6 +371,13 @@ begin_request(struct hwg_core *c, struct hwg_verdict *v, struct hwg_op_ctx *ctx,
 
 	if (hwg_store_begin(c->store, err) != 0)
 		return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
+	/* under the lock: request.status sees a request either started or never to start */
+	if (now - v->req.time_ms > c->cfg->max_age_ms)
+		return hwg_error_set(
+		    err, HWG_E_EXPIRED,
+		    "the request, %lld ms old, waited past [api] max_age (%lld ms): "
+		    "it was not started",
+		    (long long)(now - v->req.time_ms), (long long)c->cfg->max_age_ms);
 	if ((rc = check_session(c, v, ctx, now, err)) != 0 ||
 	    (rc = hwg_store_nonce_record(c->store, v->req.client_id, v->req.nonce, v->req.nonce_len,
 	                                 now, keep, err)) != 0)
@@ -372,7 +414,7 @@ finish(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
 	if (ctx->operator_id[0] != '\0')
 		memcpy(v->operator_id, ctx->operator_id, sizeof(v->operator_id));
 	v->tries_left = ctx->tries_left;
-	arc = audit_event(c, peer, v, rc, detail_of(ctx, rc, err));
+	arc = audit_event(c, peer, v, 1, rc, detail_of(ctx, rc, err));
 	if (arc == 0)
 		arc = hwg_store_commit(c->store, NULL);
 	if (arc != 0) {
@@ -420,6 +462,47 @@ run_unlocked(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op_han
 	return 0;
 }
 
+/* With the state lock held: r (the caller's) is listed as running until running_end. */
+static void
+running_begin(struct hwg_core *c, struct running *r, const struct hwg_verdict *v)
+{
+	memcpy(r->req_hash, v->req_hash, sizeof(r->req_hash));
+	r->client = v->req.client_id;
+	r->next = c->running;
+	r->listed = 1;
+	c->running = r;
+}
+
+static void
+running_end(struct hwg_core *c, struct running *r)
+{
+	if (!r->listed)
+		return;
+	for (struct running **p = &c->running; *p != NULL; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	r->listed = 0;
+}
+
+int
+hwg_core_request_running(struct hwg_core *c, const char *client, const uint8_t req_hash[32])
+{
+	for (const struct running *r = c->running; r != NULL; r = r->next)
+		if (strcmp(r->client, client) == 0 &&
+		    memcmp(r->req_hash, req_hash, sizeof(r->req_hash)) == 0)
+			return 1;
+	return 0;
+}
+
+/* hwg_core_request_running for the handlers' context. */
+static int
+request_running(void *arg, const char *client, const uint8_t req_hash[32])
+{
+	return hwg_core_request_running(arg, client, req_hash);
+}
+
 /*
  * The one path of an accepted request: nonce, prepare, run, commit and
  * audit record as hwg_ops.h describes.  Returns the code to answer with;
@@ -434,10 +517,13 @@ execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
 	                         .cards = c->cards,
 	                         .palm = c->veins,
 	                         .keys = &c->keys,
+	                         .request_running = request_running,
+	                         .request_running_arg = c,
 	                         .req = &v->req,
 	                         .client = &v->client,
 	                         .tries_left = -1};
 	const struct hwg_op_handlers *op = hwg_op_handlers(v->op);
+	struct running me = {.listed = 0};
 	int rc, arc, ran = 0;
 
 	pthread_mutex_lock(&c->state_lock);
@@ -445,7 +531,7 @@ execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
 		goto unlock;
 	if (is_refusal(rc)) {
 		hwg_store_rollback(c->store);
-		arc = audit_event(c, peer, v, rc, err->message);
+		arc = audit_event(c, peer, v, 1, rc, err->message);
 		if (arc != 0)
 			rc = hwg_error_set(err, HWG_E_AUDIT, "audit unavailable");
 		goto unlock;
@@ -453,6 +539,7 @@ execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
 	if (rc == 0 && op->prepare != NULL)
 		rc = op->prepare(&ctx, err);
 	if (rc == 0 && (v->op->flags & HWG_OP_DEVICE)) {
+		running_begin(c, &me, v); /* from its nonce's commit to its record's */
 		if ((arc = run_unlocked(c, &ctx, op, result, &rc, err)) != 0) {
 			rc = arc;
 			goto unlock;
@@ -464,6 +551,7 @@ execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
 	}
 	rc = finish(c, peer, v, &ctx, rc, ran, result, err);
 unlock:
+	running_end(c, &me);
 	pthread_mutex_unlock(&c->state_lock);
 	if (ctx.op_state_free != NULL)
 		ctx.op_state_free(ctx.op_state);
@@ -482,13 +570,18 @@ hwg_core_execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_ver
 		rc = execute(c, peer, v, &result, &err);
 	} else {
 		hwg_error_set(&err, rc, "%s", v->message);
-		if (audit_refusal(c, peer, v, rc, err.message) != 0)
+		if (audit_refusal(c, peer, v, 1, rc, err.message) != 0)
 			rc = hwg_error_set(&err, HWG_E_AUDIT, "the refusal could not be audited");
 	}
-	if (rc != 0)
+	if (rc != 0) {
+		char msg[sizeof(err.message)];
+
 		hwg_log(HWG_LOG_INFO, "refused", "transport=%s client=%s op=%s code=%s msg=\"%s\"",
 		        peer->transport, v->have_req ? v->req.client_id : "-",
-		        v->have_req ? v->req.op : "-", hwg_err_code(rc), err.message);
+		        v->have_req ? v->req.op : "-", hwg_err_code(rc),
+		        hwg_text_escape(msg, sizeof(msg), err.message,
+		                        HWG_TEXT_QUOTES | HWG_TEXT_CONTROLS));
+	}
 	if (reply_build(c, v->req_hash, rc, err.message, v->tries_left, result, out) != 0) {
 		audit_withheld(c, peer, v, rc);
 		rc = HWG_E_HSM;

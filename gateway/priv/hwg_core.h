@@ -73,6 +73,14 @@ struct hwg_store *hwg_core_store(struct hwg_core *c);
 const struct hwg_op_keys *hwg_core_keys(struct hwg_core *c);
 struct hwg_palm *hwg_core_palm(struct hwg_core *c);
 struct hwg_clients *hwg_core_clients(struct hwg_core *c);
+/*
+ * 1 while a device operation (HWG_OP_DEVICE) of client's with this
+ * request hash runs: it started (its nonce is spent) and its audit record
+ * is not written yet.  Call with the state lock held, that is from the
+ * run phase of an operation without HWG_OP_DEVICE (request.status): the
+ * record and the end of the run are then seen together or not at all.
+ */
+int hwg_core_request_running(struct hwg_core *c, const char *client, const uint8_t req_hash[32]);
 /* Audit something the gateway itself did (event "gateway.*"); 0 or the audit's error. */
 int hwg_core_gateway_event(struct hwg_core *c, const char *event, const char *detail);
 

@@ -309,17 +309,26 @@ static const struct config_key config_keys[] = {
      "bytes between 1024 and 16777216"},
     {"api", "clock_skew", F(clock_skew_ms), NUM(NUM_I64, 1, 3600, 1000),
      "seconds between 1 and 3600"},
+    {"api", "max_age", F(max_age_ms), NUM(NUM_I64, 1, 3600, 1000), "seconds between 1 and 3600"},
     {"api", "algorithms", 0, FN(set_algorithms), "a list of ES256 and/or EdDSA"},
     {"unix", "socket", F(socket_path), FN(set_string), "a socket path"},
     {"unix", "mode", F(socket_mode), FN(set_mode), "an octal mode without world bits, e.g. 0660"},
+    {"unix", "max_connections_per_uid", F(max_connections_per_uid), NUM(NUM_UNSIGNED, 1, 65535, 1),
+     "a number from 1"},
     {"http", "listen", F(http_listen), FN(set_string), "an IP address"},
     /* port 0: the kernel chooses (tests read the port from the ready line) */
     {"http", "port", F(http_port), NUM(NUM_UNSIGNED, 0, 65535, 1), "a port number"},
     {"http", "allow_remote", F(http_allow_remote), FN(set_bool), "yes or no"},
     {"http", "max_connections", F(max_connections), NUM(NUM_UNSIGNED, 1, 65535, 1),
      "a number from 1"},
+    {"http", "max_connections_per_peer", F(max_connections_per_peer),
+     NUM(NUM_UNSIGNED, 1, 65535, 1), "a number from 1"},
     {"http", "connection_timeout", F(connection_timeout_s), NUM(NUM_UNSIGNED, 1, 65535, 1),
      "seconds from 1"},
+    {"http", "header_timeout", F(header_timeout_s), NUM(NUM_UNSIGNED, 1, 3600, 1),
+     "seconds between 1 and 3600"},
+    {"http", "request_timeout", F(request_timeout_s), NUM(NUM_UNSIGNED, 1, 3600, 1),
+     "seconds between 1 and 3600"},
     {"http", "allowed_origins", 0, FN(set_origins),
      "a list of origins like https://counter.example (no path, no wildcard)"},
     {"hsm", "module", F(hsm_module), FN(set_string), "a PKCS#11 module path"},
@@ -402,11 +411,16 @@ hwg_config_defaults(struct hwg_config *c)
 	c->log_level = HWG_LOG_INFO;
 	c->max_body = 64 * 1024;
 	c->clock_skew_ms = 30 * 1000;
+	c->max_age_ms = 30 * 1000;
 	c->alg_es256 = c->alg_eddsa = 1;
 	c->socket_mode = 0660;
 	c->http_port = 8470;
 	c->max_connections = 64;
 	c->connection_timeout_s = 30;
+	c->header_timeout_s = 5;
+	c->request_timeout_s = 10;
+	/* half of max_connections; a file that changes max_connections changes these too */
+	c->max_connections_per_peer = c->max_connections_per_uid = 32;
 	c->hsm_response_key = strdup("hwgw-response");
 	c->hsm_audit_key = strdup("hwgw-audit");
 	c->checkpoint_every = 1000;
@@ -456,10 +470,29 @@ was_set(const struct load_state *st, const char *section, const char *key)
 	return 0;
 }
 
+/*
+ * One peer (an address, a uid) gets at most limit of the max_connections
+ * slots: by default half, so that it never holds them all.
+ */
+static int
+per_peer_limit(const struct load_state *st, const char *section, const char *key, unsigned *limit,
+               struct hwg_error *err)
+{
+	unsigned max = st->c->max_connections;
+
+	if (!was_set(st, section, key))
+		*limit = max > 1 ? max / 2 : 1;
+	else if (*limit > max)
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "[%s] %s (%u) is more than [http] max_connections (%u)",
+		                     section, key, *limit, max);
+	return 0;
+}
+
 static int
 config_check(const struct load_state *st, struct hwg_error *err)
 {
-	const struct hwg_config *c = st->c;
+	struct hwg_config *c = st->c;
 	struct in_addr a4;
 	struct in6_addr a6;
 
@@ -484,6 +517,17 @@ config_check(const struct load_state *st, struct hwg_error *err)
 		    "[operator] session_idle_s (%lld) is longer than session_max_s "
 		    "(%lld)",
 		    (long long)c->operator_session_idle_s, (long long)c->operator_session_max_s);
+	if (c->header_timeout_s > c->request_timeout_s)
+		return hwg_error_set(
+		    err, HWG_E_CONFIG,
+		    "[http] header_timeout (%u) is longer than request_timeout (%u): "
+		    "the head is part of the request",
+		    c->header_timeout_s, c->request_timeout_s);
+	if (per_peer_limit(st, "http", "max_connections_per_peer", &c->max_connections_per_peer,
+	                   err) != 0 ||
+	    per_peer_limit(st, "unix", "max_connections_per_uid", &c->max_connections_per_uid,
+	                   err) != 0)
+		return HWG_E_CONFIG;
 	if ((c->socket_path == NULL || c->socket_path[0] == '\0') &&
 	    (c->http_listen == NULL || c->http_listen[0] == '\0'))
 		return hwg_error_set(err, HWG_E_CONFIG,

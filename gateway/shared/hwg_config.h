@@ -27,17 +27,22 @@ struct hwg_config {
 	/* [api] */
 	size_t max_body;       /* bytes, default 64 KiB */
 	int64_t clock_skew_ms; /* default 30 s */
+	int64_t max_age_ms;    /* a request not started by its t plus this is expired; 30 s */
 	int alg_es256;         /* allowed algorithms */
 	int alg_eddsa;
 	/* [unix] */
-	char *socket_path;    /* NULL or "" = no Unix socket */
-	unsigned socket_mode; /* default 0660 */
+	char *socket_path;                /* NULL or "" = no Unix socket */
+	unsigned socket_mode;             /* default 0660 */
+	unsigned max_connections_per_uid; /* default max_connections / 2 */
 	/* [http] */
 	char *http_listen; /* NULL or "" = no HTTP */
 	unsigned http_port;
-	int http_allow_remote;         /* a non-loopback listen address needs this */
-	unsigned max_connections;      /* per transport, default 64 */
-	unsigned connection_timeout_s; /* idle timeout, default 30 */
+	int http_allow_remote;             /* a non-loopback listen address needs this */
+	unsigned max_connections;          /* per transport, default 64 */
+	unsigned max_connections_per_peer; /* per client address, default max_connections / 2 */
+	unsigned connection_timeout_s;     /* idle timeout, default 30 */
+	unsigned header_timeout_s;  /* request start to its head complete (both transports), 5 */
+	unsigned request_timeout_s; /* request start to its last body byte (both transports), 10 */
 	char *origins[HWG_MAX_ORIGINS];
 	size_t n_origins;
 	/* [hsm] */

@@ -20,8 +20,25 @@ static const double latency_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.0
                                          0.05,   0.1,   0.25,   0.5,   1,    2.5};
 #define N_BUCKETS (sizeof(latency_buckets) / sizeof(latency_buckets[0]))
 
+/* hwg_metrics_conn's counters: which family, and its two labels */
+static const struct {
+	const char *family, *transport, *label, *value;
+} conn_names[HWG_METRICS_CONN_N_] = {
+    [HWG_METRICS_HTTP_OVER_MAX] = {"hwgw_connections_refused_total", "http", "reason",
+                                   "max_connections"},
+    [HWG_METRICS_HTTP_OVER_PEER] = {"hwgw_connections_refused_total", "http", "reason", "per_peer"},
+    [HWG_METRICS_UNIX_OVER_MAX] = {"hwgw_connections_refused_total", "unix", "reason",
+                                   "max_connections"},
+    [HWG_METRICS_UNIX_OVER_UID] = {"hwgw_connections_refused_total", "unix", "reason", "per_uid"},
+    [HWG_METRICS_HTTP_HEAD_TIMEOUT] = {"hwgw_request_timeouts_total", "http", "phase", "head"},
+    [HWG_METRICS_HTTP_BODY_TIMEOUT] = {"hwgw_request_timeouts_total", "http", "phase", "body"},
+    [HWG_METRICS_UNIX_HEAD_TIMEOUT] = {"hwgw_request_timeouts_total", "unix", "phase", "head"},
+    [HWG_METRICS_UNIX_BODY_TIMEOUT] = {"hwgw_request_timeouts_total", "unix", "phase", "body"},
+};
+
 struct hwg_metrics {
 	pthread_mutex_t lock;
+	unsigned long long conn[HWG_METRICS_CONN_N_];
 	unsigned long long requests[N_OPS_MAX + 1][N_CODES]; /* [op index or unknown][code] */
 	unsigned long long buckets[N_BUCKETS];
 	unsigned long long count;
@@ -66,6 +83,16 @@ hwg_metrics_record(struct hwg_metrics *m, const char *op, int code, double secon
 			m->buckets[b]++;
 	m->count++;
 	m->sum += seconds;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+hwg_metrics_conn(struct hwg_metrics *m, enum hwg_metrics_conn what)
+{
+	if (m == NULL || what < 0 || what >= HWG_METRICS_CONN_N_)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->conn[what]++;
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -144,6 +171,20 @@ hwg_metrics_render(struct hwg_metrics *m, char **outp, size_t *len)
 	           "hwgw_request_duration_seconds_sum %.6f\n"
 	           "hwgw_request_duration_seconds_count %llu\n",
 	           m->count, m->sum, m->count);
+	out_printf(&o, "# HELP hwgw_connections_refused_total Connections closed at once: over "
+	               "max_connections or one peer's share (not audited).\n"
+	               "# TYPE hwgw_connections_refused_total counter\n");
+	for (int i = 0; i < HWG_METRICS_CONN_N_; i++) {
+		if (i == HWG_METRICS_HTTP_HEAD_TIMEOUT)
+			out_printf(&o,
+			           "# HELP hwgw_request_timeouts_total Connections closed when a "
+			           "request's head or body was not in by its deadline (not "
+			           "audited).\n"
+			           "# TYPE hwgw_request_timeouts_total counter\n");
+		out_printf(&o, "%s{transport=\"%s\",%s=\"%s\"} %llu\n", conn_names[i].family,
+		           conn_names[i].transport, conn_names[i].label, conn_names[i].value,
+		           m->conn[i]);
+	}
 	pthread_mutex_unlock(&m->lock);
 	if (o.failed) {
 		free(o.p);

@@ -16,6 +16,24 @@ struct hwg_metrics *hwg_metrics_new(void);
 void hwg_metrics_free(struct hwg_metrics *m);
 /* op: a known operation name or NULL ("unknown"); code: HWG_OK or HWG_E_*; m NULL: nothing. */
 void hwg_metrics_record(struct hwg_metrics *m, const char *op, int code, double seconds);
+/*
+ * What the transports refuse without reading a request, so without an
+ * audit record: a connection over a limit, closed at once; a connection
+ * closed past its head or request deadline.
+ */
+enum hwg_metrics_conn {
+	HWG_METRICS_HTTP_OVER_MAX,     /* over [http] max_connections */
+	HWG_METRICS_HTTP_OVER_PEER,    /* over [http] max_connections_per_peer */
+	HWG_METRICS_UNIX_OVER_MAX,     /* over max_connections */
+	HWG_METRICS_UNIX_OVER_UID,     /* over [unix] max_connections_per_uid */
+	HWG_METRICS_HTTP_HEAD_TIMEOUT, /* head not in within header_timeout */
+	HWG_METRICS_HTTP_BODY_TIMEOUT, /* body not in within request_timeout */
+	HWG_METRICS_UNIX_HEAD_TIMEOUT,
+	HWG_METRICS_UNIX_BODY_TIMEOUT,
+	HWG_METRICS_CONN_N_
+};
+void hwg_metrics_conn(struct hwg_metrics *m, enum hwg_metrics_conn what);
+
 /* Render the text exposition format; *out malloc'd.  0 or HWG_E_NOMEM. */
 int hwg_metrics_render(struct hwg_metrics *m, char **out, size_t *len);
 

@@ -12,7 +12,8 @@
  * the operator's role must be allowed just as the client's is; admins
  * pair terminals and enrol, confirm, revoke and list operators, from an
  * admin client with an admin operator's session (none exists before the
- * first admin: HWG_OP_BOOTSTRAP); any client may verify an operator.
+ * first admin: HWG_OP_BOOTSTRAP); any client may verify an operator, and
+ * ask what became of a request of its own (request.status).
  */
 #include "hwg_optable.h"
 
@@ -72,6 +73,9 @@ static const struct hwg_arg_spec verify_args[] = {
 };
 static const struct hwg_arg_spec operator_id_args[] = {
     {"operator_id", HWG_ARG_TEXT, 1, 1, HWG_OPERATOR_ID_MAX},
+};
+static const struct hwg_arg_spec request_status_args[] = {
+    {"req", HWG_ARG_BYTES, 1, 32, 32},
 };
 
 #define ADMIN HWG_ROLE_BIT(HWG_ROLE_ADMIN)
@@ -137,6 +141,10 @@ static const struct hwg_op ops[] = {
      .n_args = N_ARGS(operator_id_args),
      .flags = HWG_OP_OPERATOR},
     {.name = "operator.list", .roles = ADMIN, .flags = HWG_OP_OPERATOR},
+    {.name = "request.status",
+     .roles = ALL_ROLES,
+     .args = request_status_args,
+     .n_args = N_ARGS(request_status_args)},
 };
 #define N_OPS ((int)(sizeof(ops) / sizeof(ops[0])))
 

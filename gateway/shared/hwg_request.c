@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hwg_cbor.h"
+#include "hwg_clients.h"
 
 static const char *const request_keys[] = {"v",     "op",   "aud",  "cid", "t",
                                            "nonce", "sess", "args", NULL};
@@ -45,11 +46,12 @@ parse_fields(const cbor_item_t *map, struct hwg_request *r, struct hwg_error *er
 	uint64_t t;
 	cbor_item_t *item;
 
+	/* api.cddl's client-id: the id is then safe in every log line and message */
 	if (hwg_cbor_text_copy(hwg_cbor_map_get(map, "cid", NULL), r->client_id,
 	                       sizeof(r->client_id)) != 0 ||
-	    r->client_id[0] == '\0')
+	    !hwg_client_id_valid(r->client_id))
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
-		                     "\"cid\" must be a text of 1-64 characters");
+		                     "\"cid\" must be a text of 1-64 characters [A-Za-z0-9._-]");
 	if (hwg_cbor_text_copy(hwg_cbor_map_get(map, "op", NULL), r->op, sizeof(r->op)) != 0 ||
 	    !op_name_valid(r->op))
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
@@ -60,9 +62,11 @@ parse_fields(const cbor_item_t *map, struct hwg_request *r, struct hwg_error *er
 	    r->audience[0] == '\0')
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
 		                     "\"aud\" must be a text of 1-64 characters");
-	if (hwg_cbor_uint(hwg_cbor_map_get(map, "t", NULL), &t) != 0 || t > INT64_MAX)
+	if (hwg_cbor_uint(hwg_cbor_map_get(map, "t", NULL), &t) != 0)
 		return hwg_error_set(err, HWG_E_BAD_ENCODING, "\"t\" must be an unsigned integer");
-	r->time_ms = (int64_t)t;
+	/* 2^63 ms and more is a uint all the same: held as the largest time, the clock refuses it
+	 */
+	r->time_ms = t > INT64_MAX ? INT64_MAX : (int64_t)t;
 	if (hwg_cbor_bytes(hwg_cbor_map_get(map, "nonce", NULL), &p, &n) != 0 ||
 	    n < HWG_NONCE_MIN || n > HWG_NONCE_MAX)
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,

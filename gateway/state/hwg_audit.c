@@ -5,7 +5,11 @@
  * peer_uid || client || transport || operation || operator_id || subject
  * || result || detail), integers 8 bytes big-endian, each text field a
  * u32 length and its bytes (hwg_buf_put_string), so no two records encode
- * alike.  The first record's prev_hash is 32 zero bytes.  Checkpoint
+ * alike.  A record with a request hash (column req, schema version 4 on)
+ * is hashed as "hwgw-audit-v2" with the same fields and then the 32 bytes
+ * of req: a record written before keeps its v1 hash and still verifies,
+ * and a req added to, removed from or changed in a record breaks it.  The
+ * first record's prev_hash is 32 zero bytes.  Checkpoint
  * digest = SHA-256("hwgw-audit-checkpoint-v1" || seq || hash || time_ms),
  * signed ES256 by the audit key through the caller's signer, which is
  * given either that digest or the fields (and computes it itself).
@@ -29,6 +33,7 @@
 #include "hwg_store_sql.h"
 
 static const char RECORD_DOMAIN[] = "hwgw-audit-v1";
+static const char RECORD_DOMAIN_REQ[] = "hwgw-audit-v2"; /* the same, then the request's hash */
 static const uint8_t zero_hash[HWG_AUDIT_HASH_LEN];
 
 /* Larger than any record's encoding (about 700 bytes with every field full). */
@@ -38,7 +43,7 @@ static const uint8_t zero_hash[HWG_AUDIT_HASH_LEN];
 
 #define RECORD_COLUMNS                                                                             \
 	"seq, time_ms, client, peer_uid, transport, operation, operator_id, subject, result, "     \
-	"detail, prev_hash, hash"
+	"detail, prev_hash, hash, req"
 enum {
 	COL_SEQ,
 	COL_TIME,
@@ -51,7 +56,8 @@ enum {
 	COL_RESULT,
 	COL_DETAIL,
 	COL_PREV,
-	COL_HASH
+	COL_HASH,
+	COL_REQ
 };
 
 /* The text fields, in hash order: where each lives in a record, and in a row. */
@@ -114,8 +120,10 @@ copy_text(char *out, size_t n, const char *src, size_t len)
 static int
 record_hash(struct hwg_buf *b, const struct hwg_audit_record *r, uint8_t out[HWG_AUDIT_HASH_LEN])
 {
+	const char *domain = r->has_req ? RECORD_DOMAIN_REQ : RECORD_DOMAIN;
+
 	hwg_buf_reset(b);
-	if (hwg_buf_put(b, RECORD_DOMAIN, sizeof(RECORD_DOMAIN) - 1) != 0 ||
+	if (hwg_buf_put(b, domain, strlen(domain)) != 0 ||
 	    hwg_buf_put_u64be(b, (uint64_t)r->seq) != 0 ||
 	    hwg_buf_put(b, r->prev_hash, HWG_AUDIT_HASH_LEN) != 0 ||
 	    hwg_buf_put_u64be(b, (uint64_t)r->time_ms) != 0 ||
@@ -127,6 +135,8 @@ record_hash(struct hwg_buf *b, const struct hwg_audit_record *r, uint8_t out[HWG
 		if (hwg_buf_put_string(b, t, strlen(t)) != 0)
 			return HWG_E_INTERNAL;
 	}
+	if (r->has_req && hwg_buf_put(b, r->req_hash, HWG_AUDIT_HASH_LEN) != 0)
+		return HWG_E_INTERNAL;
 	SHA256(hwg_buf_ptr(b), hwg_buf_len(b), out);
 	return 0;
 }
@@ -168,6 +178,14 @@ row_to_record(sqlite3_stmt *st, struct hwg_audit_record *r, int strict)
 		memcpy(r->hash, sqlite3_column_blob(st, COL_HASH), HWG_AUDIT_HASH_LEN);
 	else if (strict)
 		return "hash";
+	/* NULL: a record without one (or from before schema version 4) */
+	if (sqlite3_column_type(st, COL_REQ) == SQLITE_BLOB &&
+	    sqlite3_column_bytes(st, COL_REQ) == HWG_AUDIT_HASH_LEN) {
+		memcpy(r->req_hash, sqlite3_column_blob(st, COL_REQ), HWG_AUDIT_HASH_LEN);
+		r->has_req = 1;
+	} else if (strict && sqlite3_column_type(st, COL_REQ) != SQLITE_NULL) {
+		return "req";
+	}
 	return NULL;
 }
 
@@ -231,7 +249,7 @@ insert_record(struct hwg_store *s, const struct hwg_audit_record *r, struct hwg_
 	int rc = 0;
 
 	if ((st = hwg_store_stmt(
-	         s, "INSERT INTO audit (" RECORD_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+	         s, "INSERT INTO audit (" RECORD_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	         err)) == NULL)
 		return err->code;
 	if (sqlite3_bind_int64(st, COL_SEQ + 1, r->seq) != SQLITE_OK ||
@@ -240,7 +258,10 @@ insert_record(struct hwg_store *s, const struct hwg_audit_record *r, struct hwg_
 	    sqlite3_bind_blob(st, COL_PREV + 1, r->prev_hash, HWG_AUDIT_HASH_LEN, SQLITE_STATIC) !=
 	        SQLITE_OK ||
 	    sqlite3_bind_blob(st, COL_HASH + 1, r->hash, HWG_AUDIT_HASH_LEN, SQLITE_STATIC) !=
-	        SQLITE_OK)
+	        SQLITE_OK ||
+	    (r->has_req ? sqlite3_bind_blob(st, COL_REQ + 1, r->req_hash, HWG_AUDIT_HASH_LEN,
+	                                    SQLITE_STATIC)
+	                : sqlite3_bind_null(st, COL_REQ + 1)) != SQLITE_OK)
 		rc = db_err(s, err, "insert");
 	for (size_t i = 0; rc == 0 && i < N_TEXT_FIELDS; i++)
 		if (sqlite3_bind_text(st, text_fields[i].col + 1, field_cptr(r, &text_fields[i]),
@@ -268,6 +289,10 @@ event_to_record(const struct hwg_audit_event *ev, struct hwg_audit_record *r)
 	for (size_t i = 0; i < N_TEXT_FIELDS; i++)
 		copy_text(field_ptr(r, &text_fields[i]), text_fields[i].cap, src[i],
 		          src[i] != NULL ? strlen(src[i]) : 0);
+	if (ev->req_hash != NULL) {
+		memcpy(r->req_hash, ev->req_hash, HWG_AUDIT_HASH_LEN);
+		r->has_req = 1;
+	}
 }
 
 int
@@ -667,6 +692,39 @@ hwg_audit_query(struct hwg_store *s, const struct hwg_audit_filter *f,
 		}
 	}
 	rc = rc == SQLITE_DONE ? 0 : db_err(s, err, "query");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+hwg_audit_request_records(struct hwg_store *s, const char *client,
+                          const uint8_t req_hash[HWG_AUDIT_HASH_LEN],
+                          int (*fn)(void *ctx, const struct hwg_audit_record *r), void *ctx,
+                          struct hwg_error *err)
+{
+	struct hwg_audit_record r;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (client == NULL || req_hash == NULL || fn == NULL)
+		return hwg_error_set(err, HWG_E_INVALID, "no client, request hash or callback");
+	/* not a cached statement: fn may call back into the store */
+	if (sqlite3_prepare_v2(hwg_store_db(s),
+	                       "SELECT " RECORD_COLUMNS " FROM audit WHERE req = ? AND client = ? "
+	                       "ORDER BY seq LIMIT ?",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, err, "request records");
+	sqlite3_bind_blob(st, 1, req_hash, HWG_AUDIT_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, client, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, HWG_AUDIT_REQUEST_RECORDS_MAX);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row_to_record(st, &r, 0);
+		if (fn(ctx, &r) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	rc = rc == SQLITE_DONE ? 0 : db_err(s, err, "request records");
 	sqlite3_finalize(st);
 	return rc;
 }

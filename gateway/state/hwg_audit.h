@@ -3,9 +3,9 @@
  *
  * Every request, refusal and device event becomes one record.  Each
  * record's hash covers its sequence number, the previous record's hash
- * and all its fields, so an edit, deletion or reordering breaks the chain
- * at that record.  Every N records or T seconds, and at clean shutdown, a
- * checkpoint (sequence, hash, time) is signed with the HSM audit key; a
+ * and all its fields (the request's hash among them, when it has one), so
+ * an edit, deletion or reordering breaks the chain at that record.  Every N records or T seconds,
+ * and at clean shutdown, a checkpoint (sequence, hash, time) is signed with the HSM audit key; a
  * checkpoint that names a record the log no longer has, or a different
  * hash, reveals truncation.  Records are appended inside the caller's
  * transaction, so an operation's state change and its audit record
@@ -33,6 +33,8 @@ struct hwg_audit_event {
 	const char *subject; /* which resident (never a raw My Number) */
 	const char *result;  /* "ok" or an hwg_err_code() name */
 	const char *detail;  /* short, secret-free detail */
+	/* SHA-256 of the request's bytes as received; NULL for events and unread refusals */
+	const uint8_t *req_hash;
 };
 
 struct hwg_audit_record {
@@ -46,6 +48,8 @@ struct hwg_audit_record {
 	char subject[128];
 	char result[32];
 	char detail[256];
+	int has_req; /* req_hash is set (records written since schema version 4) */
+	uint8_t req_hash[HWG_AUDIT_HASH_LEN];
 	uint8_t prev_hash[HWG_AUDIT_HASH_LEN];
 	uint8_t hash[HWG_AUDIT_HASH_LEN];
 };
@@ -96,5 +100,18 @@ struct hwg_audit_filter {
 int hwg_audit_query(struct hwg_store *s, const struct hwg_audit_filter *f,
                     int (*fn)(void *ctx, const struct hwg_audit_record *r), void *ctx,
                     struct hwg_error *err);
+
+#define HWG_AUDIT_REQUEST_RECORDS_MAX 16
+/*
+ * The records of one request: those whose req_hash is req_hash and whose
+ * client is client, in sequence order, at most
+ * HWG_AUDIT_REQUEST_RECORDS_MAX (a request's own record, the refusals of
+ * its bytes sent again, a gateway.response_withheld).  fn returns
+ * non-zero to stop.  For request.status.
+ */
+int hwg_audit_request_records(struct hwg_store *s, const char *client,
+                              const uint8_t req_hash[HWG_AUDIT_HASH_LEN],
+                              int (*fn)(void *ctx, const struct hwg_audit_record *r), void *ctx,
+                              struct hwg_error *err);
 
 #endif

@@ -233,11 +233,28 @@ migrate_3_ended_sessions(struct hwg_store *s, struct hwg_error *err)
 	                "ended sessions", err);
 }
 
+/*
+ * Issue 13.  Each request's record carries the SHA-256 of the bytes it
+ * came as (NULL for gateway and device events, and for refusals made
+ * before a body was read), so a client that lost an answer can ask what
+ * became of its request (request.status).  Older records keep NULL and
+ * the hash they were written with (hwg_audit.c).
+ */
+static int
+migrate_4_audit_request(struct hwg_store *s, struct hwg_error *err)
+{
+	return exec_sql(s,
+	                "ALTER TABLE audit ADD COLUMN req BLOB;"
+	                "CREATE INDEX audit_req ON audit (req) WHERE req IS NOT NULL;",
+	                "audit request hash", err);
+}
+
 /* Version N of the schema is reached by applying migrations[N - 1]. */
 static const struct migration migrations[] = {
     {"clients, replay cache, audit log, checkpoints", migrate_1_initial},
     {"paired terminals, operators, operator sessions", migrate_2_operators},
     {"why recent sessions ended", migrate_3_ended_sessions},
+    {"each request's hash in its audit record", migrate_4_audit_request},
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

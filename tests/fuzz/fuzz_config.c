@@ -38,7 +38,11 @@ check_accepted(const struct hwg_config *c)
 	if (c->max_body < 1024 || c->max_body > 16 * 1024 * 1024 || c->clock_skew_ms < 1000 ||
 	    c->clock_skew_ms > 3600 * 1000 || (!c->alg_es256 && !c->alg_eddsa) ||
 	    (c->socket_mode & 0007) != 0 || c->socket_mode > 0777 || c->http_port > 65535 ||
-	    c->max_connections < 1 || c->connection_timeout_s < 1)
+	    c->max_connections < 1 || c->connection_timeout_s < 1 || c->max_age_ms < 1000 ||
+	    c->max_age_ms > 3600 * 1000 || c->header_timeout_s < 1 ||
+	    c->header_timeout_s > c->request_timeout_s || c->max_connections_per_peer < 1 ||
+	    c->max_connections_per_peer > c->max_connections || c->max_connections_per_uid < 1 ||
+	    c->max_connections_per_uid > c->max_connections)
 		abort();
 	if (c->log_level < HWG_LOG_DEBUG || c->log_level > HWG_LOG_ERR ||
 	    (c->card_roots == NULL) != (c->card_crls == NULL) || c->card_timeout_ms < 100 ||

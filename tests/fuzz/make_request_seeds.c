@@ -309,8 +309,11 @@ make_request_refusals(void)
 	          request_map("gw.info", NULL, "op", "op", cbor_build_string("GW INFO")));
 	save_item("bad-op-49", request_map("gw.info", NULL, "op", "op", text_of('a', 49)));
 	save_item("bad-t-text", request_map("gw.info", NULL, "t", "t", cbor_build_string("now")));
-	save_item("bad-t-over-int64",
+	/* a uint past 2^63 parses (the clock check refuses it as clock_skew) */
+	save_item("ok-t-over-int64",
 	          request_map("gw.info", NULL, "t", "t", cbor_build_uint64(UINT64_MAX)));
+	save_item("bad-cid-not-utf8",
+	          request_map("gw.info", NULL, "cid", "cid", cbor_build_stringn("c\xff", 2)));
 	save_item("bad-args-array",
 	          request_map("gw.info", NULL, "args", "args", cbor_new_definite_array(0)));
 	args = cbor_new_definite_map(1);

@@ -156,7 +156,7 @@ make(const char *dir)
 	envelope(b, ed, 1, p_ed, 3, pl, n);
 	write_seed(dir, "ok-eddsa-gw-info", b);
 	envelope(b, ed, 0, p_ed, 3, pl, n);
-	write_seed(dir, "ok-eddsa-untagged", b);
+	write_seed(dir, "bad-untagged", b); /* api.cddl: #6.18 */
 	envelope(b, ed, 1, p_ed, 3, pl, n);
 	hwg_buf_put_u8(b, 0x00);
 	write_seed(dir, "bad-trailing-byte", b);

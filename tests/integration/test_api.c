@@ -5,7 +5,10 @@
  * token and registers the clients named below.  Each refusal test sends
  * one bad request and asserts: the signed response carries exactly the
  * expected error code, one audit record was added with that result, and
- * nothing else changed (no replay-cache entry, no client change).
+ * nothing else changed (no replay-cache entry, no client change).  Every
+ * answer is also read with a strict CBOR reader (tests/lib/strict_cbor.h:
+ * tag 18, definite lengths, valid UTF-8 texts), as a client in another
+ * language would read it.
  *
  * Environment: GW (the test directory), GW_URL, GW_ID.
  */
@@ -26,6 +29,7 @@
 #include "hwg_cose.h"
 #include "hwg_test.h"
 #include "hwgw.h"
+#include "strict_cbor.h"
 
 static const char *gw_dir, *gw_url, *gw_id;
 static char sock_path[512], db_path[512];
@@ -108,6 +112,7 @@ send_raw(enum transport t, const char *op, const uint8_t *req, size_t len, struc
 	uint8_t *body = NULL;
 	size_t body_len = 0;
 	struct hwg_error err = {0};
+	const char *why = NULL;
 	int rc;
 
 	memset(resp, 0, sizeof(*resp));
@@ -118,6 +123,10 @@ send_raw(enum transport t, const char *op, const uint8_t *req, size_t len, struc
 	if (rc != 0) {
 		fprintf(stderr, "  send over %s: %s\n", transport_names[t], err.message);
 		return rc;
+	}
+	if (strict_answer(body, body_len, &why) != 0) {
+		fprintf(stderr, "  a strict reader refuses the answer: %s\n", why);
+		CHECK(why == NULL);
 	}
 	rc = hwgw_response_verify(c, req, len, body, body_len, resp, &err);
 	if (rc != 0)

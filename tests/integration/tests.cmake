@@ -17,6 +17,13 @@ function(hwg_shell_test name script labels)
 endfunction()
 
 hwg_shell_test(api_refusals test_api.sh api)
+# The front door as an attacker sees it (issue 13): slow clients, framing,
+# URL, UTF-8, tag, time, Origin, expiry and request.status.
+add_executable(test_frontdoor integration/test_frontdoor.c)
+target_include_directories(test_frontdoor PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/lib)
+target_link_libraries(test_frontdoor PRIVATE hwgw hwg_crypto hwg_common PkgConfig::SQLITE)
+hwg_shell_test(api_frontdoor test_frontdoor.sh api)
+set_tests_properties(api_frontdoor PROPERTIES SKIP_RETURN_CODE 77)
 hwg_shell_test(api_startup test_startup.sh api)
 hwg_shell_test(api_audit_cli test_audit_cli.sh api)
 hwg_shell_test(api_http test_http.sh api)

@@ -9,7 +9,10 @@
  * checkpoint encodings are recomputed here independently, so a change to
  * them shows.  Also: appends inside rolled-back and committed
  * transactions, truncated long fields, queries, and stores that cannot
- * be written.
+ * be written.  Records with a request's hash (schema version 4, the "v2"
+ * encoding) verify beside older ones, including in a log written before
+ * the column existed and migrated; adding, removing or changing a hash is
+ * found; the records of one request are found by hash and client.
  */
 #include <ftw.h>
 #include <openssl/evp.h>
@@ -115,7 +118,8 @@ append_n(struct hwg_store *s, int n, int64_t t0)
 	for (int i = 0; i < n; i++) {
 		char subject[32], op[16];
 		struct hwg_audit_event ev = {
-		    t0 + i, "counter01", 1000, "unix", op, i % 2 ? "op-7" : "", subject, "ok", ""};
+		    t0 + i,  "counter01", 1000, "unix", op, i % 2 ? "op-7" : "",
+		    subject, "ok",        "",   NULL};
 
 		snprintf(subject, sizeof(subject), "resident-%d", i % 5);
 		snprintf(op, sizeof(op), "op%d", i);
@@ -200,7 +204,7 @@ expected_hash(struct hwg_store *s, int64_t seq, uint8_t out[32])
 {
 	static const char *const q =
 	    "SELECT time_ms, peer_uid, prev_hash, client, transport, operation, operator_id, "
-	    "subject, result, detail FROM audit WHERE seq = ?";
+	    "subject, result, detail, req FROM audit WHERE seq = ?";
 	uint8_t buf[2048];
 	size_t o = 0;
 	sqlite3_stmt *st;
@@ -210,7 +214,9 @@ expected_hash(struct hwg_store *s, int64_t seq, uint8_t out[32])
 		return -1;
 	sqlite3_bind_int64(st, 1, seq);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 2) == 32) {
-		memcpy(buf, "hwgw-audit-v1", 13);
+		int has_req = sqlite3_column_type(st, 10) == SQLITE_BLOB;
+
+		memcpy(buf, has_req ? "hwgw-audit-v2" : "hwgw-audit-v1", 13);
 		o = 13;
 		o += put_be(buf + o, (uint64_t)seq, 8);
 		memcpy(buf + o, sqlite3_column_blob(st, 2), 32);
@@ -225,7 +231,30 @@ expected_hash(struct hwg_store *s, int64_t seq, uint8_t out[32])
 			memcpy(buf + o, t, n);
 			o += n;
 		}
+		if (has_req && sqlite3_column_bytes(st, 10) == 32) {
+			memcpy(buf + o, sqlite3_column_blob(st, 10), 32);
+			o += 32;
+		}
 		SHA256(buf, o, out);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The hash stored with record seq. */
+static int
+stored_hash_of(struct hwg_store *s, int64_t seq, uint8_t out[32])
+{
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(hwg_store_db(s), "SELECT hash FROM audit WHERE seq = ?", -1, &st,
+	                       NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, seq);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
+		memcpy(out, sqlite3_column_blob(st, 0), 32);
 		rc = 0;
 	}
 	sqlite3_finalize(st);
@@ -474,7 +503,7 @@ test_hidden_bytes_detected(void)
 	char dir[64];
 	struct hwg_store *s = fresh_store(dir);
 	char subject[128];
-	struct hwg_audit_event ev = {1, "c", -1, "unix", "op", "", subject, "ok", ""};
+	struct hwg_audit_event ev = {1, "c", -1, "unix", "op", "", subject, "ok", "", NULL};
 	struct hwg_audit_verify_result vr;
 	struct hwg_error err = {0};
 
@@ -562,7 +591,7 @@ test_rolled_back_append_leaves_nothing(void)
 {
 	char dir[64];
 	struct hwg_store *s = fresh_store(dir);
-	struct hwg_audit_event ev = {1, "c", -1, "unix", "op", "", "", "ok", ""};
+	struct hwg_audit_event ev = {1, "c", -1, "unix", "op", "", "", "ok", "", NULL};
 	struct hwg_audit_verify_result vr;
 	struct hwg_error err = {0};
 	int64_t seq = 0;
@@ -585,7 +614,7 @@ test_append_commits_with_the_caller(void)
 {
 	char dir[64];
 	struct hwg_store *s = fresh_store(dir);
-	struct hwg_audit_event ev = {1, "c", 0, "unix", "op", "", "", "ok", ""};
+	struct hwg_audit_event ev = {1, "c", 0, "unix", "op", "", "", "ok", "", NULL};
 	struct hwg_error err = {0};
 	uint8_t nonce[16] = {9};
 
@@ -625,8 +654,8 @@ test_long_fields_cut_on_character_boundary(void)
 {
 	char dir[64], kana[400], detail[400];
 	struct hwg_store *s = fresh_store(dir);
-	struct hwg_audit_event ev = {7,    NULL, -1,    "unix-with-a-long-name", "op", NULL,
-	                             kana, "ok", detail};
+	struct hwg_audit_event ev = {7,    NULL,   -1,  "unix-with-a-long-name", "op", NULL, kana,
+	                             "ok", detail, NULL};
 	struct hwg_audit_filter f = {0};
 	struct hwg_audit_verify_result vr;
 	struct hwg_error err = {0};
@@ -765,7 +794,7 @@ test_unwritable_store_fails(void)
 {
 	char dir[64], db[128];
 	struct hwg_store *s = fresh_store(dir);
-	struct hwg_audit_event ev = {1, "c", -1, "unix", "op", "", "", "ok", ""};
+	struct hwg_audit_event ev = {1, "c", -1, "unix", "op", "", "", "ok", "", NULL};
 	struct hwg_error err = {0};
 	int64_t seq = 0;
 
@@ -795,7 +824,7 @@ test_disk_full_fails(void)
 {
 	char dir[64], detail[250];
 	struct hwg_store *s = fresh_store(dir);
-	struct hwg_audit_event ev = {1, "c", -1, "unix", "op", "", "", "ok", detail};
+	struct hwg_audit_event ev = {1, "c", -1, "unix", "op", "", "", "ok", detail, NULL};
 	struct hwg_audit_verify_result vr;
 	struct hwg_error err = {0};
 	long long before;
@@ -824,7 +853,7 @@ test_failed_commit_fails(void)
 {
 	char dir[64];
 	struct hwg_store *s = fresh_store(dir);
-	struct hwg_audit_event ev = {1, "c", -1, "unix", "op", "", "", "ok", ""};
+	struct hwg_audit_event ev = {1, "c", -1, "unix", "op", "", "", "ok", "", NULL};
 	struct hwg_error err = {0};
 	int64_t seq = 0;
 
@@ -909,6 +938,158 @@ test_verify_needs_the_p256_audit_key(void)
 	cleanup(s, dir);
 }
 
+/* ---------------------------------------------------------------- request hashes */
+
+static const uint8_t req_a[32] = {0xaa, 1}, req_b[32] = {0xbb, 2};
+
+/* Records 1..6: odd ones without a request hash, 2 and 4 with req_a, 6 with req_b. */
+static void
+append_mixed(struct hwg_store *s)
+{
+	struct hwg_error err = {0};
+
+	for (int i = 1; i <= 6; i++) {
+		struct hwg_audit_event ev = {i,         "counter01",
+		                             1000,      "unix",
+		                             "gw.info", "",
+		                             "",        i == 4 ? "replayed_nonce" : "ok",
+		                             "",        i % 2 ? NULL : (i == 6 ? req_b : req_a)};
+
+		CHECK_EQ_INT(hwg_audit_append(s, &ev, NULL, &err), 0);
+	}
+}
+
+static void
+test_request_hash_chained(void)
+{
+	char dir[64];
+	struct hwg_store *s = fresh_store(dir);
+	struct hwg_audit_signer signer = {sign_with, audit_key};
+	struct hwg_audit_verify_result vr;
+	struct hwg_error err = {0};
+	uint8_t h[32], stored[32];
+
+	append_mixed(s);
+	CHECK_EQ_INT(hwg_audit_checkpoint(s, &signer, 10, &err), 0);
+	CHECK_EQ_INT(hwg_audit_verify(s, audit_key, &vr, &err), 0);
+	CHECK_EQ_INT(vr.records, 6);
+	/* both encodings, recomputed here */
+	for (int64_t seq = 1; seq <= 6; seq++) {
+		CHECK_EQ_INT(expected_hash(s, seq, h), 0);
+		CHECK_EQ_INT(stored_hash_of(s, seq, stored), 0);
+		CHECK(memcmp(h, stored, 32) == 0);
+	}
+	CHECK_EQ_INT(query_int(s, "SELECT count(*) FROM audit WHERE req IS NULL"), 3);
+	cleanup(s, dir);
+}
+
+static void
+test_request_hash_tampering_detected(void)
+{
+	static const struct {
+		const char *sql;
+		int64_t seq;
+		const char *why;
+	} cases[] = {
+	    {"UPDATE audit SET req = x'00' || substr(req, 2) WHERE seq = 2", 2,
+	     "record 2 does not match its hash"},
+	    {"UPDATE audit SET req = NULL WHERE seq = 4", 4, "record 4 does not match its hash"},
+	    {"UPDATE audit SET req = (SELECT req FROM audit WHERE seq = 2) WHERE seq = 3", 3,
+	     "record 3 does not match its hash"},
+	    {"UPDATE audit SET req = substr(req, 2) WHERE seq = 6", 6, "malformed req"},
+	    {"UPDATE audit SET req = hex(req) WHERE seq = 6", 6, "malformed req"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char dir[64];
+		struct hwg_store *s = fresh_store(dir);
+
+		append_mixed(s);
+		sql(s, cases[i].sql);
+		expect_tampered(s, cases[i].seq, cases[i].why);
+		cleanup(s, dir);
+	}
+}
+
+/* A log written before schema version 4 (no req column) still verifies once migrated. */
+static void
+test_log_before_request_hashes_verifies(void)
+{
+	char dir[64];
+	struct hwg_store *s = fresh_store(dir);
+	struct hwg_audit_signer signer = {sign_with, audit_key};
+	struct hwg_audit_verify_result vr;
+	struct hwg_error err = {0};
+	struct hwg_audit_event ev = {2000, "c", -1, "unix", "op", "", "", "ok", "", req_a};
+
+	append_n(s, 20, 1000);
+	CHECK_EQ_INT(hwg_audit_checkpoint(s, &signer, 1500, &err), 0);
+	sql(s, "DROP INDEX audit_req; ALTER TABLE audit DROP COLUMN req; PRAGMA user_version = 3");
+	hwg_store_close(s);
+	s = NULL;
+	CHECK_EQ_INT(hwg_store_open(dir, 1, &s, &err), 0);
+	if (s == NULL)
+		return;
+	CHECK_EQ_INT(query_int(s, "PRAGMA user_version"), 4);
+	CHECK_EQ_INT(hwg_audit_verify(s, audit_key, &vr, &err), 0);
+	CHECK_EQ_INT(vr.records, 20);
+	CHECK_EQ_INT(hwg_audit_append(s, &ev, NULL, &err), 0);
+	CHECK_EQ_INT(hwg_audit_checkpoint(s, &signer, 2500, &err), 0);
+	CHECK_EQ_INT(hwg_audit_verify(s, audit_key, &vr, &err), 0);
+	CHECK_EQ_INT(vr.records, 21);
+	CHECK_EQ_INT(vr.checkpoints, 2);
+	cleanup(s, dir);
+}
+
+static int
+collect_seq(void *ctx, const struct hwg_audit_record *r)
+{
+	int64_t *seqs = ctx;
+
+	for (int i = 0; i < HWG_AUDIT_REQUEST_RECORDS_MAX + 4; i++)
+		if (seqs[i] == 0) {
+			seqs[i] = r->seq;
+			break;
+		}
+	return 0;
+}
+
+static void
+test_request_records_found(void)
+{
+	char dir[64];
+	struct hwg_store *s = fresh_store(dir);
+	struct hwg_audit_event other = {9,  "counter02", 1000, "unix", "gw.info",
+	                                "", "",          "ok", "",     req_a};
+	struct hwg_error err = {0};
+	int64_t seqs[HWG_AUDIT_REQUEST_RECORDS_MAX + 4] = {0};
+
+	append_mixed(s);
+	CHECK_EQ_INT(hwg_audit_append(s, &other, NULL, &err), 0);
+	CHECK_EQ_INT(hwg_audit_request_records(s, "counter01", req_a, collect_seq, seqs, &err), 0);
+	CHECK_EQ_INT(seqs[0], 2);
+	CHECK_EQ_INT(seqs[1], 4);
+	CHECK_EQ_INT(seqs[2], 0); /* not counter02's record of the same hash */
+	memset(seqs, 0, sizeof(seqs));
+	CHECK_EQ_INT(hwg_audit_request_records(s, "counter02", req_a, collect_seq, seqs, &err), 0);
+	CHECK_EQ_INT(seqs[0], 7);
+	CHECK_EQ_INT(seqs[1], 0);
+	memset(seqs, 0, sizeof(seqs));
+	CHECK_EQ_INT(hwg_audit_request_records(s, "counter01", (const uint8_t[32]){0}, collect_seq,
+	                                       seqs, &err),
+	             0);
+	CHECK_EQ_INT(seqs[0], 0);
+	/* a request sent over and over: only the first records */
+	for (int i = 0; i < HWG_AUDIT_REQUEST_RECORDS_MAX + 2; i++)
+		CHECK_EQ_INT(hwg_audit_append(s, &other, NULL, &err), 0);
+	memset(seqs, 0, sizeof(seqs));
+	CHECK_EQ_INT(hwg_audit_request_records(s, "counter02", req_a, collect_seq, seqs, &err), 0);
+	CHECK_EQ_INT(seqs[HWG_AUDIT_REQUEST_RECORDS_MAX - 1],
+	             7 + HWG_AUDIT_REQUEST_RECORDS_MAX - 1);
+	CHECK_EQ_INT(seqs[HWG_AUDIT_REQUEST_RECORDS_MAX], 0);
+	cleanup(s, dir);
+}
+
 int
 main(void)
 {
@@ -942,6 +1123,10 @@ main(void)
 	HWG_RUN(test_signer_failures);
 	HWG_RUN(test_field_signer);
 	HWG_RUN(test_verify_needs_the_p256_audit_key);
+	HWG_RUN(test_request_hash_chained);
+	HWG_RUN(test_request_hash_tampering_detected);
+	HWG_RUN(test_log_before_request_hashes_verifies);
+	HWG_RUN(test_request_records_found);
 	EVP_PKEY_free(audit_key);
 	EVP_PKEY_free(other_key);
 	return HWG_TEST_END();

@@ -3,7 +3,9 @@
  * of hwgwd.conf: their defaults, each value read, and each refusal naming
  * the key (bad USB ids, a threshold outside 0..1 or not a number, bounds
  * of percentages, timeouts and failure counts, an idle timeout longer than
- * the absolute limit).  Also checks that hwgwd.conf.example loads and
+ * the absolute limit), and the front door's limits (max_age, the head
+ * and request deadlines, the per-peer and per-uid connection limits:
+ * half of max_connections unless set, never more).  Also checks that hwgwd.conf.example loads and
  * documents every key the parser knows in its sections.  The text parser
  * (hwg_config_parse_string, which the file loader and fuzz_config use)
  * gives the file's messages under the name it is given; a file with a NUL
@@ -64,6 +66,19 @@ test_defaults(void)
 	CHECK_EQ_INT(c.operator_session_max_s, 28800);
 	CHECK_EQ_INT(c.operator_max_failures, 5);
 	CHECK_EQ_INT(c.operator_lockout_s, 900);
+	CHECK_EQ_INT(c.max_age_ms, 30000);
+	CHECK_EQ_INT(c.header_timeout_s, 5);
+	CHECK_EQ_INT(c.request_timeout_s, 10);
+	CHECK_EQ_INT(c.max_connections_per_peer, 32);
+	CHECK_EQ_INT(c.max_connections_per_uid, 32);
+	hwg_config_clear(&c);
+	/* the per-peer limits follow max_connections when not set */
+	CHECK_EQ_INT(load("[http]\nmax_connections = 16\n", &c, &err), 0);
+	CHECK_EQ_INT(c.max_connections_per_peer, 8);
+	CHECK_EQ_INT(c.max_connections_per_uid, 8);
+	hwg_config_clear(&c);
+	CHECK_EQ_INT(load("[http]\nmax_connections = 1\n", &c, &err), 0);
+	CHECK_EQ_INT(c.max_connections_per_peer, 1);
 	hwg_config_clear(&c);
 }
 
@@ -112,6 +127,17 @@ test_values_read(void)
 	CHECK(c.n_origins == 2 && strcmp(c.origins[1], "http://b.example:8080") == 0);
 	CHECK_EQ_INT(c.card_mynumber_roles,
 	             HWG_ROLE_BIT(HWG_ROLE_COUNTER) | HWG_ROLE_BIT(HWG_ROLE_ISSUANCE));
+	hwg_config_clear(&c);
+	CHECK_EQ_INT(load("[api]\nmax_age = 5\n[unix]\nmax_connections_per_uid = 3\n"
+	                  "[http]\nmax_connections = 10\nmax_connections_per_peer = 10\n"
+	                  "header_timeout = 2\nrequest_timeout = 2\n",
+	                  &c, &err),
+	             0);
+	CHECK_EQ_INT(c.max_age_ms, 5000);
+	CHECK_EQ_INT(c.max_connections_per_uid, 3);
+	CHECK_EQ_INT(c.max_connections_per_peer, 10);
+	CHECK_EQ_INT(c.header_timeout_s, 2);
+	CHECK_EQ_INT(c.request_timeout_s, 2);
 	hwg_config_clear(&c);
 	CHECK_EQ_INT(load("[vein]\nthreshold = 0\n", &c, &err), 0);
 	CHECK(c.vein_threshold == 0.0);
@@ -170,6 +196,14 @@ test_refusals(void)
 	refused("[operator]\nlockout_s = 86401\n", "lockout_s");
 	refused("[operator]\nsession_idle_s = 0\n", "session_idle_s");
 	refused("[operator]\nsession_idle_s = 700\nsession_max_s = 600\n", "session_idle_s");
+	refused("[api]\nmax_age = 0\n", "max_age");
+	refused("[http]\nheader_timeout = 0\n", "header_timeout");
+	refused("[http]\nheader_timeout = 11\n", "header_timeout"); /* over request_timeout */
+	refused("[http]\nrequest_timeout = 3601\n", "request_timeout");
+	refused("[http]\nmax_connections = 8\nmax_connections_per_peer = 9\n",
+	        "max_connections_per_peer");
+	refused("[http]\nmax_connections_per_peer = 0\n", "max_connections_per_peer");
+	refused("[unix]\nmax_connections_per_uid = 65\n", "max_connections_per_uid");
 }
 
 /* The example configuration loads and mentions every key of the new sections. */
@@ -177,10 +211,26 @@ static void
 test_example_documents_keys(void)
 {
 	static const char *const keys[] = {
-	    "template_key",       "usb_ids",        "scan_interval_ms", "command_timeout_ms",
-	    "capture_timeout_ms", "threshold",      "min_quality",      "min_liveness",
-	    "identify",           "session_idle_s", "session_max_s",    "max_failures",
-	    "lockout_s",          "[vein]",         "[operator]",
+	    "template_key",
+	    "usb_ids",
+	    "scan_interval_ms",
+	    "command_timeout_ms",
+	    "capture_timeout_ms",
+	    "threshold",
+	    "min_quality",
+	    "min_liveness",
+	    "identify",
+	    "session_idle_s",
+	    "session_max_s",
+	    "max_failures",
+	    "lockout_s",
+	    "[vein]",
+	    "[operator]",
+	    "max_age",
+	    "header_timeout",
+	    "request_timeout",
+	    "max_connections_per_peer",
+	    "max_connections_per_uid",
 	};
 	const char *src = getenv("HWG_SOURCE_DIR");
 	char path[4096], *text;

@@ -328,8 +328,9 @@ test_refuse_not_cbor(void)
 	/* "garbage!" happens to be a text string: still not a COSE_Sign1 */
 	EXPECT("67 61 72 62 61 67 65 21", HWG_E_BAD_ENCODING,
 	       "not a COSE_Sign1: a text string where a 4-element array belongs");
-	EXPECT("84" PROT " a0 41", HWG_E_BAD_ENCODING, "payload claims 1 bytes but only 0 remain");
-	EXPECT("84" PROT " a0 4100", HWG_E_BAD_ENCODING,
+	EXPECT("d2 84" PROT " a0 41", HWG_E_BAD_ENCODING,
+	       "payload claims 1 bytes but only 0 remain");
+	EXPECT("d2 84" PROT " a0 4100", HWG_E_BAD_ENCODING,
 	       "COSE_Sign1 truncated or malformed at the signature");
 }
 
@@ -345,12 +346,13 @@ test_refuse_trailing_bytes(void)
 	CHECK_EQ_STR(err.message, "trailing bytes after COSE_Sign1");
 	CHECK_EQ_INT(hwg_cose_sign1_decode(msg, len - 1, &m, &err), 0);
 	hwg_cose_sign1_clear(&m);
-	EXPECT("84" PROT " a0 4100" SIG " d2", HWG_E_BAD_ENCODING,
+	EXPECT("d2 84" PROT " a0 4100" SIG " d2", HWG_E_BAD_ENCODING,
 	       "trailing bytes after COSE_Sign1");
 }
 
+/* api.cddl: signed-message = #6.18([...]); the tag is part of the contract */
 static void
-test_untagged_accepted(void)
+test_untagged_refused(void)
 {
 	size_t len = 0;
 	uint8_t *msg = signed_msg(ed, "payload", 7, &len);
@@ -359,9 +361,10 @@ test_untagged_accepted(void)
 	CHECK(msg != NULL && msg[0] == 0xd2);
 	if (msg == NULL)
 		return;
-	CHECK_EQ_INT(decode_verify(msg + 1, len - 1, ed, &err), 0);
+	CHECK_EQ_INT(decode_verify(msg + 1, len - 1, ed, &err), HWG_E_BAD_ENCODING);
+	CHECK_EQ_INT(decode_verify(msg, len, ed, &err), 0);
 	free(msg);
-	EXPECT("84" PROT " a0 4100" SIG, 0, NULL);
+	EXPECT("84" PROT " a0 4100" SIG, HWG_E_BAD_ENCODING, "COSE_Sign1 without tag 18");
 	EXPECT("d8 12 84" PROT " a0 4100" SIG, 0, NULL); /* tag 18 in its two-byte form */
 }
 
@@ -774,7 +777,7 @@ main(void)
 	HWG_RUN(test_refuse_empty);
 	HWG_RUN(test_refuse_not_cbor);
 	HWG_RUN(test_refuse_trailing_bytes);
-	HWG_RUN(test_untagged_accepted);
+	HWG_RUN(test_untagged_refused);
 	HWG_RUN(test_refuse_wrong_tag);
 	HWG_RUN(test_refuse_three_elements);
 	HWG_RUN(test_refuse_indefinite_array);

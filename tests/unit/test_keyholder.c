@@ -427,7 +427,7 @@ test_checkpoint(void)
 	pub = hwg_keyholder_key_public(&in.audit);
 	for (int i = 0; s != NULL && i < 12; i++) {
 		struct hwg_audit_event ev = {1000 + i, "counter01", 1000, "unix", "gw.info",
-		                             "",       "",          "ok", ""};
+		                             "",       "",          "ok", "",   NULL};
 
 		CHECK_EQ_INT(hwg_audit_append(s, &ev, NULL, &err), 0);
 	}

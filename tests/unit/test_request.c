@@ -99,6 +99,12 @@ test_bad_values_refused(void)
 	             HWG_E_BAD_ENCODING);
 	CHECK_EQ_INT(parse(request_map("t", "t", cbor_build_string("now")), &r),
 	             HWG_E_BAD_ENCODING);
+	/* a uint past 2^63 is well formed: held as the largest time, for the clock to refuse */
+	CHECK_EQ_INT(parse(request_map("t", "t", cbor_build_uint64(UINT64_MAX)), &r), 0);
+	CHECK(r.time_ms == INT64_MAX);
+	hwg_request_clear(&r);
+	CHECK_EQ_INT(parse(request_map("cid", "cid", cbor_build_stringn("c\xff", 2)), &r),
+	             HWG_E_BAD_ENCODING);
 	CHECK_EQ_INT(parse(request_map("args", "args", cbor_new_definite_array(0)), &r),
 	             HWG_E_BAD_ENCODING);
 	CHECK_EQ_INT(parse(request_map("cid", "cid", cbor_build_string("")), &r),
