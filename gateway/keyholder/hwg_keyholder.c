@@ -600,6 +600,17 @@ hwg_keyholder_response_alg(struct hwg_keyholder *k)
 	return k->alg;
 }
 
+void
+hwg_keyholder_keys(struct hwg_keyholder *k, struct hwg_keyholder_key *response,
+                   struct hwg_keyholder_key *audit)
+{
+	/* set by the first keyholder and never changed: a restart with other keys is killed */
+	pthread_mutex_lock(&k->lock);
+	*response = k->response;
+	*audit = k->audit;
+	pthread_mutex_unlock(&k->lock);
+}
+
 int
 hwg_keyholder_sign_response(void *keyholder, int alg, const uint8_t *tbs, size_t tbs_len,
                             uint8_t sig[64], struct hwg_error *err)

@@ -107,6 +107,12 @@ int hwg_keyholder_info(struct hwg_keyholder *k, struct hwg_keyholder_info *out,
 EVP_PKEY *hwg_keyholder_key_public(const struct hwg_keyholder_key *key);
 /* The response key's COSE algorithm (fixed at start). */
 int hwg_keyholder_response_alg(struct hwg_keyholder *k);
+/*
+ * The public keys the first keyholder reported (a restarted one with other
+ * keys is killed, so these stay true): no request, no token call.
+ */
+void hwg_keyholder_keys(struct hwg_keyholder *k, struct hwg_keyholder_key *response,
+                        struct hwg_keyholder_key *audit);
 
 /*
  * A hwg_cose_signer_fn (crypto/hwg_cose.h); keyholder is the struct

@@ -9,17 +9,15 @@
 static int
 public_key(void *arg, int which, EVP_PKEY **out, int *alg, struct hwg_error *err)
 {
-	struct hwg_keyholder_info info;
+	struct hwg_keyholder_key response, audit;
 	const struct hwg_keyholder_key *k;
-	int rc;
 
 	*out = NULL;
 	*alg = 0;
 	if (which != HWG_OP_KEY_RESPONSE && which != HWG_OP_KEY_AUDIT)
 		return hwg_error_set(err, HWG_E_INVALID, "no such key");
-	if ((rc = hwg_keyholder_info(arg, &info, err)) != 0)
-		return rc;
-	k = which == HWG_OP_KEY_AUDIT ? &info.audit : &info.response;
+	hwg_keyholder_keys(arg, &response, &audit);
+	k = which == HWG_OP_KEY_AUDIT ? &audit : &response;
 	if ((*out = hwg_keyholder_key_public(k)) == NULL)
 		return hwg_error_set(err, HWG_E_HSM, "cannot export the %s public key",
 		                     which == HWG_OP_KEY_AUDIT ? "audit" : "response");
