@@ -42,17 +42,41 @@
 #define INFO_MAX 1024
 #define ARGV_MAX 14
 
+/*
+ * A request waiting for its turn on the link.  Requests that arrive while
+ * another thread is on the link queue up; that thread (the flusher) then
+ * sends them together and reads their replies in order, so that a busy
+ * gateway wakes the keyholder once for many signatures instead of once
+ * for each (the keyholder still answers them one by one, in order).
+ */
+struct job {
+	uint8_t type;
+	const struct hwg_buf *body;
+	struct hwg_buf *reply; /* the flusher's result: the reply, or NULL with rc */
+	int rc;                /* 0, HWG_E_TOO_LARGE, HWG_E_IO, HWG_E_BAD_ENCODING */
+	struct hwg_error err;
+	int fd; /* the link it went over: what a failure ends, if it is still the one */
+	int done;
+	struct job *next;
+};
+#define BATCH_MAX 32 /* requests sent before their replies are read (replies are small) */
+
 struct hwg_keyholder {
 	/*
-	 * One request at a time.  The lock guards fd (a request that finds the
-	 * link broken closes it) and next_id; pid and pidfd change only in the
-	 * main thread (start, reap, stop), under the lock, and are read by
-	 * requests under it.
+	 * The lock guards fd, the queue and next_id; it is not held on the
+	 * link (the flusher works on its own copy of fd, which a link lost
+	 * meanwhile only shuts down: the flusher closes it).  pid and pidfd
+	 * change only in the main thread (start, reap, stop), under the lock,
+	 * and are read by requests under it.
 	 */
 	pthread_mutex_t lock;
-	int fd;    /* the link, -1 when none */
-	int pidfd; /* the keyholder, -1 when none (or no pidfd on this kernel) */
-	long pid;  /* the keyholder, 0 when none */
+	pthread_cond_t done;       /* a batch was answered, or the flusher left */
+	struct job *queue, **tail; /* requests not sent yet */
+	int flushing;              /* a thread is on the link */
+	int orphan_fd; /* a link lost while the flusher used it: the flusher closes it */
+	int fd;        /* the link, -1 when none */
+	int pidfd;     /* the keyholder, -1 when none (or no pidfd on this kernel) */
+	long pid;      /* the keyholder, 0 when none */
 	uint32_t next_id;
 	char why[HWG_KH_TEXT_MAX + 1]; /* why the privileged side ended it, for the report */
 	struct hwg_backoff backoff;
@@ -69,20 +93,17 @@ struct hwg_keyholder {
 /* ---------------------------------------------------------------- the link */
 
 /*
- * Send a request and take its reply: 0, HWG_E_TOO_LARGE (not sent),
- * HWG_E_IO (the link is gone) or HWG_E_BAD_ENCODING (the reply is not one).
+ * Take the reply to request id: 0, HWG_E_IO (the link is gone) or
+ * HWG_E_BAD_ENCODING (the reply is not one, or not to id).
  */
 static int
-exchange(int fd, uint32_t id, uint8_t type, const struct hwg_buf *body, struct hwg_buf **reply,
-         struct hwg_error *err)
+exchange_reply(int fd, uint32_t id, struct hwg_buf **reply, struct hwg_error *err)
 {
 	uint32_t rid;
 	uint8_t rtype;
 	int rc;
 
 	*reply = NULL;
-	if ((rc = hwg_msg_send(fd, type, id, body, err)) != 0)
-		return rc == HWG_E_TOO_LARGE ? rc : HWG_E_IO;
 	rc = hwg_msg_recv(fd, HWG_MSG_BIT(HWG_KH_REPLY), &rtype, &rid, reply, err);
 	if (rc == 1)
 		return hwg_error_set(err, HWG_E_IO, "it closed the link");
@@ -94,6 +115,22 @@ exchange(int fd, uint32_t id, uint8_t type, const struct hwg_buf *body, struct h
 		return hwg_error_set(err, HWG_E_BAD_ENCODING, "reply %u to request %u", rid, id);
 	}
 	return rc == 0 ? 0 : HWG_E_BAD_ENCODING;
+}
+
+/*
+ * Send a request and take its reply: 0, HWG_E_TOO_LARGE (not sent),
+ * HWG_E_IO (the link is gone) or HWG_E_BAD_ENCODING (the reply is not one).
+ */
+static int
+exchange(int fd, uint32_t id, uint8_t type, const struct hwg_buf *body, struct hwg_buf **reply,
+         struct hwg_error *err)
+{
+	int rc;
+
+	*reply = NULL;
+	if ((rc = hwg_msg_send(fd, type, id, body, err)) != 0)
+		return rc == HWG_E_TOO_LARGE ? rc : HWG_E_IO;
+	return exchange_reply(fd, id, reply, err);
 }
 
 static void
@@ -109,8 +146,12 @@ signal_keyholder(struct hwg_keyholder *k, int sig)
 static void
 link_lost(struct hwg_keyholder *k)
 {
-	if (k->fd >= 0)
+	if (k->fd >= 0 && k->flushing) {
+		shutdown(k->fd, SHUT_RDWR); /* the flusher's read ends; it closes the fd */
+		k->orphan_fd = k->fd;
+	} else if (k->fd >= 0) {
 		close(k->fd);
+	}
 	k->fd = -1;
 }
 
@@ -124,6 +165,74 @@ peer_fatal(struct hwg_keyholder *k, const char *what)
 }
 
 /*
+ * Without the lock: send the batch, then read its replies in order.  A
+ * link that fails fails the rest of the batch with the same code.
+ */
+static void
+send_batch(int fd, struct job *batch, uint32_t first_id)
+{
+	struct job *j;
+	uint32_t id = first_id;
+	int rc = 0;
+
+	for (j = batch; j != NULL; j = j->next, id++)
+		if ((j->rc = rc != 0 ? rc : hwg_msg_send(fd, j->type, id, j->body, &j->err)) != 0 &&
+		    j->rc != HWG_E_TOO_LARGE)  /* too large: refused before sending, no reply */
+			rc = j->rc = HWG_E_IO; /* the link is gone for the rest */
+	id = first_id;
+	for (j = batch; j != NULL; j = j->next, id++)
+		if (j->rc == 0 && (j->rc = exchange_reply(fd, id, &j->reply, &j->err)) != 0)
+			break; /* out of step: the rest cannot be read */
+	for (; j != NULL; j = j->next)
+		if (j->rc == 0)
+			j->rc = hwg_error_set(&j->err, HWG_E_IO, "an earlier reply was lost");
+}
+
+/* With the lock, as the flusher: send what is queued until nothing is. */
+static void
+flush(struct hwg_keyholder *k)
+{
+	struct job *batch, *j;
+	uint32_t first;
+	int fd, n;
+
+	k->flushing = 1;
+	while (k->queue != NULL) {
+		batch = k->queue;
+		for (j = batch, n = 1; j->next != NULL && n < BATCH_MAX; j = j->next, n++)
+			;
+		k->queue = j->next;
+		if (k->queue == NULL)
+			k->tail = &k->queue;
+		j->next = NULL;
+		fd = k->fd;
+		first = k->next_id + 1;
+		if (first == 0)
+			first = 1;
+		k->next_id = first + (uint32_t)n - 1;
+		if (fd < 0) {
+			for (j = batch; j != NULL; j = j->next)
+				j->rc = hwg_error_set(&j->err, HWG_E_IO, "the link is gone");
+		} else {
+			pthread_mutex_unlock(&k->lock);
+			send_batch(fd, batch, first);
+			pthread_mutex_lock(&k->lock);
+			if (k->orphan_fd == fd) {
+				close(fd);
+				k->orphan_fd = -1;
+			}
+		}
+		for (j = batch; j != NULL; j = j->next)
+			j->fd = fd;
+		for (j = batch; j != NULL; j = j->next)
+			j->done = 1;
+		pthread_cond_broadcast(&k->done);
+	}
+	k->flushing = 0;
+	pthread_cond_broadcast(&k->done);
+}
+
+/*
  * One request: on success the result (exactly want bytes, or at most cap
  * when want is 0) in out and *out_len.  The keyholder's refusals come back
  * as its code and message; a dead or misbehaving keyholder is HWG_E_HSM.
@@ -134,10 +243,10 @@ request(struct hwg_keyholder *k, uint8_t type, const struct hwg_buf *body, size_
 {
 	char msg[HWG_KH_TEXT_MAX + 1];
 	struct hwg_error lerr = {0};
-	struct hwg_buf *reply = NULL;
+	struct job job = {.type = type, .body = body, .fd = -1};
 	const uint8_t *res;
 	size_t res_len;
-	int rc, code;
+	int rc, code, same;
 
 	pthread_mutex_lock(&k->lock);
 	if (k->fd < 0) {
@@ -151,22 +260,34 @@ request(struct hwg_keyholder *k, uint8_t type, const struct hwg_buf *body, size_
 		return hwg_error_set(err, HWG_E_HSM,
 		                     "the keyholder is not running (it ended; hwgwd restarts it)");
 	}
-	if (++k->next_id == 0)
-		k->next_id = 1;
-	rc = exchange(k->fd, k->next_id, type, body, &reply, &lerr);
+	*k->tail = &job;
+	k->tail = &job.next;
+	while (!job.done) {
+		if (!k->flushing)
+			flush(k);
+		else
+			pthread_cond_wait(&k->done, &k->lock);
+	}
+	rc = job.rc;
+	same = job.fd >= 0 && job.fd == k->fd; /* not a link started since */
 	if (rc == HWG_E_TOO_LARGE) {
-		rc = hwg_error_set(err, rc, "%s", lerr.message);
+		rc = hwg_error_set(err, rc, "%s", job.err.message);
 	} else if (rc == HWG_E_IO) {
-		link_lost(k);
-		rc = hwg_error_set(err, HWG_E_HSM, "the keyholder ended: %s", lerr.message);
-	} else if (rc != 0 || hwg_kh_reply_decode(reply, &code, msg, &res, &res_len, &lerr) != 0) {
-		peer_fatal(k, "malformed reply");
-		rc = hwg_error_set(err, HWG_E_HSM,
-		                   "the keyholder broke the protocol (%s); ended it", lerr.message);
+		if (same)
+			link_lost(k);
+		rc = hwg_error_set(err, HWG_E_HSM, "the keyholder ended: %s", job.err.message);
+	} else if (rc != 0 ||
+	           hwg_kh_reply_decode(job.reply, &code, msg, &res, &res_len, &lerr) != 0) {
+		if (same)
+			peer_fatal(k, "malformed reply");
+		rc =
+		    hwg_error_set(err, HWG_E_HSM, "the keyholder broke the protocol (%s); ended it",
+		                  rc != 0 ? job.err.message : lerr.message);
 	} else if (code != 0) {
 		rc = hwg_error_set(err, code, "%s", msg);
 	} else if (want != 0 ? res_len != want : res_len > cap) {
-		peer_fatal(k, "result of the wrong length");
+		if (same)
+			peer_fatal(k, "result of the wrong length");
 		rc = hwg_error_set(
 		    err, HWG_E_HSM,
 		    "the keyholder answered %zu bytes to a request of type %u; ended it", res_len,
@@ -177,7 +298,7 @@ request(struct hwg_keyholder *k, uint8_t type, const struct hwg_buf *body, size_
 			*out_len = res_len;
 	}
 	pthread_mutex_unlock(&k->lock);
-	hwg_buf_free(reply);
+	hwg_buf_free(job.reply);
 	return rc;
 }
 
@@ -419,6 +540,7 @@ keyholder_free(struct hwg_keyholder *k)
 {
 	for (size_t i = 0; i < ARGV_MAX; i++)
 		free(k->argv[i]);
+	pthread_cond_destroy(&k->done);
 	pthread_mutex_destroy(&k->lock);
 	free(k);
 }
@@ -455,7 +577,9 @@ hwg_keyholder_start(const struct hwg_keyholder_config *cfg, hwg_keyholder_end_fn
 	if (k == NULL)
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 	pthread_mutex_init(&k->lock, NULL);
-	k->fd = k->pidfd = -1;
+	pthread_cond_init(&k->done, NULL);
+	k->tail = &k->queue;
+	k->fd = k->pidfd = k->orphan_fd = -1;
 	k->on_end = on_end;
 	k->on_end_arg = arg;
 	if ((rc = resolve_exe(k, cfg->exe, err)) != 0 || (rc = make_argv(k, cfg, err)) != 0 ||
@@ -519,7 +643,7 @@ hwg_keyholder_stop(struct hwg_keyholder *k)
 
 	if (k == NULL)
 		return;
-	/* a request stuck in a hung token holds the lock: end the keyholder under it */
+	/* no request holds the lock on the link; a timed lock all the same, as stop must end */
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += STOP_WAIT_MS / 1000;
 	if (pthread_mutex_timedlock(&k->lock, &until) != 0) {

@@ -175,7 +175,7 @@ open_token(struct keyholder *kh, const struct hwg_p11_config *pc, const char *re
 static int
 warm_crypto(struct hwg_error *err)
 {
-	uint8_t b[32];
+	uint8_t b[32] = {0};
 
 	SHA256(b, 0, b);
 	if (RAND_bytes(b, sizeof(b)) != 1)
