@@ -326,7 +326,17 @@ complete(struct loader *l)
 	return 0;
 }
 
-static const uint8_t default_atr[] = {0x3B, 0xE0, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x14};
+/*
+ * The ATR a card presents unless its profile names one, as pcsc-tools'
+ * smartcard_list.txt names them: a My Number card's ("My Number Card (The
+ * Social Security and Tax Number System in JAPAN)"), and the retired
+ * 住基カード's ("JUKICARD"), which a blank card presents too.  The gateway
+ * must tell cards apart by what it reads, never by the ATR
+ * (tests/integration/test_card_trust.sh swaps them).
+ */
+static const uint8_t mynumber_atr[] = {0x3B, 0xDA, 0x13, 0xFF, 0x81, 0x31, 0xFB, 0x46, 0x80, 0x12,
+                                       0x39, 0x2F, 0x31, 0xC1, 0x73, 0xC6, 0x01, 0xC0, 0x3B};
+static const uint8_t jukicard_atr[] = {0x3B, 0xE0, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x14};
 
 static void
 spec_defaults(struct sim_card_spec *spec)
@@ -334,8 +344,19 @@ spec_defaults(struct sim_card_spec *spec)
 	memset(spec, 0, sizeof(*spec));
 	for (int i = 0; i < SIM_N_PINS; i++)
 		spec->tries[i] = -1;
-	memcpy(spec->atr, default_atr, sizeof(default_atr));
-	spec->atr_len = sizeof(default_atr);
+}
+
+/* The type's ATR when the profile named none. */
+static void
+default_atr(struct sim_card_spec *spec)
+{
+	const uint8_t *atr = spec->type == SIM_MYNUMBER ? mynumber_atr : jukicard_atr;
+	size_t len = spec->type == SIM_MYNUMBER ? sizeof(mynumber_atr) : sizeof(jukicard_atr);
+
+	if (spec->atr_len != 0)
+		return;
+	memcpy(spec->atr, atr, len);
+	spec->atr_len = len;
 }
 
 /* inih's reader: one line, or NULL at the end or at a line inih would cut in two. */
@@ -381,6 +402,7 @@ parse(const char *path, struct loader *l, struct hwg_error *err)
 		                     ls.line, ls.max);
 	if (rc != 0)
 		return hwg_error_set(err, HWG_E_NOMEM, "%s: out of memory", path);
+	default_atr(l->spec);
 	if (complete(l) != 0)
 		return hwg_error_set(err, HWG_E_CONFIG, "%s: %s", path, l->why);
 	return 0;

@@ -18,7 +18,7 @@ R1='"reader":"hwsim 00 01"'
 
 status_alice() {
 	call_ok maint card.status "{$R0}" && has '"present":true' && has '"type":"mynumber"' &&
-		has '"tries":{"auth":3,"support":3,"sign":5}' && has '"atr":"hex:3be0'
+		has '"tries":{"auth":3,"support":3,"sign":5}' && has '"atr":"hex:3bda13ff8131fb46'
 }
 check "card.status: present, My Number card, ATR, tries 3/3/5 (maintenance may ask)" status_alice
 check "card.status spends no try: still 3/3/5" status_alice

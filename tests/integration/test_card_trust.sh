@@ -40,6 +40,17 @@ blank() {
 		call_ok counter card.status "{$R0}" && has '"type":"unknown"' && card_remove 0
 }
 check "a card without the JPKI application: card_unsupported" blank
+jukiatr() {
+	card_insert 0 alice-jukiatr && call_ok counter card.status "{$R0}" &&
+		has '"atr":"hex:3be000ff8131fe4514"' && has '"type":"mynumber"' && card_remove 0
+}
+check "a My Number card presenting the 住基カード's ATR is a My Number card (told by what it reads)" jukiatr
+mnatr() {
+	card_insert 0 juki-mnatr && refused card_retired counter card.read_info "{$R0,\"pin\":\"1234\"}" &&
+		call_ok counter card.status "{$R0}" && has '"atr":"hex:3bda13ff' &&
+		has '"type":"jukicard"' && card_remove 0
+}
+check "a 住基カード presenting a My Number card's ATR is still retired" mnatr
 
 tampered() {
 	card_insert 0 alice && call_ok counter card.read_info "{$R0,\"pin\":\"1234\"}" &&

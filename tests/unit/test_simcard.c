@@ -880,8 +880,11 @@ test_vpcd_frames(void)
 	CHECK(ctl(line, "ok"));
 	CHECK(ctl("status", "ok slot0=card:alice.card"));
 	CHECK(vpcd_accept(&vpcd, 2000));
-	CHECK_EQ_INT(vpcd_xfer(&vpcd, "04", out, 2000), 9); /* get ATR */
-	CHECK(memcmp(out, "\x3B\xE0\x00\xFF\x81\x31\xFE\x45\x14", 9) == 0);
+	/* get ATR: alice's profile names none, so a My Number card's (pcsc-tools' list) */
+	CHECK_EQ_INT(vpcd_xfer(&vpcd, "04", out, 2000), 19);
+	CHECK(memcmp(out,
+	             "\x3B\xDA\x13\xFF\x81\x31\xFB\x46\x80\x12\x39\x2F\x31\xC1\x73\xC6\x01\xC0\x3B",
+	             19) == 0);
 	CHECK_EQ_INT(vpcd_xfer(&vpcd, "01", out, 200), -2); /* power on: no answer */
 	CHECK_EQ_INT(vpcd_sw(&vpcd, JPKI), 0x9000);
 	CHECK_EQ_INT(vpcd_sw(&vpcd, "00A4020C020018"), 0x9000);
