@@ -16,124 +16,18 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "gwclient.h"
 #include "hwg_cbor.h"
 #include "hwg_cose.h"
 #include "hwg_test.h"
 #include "hwgw.h"
-#include "strict_cbor.h"
-
-static const char *gw_dir, *gw_url, *gw_id;
-static char sock_path[512], db_path[512];
-static EVP_PKEY *gw_pub;
-
-enum transport { UNIX, HTTP };
-static const char *const transport_names[] = {"unix", "http"};
-
-static EVP_PKEY *
-load_key(const char *name, int private_key)
-{
-	char path[600];
-	EVP_PKEY *k = NULL;
-	struct hwg_error err = {0};
-
-	snprintf(path, sizeof(path), "%s/keys/%s.%s", gw_dir, name, private_key ? "key" : "pub");
-	if ((private_key ? hwgw_key_load_private(path, &k, &err)
-	                 : hwgw_key_load_public(path, &k, &err)) != 0) {
-		fprintf(stderr, "cannot load %s: %s\n", path, err.message);
-		exit(2);
-	}
-	return k;
-}
-
-static struct hwgw_ctx *
-ctx_for(const char *client, const char *keyname)
-{
-	EVP_PKEY *k = load_key(keyname, 1);
-	struct hwgw_ctx *c = NULL;
-	struct hwg_error err = {0};
-
-	if (hwgw_ctx_new(client, gw_id, k, gw_pub, &c, &err) != 0) {
-		fprintf(stderr, "ctx: %s\n", err.message);
-		exit(2);
-	}
-	EVP_PKEY_free(k);
-	return c;
-}
-
-static long long
-db_count(const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	long long n = -1;
-
-	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
-}
-
-static void
-db_last_result(char *out, size_t len)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-
-	snprintf(out, len, "(none)");
-	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		return;
-	if (sqlite3_prepare_v2(db, "SELECT result FROM audit ORDER BY seq DESC LIMIT 1", -1, &st,
-	                       NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-}
-
-/* Send raw bytes; verify the answer against them.  0 if a verified response came back. */
-static int
-send_raw(enum transport t, const char *op, const uint8_t *req, size_t len, struct hwgw_ctx *c,
-         struct hwgw_response *resp, long *http_status)
-{
-	uint8_t *body = NULL;
-	size_t body_len = 0;
-	struct hwg_error err = {0};
-	const char *why = NULL;
-	int rc;
-
-	memset(resp, 0, sizeof(*resp));
-	if (t == UNIX)
-		rc = hwgw_send_unix(sock_path, req, len, &body, &body_len, &err);
-	else
-		rc = hwgw_send_http(gw_url, op, req, len, &body, &body_len, http_status, &err);
-	if (rc != 0) {
-		fprintf(stderr, "  send over %s: %s\n", transport_names[t], err.message);
-		return rc;
-	}
-	if (strict_answer(body, body_len, &why) != 0) {
-		fprintf(stderr, "  a strict reader refuses the answer: %s\n", why);
-		CHECK(why == NULL);
-	}
-	rc = hwgw_response_verify(c, req, len, body, body_len, resp, &err);
-	if (rc != 0)
-		fprintf(stderr, "  verify: %s\n", err.message);
-	free(body);
-	return rc;
-}
 
 static int
 call(enum transport t, struct hwgw_ctx *c, const char *op, cbor_item_t *args,
@@ -149,7 +43,7 @@ call(enum transport t, struct hwgw_ctx *c, const char *op, cbor_item_t *args,
 		fprintf(stderr, "  build: %s\n", err.message);
 		return -1;
 	}
-	rc = send_raw(t, op, req, len, c, resp, &status);
+	rc = send_req(t, op, req, len, c, resp, &status);
 	free(req);
 	return rc;
 }
@@ -162,21 +56,21 @@ static void
 expect_refusal(enum transport t, const char *code,
                int (*send)(enum transport, struct hwgw_response *))
 {
-	long long audit0 = db_count("SELECT count(*) FROM audit");
-	long long nonces0 = db_count("SELECT count(*) FROM nonces");
-	long long clients0 = db_count("SELECT count(*) FROM clients");
+	long long audit0 = db_int("SELECT count(*) FROM audit");
+	long long nonces0 = db_int("SELECT count(*) FROM nonces");
+	long long clients0 = db_int("SELECT count(*) FROM clients");
 	struct hwgw_response resp;
-	char last[64];
+	struct last_record last;
 
 	CHECK_EQ_INT(send(t, &resp), 0);
 	CHECK(resp.result == NULL);
 	CHECK_EQ_STR(resp.error_code, code);
 	CHECK(resp.error_message[0] != '\0');
-	CHECK_EQ_INT(db_count("SELECT count(*) FROM audit"), audit0 + 1);
-	db_last_result(last, sizeof(last));
-	CHECK_EQ_STR(last, code);
-	CHECK_EQ_INT(db_count("SELECT count(*) FROM nonces"), nonces0);
-	CHECK_EQ_INT(db_count("SELECT count(*) FROM clients"), clients0);
+	CHECK_EQ_INT(db_int("SELECT count(*) FROM audit"), audit0 + 1);
+	db_last(&last);
+	CHECK_EQ_STR(last.result, code);
+	CHECK_EQ_INT(db_int("SELECT count(*) FROM nonces"), nonces0);
+	CHECK_EQ_INT(db_int("SELECT count(*) FROM clients"), clients0);
 	hwgw_response_clear(&resp);
 }
 
@@ -188,14 +82,14 @@ static int
 send_garbage(enum transport t, struct hwgw_response *r)
 {
 	static const uint8_t junk[] = "this is not CBOR \xff\xff";
-	return send_raw(t, "gw.info", junk, sizeof(junk), counter_ctx, r, NULL);
+	return send_req(t, "gw.info", junk, sizeof(junk), counter_ctx, r, NULL);
 }
 
 static int
 send_not_sign1(enum transport t, struct hwgw_response *r)
 {
 	static const uint8_t cbor_int[] = {0x18, 0x2a}; /* the number 42 */
-	return send_raw(t, "gw.info", cbor_int, sizeof(cbor_int), counter_ctx, r, NULL);
+	return send_req(t, "gw.info", cbor_int, sizeof(cbor_int), counter_ctx, r, NULL);
 }
 
 static int
@@ -210,7 +104,7 @@ send_trailing(enum transport t, struct hwgw_response *r)
 	longer = malloc(len + 1);
 	memcpy(longer, req, len);
 	longer[len] = 0x00;
-	rc = send_raw(t, "gw.info", longer, len + 1, counter_ctx, r, NULL);
+	rc = send_req(t, "gw.info", longer, len + 1, counter_ctx, r, NULL);
 	free(req);
 	free(longer);
 	return rc;
@@ -331,7 +225,7 @@ send_too_large(enum transport t, struct hwgw_response *r)
 {
 	size_t len = 70 * 1024;
 	uint8_t *big = calloc(1, len);
-	int rc = send_raw(t, "gw.info", big, len, counter_ctx, r, NULL);
+	int rc = send_req(t, "gw.info", big, len, counter_ctx, r, NULL);
 
 	free(big);
 	return rc;
@@ -413,14 +307,14 @@ static void
 test_refuse_replayed_nonce(void)
 {
 	struct hwgw_response r;
-	long long nonces0 = db_count("SELECT count(*) FROM nonces");
+	long long nonces0 = db_int("SELECT count(*) FROM nonces");
 
 	for (size_t i = 0; i < sizeof(replay_nonce); i++)
 		replay_nonce[i] = (uint8_t)(i * 7 + (unsigned)time(NULL));
 	CHECK_EQ_INT(send_replay(UNIX, &r), 0);
 	CHECK(r.result != NULL);
 	hwgw_response_clear(&r);
-	CHECK_EQ_INT(db_count("SELECT count(*) FROM nonces"), nonces0 + 1);
+	CHECK_EQ_INT(db_int("SELECT count(*) FROM nonces"), nonces0 + 1);
 	expect_refusal(UNIX, "replayed_nonce", send_replay);
 	expect_refusal(HTTP, "replayed_nonce", send_replay);
 }
@@ -487,18 +381,18 @@ test_device_list_shows_hsm(void)
 static void
 test_accepted_request_is_audited_with_uid(void)
 {
-	long long audit0 = db_count("SELECT count(*) FROM audit");
+	long long audit0 = db_int("SELECT count(*) FROM audit");
 	struct hwgw_response r;
 	char sql[160];
 
 	CHECK_EQ_INT(call(UNIX, counter_ctx, "gw.info", NULL, NULL, &r), 0);
 	hwgw_response_clear(&r);
-	CHECK_EQ_INT(db_count("SELECT count(*) FROM audit"), audit0 + 1);
+	CHECK_EQ_INT(db_int("SELECT count(*) FROM audit"), audit0 + 1);
 	snprintf(sql, sizeof(sql),
 	         "SELECT count(*) FROM audit WHERE seq = (SELECT max(seq) FROM audit) AND "
 	         "peer_uid = %d AND transport = 'unix' AND client = 'counter' AND result = 'ok'",
 	         (int)getuid());
-	CHECK_EQ_INT(db_count(sql), 1);
+	CHECK_EQ_INT(db_int(sql), 1);
 }
 
 static void
@@ -549,20 +443,6 @@ test_response_from_other_key_rejected(void)
 }
 
 /* Raw framed exchange on our own socket, so the request can be cut in two. */
-static int
-unix_connect(void)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-	memcpy(sa.sun_path, sock_path, strlen(sock_path));
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static int
 read_exact(int fd, uint8_t *p, size_t n)
 {
@@ -634,23 +514,10 @@ test_sigterm_finishes_request_in_flight(void)
 int
 main(void)
 {
-	struct hwg_error err = {0};
-	char pubpath[600];
+	int rc = gw_init("test_api.sh", NULL);
 
-	gw_dir = getenv("GW");
-	gw_url = getenv("GW_URL");
-	gw_id = getenv("GW_ID");
-	if (gw_dir == NULL || gw_url == NULL || gw_id == NULL) {
-		fprintf(stderr, "run me from test_api.sh (GW, GW_URL, GW_ID)\n");
-		return 2;
-	}
-	snprintf(sock_path, sizeof(sock_path), "%s/hwgw.sock", gw_dir);
-	snprintf(db_path, sizeof(db_path), "%s/state/hwgw.db", gw_dir);
-	snprintf(pubpath, sizeof(pubpath), "%s/hsm/gateway-response.pub.pem", gw_dir);
-	if (hwgw_key_load_public(pubpath, &gw_pub, &err) != 0) {
-		fprintf(stderr, "%s\n", err.message);
-		return 2;
-	}
+	if (rc != 0)
+		return rc;
 	counter_ctx = ctx_for("counter", "counter");
 	auditor_ctx = ctx_for("auditor", "auditor");
 	maint_ctx = ctx_for("maint", "maint");

@@ -35,16 +35,15 @@
 #include <openssl/sha.h>
 #include <poll.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "gwclient.h"
 #include "hwg_cbor.h"
 #include "hwg_cose.h"
 #include "hwg_test.h"
@@ -59,71 +58,13 @@
 #define DRIBBLERS (2 * MAX_CONNECTIONS)
 #define NOBODY 65534
 
-static const char *gw_dir, *gw_url, *gw_id;
 static unsigned gw_port;
 static int slack = 1; /* FRONTDOOR_SLACK */
-static char sock_path[512], db_path[512], log_path[512];
-static EVP_PKEY *gw_pub, *counter_key;
+static char log_path[512];
+static EVP_PKEY *counter_key;
 static struct hwgw_ctx *counter, *auditor;
 
-enum transport { UNIX, HTTP };
-static const char *const transport_names[] = {"unix", "http"};
-
 /* ---------------------------------------------------------------- the store */
-
-static long long
-db_int(const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	long long n = -1;
-
-	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
-}
-
-/* The last audit record: its result, operation, and its request hash (-1: none). */
-struct last_record {
-	char result[64], operation[64], client[80];
-	int has_req;
-	uint8_t req[32];
-	long long seq;
-};
-
-static void
-db_last(struct last_record *r)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-
-	memset(r, 0, sizeof(*r));
-	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		return;
-	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT result, operation, client, req, seq FROM audit "
-	                       "ORDER BY seq DESC LIMIT 1",
-	                       -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(r->result, sizeof(r->result), "%s", sqlite3_column_text(st, 0));
-		snprintf(r->operation, sizeof(r->operation), "%s", sqlite3_column_text(st, 1));
-		snprintf(r->client, sizeof(r->client), "%s", sqlite3_column_text(st, 2));
-		r->has_req =
-		    sqlite3_column_type(st, 3) == SQLITE_BLOB && sqlite3_column_bytes(st, 3) == 32;
-		if (r->has_req)
-			memcpy(r->req, sqlite3_column_blob(st, 3), 32);
-		r->seq = sqlite3_column_int64(st, 4);
-	}
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-}
 
 static long long
 audit_count(void)
@@ -132,27 +73,6 @@ audit_count(void)
 }
 
 /* ---------------------------------------------------------------- requests */
-
-static struct hwgw_ctx *
-ctx_for(const char *client)
-{
-	char path[600];
-	EVP_PKEY *k = NULL;
-	struct hwgw_ctx *c = NULL;
-	struct hwg_error err = {0};
-
-	snprintf(path, sizeof(path), "%s/keys/%s.key", gw_dir, client);
-	if (hwgw_key_load_private(path, &k, &err) != 0 ||
-	    hwgw_ctx_new(client, gw_id, k, gw_pub, &c, &err) != 0) {
-		fprintf(stderr, "%s: %s\n", client, err.message);
-		exit(2);
-	}
-	if (strcmp(client, "counter") == 0)
-		counter_key = k;
-	else
-		EVP_PKEY_free(k);
-	return c;
-}
 
 /*
  * A request signed with counter's key, made by hand (what libhwgw will not
@@ -188,58 +108,6 @@ hand_request(uint64_t t, const char *aud, size_t aud_len, int tagged, size_t *le
 		(*len)--;
 	}
 	return out;
-}
-
-/* Every answer: read strictly, then verified against req (NULL: the zero bytes). */
-static int
-check_answer(const uint8_t *req, size_t req_len, const uint8_t *body, size_t len,
-             struct hwgw_response *r)
-{
-	struct hwg_error err = {0};
-	const char *why = NULL;
-
-	memset(r, 0, sizeof(*r));
-	if (strict_answer(body, len, &why) != 0) {
-		fprintf(stderr, "  a strict reader refuses the answer: %s\n", why);
-		CHECK(why == NULL);
-		return -1;
-	}
-	if (hwgw_response_verify(counter, req, req_len, body, len, r, &err) != 0) {
-		fprintf(stderr, "  answer does not verify: %s\n", err.message);
-		CHECK(err.code == 0);
-		return -1;
-	}
-	return 0;
-}
-
-/* Send req over t as counter; r gets the verified answer; *status the HTTP status. */
-static int
-send_req(enum transport t, const char *url_op, const uint8_t *req, size_t len, struct hwgw_ctx *c,
-         struct hwgw_response *r, long *status)
-{
-	uint8_t *body = NULL;
-	size_t body_len = 0;
-	struct hwg_error err = {0};
-	const char *why = NULL;
-	int rc;
-
-	memset(r, 0, sizeof(*r));
-	*status = 0;
-	rc = t == UNIX ? hwgw_send_unix(sock_path, req, len, &body, &body_len, &err)
-	               : hwgw_send_http(gw_url, url_op, req, len, &body, &body_len, status, &err);
-	if (rc != 0) {
-		fprintf(stderr, "  send over %s: %s\n", transport_names[t], err.message);
-		return rc;
-	}
-	if (strict_answer(body, body_len, &why) != 0) {
-		fprintf(stderr, "  a strict reader refuses the answer: %s\n", why);
-		CHECK(why == NULL);
-		rc = -1;
-	} else if ((rc = hwgw_response_verify(c, req, len, body, body_len, r, &err)) != 0) {
-		fprintf(stderr, "  answer does not verify: %s\n", err.message);
-	}
-	free(body);
-	return rc;
 }
 
 static uint8_t *
@@ -381,7 +249,7 @@ expect_header_refusal(const char *head, const uint8_t *body, size_t body_len, in
 	CHECK_EQ_INT(a.status, status);
 	CHECK_EQ_INT(a.continued, 0);
 	CHECK(a.seconds < 1.0 * slack);
-	if (a.body != NULL && check_answer(NULL, 0, a.body, a.len, &r) == 0) {
+	if (a.body != NULL && check_answer(NULL, 0, a.body, a.len, counter, &r) == 0) {
 		CHECK_EQ_STR(r.error_code, code);
 		hwgw_response_clear(&r);
 	} else {
@@ -787,20 +655,6 @@ struct dribble_stats {
 	int http_refused, unix_refused; /* closed by the gateway at once */
 };
 
-static int
-unix_connect(void)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	memcpy(sa.sun_path, sock_path, strlen(sock_path));
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /*
  * The child: DRIBBLERS connections over HTTP from 127.0.0.2 and DRIBBLERS
  * on the Unix socket as uid 65534, each sent one byte a second for
@@ -1020,30 +874,18 @@ test_slow_body_cut(void)
 int
 main(void)
 {
-	struct hwg_error err = {0};
-	char pubpath[600];
+	int rc = gw_init("test_frontdoor.sh", "GW_PORT");
 
-	gw_dir = getenv("GW");
-	gw_url = getenv("GW_URL");
-	gw_id = getenv("GW_ID");
-	if (gw_dir == NULL || gw_url == NULL || gw_id == NULL || getenv("GW_PORT") == NULL) {
-		fprintf(stderr, "run me from test_frontdoor.sh (GW, GW_URL, GW_PORT, GW_ID)\n");
-		return 2;
-	}
+	if (rc != 0)
+		return rc;
 	gw_port = (unsigned)atoi(getenv("GW_PORT"));
 	if (getenv("FRONTDOOR_SLACK") != NULL && atoi(getenv("FRONTDOOR_SLACK")) > 1)
 		slack = atoi(getenv("FRONTDOOR_SLACK"));
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
-	snprintf(sock_path, sizeof(sock_path), "%s/hwgw.sock", gw_dir);
-	snprintf(db_path, sizeof(db_path), "%s/state/hwgw.db", gw_dir);
 	snprintf(log_path, sizeof(log_path), "%s/hwgwd.log", gw_dir);
-	snprintf(pubpath, sizeof(pubpath), "%s/hsm/gateway-response.pub.pem", gw_dir);
-	if (hwgw_key_load_public(pubpath, &gw_pub, &err) != 0) {
-		fprintf(stderr, "%s\n", err.message);
-		return 2;
-	}
-	counter = ctx_for("counter");
-	auditor = ctx_for("auditor");
+	counter = ctx_for("counter", "counter");
+	auditor = ctx_for("auditor", "auditor");
+	counter_key = load_key("counter", 1); /* hand_request signs with it */
 
 	RUN(test_slow_clients_leave_room);
 	RUN(test_slow_body_cut);

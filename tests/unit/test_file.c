@@ -17,27 +17,11 @@
 #include "hwg_err.h"
 #include "hwg_file.h"
 #include "hwg_test.h"
+#include "testfiles.h"
 
 #define FILL 0x5a
 
 static char dir[] = "/tmp/hwgw-file.XXXXXX";
-
-/* dir/name holding len bytes of text, with mode; the path (static). */
-static const char *
-write_file(const char *name, const char *text, size_t len, mode_t mode)
-{
-	static char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	unlink(path);
-	if ((f = fopen(path, "w")) != NULL) {
-		fwrite(text, 1, len, f);
-		fclose(f);
-	}
-	chmod(path, mode);
-	return path;
-}
 
 static int
 all_fill(const uint8_t *buf, size_t n)
@@ -76,17 +60,17 @@ test_ok(void)
 	const char *path;
 	size_t len = 0;
 
-	path = write_file("ok", "s3cret\n", 7, 0600);
+	path = write_file(dir, "ok", "s3cret\n", 7, 0600);
 	CHECK_EQ_INT(hwg_file_read_secret(path, buf, sizeof(buf), &len, &err), 0);
 	CHECK_EQ_INT(len, 7);
 	CHECK(memcmp(buf, "s3cret\n", 7) == 0);
 	/* stricter than 0600 is fine; exactly the limit is fine */
-	path = write_file("ro", "0123456789", 10, 0400);
+	path = write_file(dir, "ro", "0123456789", 10, 0400);
 	CHECK_EQ_INT(hwg_file_read_secret(path, buf, 10, &len, &err), 0);
 	CHECK_EQ_INT(len, 10);
 	CHECK(memcmp(buf, "0123456789", 10) == 0);
 	/* an empty file is read (the caller judges what it holds) */
-	path = write_file("empty", "", 0, 0600);
+	path = write_file(dir, "empty", "", 0, 0600);
 	CHECK_EQ_INT(hwg_file_read_secret(path, buf, sizeof(buf), &len, &err), 0);
 	CHECK_EQ_INT(len, 0);
 }
@@ -94,22 +78,22 @@ test_ok(void)
 static void
 test_group_readable(void)
 {
-	expect_refusal(write_file("group", "s3cret", 6, 0640), 64, HWG_E_IO, "mode 0640");
-	expect_refusal(write_file("group-w", "s3cret", 6, 0620), 64, HWG_E_IO, "mode 0620");
+	expect_refusal(write_file(dir, "group", "s3cret", 6, 0640), 64, HWG_E_IO, "mode 0640");
+	expect_refusal(write_file(dir, "group-w", "s3cret", 6, 0620), 64, HWG_E_IO, "mode 0620");
 }
 
 static void
 test_world_readable(void)
 {
-	expect_refusal(write_file("world", "s3cret", 6, 0604), 64, HWG_E_IO, "mode 0604");
-	expect_refusal(write_file("loose", "s3cret", 6, 0644), 64, HWG_E_IO,
+	expect_refusal(write_file(dir, "world", "s3cret", 6, 0604), 64, HWG_E_IO, "mode 0604");
+	expect_refusal(write_file(dir, "loose", "s3cret", 6, 0644), 64, HWG_E_IO,
 	               "with mode 0600 or stricter");
 }
 
 static void
 test_not_ours(void)
 {
-	const char *path = write_file("theirs", "s3cret", 6, 0600);
+	const char *path = write_file(dir, "theirs", "s3cret", 6, 0600);
 
 	/* only root may give a file away; as anyone else, there is nothing to try */
 	if (chown(path, geteuid() == 65534 ? 65533 : 65534, (gid_t)-1) != 0)
@@ -122,7 +106,7 @@ test_symlink(void)
 {
 	char link[256];
 
-	write_file("target", "s3cret", 6, 0600);
+	write_file(dir, "target", "s3cret", 6, 0600);
 	snprintf(link, sizeof(link), "%s/link", dir);
 	CHECK(symlink("target", link) == 0);
 	expect_refusal(link, 64, HWG_E_IO, "symbolic link");
@@ -145,7 +129,7 @@ test_not_regular(void)
 static void
 test_too_large(void)
 {
-	const char *path = write_file("big", "0123456789", 10, 0600);
+	const char *path = write_file(dir, "big", "0123456789", 10, 0600);
 
 	expect_refusal(path, 9, HWG_E_TOO_LARGE, "10 bytes, over the 9 allowed");
 	expect_refusal(path, 0, HWG_E_TOO_LARGE, "over the 0 allowed");

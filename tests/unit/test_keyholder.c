@@ -9,7 +9,6 @@
  * and not here.  Its faults (killed, probe, token away) are in
  * test_keyholder_fault.c.
  */
-#include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <pthread.h>
 #include <sys/wait.h>
@@ -18,21 +17,7 @@
 #include "hwg_kh_proto.h"
 #include "hwg_store.h"
 #include "khenv.h"
-
-static EVP_PKEY *
-read_pem(const char *name)
-{
-	char path[400];
-	EVP_PKEY *pk;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", kh_dir, name);
-	if ((f = fopen(path, "r")) == NULL)
-		return NULL;
-	pk = PEM_read_PUBKEY(f, NULL, NULL, NULL);
-	fclose(f);
-	return pk;
-}
+#include "testfiles.h"
 
 static void
 test_info(void)
@@ -41,8 +26,8 @@ test_info(void)
 	struct hwg_keyholder *k = kh_start("hwgw-response", &seen);
 	struct hwg_keyholder_info in;
 	struct hwg_error err = {0};
-	EVP_PKEY *pub = NULL, *pem = read_pem("gateway-response.pub.pem"), *apub = NULL,
-	         *apem = read_pem("gateway-audit.pub.pem");
+	EVP_PKEY *pub = NULL, *pem = read_pem(kh_dir, "gateway-response.pub.pem"), *apub = NULL,
+	         *apem = read_pem(kh_dir, "gateway-audit.pub.pem");
 
 	CHECK(k != NULL);
 	if (k == NULL)
@@ -427,7 +412,7 @@ test_checkpoint(void)
 	pub = hwg_keyholder_key_public(&in.audit);
 	for (int i = 0; s != NULL && i < 12; i++) {
 		struct hwg_audit_event ev = {1000 + i, "counter01", 1000, "unix", "gw.info",
-		                             "",       "",          "ok", "",   NULL};
+		                             "",       "",          "ok", "",     NULL};
 
 		CHECK_EQ_INT(hwg_audit_append(s, &ev, NULL, &err), 0);
 	}

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -27,6 +26,7 @@
 #include "hwg_cose.h"
 #include "hwg_p11.h"
 #include "hwg_test.h"
+#include "testfiles.h"
 
 #define TOKEN "hwgw"
 #define ED_LABEL "hwgw-test-ed25519"
@@ -56,23 +56,6 @@ open_token(struct hwg_error *err)
 	if (p == NULL)
 		fprintf(stderr, "  open: %s\n", err->message);
 	return p;
-}
-
-/* Write a file of the given mode in dir; returns its path in a static buffer. */
-static const char *
-write_file(const char *name, const char *text, size_t len, mode_t mode)
-{
-	static char path[300];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	unlink(path);
-	if ((f = fopen(path, "w")) != NULL) {
-		fwrite(text, 1, len, f);
-		fclose(f);
-	}
-	chmod(path, mode);
-	return path;
 }
 
 /* Run pkcs11-tool on the test token with the user PIN from the environment. */
@@ -120,21 +103,6 @@ verify_eddsa(EVP_PKEY *pub, const uint8_t *msg, size_t len, const uint8_t sig[64
 	return ok;
 }
 
-static EVP_PKEY *
-read_pem(const char *name)
-{
-	char path[300];
-	EVP_PKEY *pk;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((f = fopen(path, "r")) == NULL)
-		return NULL;
-	pk = PEM_read_PUBKEY(f, NULL, NULL, NULL);
-	fclose(f);
-	return pk;
-}
-
 static void
 sign_verify_one(struct hwg_p11 *p, const char *label, const char *pem_name)
 {
@@ -150,7 +118,7 @@ sign_verify_one(struct hwg_p11 *p, const char *label, const char *pem_name)
 	SHA256((const uint8_t *)label, strlen(label), digest);
 	CHECK_EQ_INT(hwg_p11_sign(p, k, digest, 32, sig, &err), 0);
 	pub = hwg_p11_key_public(k);
-	pem = read_pem(pem_name);
+	pem = read_pem(dir, pem_name);
 	CHECK(pub != NULL && EVP_PKEY_is_a(pub, "EC"));
 	CHECK(verify_es256(pub, digest, sig));
 	/* the exported PEM is the same key, and verifies on its own */
@@ -268,16 +236,19 @@ test_pin_file_rules(void)
 
 	/* Group or other bits: refused before any login.  The file holds a wrong
 	 * PIN, so a login attempt would have said CKR_PIN_INCORRECT instead. */
-	path = write_file("loose.pin", wrong_pin, strlen(wrong_pin), 0644);
+	path = write_file(dir, "loose.pin", wrong_pin, strlen(wrong_pin), 0644);
 	expect_config_refusal(path, "0644");
 	CHECK(open_with(TOKEN, path, &err) == NULL && strstr(err.message, "0644") != NULL);
-	expect_config_refusal(write_file("group.pin", wrong_pin, strlen(wrong_pin), 0640), "0640");
-	expect_config_refusal(write_file("other.pin", wrong_pin, strlen(wrong_pin), 0604), "0604");
-	expect_config_refusal(write_file("empty.pin", "", 0, 0600), "empty");
-	expect_config_refusal(write_file("newline.pin", "\n", 1, 0600), "newline only");
-	expect_config_refusal(write_file("twolines.pin", "0000\n1111\n", 10, 0600), "two lines");
+	expect_config_refusal(write_file(dir, "group.pin", wrong_pin, strlen(wrong_pin), 0640),
+	                      "0640");
+	expect_config_refusal(write_file(dir, "other.pin", wrong_pin, strlen(wrong_pin), 0604),
+	                      "0604");
+	expect_config_refusal(write_file(dir, "empty.pin", "", 0, 0600), "empty");
+	expect_config_refusal(write_file(dir, "newline.pin", "\n", 1, 0600), "newline only");
+	expect_config_refusal(write_file(dir, "twolines.pin", "0000\n1111\n", 10, 0600),
+	                      "two lines");
 	memset(big, '7', sizeof(big));
-	expect_config_refusal(write_file("big.pin", big, 65, 0600), "65 bytes");
+	expect_config_refusal(write_file(dir, "big.pin", big, 65, 0600), "65 bytes");
 	expect_config_refusal(dir, "a directory");
 	snprintf(link, sizeof(link), "%s/link.pin", dir);
 	CHECK(symlink(pin_file, link) == 0);
@@ -292,12 +263,12 @@ test_pin_file_rules(void)
 
 	/* 64 bytes (plus newline) is a PIN the token gets to judge */
 	big[64] = '\n';
-	path = write_file("max.pin", big, 65, 0600);
+	path = write_file(dir, "max.pin", big, 65, 0600);
 	CHECK(open_with(TOKEN, path, &err) == NULL);
 	CHECK_EQ_INT(err.code, HWG_E_HSM);
 
 	/* a wrong PIN is refused by the token; no PIN text appears in the message */
-	path = write_file("wrong.pin", wrong_pin, strlen(wrong_pin), 0600);
+	path = write_file(dir, "wrong.pin", wrong_pin, strlen(wrong_pin), 0600);
 	CHECK(open_with(TOKEN, path, &err) == NULL);
 	CHECK_EQ_INT(err.code, HWG_E_HSM);
 	CHECK_EQ_STR(err.message, "login refused by token \"hwgw\": CKR_PIN_INCORRECT");
@@ -305,7 +276,7 @@ test_pin_file_rules(void)
 	CHECK(pin[0] != '\0' && strstr(err.message, pin) == NULL);
 
 	/* the right PIN without a trailing newline, and a 0400 file, are fine */
-	path = write_file("bare.pin", pin, strlen(pin), 0400);
+	path = write_file(dir, "bare.pin", pin, strlen(pin), 0400);
 	p = open_with(TOKEN, path, &err);
 	CHECK(p != NULL);
 	hwg_p11_close(p);
@@ -390,19 +361,19 @@ test_refused_pin_is_not_retried(void)
 	char good[300];
 
 	snprintf(good, sizeof(good), "%s/changing.pin", dir);
-	path = write_file("changing.pin", pin, strlen(pin), 0600);
+	path = write_file(dir, "changing.pin", pin, strlen(pin), 0600);
 	p = open_with(TOKEN, path, &err);
 	CHECK(p != NULL && hwg_p11_key_find(p, "hwgw-response", &k, &err) == 0);
 	if (k == NULL) {
 		hwg_p11_close(p);
 		return;
 	}
-	write_file("changing.pin", "000000\n", 7, 0600);
+	write_file(dir, "changing.pin", "000000\n", 7, 0600);
 	hwg_p11_test_drop_session(p);
 	CHECK_EQ_INT(hwg_p11_sign(p, k, digest, 32, sig, &err), HWG_E_HSM);
 	CHECK(strstr(err.message, "CKR_PIN_INCORRECT") != NULL);
 	/* even with the right PIN back, this handle does not log in again */
-	write_file("changing.pin", pin, strlen(pin), 0600);
+	write_file(dir, "changing.pin", pin, strlen(pin), 0600);
 	CHECK_EQ_INT(hwg_p11_sign(p, k, digest, 32, sig, &err), HWG_E_HSM);
 	CHECK(strstr(err.message, "refused the PIN") != NULL && strstr(err.message, good) != NULL);
 	CHECK_EQ_INT(hwg_p11_token_info(p, &ti, &err), 0);
