@@ -357,31 +357,27 @@ dup_bytes(const uint8_t *p, size_t len)
 }
 
 /* The whole message in b; on success m holds copies of the parts. */
+/* Tag 18 (required: api.cddl's #6.18), then a definite array of 4. */
 static int
-frame_decode(struct hwg_buf *b, struct hwg_cose_sign1 *m, struct hwg_error *err)
+envelope_head(struct hwg_buf *b, struct hwg_error *err)
 {
-	const uint8_t *prot, *payload, *sig;
-	size_t prot_len, payload_len, sig_len;
 	struct head h;
 	int rc;
 
 	if (head_get(b, &h) != 0)
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
 		                     "not CBOR: the first item head is truncated or malformed");
-	if (h.major == 6) {
-		if (h.arg != HWG_COSE_TAG_SIGN1)
-			return hwg_error_set(err, HWG_E_BAD_ENCODING,
-			                     "tag %" PRIu64 " is not the COSE_Sign1 tag (18)",
-			                     h.arg);
-		if ((rc = element_head(b, &h, "array after the tag", err)) != 0)
-			return rc;
-		if (h.major == 6)
-			return hwg_error_set(err, HWG_E_BAD_ENCODING,
-			                     "COSE_Sign1 has a second tag inside tag 18");
-	} else if (h.major == 4) {
+	if (h.major == 4)
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
 		                     "COSE_Sign1 without tag 18 (api.cddl: #6.18)");
-	}
+	if (h.major == 6 && h.arg != HWG_COSE_TAG_SIGN1)
+		return hwg_error_set(err, HWG_E_BAD_ENCODING,
+		                     "tag %" PRIu64 " is not the COSE_Sign1 tag (18)", h.arg);
+	if (h.major == 6 && (rc = element_head(b, &h, "array after the tag", err)) != 0)
+		return rc;
+	if (h.major == 6)
+		return hwg_error_set(err, HWG_E_BAD_ENCODING,
+		                     "COSE_Sign1 has a second tag inside tag 18");
 	if (h.major != 4)
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
 		                     "not a COSE_Sign1: %s where a 4-element array belongs",
@@ -392,8 +388,19 @@ frame_decode(struct hwg_buf *b, struct hwg_cose_sign1 *m, struct hwg_error *err)
 	if (h.arg != 4)
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
 		                     "COSE_Sign1 array has %" PRIu64 " elements, not 4", h.arg);
+	return 0;
+}
 
-	if ((rc = element_head(b, &h, "protected header", err)) != 0 ||
+static int
+frame_decode(struct hwg_buf *b, struct hwg_cose_sign1 *m, struct hwg_error *err)
+{
+	const uint8_t *prot, *payload, *sig;
+	size_t prot_len, payload_len, sig_len;
+	struct head h;
+	int rc;
+
+	if ((rc = envelope_head(b, err)) != 0 ||
+	    (rc = element_head(b, &h, "protected header", err)) != 0 ||
 	    (rc = bstr_body(b, &h, "protected header", &prot, &prot_len, err)) != 0 ||
 	    (rc = protected_decode(prot, prot_len, &m->alg, err)) != 0)
 		return rc;

@@ -134,6 +134,66 @@ out_printf(struct out *o, const char *fmt, ...)
 	}
 }
 
+/* With the lock: requests by operation and result, and refusals by code. */
+static void
+render_requests(struct hwg_metrics *m, struct out *o)
+{
+	out_printf(o, "# HELP hwgw_requests_total Requests by operation and result.\n"
+	              "# TYPE hwgw_requests_total counter\n");
+	for (int i = 0; i <= N_OPS_MAX; i++)
+		for (int c = 0; c < N_CODES; c++)
+			if (m->requests[i][c] != 0)
+				out_printf(o, "hwgw_requests_total{op=\"%s\",result=\"%s\"} %llu\n",
+				           i < N_OPS_MAX ? hwg_op_name(i) : "unknown",
+				           hwg_err_code(-c), m->requests[i][c]);
+	out_printf(o, "# HELP hwgw_refusals_total Refused requests by error code.\n"
+	              "# TYPE hwgw_refusals_total counter\n");
+	for (int c = 1; c < N_CODES; c++) {
+		unsigned long long n = 0;
+		for (int i = 0; i <= N_OPS_MAX; i++)
+			n += m->requests[i][c];
+		if (n != 0)
+			out_printf(o, "hwgw_refusals_total{code=\"%s\"} %llu\n", hwg_err_code(-c),
+			           n);
+	}
+}
+
+/* With the lock: the latency histogram. */
+static void
+render_latency(struct hwg_metrics *m, struct out *o)
+{
+	out_printf(o, "# HELP hwgw_request_duration_seconds Time from receipt to signed reply.\n"
+	              "# TYPE hwgw_request_duration_seconds histogram\n");
+	for (size_t b = 0; b < N_BUCKETS; b++)
+		out_printf(o, "hwgw_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+		           latency_buckets[b], m->buckets[b]);
+	out_printf(o,
+	           "hwgw_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+	           "hwgw_request_duration_seconds_sum %.6f\n"
+	           "hwgw_request_duration_seconds_count %llu\n",
+	           m->count, m->sum, m->count);
+}
+
+/* With the lock: the connections the front door closed, not audited. */
+static void
+render_connections(struct hwg_metrics *m, struct out *o)
+{
+	out_printf(o, "# HELP hwgw_connections_refused_total Connections closed at once: over "
+	              "max_connections or one peer's share (not audited).\n"
+	              "# TYPE hwgw_connections_refused_total counter\n");
+	for (int i = 0; i < HWG_METRICS_CONN_N_; i++) {
+		if (i == HWG_METRICS_HTTP_HEAD_TIMEOUT)
+			out_printf(o,
+			           "# HELP hwgw_request_timeouts_total Connections closed when a "
+			           "request's head or body was not in by its deadline (not "
+			           "audited).\n"
+			           "# TYPE hwgw_request_timeouts_total counter\n");
+		out_printf(o, "%s{transport=\"%s\",%s=\"%s\"} %llu\n", conn_names[i].family,
+		           conn_names[i].transport, conn_names[i].label, conn_names[i].value,
+		           m->conn[i]);
+	}
+}
+
 int
 hwg_metrics_render(struct hwg_metrics *m, char **outp, size_t *len)
 {
@@ -142,49 +202,9 @@ hwg_metrics_render(struct hwg_metrics *m, char **outp, size_t *len)
 	if ((o.p = malloc(o.cap)) == NULL)
 		return HWG_E_NOMEM;
 	pthread_mutex_lock(&m->lock);
-	out_printf(&o, "# HELP hwgw_requests_total Requests by operation and result.\n"
-	               "# TYPE hwgw_requests_total counter\n");
-	for (int i = 0; i <= N_OPS_MAX; i++)
-		for (int c = 0; c < N_CODES; c++)
-			if (m->requests[i][c] != 0)
-				out_printf(&o,
-				           "hwgw_requests_total{op=\"%s\",result=\"%s\"} %llu\n",
-				           i < N_OPS_MAX ? hwg_op_name(i) : "unknown",
-				           hwg_err_code(-c), m->requests[i][c]);
-	out_printf(&o, "# HELP hwgw_refusals_total Refused requests by error code.\n"
-	               "# TYPE hwgw_refusals_total counter\n");
-	for (int c = 1; c < N_CODES; c++) {
-		unsigned long long n = 0;
-		for (int i = 0; i <= N_OPS_MAX; i++)
-			n += m->requests[i][c];
-		if (n != 0)
-			out_printf(&o, "hwgw_refusals_total{code=\"%s\"} %llu\n", hwg_err_code(-c),
-			           n);
-	}
-	out_printf(&o, "# HELP hwgw_request_duration_seconds Time from receipt to signed reply.\n"
-	               "# TYPE hwgw_request_duration_seconds histogram\n");
-	for (size_t b = 0; b < N_BUCKETS; b++)
-		out_printf(&o, "hwgw_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-		           latency_buckets[b], m->buckets[b]);
-	out_printf(&o,
-	           "hwgw_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
-	           "hwgw_request_duration_seconds_sum %.6f\n"
-	           "hwgw_request_duration_seconds_count %llu\n",
-	           m->count, m->sum, m->count);
-	out_printf(&o, "# HELP hwgw_connections_refused_total Connections closed at once: over "
-	               "max_connections or one peer's share (not audited).\n"
-	               "# TYPE hwgw_connections_refused_total counter\n");
-	for (int i = 0; i < HWG_METRICS_CONN_N_; i++) {
-		if (i == HWG_METRICS_HTTP_HEAD_TIMEOUT)
-			out_printf(&o,
-			           "# HELP hwgw_request_timeouts_total Connections closed when a "
-			           "request's head or body was not in by its deadline (not "
-			           "audited).\n"
-			           "# TYPE hwgw_request_timeouts_total counter\n");
-		out_printf(&o, "%s{transport=\"%s\",%s=\"%s\"} %llu\n", conn_names[i].family,
-		           conn_names[i].transport, conn_names[i].label, conn_names[i].value,
-		           m->conn[i]);
-	}
+	render_requests(m, &o);
+	render_latency(m, &o);
+	render_connections(m, &o);
 	pthread_mutex_unlock(&m->lock);
 	if (o.failed) {
 		free(o.p);
