@@ -32,6 +32,33 @@ static const struct pin_file pin_files[] = {
     [HWG_MN_SUPPORT_PIN] = {HWG_MN_APP_SUPPORT, 0x0011, "card-info PIN"},
 };
 
+/*
+ * What is known of the card in the reader, kept in its session memo
+ * (hwg_card_memo) for as long as the same insertion lasts.  Zeros: nothing.
+ * Only what the card itself said is written here.
+ */
+enum memo_kind { KIND_UNKNOWN, KIND_MYNUMBER, KIND_JUKI, KIND_OTHER };
+enum memo_pin { PIN_UNKNOWN, PIN_OPEN, PIN_LOCKED };
+
+struct memo {
+	uint8_t kind;   /* enum memo_kind: the token label's verdict */
+	uint8_t pin[3]; /* enum memo_pin, by enum hwg_mn_pin */
+};
+
+_Static_assert(sizeof(struct memo) <= HWG_CARD_MEMO_MAX, "the memo fits hwg_card_memo");
+
+static struct memo *
+memo_of(struct hwg_card *card)
+{
+	return (struct memo *)(void *)hwg_card_memo(card);
+}
+
+static void
+memo_pin(struct hwg_card *card, enum hwg_mn_pin pin, int tries)
+{
+	memo_of(card)->pin[pin] = tries < 0 ? PIN_UNKNOWN : tries == 0 ? PIN_LOCKED : PIN_OPEN;
+}
+
 /* ---------------------------------------------------------------- APDU */
 
 struct rapdu {
@@ -64,12 +91,18 @@ int
 hwg_mn_select_app(struct hwg_card *card, enum hwg_mn_app app, struct hwg_error *err)
 {
 	uint8_t apdu[5 + 10] = {0x00, 0xA4, 0x04, 0x0C, 0x0A};
+	int *selected = hwg_card_selection(card);
 	struct rapdu r;
 	int rc;
 
+	if (*selected == (int)app + 1)
+		return 0; /* selected earlier in this session */
+	*selected = 0;
 	memcpy(apdu + 5, app == HWG_MN_APP_JPKI ? aid_jpki : aid_support, 10);
 	if ((rc = transmit(card, apdu, sizeof(apdu), &r, err)) != 0)
 		return rc;
+	if (r.sw == SW_OK)
+		*selected = (int)app + 1;
 	if (r.sw == 0x6A82)
 		return hwg_error_set(err, HWG_E_CARD_UNSUPPORTED, "the card has no %s application",
 		                     app == HWG_MN_APP_JPKI ? "JPKI" : "card-info input-support");
@@ -201,21 +234,31 @@ hwg_mn_read_file(struct hwg_card *card, uint16_t fid, uint8_t *out, size_t len,
 int
 hwg_mn_identify(struct hwg_card *card, struct hwg_error *err)
 {
+	struct memo *m = memo_of(card);
 	uint8_t label[256];
 	size_t got, n;
 	int rc;
 
-	if ((rc = hwg_mn_select_app(card, HWG_MN_APP_JPKI, err)) != 0)
-		return rc;
-	if ((rc = hwg_mn_select_ef(card, HWG_MN_EF_TOKEN, err)) != 0)
-		return rc;
-	if ((rc = read_binary(card, 0, TOKEN_LABEL_LEN, label, &got, err)) != 0)
-		return rc;
-	for (n = 0; n < got && label[n] > 0x20 && label[n] < 0x7F; n++)
-		;
-	if (n == strlen(LABEL_MYNUMBER) && memcmp(label, LABEL_MYNUMBER, n) == 0)
+	if (m->kind == KIND_UNKNOWN) {
+		rc = hwg_mn_select_app(card, HWG_MN_APP_JPKI, err);
+		if (rc == HWG_E_CARD_UNSUPPORTED)
+			m->kind = KIND_OTHER; /* no JPKI application */
+		if (rc != 0)
+			return rc;
+		if ((rc = hwg_mn_select_ef(card, HWG_MN_EF_TOKEN, err)) != 0 ||
+		    (rc = read_binary(card, 0, TOKEN_LABEL_LEN, label, &got, err)) != 0)
+			return rc;
+		for (n = 0; n < got && label[n] > 0x20 && label[n] < 0x7F; n++)
+			;
+		m->kind = n == strlen(LABEL_MYNUMBER) && memcmp(label, LABEL_MYNUMBER, n) == 0
+		              ? KIND_MYNUMBER
+		          : n == strlen(LABEL_JUKI) && memcmp(label, LABEL_JUKI, n) == 0
+		              ? KIND_JUKI
+		              : KIND_OTHER;
+	}
+	if (m->kind == KIND_MYNUMBER)
 		return 0;
-	if (n == strlen(LABEL_JUKI) && memcmp(label, LABEL_JUKI, n) == 0)
+	if (m->kind == KIND_JUKI)
 		return hwg_error_set(
 		    err, HWG_E_CARD_RETIRED,
 		    "this is a 住基カード (Basic Resident Register card): the card "
@@ -244,6 +287,7 @@ hwg_mn_tries(struct hwg_card *card, enum hwg_mn_pin pin, int *tries, struct hwg_
 	int rc;
 
 	*tries = -1;
+	memo_pin(card, pin, -1);
 	if ((rc = select_pin(card, pin, err)) != 0)
 		return rc;
 	if ((rc = transmit(card, apdu, sizeof(apdu), &r, err)) != 0)
@@ -254,6 +298,8 @@ hwg_mn_tries(struct hwg_card *card, enum hwg_mn_pin pin, int *tries, struct hwg_
 		*tries = 0;
 	else if (r.sw != SW_OK)
 		return sw_error(r.sw, "PIN tries", err);
+	if (r.sw != SW_OK)
+		memo_pin(card, pin, *tries);
 	return 0;
 }
 
@@ -269,7 +315,17 @@ hwg_mn_verify(struct hwg_card *card, enum hwg_mn_pin pin, const char *secret, si
 	if (len == 0 || len > 16)
 		return hwg_error_set(err, HWG_E_PIN_FORMAT, "%s of %zu characters",
 		                     pin_files[pin].name, len);
-	if ((rc = hwg_mn_tries(card, pin, &tries, err)) != 0)
+	/*
+	 * The tries are asked for unless this card said, since it was
+	 * inserted, that the PIN is not locked; a locked one is asked about
+	 * again (it may have been reset at a counter), never tried.
+	 */
+	tries = 1;
+	if (memo_of(card)->pin[pin] == PIN_OPEN)
+		rc = select_pin(card, pin, err);
+	else
+		rc = hwg_mn_tries(card, pin, &tries, err);
+	if (rc != 0)
 		return rc;
 	if (tries == 0) {
 		*tries_left = 0;
@@ -280,14 +336,18 @@ hwg_mn_verify(struct hwg_card *card, enum hwg_mn_pin pin, const char *secret, si
 		    pin_files[pin].name);
 	}
 	memcpy(apdu + 5, secret, len);
+	memo_pin(card, pin, -1); /* until the card answers */
 	rc = transmit(card, apdu, 5 + len, &r, err);
 	hwg_wipe(apdu, sizeof(apdu));
 	if (rc != 0)
 		return rc;
-	if (r.sw == SW_OK)
+	if (r.sw == SW_OK) {
+		memo_pin(card, pin, 1); /* a right PIN restores the tries */
 		return 0;
+	}
 	if ((r.sw & 0xFFF0) == 0x63C0) {
 		*tries_left = r.sw & 0x0F;
+		memo_pin(card, pin, *tries_left);
 		if (*tries_left == 0)
 			return hwg_error_set(err, HWG_E_PIN_LOCKED,
 			                     "wrong %s; that was the last try and it is now locked",
@@ -297,6 +357,7 @@ hwg_mn_verify(struct hwg_card *card, enum hwg_mn_pin pin, const char *secret, si
 	}
 	if (r.sw == 0x6984 || r.sw == 0x6983) {
 		*tries_left = 0;
+		memo_pin(card, pin, 0);
 		return hwg_error_set(err, HWG_E_PIN_LOCKED, "the %s is locked",
 		                     pin_files[pin].name);
 	}

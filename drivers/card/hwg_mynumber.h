@@ -6,8 +6,15 @@
  * words are turned into HWG_E_* codes here and nowhere else.  Two rules
  * protect the resident: a PIN is never sent to a card whose tries are
  * exhausted (the tries are read first with a no-data VERIFY, which costs
- * nothing), and the PIN bytes are only ever read from the caller's
- * buffer, never copied.
+ * nothing, unless this card said since it was inserted that they are not),
+ * and the PIN bytes are only ever read from the caller's buffer, never
+ * copied.
+ *
+ * What the card said about itself is kept in the session's memo
+ * (hwg_card_memo) for the next session on the same insertion: the token
+ * label's verdict and, per PIN, open or locked.  The selected application
+ * is followed within a session only (hwg_card_selection): an application
+ * already selected is not selected again.
  */
 #ifndef HWG_MYNUMBER_H
 #define HWG_MYNUMBER_H
@@ -43,9 +50,11 @@ enum hwg_mn_pin {
 #define HWG_MN_SIG_LEN 256
 
 /*
- * Select the JPKI-AP and read the token label: 0 for a My Number card,
- * HWG_E_CARD_RETIRED for the 住基カード, HWG_E_CARD_UNSUPPORTED for
- * anything else.  Leaves the JPKI-AP selected.
+ * What the token label says: 0 for a My Number card, HWG_E_CARD_RETIRED
+ * for the 住基カード, HWG_E_CARD_UNSUPPORTED for anything else.  The label
+ * is read (JPKI-AP selected, EF 0006) once per insertion; later sessions
+ * take the verdict from the memo and send nothing.  The selection is left
+ * to the caller.
  */
 int hwg_mn_identify(struct hwg_card *card, struct hwg_error *err);
 
@@ -54,13 +63,16 @@ int hwg_mn_select_ef(struct hwg_card *card, uint16_t fid, struct hwg_error *err)
 
 /*
  * Tries left of a PIN (selects its application and PIN file) without
- * consuming one: 0 when locked, -1 when the card will not say.
+ * consuming one: 0 when locked, -1 when the card will not say.  Always
+ * asks the card.
  */
 int hwg_mn_tries(struct hwg_card *card, enum hwg_mn_pin pin, int *tries, struct hwg_error *err);
 
 /*
- * Verify a PIN: checks the tries first and refuses with HWG_E_PIN_LOCKED
- * without sending the PIN when none are left.  A wrong PIN gives
+ * Verify a PIN: checks the tries first, unless the card said since its
+ * insertion that the PIN is open (a right PIN, a wrong one with tries
+ * left, or tries read), and refuses with HWG_E_PIN_LOCKED without sending
+ * the PIN when none are left.  A wrong PIN gives
  * HWG_E_PIN_WRONG (or HWG_E_PIN_LOCKED on the try that locks) with
  * *tries_left set; otherwise *tries_left is -1.
  */

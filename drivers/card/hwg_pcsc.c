@@ -16,6 +16,18 @@
 
 #define MONITOR_WAIT_MS 500
 
+/* The upper 16 bits of dwEventState: pcscd counts each insertion and removal there. */
+#define EVENT_COUNTER(state) (((state) >> 16) & 0xFFFFu)
+
+/* A card driver's memo of the card in one reader (hwg_card_memo). */
+struct card_memo {
+	char reader[HWG_READER_NAME_MAX]; /* "" for a free entry */
+	unsigned counter;                 /* the reader's event counter when it was kept */
+	uint8_t atr[HWG_ATR_MAX];
+	size_t atr_len;
+	uint8_t memo[HWG_CARD_MEMO_MAX];
+};
+
 struct hwg_pcsc {
 	hwg_pcsc_event_fn on_event;
 	void *event_arg;
@@ -32,6 +44,7 @@ struct hwg_pcsc {
 	DWORD reader_event_state[HWG_MAX_READERS];
 	size_t n_readers;
 	char busy[HWG_MAX_READERS][HWG_READER_NAME_MAX]; /* readers held by a session */
+	struct card_memo memos[HWG_MAX_READERS];
 };
 
 struct hwg_card {
@@ -40,6 +53,11 @@ struct hwg_card {
 	SCARDHANDLE handle;
 	DWORD protocol;
 	int in_transaction;
+	int counter_known; /* counter read inside the transaction */
+	unsigned counter;
+	int failed; /* the card failed at the PC/SC level: keep no memo */
+	int selection;
+	uint8_t memo[HWG_CARD_MEMO_MAX];
 	unsigned apdus;
 	char reader[HWG_READER_NAME_MAX];
 	uint8_t atr[HWG_ATR_MAX];
@@ -105,8 +123,11 @@ set_service(struct hwg_pcsc *p, int up)
 	pthread_mutex_lock(&p->mu);
 	was = p->service_up;
 	p->service_up = up;
-	if (!up)
+	if (!up) {
 		p->n_readers = 0;
+		/* a new pcscd counts events afresh: its counters say nothing of the old one's */
+		memset(p->memos, 0, sizeof(p->memos));
+	}
 	pthread_mutex_unlock(&p->mu);
 	if (was != up)
 		emit(p, up ? "pcsc.up" : "pcsc.down", "");
@@ -176,7 +197,7 @@ static void
 apply_states(struct hwg_pcsc *p, SCARD_READERSTATE *st, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
-		int present = (st[k].dwEventState & SCARD_STATE_PRESENT) != 0, was, i;
+		int present = (st[k].dwEventState & SCARD_STATE_PRESENT) != 0, was, swapped, i;
 
 		pthread_mutex_lock(&p->mu);
 		i = find_reader(p->readers, p->n_readers, st[k].szReader);
@@ -185,12 +206,19 @@ apply_states(struct hwg_pcsc *p, SCARD_READERSTATE *st, size_t n)
 			continue;
 		}
 		was = p->readers[i].card_present;
+		/* out and in again between two rounds: the counter moved, the state did not */
+		swapped =
+		    present && was &&
+		    EVENT_COUNTER(st[k].dwEventState) != EVENT_COUNTER(p->reader_event_state[i]) &&
+		    (p->reader_event_state[i] & SCARD_STATE_PRESENT) != 0;
 		p->reader_event_state[i] = st[k].dwEventState & ~SCARD_STATE_CHANGED;
 		p->readers[i].card_present = present;
 		p->readers[i].atr_len = present && st[k].cbAtr <= HWG_ATR_MAX ? st[k].cbAtr : 0;
 		memcpy(p->readers[i].atr, st[k].rgbAtr, p->readers[i].atr_len);
 		pthread_mutex_unlock(&p->mu);
-		if (present != was)
+		if (swapped)
+			emit(p, "card.removed", st[k].szReader);
+		if (present != was || swapped)
 			emit(p, present ? "card.inserted" : "card.removed", st[k].szReader);
 	}
 }
@@ -410,6 +438,71 @@ reader_release(struct hwg_pcsc *p, const char *reader)
 	pthread_mutex_unlock(&p->mu);
 }
 
+static struct card_memo *
+memo_find(struct hwg_pcsc *p, const char *reader)
+{
+	for (size_t i = 0; i < HWG_MAX_READERS; i++)
+		if (strcmp(p->memos[i].reader, reader) == 0)
+			return &p->memos[i];
+	return NULL;
+}
+
+/*
+ * The reader's event counter, read inside the transaction: a card swapped
+ * before it was read moved it; one swapped after it was read takes this
+ * session's handle with it (every later call fails with a removed card).
+ */
+static void
+read_counter(struct hwg_card *c)
+{
+	SCARD_READERSTATE st;
+
+	memset(&st, 0, sizeof(st));
+	st.szReader = c->reader;
+	st.dwCurrentState = SCARD_STATE_UNAWARE;
+	if (SCardGetStatusChange(c->ctx, 0, &st, 1) == SCARD_S_SUCCESS &&
+	    (st.dwEventState & SCARD_STATE_PRESENT) != 0) {
+		c->counter = EVENT_COUNTER(st.dwEventState);
+		c->counter_known = 1;
+	}
+}
+
+/* Start from the memo the same card left, if it is still the same insertion. */
+static void
+memo_load(struct hwg_card *c)
+{
+	struct card_memo *m;
+
+	pthread_mutex_lock(&c->pcsc->mu);
+	m = memo_find(c->pcsc, c->reader);
+	if (m != NULL && c->counter_known && m->counter == c->counter && m->atr_len == c->atr_len &&
+	    memcmp(m->atr, c->atr, c->atr_len) == 0)
+		memcpy(c->memo, m->memo, sizeof(c->memo));
+	pthread_mutex_unlock(&c->pcsc->mu);
+}
+
+/* Keep the session's memo for the next session, or forget the card. */
+static void
+memo_store(struct hwg_card *c)
+{
+	struct card_memo *m;
+	int keep = c->counter_known && !c->failed;
+
+	pthread_mutex_lock(&c->pcsc->mu);
+	if ((m = memo_find(c->pcsc, c->reader)) == NULL && keep)
+		m = memo_find(c->pcsc, "");
+	if (m != NULL && keep) {
+		snprintf(m->reader, sizeof(m->reader), "%s", c->reader);
+		m->counter = c->counter;
+		memcpy(m->atr, c->atr, c->atr_len);
+		m->atr_len = c->atr_len;
+		memcpy(m->memo, c->memo, sizeof(m->memo));
+	} else if (m != NULL) {
+		memset(m, 0, sizeof(*m));
+	}
+	pthread_mutex_unlock(&c->pcsc->mu);
+}
+
 static int
 card_connect(struct hwg_card *c, struct hwg_error *err)
 {
@@ -427,13 +520,19 @@ card_connect(struct hwg_card *c, struct hwg_error *err)
 		c->ctx = 0;
 		return pcsc_fail(err, rv, 1, "connect", c->reader);
 	}
-	if ((rv = SCardBeginTransaction(c->handle)) != SCARD_S_SUCCESS)
+	if ((rv = SCardBeginTransaction(c->handle)) != SCARD_S_SUCCESS) {
+		c->failed = 1; /* e.g. reset by another program since connect */
 		return pcsc_fail(err, rv, 1, "begin transaction", c->reader);
+	}
 	c->in_transaction = 1;
 	rv = SCardStatus(c->handle, NULL, &rlen, &state, &proto, c->atr, &atr_len);
-	if (rv != SCARD_S_SUCCESS)
+	if (rv != SCARD_S_SUCCESS) {
+		c->failed = 1;
 		return pcsc_fail(err, rv, 0, "status", c->reader);
+	}
 	c->atr_len = atr_len;
+	read_counter(c);
+	memo_load(c);
 	return 0;
 }
 
@@ -468,6 +567,8 @@ hwg_card_end(struct hwg_card *c)
 {
 	if (c == NULL)
 		return;
+	if (c->in_transaction || c->failed)
+		memo_store(c);
 	if (c->in_transaction)
 		SCardEndTransaction(c->handle, SCARD_LEAVE_CARD);
 	if (c->handle != 0)
@@ -514,6 +615,10 @@ hwg_card_transmit(struct hwg_card *c, const uint8_t *capdu, size_t clen, uint8_t
 
 	c->apdus++;
 	rv = SCardTransmit(c->handle, pci, capdu, (DWORD)clen, NULL, rapdu, &len);
+	if (rv != SCARD_S_SUCCESS || len < 2) {
+		c->failed = 1; /* removed, reset, pcscd gone or no status word: forget the card */
+		c->selection = 0;
+	}
 	if (rv != SCARD_S_SUCCESS) {
 		if (map_rv(rv, 0) == HWG_E_CARD_ERROR && card_gone(c))
 			rv = SCARD_W_REMOVED_CARD;
@@ -527,6 +632,18 @@ hwg_card_transmit(struct hwg_card *c, const uint8_t *capdu, size_t clen, uint8_t
 		                     (unsigned long)len);
 	*rlen = len;
 	return 0;
+}
+
+uint8_t *
+hwg_card_memo(struct hwg_card *c)
+{
+	return c->memo;
+}
+
+int *
+hwg_card_selection(struct hwg_card *c)
+{
+	return &c->selection;
 }
 
 unsigned

@@ -74,6 +74,26 @@ void hwg_card_end(struct hwg_card *card);
  */
 int hwg_card_transmit(struct hwg_card *card, const uint8_t *capdu, size_t clen, uint8_t *rapdu,
                       size_t *rlen, struct hwg_error *err);
+/*
+ * What a card driver remembers about the card in a reader, for as long as
+ * that card stays in: a session starts with the memo its reader's card
+ * left at the end of the last session, or with zeros when the card is not
+ * the same insertion (pcscd's event counter for the reader moved, or the
+ * ATR differs), and hwg_card_end() keeps it for the next one.  A session
+ * that saw the card fail at the PC/SC level (removed, reset, no status
+ * word, pcscd gone) keeps nothing: the next session starts from zeros.
+ * The driver owns the layout; zeros must mean "nothing known".
+ */
+#define HWG_CARD_MEMO_MAX 16
+uint8_t *hwg_card_memo(struct hwg_card *card);
+/*
+ * The application selected on the card as the driver names it (0: not
+ * known).  It is 0 at the start of every session, whatever the last one
+ * left: between two transactions another program may select or reset, and
+ * pcscd may power the idle card down.  A transmit that fails sets it to 0.
+ */
+int *hwg_card_selection(struct hwg_card *card);
+
 /* APDUs sent on this connection so far. */
 unsigned hwg_card_apdu_count(const struct hwg_card *card);
 /* ATR of the connected card. */

@@ -113,6 +113,7 @@ card_sign_checked(struct hwg_card *card, uint16_t key_fid, const uint8_t digest[
 
 /* ---------------------------------------------------------------- card.status */
 
+/* The tries of each PIN, read from the card (each read spends nothing). */
 static cbor_item_t *
 tries_map(struct hwg_card *card, struct hwg_error *err)
 {
@@ -122,12 +123,15 @@ tries_map(struct hwg_card *card, struct hwg_error *err)
 	} pins[] = {{HWG_MN_AUTH_PIN, "auth"},
 	            {HWG_MN_SUPPORT_PIN, "support"},
 	            {HWG_MN_SIGN_PASSWORD, "sign"}};
+	/* asked by application (JPKI, then input support): one SELECT each */
+	static const size_t order[] = {0, 2, 1};
 	cbor_item_t *m = cbor_new_definite_map(3);
-	int tries, rc = m == NULL ? nomem(err) : 0;
+	int tries[3], rc = m == NULL ? nomem(err) : 0;
 
-	for (size_t i = 0; rc == 0 && i < sizeof(pins) / sizeof(pins[0]); i++)
-		if ((rc = hwg_mn_tries(card, pins[i].pin, &tries, err)) == 0 && tries >= 0 &&
-		    hwg_cbor_map_put_uint(m, pins[i].key, (uint64_t)tries) != 0)
+	for (size_t i = 0; rc == 0 && i < 3; i++)
+		rc = hwg_mn_tries(card, pins[order[i]].pin, &tries[order[i]], err);
+	for (size_t i = 0; rc == 0 && i < 3; i++)
+		if (tries[i] >= 0 && hwg_cbor_map_put_uint(m, pins[i].key, (uint64_t)tries[i]) != 0)
 			rc = nomem(err);
 	if (rc != 0 && m != NULL)
 		cbor_decref(&m);
@@ -344,7 +348,8 @@ authenticate_on_card(struct hwg_op_ctx *ctx, struct hwg_card *card, const struct
 	int rc;
 
 	memset(&rep, 0, sizeof(rep));
-	if ((rc = hwg_mn_read_tlv_file(card, HWG_MN_EF_AUTH_CERT, &cert, &cert_len, err)) != 0)
+	if ((rc = hwg_mn_select_app(card, HWG_MN_APP_JPKI, err)) != 0 ||
+	    (rc = hwg_mn_read_tlv_file(card, HWG_MN_EF_AUTH_CERT, &cert, &cert_len, err)) != 0)
 		return rc;
 	rc = hwg_x509_check(trust, cert, cert_len, hwg_now_ms() / 1000, &rep, err);
 	set_cert_subject(ctx, "jpki-auth", &rep);

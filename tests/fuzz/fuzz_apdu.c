@@ -101,6 +101,18 @@ hwg_card_transmit(struct hwg_card *c, const uint8_t *capdu, size_t clen, uint8_t
 	return 0;
 }
 
+uint8_t *
+hwg_card_memo(struct hwg_card *c)
+{
+	return c->memo;
+}
+
+int *
+hwg_card_selection(struct hwg_card *c)
+{
+	return &c->selection;
+}
+
 static void
 check_tlv_file(int rc, uint8_t *out, size_t len)
 {

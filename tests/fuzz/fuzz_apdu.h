@@ -44,6 +44,9 @@ struct hwg_card {
 	int pin_allowed;
 	uint8_t last[258]; /* the last answer, for the checks */
 	size_t last_len;
+	/* hwg_card_memo and hwg_card_selection: nothing known, as on a fresh insertion */
+	uint8_t memo[HWG_CARD_MEMO_MAX];
+	int selection;
 };
 
 /*

@@ -186,6 +186,9 @@ recorded(const char *name, struct sim_card *sim, enum fuzz_apdu_op op, uint8_t p
 		failed = 1;
 		return;
 	}
+	/* the seed replays on a fresh card: nothing known, nothing selected as far as it knows */
+	memset(c.memo, 0, sizeof(c.memo));
+	c.selection = 0;
 	r.seed[0] = (uint8_t)op;
 	r.seed[1] = param;
 	r.len = 2;

@@ -23,7 +23,8 @@ read_in_file() {
 		--args-file "$2"
 }
 
-# the APDUs of one card.read_info, as hwsim logged them
+# the APDUs of one card.read_info on a card already identified, as hwsim logged them
+call_ok counter card.read_info "$ARGS"
 sim apdus-clear 0 >/dev/null
 call_ok counter card.read_info "$ARGS"
 one=$(sim apdus 0 | cut -d' ' -f3-)
@@ -59,11 +60,16 @@ timeout() {
 }
 check "a request that waits past [card] timeout_ms: card_timeout; the holder still succeeds" timeout
 
+# a session whose card failed keeps nothing of it: the next one reads the
+# token label and the tries again, though the card never left
 garbage() {
 	sim fault 0 garbage-at 3 >/dev/null && refused card_error counter card.read_info "$ARGS" &&
-		grep -q 'no status word' "$GW/err" && call_ok counter card.read_info "$ARGS"
+		grep -q 'no status word' "$GW/err" && sim apdus-clear 0 >/dev/null &&
+		call_ok counter card.read_info "$ARGS" &&
+		sim apdus 0 | tr ' ' '\n' | grep -qx 00A4020C020006 &&
+		sim apdus 0 | tr ' ' '\n' | grep -qx 00200080
 }
-check "a card answering one byte: card_error, and the next request is served" garbage
+check "a card answering one byte: card_error, and the next request is served, the card identified afresh" garbage
 
 silent() {
 	sim fault 0 silent-at 2 >/dev/null || return 1

@@ -118,10 +118,13 @@ pcscd_at() {
 		[ "$(n_records "$BG_MARK" "$2" "$3")" -eq 1 ] && pcscd_back && call_ok "$2" "$3" "$4"
 }
 
-every_step() { # OP CLIENT ARGS
+# every_step OP CLIENT ARGS: the APDUs of OP on a card already identified,
+# as each fault's request meets it (the call that ends each step leaves
+# the card identified)
+every_step() {
 	_op=$1 _client=$2 _args=$3
-	sim apdus-clear 0 >/dev/null
-	if ! call_ok "$_client" "$_op" "$_args"; then
+	if ! call_ok "$_client" "$_op" "$_args" || ! sim apdus-clear 0 >/dev/null ||
+		! call_ok "$_client" "$_op" "$_args"; then
 		check "$_op succeeds before any fault" false
 		return 1
 	fi
