@@ -1,5 +1,5 @@
 /*
- * hwg_keyholder.c — see hwg_keyholder.h.  Modelled on hwg_monitor.c's
+ * hwg_keyholder.c — see hwg_keyholder.h.  Modelled on priv/hwg_netchild.c's
  * handling of the net process: fork + exec with the link on descriptor 3
  * and every other descriptor above 2 closed, waitpid on its own pid only,
  * the same restart back-off (hwg_backoff.h).  The keyholder runs a

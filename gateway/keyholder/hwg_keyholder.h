@@ -123,14 +123,14 @@ void hwg_keyholder_keys(struct hwg_keyholder *k, struct hwg_keyholder_key *respo
 int hwg_keyholder_sign_response(void *keyholder, int alg, const uint8_t *tbs, size_t tbs_len,
                                 uint8_t sig[64], struct hwg_error *err);
 /*
- * A hwg_audit_cp_sign_fn (gateway/hwg_audit.h): the ES256 signature of
+ * A hwg_audit_cp_sign_fn (gateway/state/hwg_audit.h): the ES256 signature of
  * the checkpoint (seq, hash, time_ms) by the audit key; the keyholder
  * computes hwg_audit_checkpoint_digest itself.
  */
 int hwg_keyholder_sign_checkpoint(void *keyholder, int64_t seq, const uint8_t hash[32],
                                   int64_t time_ms, uint8_t sig[64], struct hwg_error *err);
 /*
- * hwg_template_seal and hwg_template_open (gateway/hwg_templates.h), run
+ * hwg_template_seal and hwg_template_open (gateway/palm/hwg_templates.h), run
  * by the keyholder with its template key: the same arguments, results
  * and errors, and HWG_E_BAD_ARGS for an operator id outside its grammar
  * (1-64 of A-Z a-z 0-9 . _ -).  *blob is malloc'd; tmpl is written only on

@@ -1,6 +1,6 @@
 /*
  * hwg_kh_proto.h — the keyholder's messages, over the one internal
- * framing (gateway/hwg_msg.h: hwg_msg_send, hwg_msg_recv).  Both sides
+ * framing (gateway/shared/hwg_msg.h: hwg_msg_send, hwg_msg_recv).  Both sides
  * build and read them here and nowhere else: one encoder and one strict
  * decoder per message, bytes in and a struct out, no I/O, nothing left
  * over.  Pure code, so the parsers can be tested and fuzzed alone.

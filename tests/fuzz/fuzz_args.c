@@ -1,6 +1,6 @@
 /*
  * fuzz_args.c — libFuzzer target for the argument schemas of every
- * operation (gateway/hwg_ops.c's table, gateway/hwg_schema.c): the input
+ * operation (gateway/shared/hwg_optable.c's table, gateway/shared/hwg_schema.c): the input
  * is decoded as CBOR (hwg_cbor_load, as the request parser does) and
  * checked against each operation's schema in turn.  Any item may arrive
  * here, not only maps.  What a schema accepts must keep the promise

@@ -1,5 +1,5 @@
 /*
- * fuzz_config.c — libFuzzer target for hwgwd.conf (gateway/hwg_config.c):
+ * fuzz_config.c — libFuzzer target for hwgwd.conf (gateway/shared/hwg_config.c):
  * the input, up to its first NUL, is the configuration text given to
  * hwg_config_parse_string over the defaults, as hwg_config_load does with
  * a file's text.  Nothing may crash or leak (the config is cleared each

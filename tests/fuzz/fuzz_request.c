@@ -1,6 +1,6 @@
 /*
  * fuzz_request.c — libFuzzer target for the request payload (the COSE
- * payload a client signed, gateway/hwg_request.c): the input is the
+ * payload a client signed, gateway/shared/hwg_request.c): the input is the
  * payload itself, so mutants reach the map checks without first having to
  * keep a signature valid (fuzz_envelope covers the way in).  Nothing may
  * crash or leak, and an accepted request must be what hwg_request.h

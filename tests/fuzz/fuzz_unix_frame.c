@@ -1,6 +1,6 @@
 /*
  * fuzz_unix_frame.c — libFuzzer target for the Unix socket's framing
- * (gateway/hwg_frame.c, what gateway/hwg_unix.c feeds every byte a local
+ * (gateway/net/hwg_frame.c, what gateway/net/hwg_unix.c feeds every byte a local
  * client sends).  The input is three bytes of set-up, then the stream:
  *   byte 0      how the stream arrives: 1 + (byte % 16) bytes per read,
  *               or all of it at once when byte >= 0xF0

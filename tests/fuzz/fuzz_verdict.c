@@ -1,6 +1,6 @@
 /*
  * fuzz_verdict.c — libFuzzer target for what the privileged process reads
- * from the net process (gateway/hwg_msg.c): a VERDICT body, and a REPLY
+ * from the net process (gateway/shared/hwg_msg.c): a VERDICT body, and a REPLY
  * body (the other direction, read by the net process).  Privilege
  * separation treats the net process as taken over: nothing it sends may
  * crash, leak or read out of bounds here.  A verdict the decoder accepts

@@ -11,7 +11,7 @@
  * request per operation of the table carrying that operation's arguments.
  * args: "ok-OP[-...]" passes the schema of operation OP, "bad-OP-WHY" is
  * refused by it with HWG_E_BAD_ARGS.  They are made from the table itself
- * (gateway/hwg_ops.c): each schema filled with the values the integration
+ * (gateway/shared/hwg_optable.c): each schema filled with the values the integration
  * tests send, then each key dropped, mistyped, one past its range, an
  * unknown key added.  Other files in the corpora (saved crashers) are left
  * alone by both modes.

@@ -54,8 +54,8 @@ add_test(NAME fuzz_vein_seeds
 set_tests_properties(fuzz_vein_seeds PROPERTIES LABELS "fuzz;vein" TIMEOUT 60)
 
 # Requests and arguments: the payload map a client signed
-# (gateway/hwg_request.c) and each operation's argument schema
-# (gateway/hwg_schema.c over the table of gateway/hwg_ops.c).  The seeds:
+# (gateway/shared/hwg_request.c) and each operation's argument schema
+# (gateway/shared/hwg_schema.c over the table of gateway/hwg_ops.c).  The seeds:
 # `fuzz_request_seeds request|args DIR` rewrites them; the tests check
 # that ok-* are accepted and the others refused with their code.
 hwg_fuzz_target(fuzz_request SOURCES fuzz/fuzz_request.c LIBS hwg_gwshared)
@@ -72,12 +72,12 @@ endforeach()
 # The seeds are test_client's and test_session_file's inputs, made by hand.
 hwg_fuzz_target(fuzz_session_file SOURCES fuzz/fuzz_session_file.c LIBS hwgwctl_session)
 
-# hwgwd.conf through hwg_config_parse_string (gateway/hwg_config.c).  The
+# hwgwd.conf through hwg_config_parse_string (gateway/shared/hwg_config.c).  The
 # seeds are hwgwd.conf.example and the configurations test_config and the
 # integration tests (tests/lib/*env.sh) write, made by hand.
 hwg_fuzz_target(fuzz_config SOURCES fuzz/fuzz_config.c LIBS hwg_gwshared)
 
-# The Unix socket's framing (gateway/hwg_frame.c, fed by hwg_unix.c).  The
+# The Unix socket's framing (gateway/net/hwg_frame.c, fed by hwg_unix.c).  The
 # seeds are the envelope seeds in frames as the api tests send them
 # (whole, a byte at a time, pipelined, cut short) and the limit's edges,
 # made by hand; fuzz_unix_frame.c says how an input is laid out.
@@ -97,7 +97,7 @@ add_test(NAME fuzz_apdu_seeds
          COMMAND fuzz_apdu_seeds --check ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/fuzz_apdu)
 set_tests_properties(fuzz_apdu_seeds PROPERTIES LABELS "fuzz;card" TIMEOUT 60)
 
-# The link between hwgwd's processes (gateway/hwg_msg.c): the verdicts the
+# The link between hwgwd's processes (gateway/shared/hwg_msg.c): the verdicts the
 # privileged process reads from the net process, which privilege
 # separation treats as taken over, and the replies going back.  The seeds:
 # `fuzz_verdict_seeds DIR` rewrites them; the test checks that ok-* decode

@@ -1,6 +1,6 @@
 /*
  * test_frame.c — the Unix socket's framing apart from the socket
- * (gateway/hwg_frame.c): a frame given whole or a byte at a time comes
+ * (gateway/net/hwg_frame.c): a frame given whole or a byte at a time comes
  * out the same, a pipelined second frame is left untouched, an empty
  * frame is complete with its header, a body of exactly the limit is
  * taken and one byte more refused before any body byte is, and a frame

@@ -1,5 +1,5 @@
 /*
- * test_match.c — the matcher (gateway/hwg_match.c) and the synthetic
+ * test_match.c — the matcher (gateway/palm/hwg_match.c) and the synthetic
  * palms it is measured on (hw-sim/sim_palm.c): scores, enrolment fusion,
  * the gallery's bookkeeping, and the pruned identification giving exactly
  * the exhaustive answer.

@@ -1,6 +1,6 @@
 /*
  * test_operators.c — the store's operators, terminals and sessions
- * (gateway/hwg_operators.c): add, get and duplicate ids; pending to
+ * (gateway/state/hwg_operators.c): add, get and duplicate ids; pending to
  * active; revocation wiping the template and ending sessions; failure
  * counting, lockout and unlock by time; sessions opened, found by token
  * (whose hash alone is stored), refused when idle, past their limit,
