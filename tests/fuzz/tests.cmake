@@ -55,7 +55,7 @@ set_tests_properties(fuzz_vein_seeds PROPERTIES LABELS "fuzz;vein" TIMEOUT 60)
 
 # Requests and arguments: the payload map a client signed
 # (gateway/shared/hwg_request.c) and each operation's argument schema
-# (gateway/shared/hwg_schema.c over the table of gateway/hwg_ops.c).  The seeds:
+# (gateway/shared/hwg_schema.c over the table of gateway/shared/hwg_optable.c).  The seeds:
 # `fuzz_request_seeds request|args DIR` rewrites them; the tests check
 # that ok-* are accepted and the others refused with their code.
 hwg_fuzz_target(fuzz_request SOURCES fuzz/fuzz_request.c LIBS hwg_gwshared)
