@@ -243,7 +243,7 @@ killed_verify_at_audit() {
 	wait_capturing 0 && lock_store || return 1
 	vein present 0 op.alice >/dev/null
 	sleep 0.5 # the capture answered: the gateway waits on the store
-	bg_running || { unlock_store; return 1; }
+	bg_running || { unlock_store; echo "answered before the kill: $(cat "$GW/bg.err")"; return 1; }
 	kill_gw
 	unlock_store
 	bg_end
@@ -264,7 +264,7 @@ killed_enrol_at_audit() {
 		sleep 0.05
 	done
 	sleep 0.5
-	bg_running || { unlock_store; return 1; }
+	bg_running || { unlock_store; echo "answered before the kill: $(cat "$GW/bg.err")"; return 1; }
 	kill_gw
 	unlock_store
 	bg_end
