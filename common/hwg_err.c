@@ -81,6 +81,7 @@ static const struct err_name err_names[] = {
      422},
     {HWG_E_ENROLL_MISMATCH, "enroll_mismatch", "enrolment captures do not agree", 422},
     {HWG_E_DUPLICATE_PALM, "duplicate_palm", "palm already enrolled for another operator", 422},
+    {HWG_E_PRINTER_ERROR, "printer_error", "printer answered outside the protocol", 502},
 };
 
 static const struct err_name *

@@ -83,7 +83,9 @@ enum {
 	HWG_E_TEMPLATE_TAMPERED = -84, /* sealed template does not open for this operator */
 	HWG_E_ENROLL_MISMATCH = -85,   /* enrolment captures do not agree with each other */
 	HWG_E_DUPLICATE_PALM = -86,    /* palm already matches another enrolled operator */
-	HWG_E_MIN_ = -87
+	/* devices: certificate printers (drivers/printer) */
+	HWG_E_PRINTER_ERROR = -90, /* printer answered outside the protocol */
+	HWG_E_MIN_ = -91
 };
 
 /* An error value with its message.  code is 0 when nothing failed. */
