@@ -286,6 +286,8 @@ next_line(struct hwg_buf *b, const uint8_t **line, size_t *n, struct hwg_error *
 	const uint8_t *lf = memchr(hwg_buf_ptr(b), '\n', hwg_buf_len(b));
 	size_t k;
 
+	if (lf == NULL && hwg_buf_len(b) == 0)
+		return bad(err, "the form feed came where a line was due");
 	if (lf == NULL)
 		return bad(err, "%zu bytes before the form feed not ended by LF", hwg_buf_len(b));
 	k = (size_t)(lf - hwg_buf_ptr(b));
