@@ -53,6 +53,17 @@ add_test(NAME fuzz_vein_seeds
          COMMAND fuzz_vein_seeds --check ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/fuzz_vein_frame)
 set_tests_properties(fuzz_vein_seeds PROPERTIES LABELS "fuzz;vein" TIMEOUT 60)
 
+# Certificate printers (drivers/printer/hwg_printerproto): the device ID and
+# port status a printer answers to class requests, and the PJL it sends on
+# bulk IN, read through the accumulator in the reads the input's first byte
+# chooses and compared with the same bytes read at once.  The seeds are made
+# by hand: test_printer_proto's device IDs and read-backs (each kind, cut
+# and joined, each refusal) and firmware-notes/certificate-printer.md's
+# examples.
+hwg_fuzz_target(fuzz_devid SOURCES fuzz/fuzz_devid.c LIBS hwg_printerproto)
+hwg_fuzz_target(fuzz_pjl SOURCES fuzz/fuzz_pjl.c LIBS hwg_printerproto)
+set_tests_properties(fuzz_devid_replay fuzz_pjl_replay PROPERTIES LABELS "fuzz;print")
+
 # Requests and arguments: the payload map a client signed
 # (gateway/shared/hwg_request.c) and each operation's argument schema
 # (gateway/shared/hwg_schema.c over the table of gateway/shared/hwg_optable.c).  The seeds:
