@@ -303,6 +303,34 @@ hwg_mn_tries(struct hwg_card *card, enum hwg_mn_pin pin, int *tries, struct hwg_
 	return 0;
 }
 
+/* What the card said to a VERIFY with the PIN, kept for the next operation. */
+static int
+verify_answer(struct hwg_card *card, enum hwg_mn_pin pin, uint16_t sw, int *tries_left,
+              struct hwg_error *err)
+{
+	if (sw == SW_OK) {
+		memo_pin(card, pin, 1); /* a right PIN restores the tries */
+		return 0;
+	}
+	if ((sw & 0xFFF0) == 0x63C0) {
+		*tries_left = sw & 0x0F;
+		memo_pin(card, pin, *tries_left);
+		if (*tries_left == 0)
+			return hwg_error_set(err, HWG_E_PIN_LOCKED,
+			                     "wrong %s; that was the last try and it is now locked",
+			                     pin_files[pin].name);
+		return hwg_error_set(err, HWG_E_PIN_WRONG, "wrong %s; %d tries left",
+		                     pin_files[pin].name, *tries_left);
+	}
+	if (sw == 0x6984 || sw == 0x6983) {
+		*tries_left = 0;
+		memo_pin(card, pin, 0);
+		return hwg_error_set(err, HWG_E_PIN_LOCKED, "the %s is locked",
+		                     pin_files[pin].name);
+	}
+	return sw_error(sw, "verify", err);
+}
+
 int
 hwg_mn_verify(struct hwg_card *card, enum hwg_mn_pin pin, const char *secret, size_t len,
               int *tries_left, struct hwg_error *err)
@@ -339,29 +367,7 @@ hwg_mn_verify(struct hwg_card *card, enum hwg_mn_pin pin, const char *secret, si
 	memo_pin(card, pin, -1); /* until the card answers */
 	rc = transmit(card, apdu, 5 + len, &r, err);
 	hwg_wipe(apdu, sizeof(apdu));
-	if (rc != 0)
-		return rc;
-	if (r.sw == SW_OK) {
-		memo_pin(card, pin, 1); /* a right PIN restores the tries */
-		return 0;
-	}
-	if ((r.sw & 0xFFF0) == 0x63C0) {
-		*tries_left = r.sw & 0x0F;
-		memo_pin(card, pin, *tries_left);
-		if (*tries_left == 0)
-			return hwg_error_set(err, HWG_E_PIN_LOCKED,
-			                     "wrong %s; that was the last try and it is now locked",
-			                     pin_files[pin].name);
-		return hwg_error_set(err, HWG_E_PIN_WRONG, "wrong %s; %d tries left",
-		                     pin_files[pin].name, *tries_left);
-	}
-	if (r.sw == 0x6984 || r.sw == 0x6983) {
-		*tries_left = 0;
-		memo_pin(card, pin, 0);
-		return hwg_error_set(err, HWG_E_PIN_LOCKED, "the %s is locked",
-		                     pin_files[pin].name);
-	}
-	return sw_error(r.sw, "verify", err);
+	return rc != 0 ? rc : verify_answer(card, pin, r.sw, tries_left, err);
 }
 
 int

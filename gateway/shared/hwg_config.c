@@ -489,12 +489,38 @@ per_peer_limit(const struct load_state *st, const char *section, const char *key
 	return 0;
 }
 
+/* At least one transport; the socket path fits; HTTP on an IP, loopback unless allowed. */
+static int
+transports_check(const struct hwg_config *c, struct hwg_error *err)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if ((c->socket_path == NULL || c->socket_path[0] == '\0') &&
+	    (c->http_listen == NULL || c->http_listen[0] == '\0'))
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "no transport: set [unix] socket and/or [http] listen");
+	if (c->socket_path != NULL && strlen(c->socket_path) >= 108)
+		return hwg_error_set(err, HWG_E_CONFIG, "[unix] socket path is too long");
+	if (c->http_listen == NULL || c->http_listen[0] == '\0')
+		return 0;
+	if (inet_pton(AF_INET, c->http_listen, &a4) != 1 &&
+	    inet_pton(AF_INET6, c->http_listen, &a6) != 1)
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "[http] listen = \"%s\": expected an IP address",
+		                     c->http_listen);
+	if (!is_loopback(c->http_listen) && !c->http_allow_remote)
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "[http] listen = \"%s\" is not loopback; set "
+		                     "allow_remote = yes to serve other hosts",
+		                     c->http_listen);
+	return 0;
+}
+
 static int
 config_check(const struct load_state *st, struct hwg_error *err)
 {
 	struct hwg_config *c = st->c;
-	struct in_addr a4;
-	struct in6_addr a6;
 
 	if (!was_set(st, "gateway", "id") || c->gateway_id[0] == '\0' || strlen(c->gateway_id) > 64)
 		return hwg_error_set(err, HWG_E_CONFIG,
@@ -528,25 +554,7 @@ config_check(const struct load_state *st, struct hwg_error *err)
 	    per_peer_limit(st, "unix", "max_connections_per_uid", &c->max_connections_per_uid,
 	                   err) != 0)
 		return HWG_E_CONFIG;
-	if ((c->socket_path == NULL || c->socket_path[0] == '\0') &&
-	    (c->http_listen == NULL || c->http_listen[0] == '\0'))
-		return hwg_error_set(err, HWG_E_CONFIG,
-		                     "no transport: set [unix] socket and/or [http] listen");
-	if (c->socket_path != NULL && strlen(c->socket_path) >= 108)
-		return hwg_error_set(err, HWG_E_CONFIG, "[unix] socket path is too long");
-	if (c->http_listen != NULL && c->http_listen[0] != '\0') {
-		if (inet_pton(AF_INET, c->http_listen, &a4) != 1 &&
-		    inet_pton(AF_INET6, c->http_listen, &a6) != 1)
-			return hwg_error_set(err, HWG_E_CONFIG,
-			                     "[http] listen = \"%s\": expected an IP address",
-			                     c->http_listen);
-		if (!is_loopback(c->http_listen) && !c->http_allow_remote)
-			return hwg_error_set(err, HWG_E_CONFIG,
-			                     "[http] listen = \"%s\" is not loopback; set "
-			                     "allow_remote = yes to serve other hosts",
-			                     c->http_listen);
-	}
-	return 0;
+	return transports_check(c, err);
 }
 
 int
