@@ -139,6 +139,28 @@ hwg_error_set(struct hwg_error *err, int code, const char *fmt, ...)
 	return code;
 }
 
+int
+hwg_error_vprefixed(struct hwg_error *err, int code, const char *what, const char *fmt, va_list ap)
+{
+	char msg[sizeof(err->message)];
+
+	if (err == NULL)
+		return code;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	return hwg_error_set(err, code, "%s: %s", what, msg);
+}
+
+int
+hwg_error_prefixed(struct hwg_error *err, int code, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	code = hwg_error_vprefixed(err, code, what, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
 void
 hwg_error_clear(struct hwg_error *err)
 {

@@ -11,6 +11,7 @@
 #ifndef HWG_ERR_H
 #define HWG_ERR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 enum {
@@ -114,6 +115,15 @@ int hwg_err_http_status(int code);
  */
 int hwg_error_set(struct hwg_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/*
+ * The same, the message after "what: " (a parser naming what it read, as
+ * "printer device ID: ..."); the va_list form for a caller's own variadic
+ * function.
+ */
+int hwg_error_prefixed(struct hwg_error *err, int code, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int hwg_error_vprefixed(struct hwg_error *err, int code, const char *what, const char *fmt,
+                        va_list ap) __attribute__((format(printf, 4, 0)));
 void hwg_error_clear(struct hwg_error *err);
 
 #endif

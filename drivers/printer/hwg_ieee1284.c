@@ -3,7 +3,6 @@
  */
 #include "hwg_ieee1284.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -31,19 +30,8 @@ struct seen {
 	size_t n_other;
 };
 
-static int bad(struct hwg_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-bad(struct hwg_error *err, const char *fmt, ...)
-{
-	char msg[200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return hwg_error_set(err, HWG_E_PRINTER_ERROR, "printer device ID: %s", msg);
-}
+/* A refusal of the printer's bytes. */
+#define bad(err, ...) hwg_error_prefixed(err, HWG_E_PRINTER_ERROR, "printer device ID", __VA_ARGS__)
 
 static int
 field_of(const uint8_t *key, size_t n)

@@ -3,7 +3,6 @@
  */
 #include "hwg_pjl.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,19 +14,9 @@
 /* The KEY=value lines of a message, as bits of what was seen. */
 enum { K_NAME = 1, K_PAGES = 2, K_CODE = 4, K_DISPLAY = 8, K_ONLINE = 16 };
 
-static int bad(struct hwg_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-bad(struct hwg_error *err, const char *fmt, ...)
-{
-	char msg[200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return hwg_error_set(err, HWG_E_PRINTER_ERROR, "printer PJL read-back: %s", msg);
-}
+/* A refusal of the printer's bytes. */
+#define bad(err, ...)                                                                              \
+	hwg_error_prefixed(err, HWG_E_PRINTER_ERROR, "printer PJL read-back", __VA_ARGS__)
 
 /* ---------------------------------------------------------------- the job */
 

@@ -98,14 +98,14 @@ static int refuse(struct hwg_vein_frame *f, uint8_t refusal, struct hwg_error *e
 static int
 refuse(struct hwg_vein_frame *f, uint8_t refusal, struct hwg_error *err, const char *fmt, ...)
 {
-	char msg[200];
 	va_list ap;
+	int rc;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	f->refusal = refusal;
-	return hwg_error_set(err, HWG_E_TERMINAL_ERROR, "vein frame: %s", msg);
+	va_start(ap, fmt);
+	rc = hwg_error_vprefixed(err, HWG_E_TERMINAL_ERROR, "vein frame", fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static int
