@@ -82,6 +82,23 @@ static const struct err_name err_names[] = {
     {HWG_E_ENROLL_MISMATCH, "enroll_mismatch", "enrolment captures do not agree", 422},
     {HWG_E_DUPLICATE_PALM, "duplicate_palm", "palm already enrolled for another operator", 422},
     {HWG_E_PRINTER_ERROR, "printer_error", "printer answered outside the protocol", 502},
+    {HWG_E_NO_PRINTER, "no_printer", "no such printer connected", 404},
+    {HWG_E_PAPER_OUT, "paper_out", "printer out of paper; nothing was printed", 409},
+    {HWG_E_PRINTER_JAM, "printer_jam", "paper jam during printing", 409},
+    {HWG_E_PRINTER_OFFLINE, "printer_offline", "printer offline or its door open", 409},
+    {HWG_E_PRINTER_REMOVED, "printer_removed", "printer unplugged during printing", 409},
+    {HWG_E_PRINT_UNCONFIRMED, "print_unconfirmed",
+     "printing not confirmed; held for a supervisor's decision", 409},
+    {HWG_E_DOCUMENT_SIGNATURE, "document_signature", "document not signed by the registry", 422},
+    {HWG_E_DOCUMENT_MISMATCH, "document_mismatch",
+     "document fields are not those of the record version", 422},
+    {HWG_E_DOCUMENT_INVALID, "document_invalid", "document field missing or malformed", 422},
+    {HWG_E_MY_NUMBER_NOT_ALLOWED, "my_number_not_allowed",
+     "My Number may not be shown on this certificate", 422},
+    {HWG_E_RENDER_FAILED, "render_failed", "certificate could not be rendered", 500},
+    {HWG_E_REQUEST_CONFLICT, "request_conflict", "request id already used for another document",
+     409},
+    {HWG_E_WRONG_STATE, "wrong_state", "issuance is not in the state this needs", 409},
 };
 
 static const struct err_name *

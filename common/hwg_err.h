@@ -85,8 +85,23 @@ enum {
 	HWG_E_ENROLL_MISMATCH = -85,   /* enrolment captures do not agree with each other */
 	HWG_E_DUPLICATE_PALM = -86,    /* palm already matches another enrolled operator */
 	/* devices: certificate printers (drivers/printer) */
-	HWG_E_PRINTER_ERROR = -90, /* printer answered outside the protocol */
-	HWG_E_MIN_ = -91
+	HWG_E_PRINTER_ERROR = -90,   /* printer answered outside the protocol */
+	HWG_E_NO_PRINTER = -91,      /* no printer with that serial (or none) connected */
+	HWG_E_PAPER_OUT = -92,       /* paper out: nothing of the job was sent */
+	HWG_E_PRINTER_JAM = -93,     /* paper jam during the job */
+	HWG_E_PRINTER_OFFLINE = -94, /* printer offline or its door open */
+	HWG_E_PRINTER_REMOVED = -95, /* printer unplugged during the job */
+	HWG_E_PRINT_UNCONFIRMED =
+	    -96, /* job sent, its end never confirmed: held for a supervisor */
+	/* certificates (gateway/ops/op_cert.c) */
+	HWG_E_DOCUMENT_SIGNATURE = -100, /* document not signed by a registered registry key */
+	HWG_E_DOCUMENT_MISMATCH = -101,  /* fields are not those of the record version signed */
+	HWG_E_DOCUMENT_INVALID = -102,   /* a required field missing, or a field's format wrong */
+	HWG_E_MY_NUMBER_NOT_ALLOWED = -103, /* My Number asked for where it may not be shown */
+	HWG_E_RENDER_FAILED = -104,         /* the renderer failed or died: nothing was printed */
+	HWG_E_REQUEST_CONFLICT = -105,      /* request id already used for another document */
+	HWG_E_WRONG_STATE = -106,           /* issuance not in the state the operation needs */
+	HWG_E_MIN_ = -107
 };
 
 /* An error value with its message.  code is 0 when nothing failed. */
