@@ -99,6 +99,18 @@ static const struct err_name err_names[] = {
     {HWG_E_REQUEST_CONFLICT, "request_conflict", "request id already used for another document",
      409},
     {HWG_E_WRONG_STATE, "wrong_state", "issuance is not in the state this needs", 409},
+    {HWG_E_CHECK_DIGIT, "check_digit", "identifier check digit is wrong", 422},
+    {HWG_E_ALREADY_REGISTERED, "already_registered", "person is already registered", 409},
+    {HWG_E_LOGIC_CHECK, "logic_check", "change refused by the register's logic checks", 422},
+    {HWG_E_NOT_RESIDENT, "not_resident", "record is not a current resident's", 409},
+    {HWG_E_SEARCH_TOO_FEW, "search_too_few",
+     "search needs at least two items besides sex (name, furigana, address, birth date)", 400},
+    {HWG_E_NOT_ENTITLED, "not_entitled", "this requester may not be issued this certificate", 403},
+    {HWG_E_ISSUANCE_HELD, "issuance_held", "issuance for this record is held; ask at the counter",
+     403},
+    {HWG_E_RECORD_BLOCKED, "record_blocked",
+     "record awaits reconciliation; nothing is issued from it", 409},
+    {HWG_E_MOVEOUT_MISMATCH, "moveout_mismatch", "card facts differ from the move-out data", 422},
 };
 
 static const struct err_name *

@@ -101,7 +101,17 @@ enum {
 	HWG_E_RENDER_FAILED = -104,         /* the renderer failed or died: nothing was printed */
 	HWG_E_REQUEST_CONFLICT = -105,      /* request id already used for another document */
 	HWG_E_WRONG_STATE = -106,           /* issuance not in the state the operation needs */
-	HWG_E_MIN_ = -107
+	/* the register (registry/) */
+	HWG_E_CHECK_DIGIT = -110,        /* a My Number or resident code with a wrong check digit */
+	HWG_E_ALREADY_REGISTERED = -111, /* move-in or birth of a person already registered */
+	HWG_E_LOGIC_CHECK = -112,        /* a change the source documents' logic checks refuse */
+	HWG_E_NOT_RESIDENT = -113,   /* the record is not a current resident's (moved out, dead) */
+	HWG_E_SEARCH_TOO_FEW = -114, /* five-fact search with fewer than two items besides sex */
+	HWG_E_NOT_ENTITLED = -115,   /* requester may not get this certificate (neutral wording) */
+	HWG_E_ISSUANCE_HELD = -116,  /* the person's own record is held by a control flag */
+	HWG_E_RECORD_BLOCKED = -117, /* record awaits reconciliation: no certificate or notice */
+	HWG_E_MOVEOUT_MISMATCH = -118, /* special move-in: card facts differ from move-out data */
+	HWG_E_MIN_ = -119
 };
 
 /* An error value with its message.  code is 0 when nothing failed. */

@@ -86,3 +86,7 @@ set_tests_properties(deploy_units deploy_man PROPERTIES LABELS deploy SKIP_RETUR
 # ASan) moves those steps, so they run alone.
 set_tests_properties(fault_card fault_vein fault_soak card_removal api_keyholder
                      PROPERTIES RUN_SERIAL TRUE)
+# The register on a PostgreSQL server of its own (tests/lib/pgenv.sh);
+# skipped (77) when the machine cannot run one.
+hwg_shell_test(registry_pg test_registry_pg.sh registry)
+set_tests_properties(registry_pg PROPERTIES SKIP_RETURN_CODE 77)

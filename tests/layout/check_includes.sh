@@ -9,7 +9,7 @@
 set -eu
 root=${1:?usage: check_includes.sh ROOT}
 cd "$root"
-dirs="common crypto drivers gateway client hw-sim"
+dirs="common crypto drivers gateway client hw-sim registry"
 
 # FOLDER PATTERN WHY: no file under FOLDER may include a header whose
 # folder (or <system name>) matches PATTERN, an extended regular expression.
@@ -21,7 +21,8 @@ gateway/palm ^gateway/(net|ops|priv)(/|$)|^<microhttpd\.h>$ biometrics know no t
 gateway/keyholder ^(gateway/(net|state|ops|priv)|drivers/(card|vein))(/|$)|^<(sqlite3|microhttpd|winscard)\.h>$ the keyholder holds the keys (and seals templates in their format, palm/) and nothing else
 drivers ^gateway(/|$)|^<microhttpd\.h>$ drivers never know the gateway
 common ^(gateway|drivers|crypto|client)(/|$) common code is below everything
-crypto ^(gateway|drivers|client)(/|$) crypto is below the gateway and the drivers'
+crypto ^(gateway|drivers|client)(/|$) crypto is below the gateway and the drivers
+registry ^(drivers|client|hw-sim)(/|$)|^<(winscard|libusb|microhttpd)\.h>$|^<libusb-1\.0/ the register knows no device, transport or client'
 
 bad=$({
 	find $dirs -name '*.h' 2>/dev/null | sed 's/^/H /'
@@ -46,6 +47,9 @@ $1 == "I" {
 	for (i = 1; i <= n; i++)
 		if (index(file, folder[i] "/") == 1 && where ~ pat[i])
 			bad[file " includes " shown " (" where "): " why[i]] = 1
+	# the register takes from the gateway only the document helpers (cert-plan)
+	if (index(file, "registry/") == 1 && where ~ /^gateway(\/|$)/ && shown != "\"hwg_certdoc.h\"")
+		bad[file " includes " shown " (" where "): the register uses only gateway/shared/hwg_certdoc.h of the gateway"] = 1
 }
 END {
 	for (b in bad) print b

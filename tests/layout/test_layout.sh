@@ -20,7 +20,7 @@ check "every folder includes only what its process may touch" \
 # The rules can fail: a copy of the tree with one forbidden include each.
 copy=$(mktemp -d /tmp/hwgw-layout.XXXXXX)
 trap 'rm -rf "$copy"; gw_cleanup' EXIT
-for d in common crypto drivers gateway client hw-sim; do cp -r "$HWG_SOURCE_DIR/$d" "$copy/"; done
+for d in common crypto drivers gateway client hw-sim registry; do cp -r "$HWG_SOURCE_DIR/$d" "$copy/"; done
 refused() { # refused FILE INCLUDE: the checker names FILE once INCLUDE is added to it
 	cp "$copy/$1" "$copy/$1.orig"
 	printf '#include %s\n' "$2" >>"$copy/$1"
@@ -36,6 +36,9 @@ check "the net process may not include priv internals" refused gateway/net/hwgw_
 check "a driver may not include the gateway" refused drivers/card/hwg_pcsc.c '"hwg_core.h"'
 check "shared code may not include the store" refused gateway/shared/hwg_verify.c '"hwg_audit.h"'
 check "a handler may not include priv internals" refused gateway/ops/hwg_ops.c '"hwg_netchild.h"'
+check "the register may not include the gateway's store" refused registry/reg_issue.c '"hwg_store.h"'
+check "the register may not include gateway/shared beyond hwg_certdoc.h" refused registry/reg_issue.c '"hwg_verify.h"'
+check "the register may not include a driver" refused registry/reg_store.c '"hwg_pcsc.h"'
 
 needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
 check "hwgwd's DT_NEEDED is read (it links libsqlite3)" sh -c "readelf -d '$HWG_BUILD_DIR/gateway/hwgwd' | grep -q 'NEEDED.*libsqlite3'"

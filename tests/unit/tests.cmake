@@ -36,3 +36,6 @@ hwg_unit_test(test_keyholder LIBS hwg_keyholder_client hwg_gwstate LABELS api)
 add_dependencies(test_keyholder hwgw-keyholder)
 hwg_unit_test(test_keyholder_fault LIBS hwg_keyholder_client LABELS api fault)
 add_dependencies(test_keyholder_fault hwgw-keyholder)
+# The register (registry/): every rule on SQLite here, on PostgreSQL in
+# registry_pg (tests/integration/test_registry_pg.sh, the same binary).
+hwg_unit_test(test_registry LIBS hwgw-registry LABELS registry)

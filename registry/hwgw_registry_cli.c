@@ -1,0 +1,141 @@
+/*
+ * hwgw_registry_cli.c — hwgw-registry, the register's command line:
+ *
+ *   hwgw-registry --db URI --mn-key FILE init
+ *   hwgw-registry --db URI --mn-key FILE show CODE [VERSION]
+ *   hwgw-registry --db URI --mn-key FILE search name=.. kana=.. address=.. birth=.. sex=..
+ *   hwgw-registry --db URI --mn-key FILE outbox
+ *
+ * URI is sqlite:PATH or postgres:CONNINFO (also $HWGW_REGISTRY_DB);
+ * FILE the My Number key (also $HWGW_REGISTRY_MN_KEY).  The My Number is
+ * never printed.  Exit 0 on success, 1 on a refusal or failure (the
+ * error's wire name and message on stderr), 2 on bad usage.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hwgw_registry.h"
+
+static int
+usage(void)
+{
+	fprintf(stderr,
+	        "usage: hwgw-registry [--db URI] [--mn-key FILE] init | show CODE [VERSION] "
+	        "| search KEY=VALUE... | outbox\n");
+	return 2;
+}
+
+static int
+fail(const struct hwg_error *err)
+{
+	fprintf(stderr, "hwgw-registry: %s: %s\n", hwg_err_code(err->code), err->message);
+	return 1;
+}
+
+static void
+show(const struct reg_person *p)
+{
+	printf("resident_code=%s version=%lld status=%s household=%s relation=%s\n"
+	       "name=%s kana=%s birth=%s sex=%s\naddress=%s postcode=%s city=%s\n"
+	       "resident_since=%s address_since=%s reason=%s change_date=%s seq=%lld\n"
+	       "cert_control=%d wide_control=%d my_number=%s\n",
+	       p->resident_code, (long long)p->version, p->status, p->household, p->relation,
+	       p->name, p->kana, p->birth, p->sex, p->address, p->postcode, p->city_code,
+	       p->resident_since, p->address_since, p->reason, p->change_date, (long long)p->seq,
+	       p->cert_control, p->wide_control, "(sealed)");
+}
+
+static int
+cmd_search(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
+{
+	struct reg_query q = {0};
+	struct reg_hit hits[REG_SEARCH_MAX];
+	size_t n = 0;
+
+	for (int i = 0; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		if (eq == NULL)
+			return usage();
+		*eq++ = '\0';
+		if (strcmp(argv[i], "name") == 0)
+			q.name = eq;
+		else if (strcmp(argv[i], "kana") == 0)
+			q.kana = eq;
+		else if (strcmp(argv[i], "address") == 0)
+			q.address = eq;
+		else if (strcmp(argv[i], "birth") == 0)
+			q.birth = eq;
+		else if (strcmp(argv[i], "sex") == 0)
+			q.sex = eq;
+		else
+			return usage();
+	}
+	if (hwgw_registry_search(r, &q, hits, REG_SEARCH_MAX, &n, err) != 0)
+		return fail(err);
+	for (size_t i = 0; i < n; i++)
+		printf("%s %lld %s\n", hits[i].resident_code, (long long)hits[i].version,
+		       hits[i].status);
+	return 0;
+}
+
+static int
+cmd_outbox(struct hwgw_registry *r, struct hwg_error *err)
+{
+	static struct reg_notice ns[100];
+	size_t n = 0;
+
+	if (hwgw_registry_outbox(r, ns, 100, &n, err) != 0)
+		return fail(err);
+	for (size_t i = 0; i < n; i++)
+		printf("%lld %s v%lld %s %s\n", (long long)ns[i].seq, ns[i].resident_code,
+		       (long long)ns[i].version, ns[i].reason, ns[i].change_date);
+	memset(ns, 0, sizeof(ns));
+	return 0;
+}
+
+static int
+run(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
+{
+	struct reg_person p;
+
+	if (strcmp(argv[0], "init") == 0)
+		return argc == 1 ? 0 : usage();
+	if (strcmp(argv[0], "show") == 0 && (argc == 2 || argc == 3)) {
+		if (hwgw_registry_get_version(r, argv[1], argc == 3 ? atoll(argv[2]) : 0, 0, &p,
+		                              err) != 0)
+			return fail(err);
+		show(&p);
+		return 0;
+	}
+	if (strcmp(argv[0], "search") == 0)
+		return cmd_search(r, argc - 1, argv + 1, err);
+	if (strcmp(argv[0], "outbox") == 0 && argc == 1)
+		return cmd_outbox(r, err);
+	return usage();
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *db = getenv("HWGW_REGISTRY_DB"), *key = getenv("HWGW_REGISTRY_MN_KEY");
+	struct hwgw_registry *r = NULL;
+	struct hwg_error err = {0};
+	int i = 1, rc;
+
+	for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+		if (strcmp(argv[i], "--db") == 0)
+			db = argv[i + 1];
+		else if (strcmp(argv[i], "--mn-key") == 0)
+			key = argv[i + 1];
+		else
+			return usage();
+	}
+	if (i >= argc || db == NULL || key == NULL)
+		return usage();
+	if (hwgw_registry_open(db, key, &r, &err) != 0)
+		return fail(&err);
+	rc = run(r, argc - i, argv + i, &err);
+	hwgw_registry_close(r);
+	return rc;
+}
