@@ -486,8 +486,8 @@ test_write_refused_is_an_error(void)
 static void
 test_roles(void)
 {
-	static const char *const names[] = {"counter", "issuance", "admin", "auditor",
-	                                    "maintenance"};
+	static const char *const names[] = {"counter",     "issuance", "admin",     "auditor",
+	                                    "maintenance", "registry", "supervisor"};
 
 	for (int i = 0; i < HWG_ROLE_COUNT_; i++) {
 		CHECK_EQ_INT(hwg_role_parse(names[i]), i);
