@@ -314,7 +314,7 @@ test_wal_and_pragmas(void)
 	CHECK_EQ_INT(query_int(s, "PRAGMA foreign_keys"), 1);
 	CHECK_EQ_INT(query_int(s, "PRAGMA secure_delete"), 1);
 	CHECK_EQ_INT(query_int(s, "PRAGMA busy_timeout"), 5000);
-	CHECK_EQ_INT(query_int(s, "PRAGMA user_version"), 4);
+	CHECK_EQ_INT(query_int(s, "PRAGMA user_version"), 5);
 	CHECK_EQ_INT(query_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
 	                          "name IN ('clients', 'nonces', 'audit', 'audit_checkpoint')"),
 	             4);
