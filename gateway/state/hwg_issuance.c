@@ -720,8 +720,8 @@ collect_in_flight(struct hwg_store *s, struct in_flight **out, size_t *n, struct
 
 static int
 recover_one(struct hwg_store *s, const struct in_flight *f, int64_t now_ms,
-            int (*fn)(void *ctx, const struct hwg_issuance *r, int was), void *ctx,
-            struct hwg_issuance_recovery *out, struct hwg_error *err)
+            int (*fn)(void *ctx, const struct hwg_issuance *r, int was, struct hwg_error *err),
+            void *ctx, struct hwg_issuance_recovery *out, struct hwg_error *err)
 {
 	struct hwg_issuance r;
 	int rc;
@@ -739,14 +739,15 @@ recover_one(struct hwg_store *s, const struct in_flight *f, int64_t now_ms,
 		out->failed += rc == 0;
 	}
 	if (rc == 0 && fn != NULL && (rc = hwg_issuance_get(s, f->no, &r, err)) == 0)
-		rc = fn(ctx, &r, f->state);
+		rc = fn(ctx, &r, f->state, err);
 	return rc;
 }
 
 int
 hwg_issuance_recover(struct hwg_store *s, int64_t now_ms,
-                     int (*fn)(void *ctx, const struct hwg_issuance *r, int was), void *ctx,
-                     struct hwg_issuance_recovery *out, struct hwg_error *err)
+                     int (*fn)(void *ctx, const struct hwg_issuance *r, int was,
+                               struct hwg_error *err),
+                     void *ctx, struct hwg_issuance_recovery *out, struct hwg_error *err)
 {
 	struct hwg_issuance_recovery dummy;
 	struct in_flight *all;

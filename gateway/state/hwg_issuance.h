@@ -216,11 +216,12 @@ struct hwg_issuance_recovery {
  * printed"); sent ones become unconfirmed (print_unconfirmed), for a
  * supervisor.  fn (may be NULL) is called with each issuance as it now
  * is and the state it was in, and may use the store (the audit record of
- * each); its non-zero return stops and is returned.  Runs in a
+ * each); its non-zero return (with err set) stops and is returned.  Runs in a
  * savepoint: all or nothing.
  */
 int hwg_issuance_recover(struct hwg_store *s, int64_t now_ms,
-                         int (*fn)(void *ctx, const struct hwg_issuance *r, int was), void *ctx,
-                         struct hwg_issuance_recovery *out, struct hwg_error *err);
+                         int (*fn)(void *ctx, const struct hwg_issuance *r, int was,
+                                   struct hwg_error *err),
+                         void *ctx, struct hwg_issuance_recovery *out, struct hwg_error *err);
 
 #endif

@@ -644,7 +644,7 @@ struct recovered {
 };
 
 static int
-on_recovered(void *ctx, const struct hwg_issuance *r, int was)
+on_recovered(void *ctx, const struct hwg_issuance *r, int was, struct hwg_error *err)
 {
 	struct recovered *rc = ctx;
 
@@ -654,7 +654,7 @@ on_recovered(void *ctx, const struct hwg_issuance *r, int was)
 		snprintf(rc->no[rc->n], sizeof(rc->no[0]), "%s", r->no);
 	}
 	rc->n++;
-	return rc->n == rc->fail_at ? HWG_E_AUDIT : 0;
+	return rc->n == rc->fail_at ? hwg_error_set(err, HWG_E_AUDIT, "no room for the record") : 0;
 }
 
 /* One issuance in each state; their numbers by state. */
