@@ -203,7 +203,7 @@ int hwg_ops_check(struct hwg_error *err);
 
 /*
  * Handlers, one file per family (op_gw.c, op_audit.c, op_card.c, op_terminal.c, op_operator.c,
- * op_request.c).
+ * op_request.c, op_cert.c).
  */
 int hwg_op_gw_info(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 int hwg_op_device_list(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
@@ -235,6 +235,21 @@ int hwg_op_operator_revoke(struct hwg_op_ctx *ctx, cbor_item_t **result, struct 
 int hwg_op_operator_list(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 /* op_request.c */
 int hwg_op_request_status(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+/* op_cert.c */
+int hwg_op_cert_status(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+int hwg_op_cert_resolve(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+int hwg_op_cert_history(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+
+/* What cert.issue and cert.reprint share with cert.status and cert.resolve (op_cert.c). */
+/* An issuance as api.cddl's issuance-result map; NULL when out of memory. */
+cbor_item_t *hwg_op_issuance_item(const struct hwg_issuance *r);
+/*
+ * The audit record of an operation on r: its subject the resident code,
+ * its detail "issuance=N state=S", or "issuance=N W -> S" when was (an
+ * enum hwg_issuance_state) is not -1.  For a success: the detail replaces
+ * the error message a refusal would be recorded with.
+ */
+void hwg_op_issuance_audit(struct hwg_op_ctx *ctx, const struct hwg_issuance *r, int was);
 
 /* What the terminal and operator operations share (op_terminal.c). */
 struct hwg_vein;

@@ -48,15 +48,10 @@
 #include "hwg_ids.h"
 #include "hwg_store.h"
 
-#define HWG_ISSUANCE_GATEWAY_ID_MAX 64
-/* gateway id, '-', YYYYMMDD, '-', at least 6 digits of sequence */
-#define HWG_ISSUANCE_NO_MAX (HWG_ISSUANCE_GATEWAY_ID_MAX + 1 + 8 + 1 + 19)
-#define HWG_ISSUANCE_REQUEST_ID_MAX 64 /* [A-Za-z0-9._-], like a client id */
-#define HWG_RESIDENT_CODE_LEN 11       /* 住民票コード: 11 digits */
-#define HWG_ISSUANCE_PRINTER_MAX 63    /* a printer's serial */
-#define HWG_ISSUANCE_JOB_MAX 63        /* the job name sent to the printer */
-#define HWG_ISSUANCE_TEXT_MAX 200      /* failure message, reprint reason, resolution note */
-#define HWG_ISSUANCE_SEAL_LEN 64       /* ES256 raw r||s */
+/* HWG_ISSUANCE_NO_MAX, _REQUEST_ID_MAX, _TEXT_MAX, HWG_RESIDENT_CODE_LEN: hwg_ids.h */
+#define HWG_ISSUANCE_PRINTER_MAX 63 /* a printer's serial */
+#define HWG_ISSUANCE_JOB_MAX 63     /* the job name sent to the printer */
+#define HWG_ISSUANCE_SEAL_LEN 64    /* ES256 raw r||s */
 
 enum hwg_issuance_state {
 	HWG_ISSUANCE_RESERVED = 0,
