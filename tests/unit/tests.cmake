@@ -27,6 +27,7 @@ hwg_unit_test(test_session_file LIBS hwgwctl_session LABELS vein)
 hwg_unit_test(test_printer_proto LIBS hwg_printerproto LABELS print)
 hwg_unit_test(test_issuance LIBS hwg_gwstate LABELS api print)
 hwg_unit_test(test_cert_ops LIBS hwg_gwops LABELS api print)
+hwg_unit_test(test_cert_core LIBS hwg_gwpriv hwgw LABELS api print)
 hwg_unit_test(test_unix_inherit LIBS hwg_gwnet LABELS api deploy)
 # The layout: include rules by folder, and what each process links and maps.
 add_test(NAME test_layout COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/layout/test_layout.sh)
