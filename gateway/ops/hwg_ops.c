@@ -35,6 +35,9 @@ static const struct hwg_op_handlers handlers[] = {
     {.name = "operator.revoke", .run = hwg_op_operator_revoke},
     {.name = "operator.list", .run = hwg_op_operator_list},
     {.name = "request.status", .run = hwg_op_request_status},
+    {.name = "cert.status", .run = hwg_op_cert_status},
+    {.name = "cert.resolve", .run = hwg_op_cert_resolve},
+    {.name = "cert.history", .run = hwg_op_cert_history},
 };
 #define N_HANDLERS (sizeof(handlers) / sizeof(handlers[0]))
 

@@ -8,8 +8,9 @@
  * error with a message; they never see transport details beyond the peer.
  *
  * A handler is given what it may use in its context (struct hwg_op_ctx):
- * the configuration, the store, the card service, the palm service and
- * the key service below.  It reaches nothing else of the privileged
+ * the configuration, the store (or, in a device operation's run phase,
+ * the journal service), the card service, the palm service and the key
+ * service below.  It reaches nothing else of the privileged
  * process, and never the HSM but through the key service, so that the
  * process holding the keys can change without touching a handler.
  */
@@ -33,6 +34,8 @@ struct hwg_client_entry;
 struct hwg_store;
 struct hwg_card_service;
 struct hwg_palm;
+struct hwg_issuance;
+struct hwg_issuance_request;
 
 /* The public keys a handler may ask for (hwg_op_keys.public_key). */
 enum hwg_op_key { HWG_OP_KEY_RESPONSE = 0, HWG_OP_KEY_AUDIT };
@@ -70,6 +73,52 @@ struct hwg_op_keys {
 	void *arg;
 };
 
+/*
+ * The journal service: the issuance transitions of state/hwg_issuance.h
+ * for the run phase of a device operation (HWG_OP_DEVICE), which holds no
+ * state lock and has no store.  Each call takes the state lock, runs the
+ * hwg_issuance_* function of its name in a transaction of its own and
+ * commits it, with the gateway's time (rq->now_ms is not read).  0: the
+ * transition is on disk, and the next step may start.  Any error: nothing
+ * changed (HWG_E_STORE when the commit failed, HWG_E_WRONG_STATE,
+ * HWG_E_REQUEST_CONFLICT... as hwg_issuance.h says), and the step the
+ * transition would have recorded must not be taken (nothing sent to the
+ * printer without "sent" on disk first).  Nothing is audited: the
+ * request's own record says what the operation did.  Filled by the
+ * privileged process (priv/hwg_journal.c); arg is passed back to every
+ * call.
+ */
+struct hwg_op_journal {
+	int (*reserve)(void *arg, const struct hwg_issuance_request *rq, struct hwg_issuance *out,
+	               int *existing, struct hwg_error *err);
+	int (*rendered)(void *arg, const char *no, const uint8_t pdf_digest[32], unsigned pages,
+	                struct hwg_error *err);
+	int (*sealed)(void *arg, const char *no, const uint8_t seal[64], struct hwg_error *err);
+	int (*sent)(void *arg, const char *no, const char *printer, const char *job_name,
+	            struct hwg_error *err);
+	int (*printed)(void *arg, const char *no, unsigned pages, struct hwg_error *err);
+	int (*failed)(void *arg, const char *no, int code, const char *message,
+	              struct hwg_error *err);
+	int (*unconfirmed)(void *arg, const char *no, int code, const char *message,
+	                   struct hwg_error *err);
+	void *arg;
+};
+
+/* A certificate printer's state as device.list shows it (the printer driver's order). */
+enum hwg_op_printer_state {
+	HWG_OP_PRINTER_READY = 0,
+	HWG_OP_PRINTER_PAPER_OUT,
+	HWG_OP_PRINTER_OFFLINE,
+	HWG_OP_PRINTER_ERROR,
+	HWG_OP_PRINTER_BUSY,
+};
+/* One connected certificate printer (hwg_op_ctx.printer_list). */
+struct hwg_op_printer {
+	char serial[64];
+	char model[64];
+	int state; /* enum hwg_op_printer_state */
+};
+
 /* The live operator session a request came with (hwg_core checked it). */
 struct hwg_op_session {
 	int present;
@@ -81,10 +130,20 @@ struct hwg_op_session {
 struct hwg_op_ctx {
 	/* the services, filled by the privileged process (hwg_core.c, execute) */
 	const struct hwg_config *cfg;
-	struct hwg_store *store; /* not in the run phase of HWG_OP_DEVICE operations */
+	struct hwg_store *store; /* NULL in the run phase of HWG_OP_DEVICE operations */
 	struct hwg_card_service *cards;
 	struct hwg_palm *palm;
 	const struct hwg_op_keys *keys;
+	/* only in the run phase of HWG_OP_DEVICE operations (where store is NULL); NULL elsewhere
+	 */
+	const struct hwg_op_journal *journal;
+	/*
+	 * The certificate printers connected now, at most max into out (*n
+	 * of them); NULL while no printer driver runs (device.list then
+	 * lists none).
+	 */
+	void (*printer_list)(void *arg, struct hwg_op_printer *out, size_t max, size_t *n);
+	void *printer_list_arg;
 	/*
 	 * Whether a device operation of client with these request bytes is
 	 * between its nonce and its audit record (request.status); called
@@ -119,8 +178,9 @@ struct hwg_op_ctx {
  *     prepare (optional) — may read and check the store; a refusal here
  *       is audited in that transaction, with the nonce spent;
  *   run — the handler (for HWG_OP_DEVICE without the lock, after that
- *     transaction committed; otherwise inside it, in a savepoint that a
- *     failure rolls back);
+ *     transaction committed, with no store but the journal service, each
+ *     of whose calls commits on its own; otherwise inside it, in a
+ *     savepoint that a failure rolls back);
  *   under the lock, in the transaction that holds the audit record:
  *     commit (optional) — receives run's code and returns the final one
  *       (e.g. counts a failed verification, inserts what was enrolled);
@@ -143,7 +203,7 @@ int hwg_ops_check(struct hwg_error *err);
 
 /*
  * Handlers, one file per family (op_gw.c, op_audit.c, op_card.c, op_terminal.c, op_operator.c,
- * op_request.c).
+ * op_request.c, op_cert.c).
  */
 int hwg_op_gw_info(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 int hwg_op_device_list(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
@@ -175,6 +235,21 @@ int hwg_op_operator_revoke(struct hwg_op_ctx *ctx, cbor_item_t **result, struct 
 int hwg_op_operator_list(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 /* op_request.c */
 int hwg_op_request_status(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+/* op_cert.c */
+int hwg_op_cert_status(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+int hwg_op_cert_resolve(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+int hwg_op_cert_history(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+
+/* What cert.issue and cert.reprint share with cert.status and cert.resolve (op_cert.c). */
+/* An issuance as api.cddl's issuance-result map; NULL when out of memory. */
+cbor_item_t *hwg_op_issuance_item(const struct hwg_issuance *r);
+/*
+ * The audit record of an operation on r: its subject the resident code,
+ * its detail "issuance=N state=S", or "issuance=N W -> S" when was (an
+ * enum hwg_issuance_state) is not -1.  For a success: the detail replaces
+ * the error message a refusal would be recorded with.
+ */
+void hwg_op_issuance_audit(struct hwg_op_ctx *ctx, const struct hwg_issuance *r, int was);
 
 /* What the terminal and operator operations share (op_terminal.c). */
 struct hwg_vein;

@@ -1,8 +1,9 @@
 /*
  * op_gw.c — gw.info and device.list: who this gateway is and what
  * hardware it brokers right now (the HSM, pcscd and its card readers, the
- * palm-vein terminals and their pairing).  Neither touches personal data,
- * so every role (maintenance included) may call them.
+ * certificate printers, the palm-vein terminals and their pairing).
+ * Neither touches personal data, so every role (maintenance included)
+ * may call them.
  */
 #include <openssl/x509.h>
 #include <stdlib.h>
@@ -211,6 +212,52 @@ push_terminals(const struct hwg_op_ctx *ctx, cbor_item_t *devices, struct hwg_er
 	return w.rc != 0 ? hwg_error_set(err, HWG_E_NOMEM, "out of memory") : 0;
 }
 
+#define PRINTERS_MAX 16 /* listed at most */
+
+static cbor_item_t *
+printer_device(const struct hwg_op_printer *p)
+{
+	static const char *const states[] = {[HWG_OP_PRINTER_READY] = "ready",
+	                                     [HWG_OP_PRINTER_PAPER_OUT] = "paper_out",
+	                                     [HWG_OP_PRINTER_OFFLINE] = "offline",
+	                                     [HWG_OP_PRINTER_ERROR] = "error",
+	                                     [HWG_OP_PRINTER_BUSY] = "busy"};
+	int known = p->state >= 0 && p->state < (int)(sizeof(states) / sizeof(states[0]));
+	cbor_item_t *d = cbor_new_definite_map(p->model[0] != '\0' ? 4 : 3);
+	int rc;
+
+	if (d == NULL)
+		return NULL;
+	rc = hwg_cbor_map_put_text(d, "class", "printer") |
+	     hwg_cbor_map_put_text(d, "id", p->serial) |
+	     hwg_cbor_map_put_text(d, "state", known ? states[p->state] : "error");
+	if (p->model[0] != '\0')
+		rc |= hwg_cbor_map_put_text(d, "model", p->model);
+	if (rc != 0)
+		cbor_decref(&d);
+	return d;
+}
+
+/* The certificate printers connected now, when a printer driver runs. */
+static int
+push_printers(const struct hwg_op_ctx *ctx, cbor_item_t *devices)
+{
+	struct hwg_op_printer printers[PRINTERS_MAX];
+	size_t n = 0;
+	int rc = 0;
+
+	if (ctx->printer_list == NULL)
+		return 0;
+	memset(printers, 0, sizeof(printers));
+	ctx->printer_list(ctx->printer_list_arg, printers, PRINTERS_MAX, &n);
+	for (size_t i = 0; rc == 0 && i < n && i < PRINTERS_MAX; i++) {
+		printers[i].serial[sizeof(printers[i].serial) - 1] = '\0';
+		printers[i].model[sizeof(printers[i].model) - 1] = '\0';
+		rc = push_device(devices, printer_device(&printers[i]));
+	}
+	return rc;
+}
+
 int
 hwg_op_device_list(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err)
 {
@@ -219,7 +266,8 @@ hwg_op_device_list(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_erro
 
 	if ((devices = cbor_new_indefinite_array()) == NULL)
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
-	if (push_device(devices, hsm_device(ctx)) != 0 || push_readers(ctx, devices) != 0) {
+	if (push_device(devices, hsm_device(ctx)) != 0 || push_readers(ctx, devices) != 0 ||
+	    push_printers(ctx, devices) != 0) {
 		cbor_decref(&devices);
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 	}

@@ -29,6 +29,8 @@
 #include "hwg_operators.h"
 #include "hwg_ops.h"
 #include "hwg_helper.h"
+#include "hwg_issuance.h"
+#include "hwg_journal.h"
 #include "hwg_keyholder.h"
 #include "hwg_keys.h"
 #include "hwg_request.h"
@@ -56,6 +58,8 @@ struct hwg_core {
 	struct hwg_card_service *cards;
 	struct hwg_palm *veins;
 	struct hwg_op_keys keys; /* the handlers' key service, over kh */
+	struct hwg_journal journal;
+	struct hwg_op_journal journal_ops; /* the handlers' journal service, over journal */
 	int64_t last_checkpoint_ms;
 	/* last HSM state seen by the tick, so changes become device events */
 	int hsm_state_known;
@@ -80,6 +84,12 @@ struct hwg_clients *
 hwg_core_clients(struct hwg_core *c)
 {
 	return c->clients;
+}
+
+const struct hwg_op_journal *
+hwg_core_journal(struct hwg_core *c)
+{
+	return &c->journal_ops;
 }
 
 struct hwg_palm *
@@ -438,10 +448,11 @@ finish(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
  * A device handler runs without the state lock (a slow card or a palm
  * that takes seconds must not stall other requests): the nonce's
  * transaction is committed first, so a replay never reaches the device,
- * and the audit record's transaction is opened when it returns.  Called
- * and returning with the lock held: 0 with that transaction open and
- * *rc the handler's code; HWG_E_AUDIT, with no transaction open, when
- * either transaction failed.
+ * and the audit record's transaction is opened when it returns.  Meanwhile
+ * it has no store, only the journal service, whose calls take the lock
+ * themselves.  Called and returning with the lock held: 0 with that
+ * transaction open and *rc the handler's code; HWG_E_AUDIT, with no
+ * transaction open, when either transaction failed.
  */
 static int
 run_unlocked(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op_handlers *op,
@@ -449,9 +460,13 @@ run_unlocked(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op_han
 {
 	if (hwg_store_commit(c->store, NULL) != 0)
 		return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
+	ctx->store = NULL;
+	ctx->journal = &c->journal_ops;
 	pthread_mutex_unlock(&c->state_lock);
 	*rc = op->run(ctx, result, err);
 	pthread_mutex_lock(&c->state_lock);
+	ctx->store = c->store;
+	ctx->journal = NULL;
 	if (hwg_store_begin(c->store, NULL) != 0) {
 		if (*result != NULL)
 			cbor_decref(result);
@@ -703,6 +718,64 @@ open_veins(struct hwg_core *c, struct hwg_error *err)
 	return rc;
 }
 
+struct recovery_audit {
+	struct hwg_core *c;
+	int64_t now;
+};
+
+/* Each issuance a restart found in flight: one record, in the recovery's transaction. */
+static int
+audit_recovered(void *arg, const struct hwg_issuance *r, int was, struct hwg_error *err)
+{
+	struct recovery_audit *ra = arg;
+	char detail[HWG_ISSUANCE_NO_MAX + 64];
+	struct hwg_audit_event ev = {
+	    .time_ms = ra->now,
+	    .client = r->client_id,
+	    .peer_uid = -1,
+	    .transport = "gateway",
+	    .operation = "cert.recovered",
+	    .operator_id = "",
+	    .subject = r->subject,
+	    .result = r->failure_code,
+	    .detail = detail,
+	};
+
+	snprintf(detail, sizeof(detail), "issuance=%s %s -> %s", r->no,
+	         hwg_issuance_state_name(was), hwg_issuance_state_name(r->state));
+	return hwg_audit_append(ra->c->store, &ev, NULL, err);
+}
+
+/*
+ * At start, before any request: issuances a stopped gateway left in
+ * flight are failed (nothing was sent) or held as unconfirmed (sent),
+ * each with its audit record, all in one transaction.
+ */
+static int
+recover_issuances(struct hwg_core *c, struct hwg_error *err)
+{
+	struct recovery_audit ra = {c, hwg_now_ms()};
+	struct hwg_issuance_recovery n;
+	int rc;
+
+	pthread_mutex_lock(&c->state_lock);
+	if ((rc = hwg_store_begin(c->store, err)) == 0) {
+		rc = hwg_issuance_recover(c->store, ra.now, audit_recovered, &ra, &n, err);
+		if (rc == 0)
+			rc = hwg_store_commit(c->store, err);
+		else
+			hwg_store_rollback(c->store);
+	}
+	pthread_mutex_unlock(&c->state_lock);
+	if (rc != 0)
+		return hwg_error_set(err, HWG_E_AUDIT, "cannot recover the issuance journal: %s",
+		                     err->message);
+	if (n.failed + n.unconfirmed > 0)
+		hwg_log(n.unconfirmed > 0 ? HWG_LOG_WARN : HWG_LOG_INFO, "cert.recovered",
+		        "failed=%zu unconfirmed=%zu", n.failed, n.unconfirmed);
+	return 0;
+}
+
 /* A keyholder ended (hwg_keyholder_reap, from the tick): audited, as the net process's end is. */
 static void
 keyholder_ended(void *arg, const struct hwg_keyholder_end *end)
@@ -769,6 +842,8 @@ hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_er
 	}
 	if ((rc = hwg_store_open(cfg->state_dir, 1, &c->store, err)) != 0)
 		goto fail;
+	c->journal = (struct hwg_journal){c->store, &c->state_lock};
+	hwg_journal_service(&c->journal, &c->journal_ops);
 	if ((rc = open_keyholder(c, err)) != 0)
 		goto fail;
 	if ((rc = hwg_store_load_clients(c->store, c->clients, &n_clients, err)) != 0)
@@ -778,6 +853,8 @@ hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_er
 		                   cfg->state_dir);
 		goto fail;
 	}
+	if ((rc = recover_issuances(c, err)) != 0)
+		goto fail;
 	if ((rc = hwg_card_service_open(cfg, pcsc_event, c, &c->cards, err)) != 0 ||
 	    (rc = open_veins(c, err)) != 0)
 		goto fail;

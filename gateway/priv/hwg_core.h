@@ -24,6 +24,7 @@
 struct hwg_core;
 struct hwg_store;
 struct hwg_op_keys;
+struct hwg_op_journal;
 struct hwg_metrics;
 struct hwg_palm;
 struct hwg_clients;
@@ -73,6 +74,8 @@ struct hwg_store *hwg_core_store(struct hwg_core *c);
 const struct hwg_op_keys *hwg_core_keys(struct hwg_core *c);
 struct hwg_palm *hwg_core_palm(struct hwg_core *c);
 struct hwg_clients *hwg_core_clients(struct hwg_core *c);
+/* The journal service device handlers get: tests record transitions with it. */
+const struct hwg_op_journal *hwg_core_journal(struct hwg_core *c);
 /*
  * 1 while a device operation (HWG_OP_DEVICE) of client's with this
  * request hash runs: it started (its nonce is spent) and its audit record

@@ -13,7 +13,13 @@
  * pair terminals and enrol, confirm, revoke and list operators, from an
  * admin client with an admin operator's session (none exists before the
  * first admin: HWG_OP_BOOTSTRAP); any client may verify an operator, and
- * ask what became of a request of its own (request.status).
+ * ask what became of a request of its own (request.status).  An issuance
+ * station (or a supervisor's client) asks what became of a certificate
+ * (cert.status: the handler lets only the station that asked for it, or
+ * an auditor, see it); a supervisor operator, at such a client, resolves
+ * an unconfirmed one (cert.resolve: the table lets the issuance role
+ * through for the client, the handler refuses any operator but a
+ * supervisor); an auditor lists a person's certificates (cert.history).
  */
 #include "hwg_optable.h"
 
@@ -76,6 +82,18 @@ static const struct hwg_arg_spec operator_id_args[] = {
 };
 static const struct hwg_arg_spec request_status_args[] = {
     {"req", HWG_ARG_BYTES, 1, 32, 32},
+};
+static const struct hwg_arg_spec cert_status_args[] = {
+    {"issuance_no", HWG_ARG_TEXT, 1, 1, HWG_ISSUANCE_NO_MAX},
+};
+static const struct hwg_arg_spec cert_resolve_args[] = {
+    {"issuance_no", HWG_ARG_TEXT, 1, 1, HWG_ISSUANCE_NO_MAX},
+    {"outcome", HWG_ARG_TEXT, 1, 1, 16},
+    {"note", HWG_ARG_TEXT, 0, 1, HWG_ISSUANCE_TEXT_MAX},
+};
+static const struct hwg_arg_spec cert_history_args[] = {
+    {"resident_code", HWG_ARG_TEXT, 1, HWG_RESIDENT_CODE_LEN, HWG_RESIDENT_CODE_LEN},
+    {"limit", HWG_ARG_UINT, 0, 1, 1000},
 };
 
 #define ADMIN HWG_ROLE_BIT(HWG_ROLE_ADMIN)
@@ -145,6 +163,20 @@ static const struct hwg_op ops[] = {
      .roles = ALL_ROLES,
      .args = request_status_args,
      .n_args = N_ARGS(request_status_args)},
+    {.name = "cert.status",
+     .roles = HWG_ROLE_BIT(HWG_ROLE_ISSUANCE) | HWG_ROLE_BIT(HWG_ROLE_AUDITOR) |
+              HWG_ROLE_BIT(HWG_ROLE_SUPERVISOR),
+     .args = cert_status_args,
+     .n_args = N_ARGS(cert_status_args)},
+    {.name = "cert.resolve",
+     .roles = HWG_ROLE_BIT(HWG_ROLE_ISSUANCE) | HWG_ROLE_BIT(HWG_ROLE_SUPERVISOR),
+     .args = cert_resolve_args,
+     .n_args = N_ARGS(cert_resolve_args),
+     .flags = HWG_OP_OPERATOR},
+    {.name = "cert.history",
+     .roles = HWG_ROLE_BIT(HWG_ROLE_AUDITOR),
+     .args = cert_history_args,
+     .n_args = N_ARGS(cert_history_args)},
 };
 #define N_OPS ((int)(sizeof(ops) / sizeof(ops[0])))
 

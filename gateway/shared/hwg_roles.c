@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-static const char *const role_names[HWG_ROLE_COUNT_] = {"counter", "issuance", "admin", "auditor",
-                                                        "maintenance"};
+static const char *const role_names[HWG_ROLE_COUNT_] = {
+    "counter", "issuance", "admin", "auditor", "maintenance", "registry", "supervisor"};
 
 int
 hwg_role_parse(const char *name)

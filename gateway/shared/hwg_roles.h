@@ -1,5 +1,5 @@
 /*
- * hwg_roles.h — the five roles of clients (machines) and operators
+ * hwg_roles.h — the roles of clients (machines) and operators
  * (people), and their names on the wire, in the store and in the
  * configuration.  Its own module because every gateway process needs
  * them (the net process checks a client's role, the store keeps it,
@@ -14,6 +14,8 @@ enum hwg_role {
 	HWG_ROLE_ADMIN,
 	HWG_ROLE_AUDITOR,
 	HWG_ROLE_MAINTENANCE,
+	HWG_ROLE_REGISTRY,
+	HWG_ROLE_SUPERVISOR,
 	HWG_ROLE_COUNT_
 };
 

@@ -249,12 +249,71 @@ migrate_4_audit_request(struct hwg_store *s, struct hwg_error *err)
 	                "audit request hash", err);
 }
 
+/*
+ * Issue 14.  The issuance journal (hwg_issuance.h): one row per
+ * certificate asked for, never deleted, its number's sequence counted per
+ * gateway id in issuance_numbers, which only goes up.  The triggers keep
+ * what names an issuance (its number, owner, request id, subject, kind,
+ * document) as it was reserved.
+ */
+static int
+migrate_5_issuances(struct hwg_store *s, struct hwg_error *err)
+{
+	return exec_sql(
+	    s,
+	    "CREATE TABLE issuance_numbers (gateway_id TEXT PRIMARY KEY,"
+	    "  last_seq INTEGER NOT NULL CHECK (last_seq > 0)) WITHOUT ROWID;"
+	    "CREATE TRIGGER issuance_numbers_up BEFORE UPDATE ON issuance_numbers"
+	    "  WHEN NEW.last_seq <= OLD.last_seq OR NEW.gateway_id != OLD.gateway_id"
+	    "  BEGIN SELECT RAISE(ABORT, 'issuance numbers are never reused'); END;"
+	    "CREATE TRIGGER issuance_numbers_kept BEFORE DELETE ON issuance_numbers"
+	    "  BEGIN SELECT RAISE(ABORT, 'issuance numbers are never reused'); END;"
+	    "CREATE TABLE issuances (issuance_no TEXT PRIMARY KEY,"
+	    "  gateway_id TEXT NOT NULL, seq INTEGER NOT NULL CHECK (seq > 0),"
+	    "  issue_date TEXT NOT NULL, client_id TEXT NOT NULL, request_id TEXT NOT NULL,"
+	    "  operator_id TEXT NOT NULL,"
+	    "  relation TEXT NOT NULL CHECK (relation IN ('self', 'household', 'proxy')),"
+	    "  subject TEXT NOT NULL,"
+	    "  kind TEXT NOT NULL CHECK (kind IN ('juminhyo', 'kisai', 'tenshutsu', 'inkan')),"
+	    "  doc_digest BLOB NOT NULL CHECK (length(doc_digest) = 32),"
+	    "  household INTEGER NOT NULL CHECK (household IN (0, 1)),"
+	    "  my_number INTEGER NOT NULL CHECK (my_number IN (0, 1)),"
+	    "  state TEXT NOT NULL CHECK (state IN ('reserved', 'rendered', 'sealed', 'sent',"
+	    "    'printed', 'failed', 'unconfirmed', 'not_printed')),"
+	    "  pdf_digest BLOB CHECK (length(pdf_digest) = 32),"
+	    "  pages_expected INTEGER CHECK (pages_expected > 0),"
+	    "  pdf_seal BLOB CHECK (length(pdf_seal) = 64),"
+	    "  printer TEXT, job_name TEXT, pages_confirmed INTEGER,"
+	    "  failure_code TEXT, failure_msg TEXT,"
+	    "  original_no TEXT REFERENCES issuances (issuance_no), reprint_reason TEXT,"
+	    "  resolved_by TEXT,"
+	    "  resolution TEXT CHECK (resolution IN ('printed', 'not_printed')),"
+	    "  resolution_note TEXT,"
+	    "  reserved_ms INTEGER NOT NULL, rendered_ms INTEGER, sealed_ms INTEGER,"
+	    "  sent_ms INTEGER, printed_ms INTEGER, failed_ms INTEGER, unconfirmed_ms INTEGER,"
+	    "  resolved_ms INTEGER,"
+	    "  UNIQUE (gateway_id, seq), UNIQUE (client_id, request_id),"
+	    "  CHECK ((original_no IS NULL) = (reprint_reason IS NULL)));"
+	    "CREATE INDEX issuances_subject ON issuances (subject, reserved_ms);"
+	    "CREATE INDEX issuances_open ON issuances (state)"
+	    "  WHERE state IN ('reserved', 'rendered', 'sealed', 'sent', 'unconfirmed');"
+	    "CREATE TRIGGER issuances_kept BEFORE DELETE ON issuances"
+	    "  BEGIN SELECT RAISE(ABORT, 'issuances are never deleted'); END;"
+	    "CREATE TRIGGER issuances_named BEFORE UPDATE OF issuance_no, gateway_id, seq,"
+	    "  issue_date, client_id, request_id, operator_id, relation, subject, kind,"
+	    "  doc_digest, household, my_number, original_no, reprint_reason, reserved_ms"
+	    "  ON issuances"
+	    "  BEGIN SELECT RAISE(ABORT, 'an issuance keeps what it was reserved as'); END;",
+	    "issuances", err);
+}
+
 /* Version N of the schema is reached by applying migrations[N - 1]. */
 static const struct migration migrations[] = {
     {"clients, replay cache, audit log, checkpoints", migrate_1_initial},
     {"paired terminals, operators, operator sessions", migrate_2_operators},
     {"why recent sessions ended", migrate_3_ended_sessions},
     {"each request's hash in its audit record", migrate_4_audit_request},
+    {"the issuance journal", migrate_5_issuances},
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

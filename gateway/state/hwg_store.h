@@ -9,8 +9,9 @@
  * and migrated forward on open.  Holds: registered clients, the replay
  * cache, the audit log and its checkpoints (hwg_audit.h), paired terminals
  * (hwg_terminals.h), operators (hwg_operators.h) and their sessions
- * (hwg_sessions.h).  SQLite itself stays behind these headers: no SQL and
- * no SQLite handle leave gateway/state/.  Not thread-safe: the daemon
+ * (hwg_sessions.h), and the issuance journal (hwg_issuance.h).  SQLite
+ * itself stays behind these headers: no SQL and no SQLite handle leave
+ * gateway/state/.  Not thread-safe: the daemon
  * serialises access; other processes (hwgwctl) open their own handle and
  * SQLite's locking plus a busy timeout keeps them apart.
  */

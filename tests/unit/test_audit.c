@@ -1024,13 +1024,14 @@ test_log_before_request_hashes_verifies(void)
 
 	append_n(s, 20, 1000);
 	CHECK_EQ_INT(hwg_audit_checkpoint(s, &signer, 1500, &err), 0);
-	sql(s, "DROP INDEX audit_req; ALTER TABLE audit DROP COLUMN req; PRAGMA user_version = 3");
+	sql(s, "DROP TABLE issuances; DROP TABLE issuance_numbers; DROP INDEX audit_req;"
+	       " ALTER TABLE audit DROP COLUMN req; PRAGMA user_version = 3");
 	hwg_store_close(s);
 	s = NULL;
 	CHECK_EQ_INT(hwg_store_open(dir, 1, &s, &err), 0);
 	if (s == NULL)
 		return;
-	CHECK_EQ_INT(query_int(s, "PRAGMA user_version"), 4);
+	CHECK_EQ_INT(query_int(s, "PRAGMA user_version"), 5);
 	CHECK_EQ_INT(hwg_audit_verify(s, audit_key, &vr, &err), 0);
 	CHECK_EQ_INT(vr.records, 20);
 	CHECK_EQ_INT(hwg_audit_append(s, &ev, NULL, &err), 0);

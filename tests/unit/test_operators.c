@@ -633,6 +633,7 @@ test_migrates_version_1(void)
 
 	/* make it look like a database written before issue 4 */
 	CHECK_EQ_INT(sqlite3_exec(hwg_store_db(s),
+	                          "DROP TABLE issuances; DROP TABLE issuance_numbers;"
 	                          "DROP TABLE ended_sessions; DROP TABLE operator_sessions;"
 	                          "DROP TABLE operators; DROP TABLE terminals;"
 	                          "DROP INDEX audit_req; ALTER TABLE audit DROP COLUMN req;"
@@ -644,7 +645,7 @@ test_migrates_version_1(void)
 	CHECK_EQ_INT(hwg_store_open(dir, 1, &s, &err), 0);
 	if (s == NULL)
 		return;
-	CHECK_EQ_INT(query_int(s, "PRAGMA user_version"), 4);
+	CHECK_EQ_INT(query_int(s, "PRAGMA user_version"), 5);
 	CHECK_EQ_INT(query_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
 	                          "name IN ('terminals', 'operators', 'operator_sessions',"
 	                          " 'ended_sessions')"),

@@ -314,7 +314,7 @@ test_wal_and_pragmas(void)
 	CHECK_EQ_INT(query_int(s, "PRAGMA foreign_keys"), 1);
 	CHECK_EQ_INT(query_int(s, "PRAGMA secure_delete"), 1);
 	CHECK_EQ_INT(query_int(s, "PRAGMA busy_timeout"), 5000);
-	CHECK_EQ_INT(query_int(s, "PRAGMA user_version"), 4);
+	CHECK_EQ_INT(query_int(s, "PRAGMA user_version"), 5);
 	CHECK_EQ_INT(query_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
 	                          "name IN ('clients', 'nonces', 'audit', 'audit_checkpoint')"),
 	             4);
@@ -486,8 +486,8 @@ test_write_refused_is_an_error(void)
 static void
 test_roles(void)
 {
-	static const char *const names[] = {"counter", "issuance", "admin", "auditor",
-	                                    "maintenance"};
+	static const char *const names[] = {"counter",     "issuance", "admin",     "auditor",
+	                                    "maintenance", "registry", "supervisor"};
 
 	for (int i = 0; i < HWG_ROLE_COUNT_; i++) {
 		CHECK_EQ_INT(hwg_role_parse(names[i]), i);
