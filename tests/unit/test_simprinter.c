@@ -68,11 +68,11 @@ send_job(struct sim_printer *p, uint64_t now, const char *name, const uint8_t *p
 	return 0;
 }
 
-/* The probe: USTATUS DEVICE=ON alone, which the printer answers with its state. */
+/* The gateway's status probe, which the printer answers with its state now. */
 static void
 probe(struct sim_printer *p, uint64_t now)
 {
-	static const char q[] = HWG_PJL_UEL "@PJL USTATUS DEVICE=ON\r\n" HWG_PJL_UEL;
+	static const char q[] = HWG_PJL_STATUS_PROBE;
 
 	sim_printer_write(p, now, (const uint8_t *)q, sizeof(q) - 1);
 }
