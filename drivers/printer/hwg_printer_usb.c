@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hwg_ieee1284.h"
 #include "hwg_pjl.h"
@@ -37,7 +38,7 @@ struct printer {
 	struct hwg_printer_info info;
 	pthread_mutex_t job;     /* one job (or status probe) at a time: bulk OUT and IN */
 	int gone;                /* unplugged; under P->mu */
-	int printing;            /* a job holds `job`; under P->mu */
+	int printing;            /* a job (not a listing's check) holds `job`; under P->mu */
 	enum hwg_pjl_state last; /* the last USTATUS DEVICE state read; under P->mu */
 };
 
@@ -775,15 +776,30 @@ connected(struct hwg_printer *P, struct hwg_printer_info *out)
 	return n;
 }
 
-/* The printer's job lock, or HWG_E_UNAVAILABLE while another job (or a listing's probe) has it. */
+/*
+ * The printer's job lock for a job (listing 0) or a listing's check
+ * (listing 1).  A job held by another job is HWG_E_UNAVAILABLE at once; a
+ * job finding a listing's check there waits for it (a few command
+ * timeouts at most); a listing never waits.
+ */
 static int
-job_begin(struct hwg_printer *P, struct printer *t, struct hwg_error *err)
+job_begin(struct hwg_printer *P, struct printer *t, int listing, struct hwg_error *err)
 {
-	if (pthread_mutex_trylock(&t->job) != 0)
-		return hwg_error_set(err, HWG_E_UNAVAILABLE, "printer %s is printing another job",
-		                     t->info.serial);
+	struct timespec until;
+	int printing;
+
+	if (pthread_mutex_trylock(&t->job) != 0) {
+		pthread_mutex_lock(&P->mu);
+		printing = t->printing;
+		pthread_mutex_unlock(&P->mu);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1 + 3 * P->cfg.command_timeout_ms / 1000;
+		if (listing || printing || pthread_mutex_timedlock(&t->job, &until) != 0)
+			return hwg_error_set(err, HWG_E_UNAVAILABLE,
+			                     "printer %s is printing another job", t->info.serial);
+	}
 	pthread_mutex_lock(&P->mu);
-	t->printing = 1;
+	t->printing = !listing;
 	pthread_mutex_unlock(&P->mu);
 	return 0;
 }
@@ -860,7 +876,7 @@ probe_state(struct hwg_printer *P, struct hwg_printer_info *info)
 		snprintf(info->detail, sizeof(info->detail), "removed");
 		return;
 	}
-	if ((rc = job_begin(P, t, NULL)) == 0) {
+	if ((rc = job_begin(P, t, 1, NULL)) == 0) {
 		set_last(P, t, HWG_PJL_ST_UNKNOWN);
 		rc =
 		    (rb.r = hwg_pjl_reader_new()) == NULL ? HWG_E_NOMEM : precheck(P, t, &rb, NULL);
@@ -999,7 +1015,7 @@ print_on(struct hwg_printer *P, struct printer *t, const struct job *j, int *che
 	int rc;
 
 	*checked = 0;
-	if ((rc = job_begin(P, t, err)) != 0) {
+	if ((rc = job_begin(P, t, 0, err)) != 0) {
 		printer_put(P, t);
 		return rc;
 	}

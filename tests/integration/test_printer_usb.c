@@ -7,12 +7,12 @@
  * every way a job fails: paper out before sending (nothing sent) and at
  * page 2, a jam at page 1 and at page 2, offline before and during a job,
  * the door open, the printer vanishing mid-job and coming back, no
- * confirmation in time, a second job while one prints, the journal's hook
- * refusing; read-backs cut into small transfers; the first ready of two
- * printers; a palm-vein terminal on the same bus left alone.  Run by
- * test_printer_usb.sh, which starts hwsim with one printer and one
- * terminal and sets UMOCKDEV_DIR and the preload; HWSIM_CONTROL names
- * hwsim's control socket, PRINT_SPOOL its spool folder.
+ * confirmation in time, a second job while one prints (and none refused
+ * for a listing's check of the printer), the journal's hook refusing; read-backs cut into small
+ * transfers; the first ready of two printers; a palm-vein terminal on the same bus left alone.  Run
+ * by test_printer_usb.sh, which starts hwsim with one printer and one terminal and sets
+ * UMOCKDEV_DIR and the preload; HWSIM_CONTROL names hwsim's control socket, PRINT_SPOOL its spool
+ * folder.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -497,6 +497,42 @@ test_busy(void)
 	CHECK_EQ_INT(sim("printer speed " SERIAL " 200", NULL, 0), 0);
 }
 
+static volatile int listing_stop;
+
+static void *
+lister_main(void *arg)
+{
+	struct hwg_printer_info all[HWG_PRINTER_MAX];
+	size_t n;
+	int *rounds = arg;
+
+	while (!listing_stop) {
+		hwg_printer_list(prn, all, HWG_PRINTER_MAX, &n);
+		(*rounds)++;
+	}
+	return NULL;
+}
+
+/* Listing all the time (each listing checks the idle printer) never makes a job "busy". */
+static void
+test_list_while_printing(void)
+{
+	pthread_t lister;
+	int rounds = 0;
+	struct job j;
+
+	listing_stop = 0;
+	pthread_create(&lister, NULL, lister_main, &rounds);
+	for (int i = 0; i < 4; i++) {
+		job_init(&j, SERIAL, 5000);
+		CHECK_EQ_INT(job_run(&j), 0);
+		usleep(30 * 1000);
+	}
+	listing_stop = 1;
+	pthread_join(lister, NULL);
+	CHECK(rounds > 4);
+}
+
 /* No END in time: unconfirmed; the printer drops the job, the next one prints. */
 static void
 test_timeout_unconfirmed(void)
@@ -611,6 +647,7 @@ main(void)
 	HWG_RUN(test_offline);
 	HWG_RUN(test_door_open);
 	HWG_RUN(test_busy);
+	HWG_RUN(test_list_while_printing);
 	HWG_RUN(test_timeout_unconfirmed);
 	HWG_RUN(test_cut_readbacks);
 	HWG_RUN(test_vanish_mid_job_and_back);
