@@ -97,20 +97,28 @@ ticker_main(void *arg)
 	const struct timespec slice = {0, TICK_MS * 1000000L};
 
 	for (;;) {
+		int printing = 0;
+
 		pthread_mutex_lock(&b->mu);
 		if (b->stop) {
 			pthread_mutex_unlock(&b->mu);
 			return NULL;
 		}
 		for (int i = 0; i < b->n; i++) {
-			if (!sim_usb_plugged(b->usb, SIM_PRINTER_PORT0 + i) ||
-			    !sim_printer_tick(b->p[i], (uint64_t)hwg_now_ms()))
+			uint64_t at;
+
+			if (!sim_usb_plugged(b->usb, SIM_PRINTER_PORT0 + i))
 				continue;
-			sim_log("printer %s: vanished mid-job", sim_printer_serial(b->p[i]));
-			unplug(b, i, NULL);
+			if (sim_printer_tick(b->p[i], (uint64_t)hwg_now_ms())) {
+				sim_log("printer %s: vanished mid-job",
+				        sim_printer_serial(b->p[i]));
+				unplug(b, i, NULL);
+			}
+			printing |= sim_printer_next_event(b->p[i], &at);
 		}
 		pthread_mutex_unlock(&b->mu);
-		sim_usb_kick(b->usb);
+		if (printing) /* a sheet may be out, and its read-backs due to a waiting reap */
+			sim_usb_kick(b->usb);
 		nanosleep(&slice, NULL);
 	}
 }
