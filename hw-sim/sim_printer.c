@@ -265,7 +265,7 @@ device_code(const struct sim_printer *p)
 		return CODE_PAPER_OUT;
 	if (p->offline)
 		return CODE_OFFLINE;
-	return p->n_queue > 0 || p->rx != NULL ? CODE_PRINTING : CODE_READY;
+	return p->n_queue > 0 || (p->rx != NULL && !p->rx->skip) ? CODE_PRINTING : CODE_READY;
 }
 
 static void
@@ -441,7 +441,8 @@ static void
 abandon_all(struct sim_printer *p, enum sim_printer_outcome o)
 {
 	if (p->rx != NULL) {
-		log_job(p, p->rx, o, NULL);
+		if (!p->rx->skip) /* another language's bytes were never a job */
+			log_job(p, p->rx, o, NULL);
 		job_free(p->rx);
 		p->rx = NULL;
 	}
@@ -1028,7 +1029,7 @@ sim_printer_state(struct sim_printer *p)
 		s = "paper_out";
 	else if (p->offline)
 		s = "offline";
-	else if (p->n_queue > 0 || p->rx != NULL)
+	else if (p->n_queue > 0 || (p->rx != NULL && !p->rx->skip))
 		s = "printing";
 	else
 		s = "ready";

@@ -630,9 +630,15 @@ test_other_language_skipped(void)
 	                "\x1b"
 	                "E/Type /Page junk" HWG_PJL_UEL "@PJL EOJ\r\n" HWG_PJL_UEL;
 	struct sim_printer *p = printer();
+	struct sim_printer_job none[4];
 	struct backs b;
 
 	REQUIRE(p != NULL);
+	/* cut before its UEL and reset there: nothing to log either */
+	CHECK_EQ_INT(sim_printer_write(p, 0, (const uint8_t *)pcl, 60), 0);
+	CHECK_EQ_STR(sim_printer_state(p), "ready");
+	sim_printer_soft_reset(p, 0);
+	CHECK_EQ_INT(sim_printer_jobs(p, none, 4), 0);
 	CHECK_EQ_INT(sim_printer_write(p, 0, (const uint8_t *)pcl, sizeof(pcl) - 1), 0);
 	CHECK_EQ_INT(send_job(p, 0, "R6-after", pdf1, pdf1_len, 0), 0);
 	read_all(p, MS, &b);
