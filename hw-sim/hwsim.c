@@ -1,8 +1,10 @@
 /*
  * hwsim.c — the device simulator's main: My Number cards in vpcd reader
- * slots (sim_vpcd.c), driven by tests over a control socket
- * (sim_control.c; protocol in hw-sim/README.md).  `hwsim --control PATH
- * --send CMD` is the client side of that protocol, for shell tests.
+ * slots (sim_vpcd.c), palm-vein terminals and certificate printers on a
+ * simulated USB bus (sim_vein_usb.c, sim_printer_usb.c over sim_usb.c),
+ * driven by tests over a control socket (sim_control.c; protocol in
+ * hw-sim/README.md).  `hwsim --control PATH --send CMD` is the client side
+ * of that protocol, for shell tests.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "sim_control.h"
+#include "sim_printer_usb.h"
 #include "sim_vein_usb.h"
 #include "sim_vpcd.h"
 
@@ -21,7 +24,7 @@
 static volatile sig_atomic_t stop_requested;
 
 struct options {
-	const char *control, *send;
+	const char *control, *send, *spool;
 	const char *inserts[MAX_INSERTS];
 	int n_inserts;
 	const char *veins[SIM_VEIN_TERMINALS];
@@ -40,13 +43,15 @@ static int
 usage(void)
 {
 	fprintf(stderr,
-	        "usage: hwsim [--port PORT [--slots N]] [--vein SERIAL]... --control PATH\n"
-	        "             [--insert SLOT=PROFILE]...\n"
+	        "usage: hwsim [--port PORT [--slots N]] [--vein SERIAL]... [--spool DIR]\n"
+	        "             --control PATH [--insert SLOT=PROFILE]...\n"
 	        "       hwsim --control PATH --send COMMAND\n"
 	        "Slot i is vpcd's reader at 127.0.0.1:PORT+i (N from 1 to %d, default 2).\n"
 	        "Each --vein is a palm-vein terminal on a simulated USB bus (at most %d);\n"
-	        "the control command usb-root names the directory to export as UMOCKDEV_DIR.\n",
-	        MAX_SLOTS, SIM_VEIN_TERMINALS);
+	        "with --spool, certificate printers (at most %d) are plugged into that bus\n"
+	        "with the control command \"printer plug SERIAL\" and spool into DIR.\n"
+	        "The control command usb-root names the directory to export as UMOCKDEV_DIR.\n",
+	        MAX_SLOTS, SIM_VEIN_TERMINALS, SIM_PRINTERS);
 	return 2;
 }
 
@@ -69,7 +74,7 @@ parse_options(int argc, char **argv, struct options *o)
 	    {"port", required_argument, NULL, 'p'},    {"slots", required_argument, NULL, 'n'},
 	    {"control", required_argument, NULL, 'c'}, {"insert", required_argument, NULL, 'i'},
 	    {"send", required_argument, NULL, 's'},    {"vein", required_argument, NULL, 'v'},
-	    {NULL, 0, NULL, 0}};
+	    {"spool", required_argument, NULL, 'o'},   {NULL, 0, NULL, 0}};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
@@ -82,6 +87,8 @@ parse_options(int argc, char **argv, struct options *o)
 			o->control = optarg;
 		else if (ch == 's')
 			o->send = optarg;
+		else if (ch == 'o')
+			o->spool = optarg;
 		else if (ch == 'i' && o->n_inserts < MAX_INSERTS)
 			o->inserts[o->n_inserts++] = optarg;
 		else if (ch == 'v' && o->n_veins < SIM_VEIN_TERMINALS)
@@ -92,8 +99,9 @@ parse_options(int argc, char **argv, struct options *o)
 	if (optind != argc || o->control == NULL)
 		return -1;
 	if (o->port == 0)
-		o->slots = 0; /* palm-vein terminals only */
-	if (o->send == NULL && ((o->port == 0 && o->n_veins == 0) || o->port + o->slots - 1 > 65535))
+		o->slots = 0; /* USB devices only */
+	if (o->send == NULL && ((o->port == 0 && o->n_veins == 0 && o->spool == NULL) ||
+	                        o->port + o->slots - 1 > 65535))
 		return -1;
 	return 0;
 }
@@ -147,41 +155,96 @@ catch_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
+/* The USB devices: the bus and both kinds of device on it. */
+struct usb_side {
+	struct sim_usb *usb;
+	struct sim_vein_bus veins;
+	struct sim_printer_bus printers;
+};
+
+/* The control commands of the USB side: usb-root, vein ..., printer ...; NULL for others. */
+static char *
+usb_command(void *arg, const char *line)
+{
+	struct usb_side *u = arg;
+	char *out;
+
+	if (strcmp(line, "usb-root") == 0)
+		return sim_control_reply("ok %s", sim_usb_root(u->usb));
+	if ((out = sim_vein_bus_command(&u->veins, line)) != NULL)
+		return out;
+	return sim_printer_bus_command(&u->printers, line);
+}
+
+static int
+usb_side_open(const struct options *o, struct usb_side *u)
+{
+	struct hwg_error err = {0};
+
+	memset(u, 0, sizeof(*u));
+	if (o->n_veins == 0 && o->spool == NULL)
+		return 0; /* cards only: no testbed */
+	if (sim_usb_open(&u->usb, &err) != 0) {
+		fprintf(stderr, "hwsim: USB: %s\n", err.message);
+		return -1;
+	}
+	if (sim_vein_bus_open(&u->veins, u->usb, o->veins, o->n_veins, &err) != 0) {
+		fprintf(stderr, "hwsim: palm-vein terminals: %s\n", err.message);
+		return -1;
+	}
+	if (o->spool != NULL && sim_printer_bus_open(&u->printers, u->usb, o->spool, &err) != 0) {
+		fprintf(stderr, "hwsim: printers: %s\n", err.message);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+usb_side_close(struct usb_side *u)
+{
+	sim_printer_bus_close(&u->printers);
+	sim_vein_bus_close(&u->veins);
+	sim_usb_close(u->usb);
+	memset(u, 0, sizeof(*u));
+}
+
 static int
 run(const struct options *o, struct sim_slot *slots)
 {
 	struct sim_control ctl;
-	struct sim_vein_bus bus;
+	struct usb_side usb;
 	struct hwg_error err = {0};
 
-	if (sim_vein_bus_open(&bus, o->veins, o->n_veins, &err) != 0) {
-		fprintf(stderr, "hwsim: palm-vein terminals: %s\n", err.message);
+	if (usb_side_open(o, &usb) != 0) {
+		usb_side_close(&usb);
 		return 1;
 	}
 	if (sim_control_open(&ctl, o->control, slots, (int)o->slots, &err) != 0) {
 		fprintf(stderr, "hwsim: %s\n", err.message);
-		sim_vein_bus_close(&bus);
+		usb_side_close(&usb);
 		return 1;
 	}
-	if (o->n_veins > 0) {
-		ctl.ext = sim_vein_bus_command;
-		ctl.ext_arg = &bus;
+	if (usb.usb != NULL) {
+		ctl.ext = usb_command;
+		ctl.ext_arg = &usb;
 	}
 	for (int i = 0; i < o->n_inserts; i++)
 		if (insert_at_start(slots, (int)o->slots, o->inserts[i]) != 0) {
 			sim_control_close(&ctl);
-			sim_vein_bus_close(&bus);
+			usb_side_close(&usb);
 			return 1;
 		}
-	sim_log("ready: %ld slots on vpcd ports %ld-%ld, %d vein terminals%s%s, control %s",
+	sim_log("ready: %ld slots on vpcd ports %ld-%ld, %d vein terminals, printers %s%s%s%s, "
+	        "control %s",
 	        o->slots, o->port, o->port + o->slots - 1, o->n_veins,
-	        o->n_veins > 0 ? " under " : "", o->n_veins > 0 ? sim_usb_root(bus.usb) : "",
-	        o->control);
+	        o->spool != NULL ? "spooling to " : "off", o->spool != NULL ? o->spool : "",
+	        usb.usb != NULL ? ", USB bus under " : "",
+	        usb.usb != NULL ? sim_usb_root(usb.usb) : "", o->control);
 	while (!stop_requested)
 		sim_control_poll(&ctl, CONTROL_POLL_MS);
 	sim_log("stopping");
 	sim_control_close(&ctl);
-	sim_vein_bus_close(&bus);
+	usb_side_close(&usb);
 	return 0;
 }
 

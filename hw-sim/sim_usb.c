@@ -23,6 +23,7 @@
 #define IN_EP 0x81
 #define OUT_EP 0x01
 #define MAX_PACKET 512
+#define SETUP_LEN 8 /* a control transfer's SETUP packet, before its data */
 #define MAX_PLUGS (4 * SIM_USB_MAX_DEVICES * 8)
 
 struct urb {
@@ -159,6 +160,61 @@ reap_one(struct plug *p, const UMockdevIoctlClient *client, UMockdevIoctlData *s
 
 /* ---------------------------------------------------------------- ioctls */
 
+/*
+ * One control transfer: the SETUP packet, then data (wLength bytes, room
+ * for the answer of an IN request); the bytes the data stage carried, or
+ * -1 for a stall (no handler, or the device refuses the request).
+ */
+static int
+control(struct plug *p, const uint8_t setup[SETUP_LEN], uint8_t *data)
+{
+	size_t want = (size_t)setup[6] | (size_t)setup[7] << 8, len = 0;
+
+	if (p->ops->control == NULL || p->ops->control(p->dev, setup, data, &len) != 0)
+		return -1;
+	if (!(setup[0] & 0x80))
+		return (int)want; /* OUT: the device took what was sent */
+	return (int)(len < want ? len : want);
+}
+
+/* A control URB: SETUP then data in one buffer; completed (or stalled) at once. */
+static int
+submit_control(struct plug *p, struct urb *u, int length)
+{
+	uint8_t *b = u->buf != NULL ? u->buf->data : NULL;
+	int n;
+
+	if (b == NULL || length < SETUP_LEN || length - SETUP_LEN < (b[6] | b[7] << 8))
+		return queue_done(p, u, -EPIPE, 0);
+	n = control(p, b, b + SETUP_LEN);
+	return queue_done(p, u, n < 0 ? -EPIPE : 0, n < 0 ? 0 : n);
+}
+
+/* USBDEVFS_CONTROL: the same, synchronous; the data stage's length, or -1 and errno. */
+static int
+control_ioctl(struct plug *p, UMockdevIoctlData *data, int *result)
+{
+	struct usbdevfs_ctrltransfer *c = (struct usbdevfs_ctrltransfer *)data->data;
+	uint8_t setup[SETUP_LEN] = {c->bRequestType,   c->bRequest,      c->wValue & 0xff,
+	                            c->wValue >> 8,    c->wIndex & 0xff, c->wIndex >> 8,
+	                            c->wLength & 0xff, c->wLength >> 8};
+	UMockdevIoctlData *buf = NULL;
+	uint8_t none[1];
+	GError *e = NULL;
+
+	if (p->gone)
+		return ENODEV;
+	if (c->wLength > 0 &&
+	    (buf = umockdev_ioctl_data_resolve(data, offsetof(struct usbdevfs_ctrltransfer, data),
+	                                       c->wLength, &e)) == NULL) {
+		g_clear_error(&e);
+		return EFAULT;
+	}
+	if ((*result = control(p, setup, buf != NULL ? buf->data : none)) < 0)
+		return EPIPE;
+	return 0;
+}
+
 static int
 submit(struct plug *p, UMockdevIoctlClient *client, UMockdevIoctlData *data)
 {
@@ -190,8 +246,11 @@ submit(struct plug *p, UMockdevIoctlClient *client, UMockdevIoctlData *data)
 			p->in[p->n_in++] = u;
 			return 0;
 		}
+	} else if (req->type == USBDEVFS_URB_TYPE_CONTROL) {
+		if (submit_control(p, &u, req->buffer_length) == 0)
+			return 0;
 	} else if (queue_done(p, &u, -EPIPE, 0) == 0) {
-		return 0; /* control transfers (string descriptors): stalled */
+		return 0; /* another endpoint or transfer type: stalled */
 	}
 	urb_release(&u);
 	return ENOMEM;
@@ -293,6 +352,14 @@ on_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *client, gpointer arg)
 		return TRUE;
 	}
 	pthread_mutex_lock(&p->usb->mu);
+	if (request == USBDEVFS_CONTROL) {
+		int n = 0;
+
+		rc = control_ioctl(p, data, &n);
+		pthread_mutex_unlock(&p->usb->mu);
+		umockdev_ioctl_client_complete(client, rc == 0 ? n : -1, rc);
+		return TRUE;
+	}
 	if (request == USBDEVFS_SUBMITURB)
 		rc = p->gone ? ENODEV : submit(p, client, data);
 	else if (request == USBDEVFS_REAPURB || request == USBDEVFS_REAPURBNDELAY)
@@ -416,7 +483,11 @@ sim_usb_root(const struct sim_usb *u)
 	return u->root;
 }
 
-/* Device and configuration descriptors: one interface, bulk OUT 0x01 and IN 0x81. */
+/*
+ * Device and configuration descriptors: one interface of the identity's
+ * class (vendor for a terminal, printer for a printer), bulk OUT 0x01 and
+ * IN 0x81.
+ */
 static void
 descriptors_hex(const struct sim_usb_identity *id, char *out, size_t cap)
 {

@@ -7,12 +7,18 @@
  * devices through libudev, opens them and talks usbdevfs to them exactly
  * as it would to the kernel.  This module answers those usbdevfs ioctls
  * the way the kernel does for a device with one bulk OUT and one bulk IN
- * endpoint: bytes of an OUT transfer go to the device's out() callback;
+ * endpoint and the default control endpoint: bytes of an OUT transfer go
+ * to the device's out() callback;
  * an IN transfer is answered when the device's in() callback has a frame,
  * never before (the bytes are handed over at reap time, so a transfer
  * that libusb cancels never swallows a frame); pulling the plug completes
  * every transfer in flight with -ESHUTDOWN and answers ENODEV afterwards,
- * as usbfs does.  Protocol details: firmware-notes/vein-terminal.md.
+ * as usbfs does.  A control transfer, as an URB (what libusb sends) or as
+ * the synchronous USBDEVFS_CONTROL ioctl, is answered at once by the
+ * device's control() callback, or stalled.  Two kinds of device plug in:
+ * the palm-vein terminals (firmware-notes/vein-terminal.md, vendor class,
+ * no control requests) and the certificate printers
+ * (firmware-notes/certificate-printer.md, printer class, class requests).
  *
  * Thread model: umockdev calls us on its worker thread; a reaper thread
  * of ours answers the non-blocking reaps that found nothing within a few
@@ -27,7 +33,7 @@
 
 #include "hwg_err.h"
 
-#define SIM_USB_MAX_DEVICES 8
+#define SIM_USB_MAX_DEVICES 16 /* ports: the terminals take 0..7, the printers 8..15 */
 
 struct sim_usb;
 
@@ -37,6 +43,15 @@ struct sim_usb_device_ops {
 	void (*out)(void *dev, const uint8_t *data, size_t len);
 	/* A bulk IN transfer is waiting: 1 with *len bytes in buf if a frame is ready, else 0. */
 	int (*in)(void *dev, int64_t now_ms, uint8_t *buf, size_t cap, size_t *len);
+	/*
+	 * A control transfer: setup is its 8-byte SETUP packet (wLength
+	 * little-endian in setup[6..7]), data its wLength bytes: for OUT
+	 * (setup[0] bit 7 clear) what the host sent, for IN where the answer
+	 * goes, *len how many bytes were written (at most wLength).  0 to
+	 * answer, -1 to stall.  NULL: every control transfer stalls (libusb
+	 * reads the descriptors from sysfs, without a request).
+	 */
+	int (*control)(void *dev, const uint8_t setup[8], uint8_t *data, size_t *len);
 };
 
 struct sim_usb_identity {

@@ -30,7 +30,7 @@ usb_in(void *dev, int64_t now_ms, uint8_t *buf, size_t cap, size_t *len)
 	return sim_vein_read(dev, (uint64_t)now_ms, buf, cap, len) == SIM_VEIN_FRAME_READY;
 }
 
-static const struct sim_usb_device_ops vein_ops = {usb_out, usb_in};
+static const struct sim_usb_device_ops vein_ops = {usb_out, usb_in, NULL}; /* no control requests */
 
 static int
 plug(struct sim_vein_bus *b, int i, struct hwg_error *err)
@@ -45,7 +45,8 @@ plug(struct sim_vein_bus *b, int i, struct hwg_error *err)
 }
 
 int
-sim_vein_bus_open(struct sim_vein_bus *b, const char *const *serials, int n, struct hwg_error *err)
+sim_vein_bus_open(struct sim_vein_bus *b, struct sim_usb *usb, const char *const *serials, int n,
+                  struct hwg_error *err)
 {
 	int rc;
 
@@ -53,10 +54,7 @@ sim_vein_bus_open(struct sim_vein_bus *b, const char *const *serials, int n, str
 	if (n > SIM_VEIN_TERMINALS)
 		return hwg_error_set(err, HWG_E_INVALID, "at most %d terminals",
 		                     SIM_VEIN_TERMINALS);
-	if (n == 0)
-		return 0; /* cards only: no testbed */
-	if ((rc = sim_usb_open(&b->usb, err)) != 0)
-		return rc;
+	b->usb = usb;
 	for (int i = 0; i < n; i++) {
 		struct sim_vein_config cfg = {.serial = serials[i]};
 
@@ -72,9 +70,12 @@ sim_vein_bus_open(struct sim_vein_bus *b, const char *const *serials, int n, str
 void
 sim_vein_bus_close(struct sim_vein_bus *b)
 {
-	sim_usb_close(b->usb); /* first: no ioctl may reach an engine after this */
-	for (int i = 0; i < SIM_VEIN_TERMINALS; i++)
+	for (int i = 0; i < SIM_VEIN_TERMINALS; i++) {
+		/* first: no ioctl reaches an unplugged engine */
+		if (b->t[i] != NULL && sim_usb_plugged(b->usb, i))
+			sim_usb_unplug(b->usb, i, NULL);
 		sim_vein_free(b->t[i]);
+	}
 	memset(b, 0, sizeof(*b));
 }
 
@@ -257,11 +258,7 @@ sim_vein_bus_command(void *bus, const char *line)
 	for (char *t = strtok_r(copy, " \t\r", &save); t != NULL && n <= MAX_WORDS;
 	     t = strtok_r(NULL, " \t\r", &save))
 		w[n++] = t;
-	if (n == 0)
-		return NULL;
-	if (strcmp(w[0], "usb-root") == 0)
-		return sim_control_reply("ok %s", sim_usb_root(b->usb));
-	if (strcmp(w[0], "vein") != 0)
+	if (n == 0 || strcmp(w[0], "vein") != 0)
 		return NULL;
 	if (n > MAX_WORDS)
 		return sim_control_reply("err too many words");

@@ -11,21 +11,21 @@
 #include "sim_usb.h"
 #include "sim_vein.h"
 
-#define SIM_VEIN_TERMINALS SIM_USB_MAX_DEVICES
+#define SIM_VEIN_TERMINALS 8 /* on the bus ports 0..7 (the printers take 8..15) */
 
 struct sim_vein_bus {
-	struct sim_usb *usb;
+	struct sim_usb *usb; /* borrowed: hwsim's */
 	struct sim_vein *t[SIM_VEIN_TERMINALS];
 	int n;
 };
 
-/* A testbed with one terminal per serial, all plugged in. */
-int sim_vein_bus_open(struct sim_vein_bus *b, const char *const *serials, int n,
-                      struct hwg_error *err);
-/* Unplug and free everything; accepts a zeroed bus. */
+/* One terminal per serial, all plugged into usb (NULL when n is 0). */
+int sim_vein_bus_open(struct sim_vein_bus *b, struct sim_usb *usb, const char *const *serials,
+                      int n, struct hwg_error *err);
+/* Unplug and free every terminal; accepts a zeroed bus. */
 void sim_vein_bus_close(struct sim_vein_bus *b);
 
-/* A sim_control_ext_fn: the reply to a "vein ..." or "usb-root" line, NULL for other lines. */
+/* The reply to a "vein ..." line, NULL for other lines (a sim_control_ext_fn's shape). */
 char *sim_vein_bus_command(void *bus, const char *line);
 
 #endif

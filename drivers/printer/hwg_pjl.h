@@ -57,6 +57,15 @@ int hwg_pjl_job_head(const char *name, uint8_t *out, size_t cap, size_t *len,
 int hwg_pjl_job_tail(const char *name, uint8_t *out, size_t cap, size_t *len,
                      struct hwg_error *err);
 /*
+ * The status probe, sent outside any job when the port status shows an
+ * error: USTATUS DEVICE=ON, which the printer answers at once with a
+ * USTATUS DEVICE of its state now (the reason the port status does not
+ * give: door open, jam, paper out).  The UEL after it leaves the printer
+ * in PJL, as a job's tail does.
+ */
+#define HWG_PJL_STATUS_PROBE HWG_PJL_UEL "@PJL USTATUS DEVICE=ON\r\n" HWG_PJL_UEL
+
+/*
  * 0 if the len bytes of a PDF may go between head and tail: the UEL
  * anywhere in them would end the job early and hand the rest to PJL.
  * HWG_E_INVALID naming the offset otherwise.

@@ -56,6 +56,12 @@ add_executable(test_vein_usb integration/test_vein_usb.c)
 target_include_directories(test_vein_usb PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/lib)
 target_link_libraries(test_vein_usb PRIVATE hwg_vein hwsim_io)
 hwg_shell_test(vein_usb test_vein_usb.sh vein)
+# Certificate printers: the driver through libusb against hwsim's printer
+# on the same simulated bus.
+add_executable(test_printer_usb integration/test_printer_usb.c)
+target_include_directories(test_printer_usb PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/lib)
+target_link_libraries(test_printer_usb PRIVATE hwg_printer hwsim_io)
+hwg_shell_test(print_usb test_printer_usb.sh print)
 # Operator sessions through hwgwctl (no terminal needed).
 hwg_shell_test(vein_session_cli test_session_cli.sh vein)
 hwg_shell_test(vein_identify test_vein_identify.sh vein)
