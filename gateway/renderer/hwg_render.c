@@ -1011,8 +1011,77 @@ hwg_render_result_clear(struct hwg_render_result *res)
 
 /* ---------------------------------------------------------------- warming up */
 
-/* Every script IPAex Mincho covers, so that pango has a font set for each. */
-#define WARM_SCRIPTS "Aa09 ΑΩαω АЯая あいうアイウｱｲｳ漢字〒１２３ＡＢ＃＆（）「」・ー―〜※〓♪→①"
+/*
+ * pango keeps a font set per font size and language, and makes a new one
+ * (sorting fonts in a thread of its own) the first time a pair is used;
+ * an item's language follows its script, so every size the layout uses
+ * is measured with a sample of each script IPAex Mincho covers, alone
+ * (a run of digits alone is not the run of digits inside a word).
+ */
+static const double warm_sizes[] = {SIZE_TITLE,    SIZE_LABEL,       SIZE_VALUE,      SIZE_HEAD,
+                                    SIZE_SENTENCE, SIZE_MAYOR,       SIZE_REPRINT,    SIZE_SMALL,
+                                    SIZE_SEAL,     SIZE_VALUE * 0.6, SIZE_MAYOR * 0.6};
+static const char *const warm_samples[] = {
+    "0123456789",
+    "-/.:()",
+    "ABCabc",
+    "ΑΒΓαβγ",
+    "АБВабв",
+    "あいう",
+    "アイウ",
+    "ｱｲｳ",
+    "漢字",
+    "１２３",
+    "ＡＢＣ",
+    "①②③",
+    "→←↑",
+    "※〓",
+    "\u3000",
+    "─│┌",
+    "♪♂",
+    "ℓ㎡",
+    "〒",
+    "é",
+    "Aa09 ΑΩαω АЯая あいうアイウｱｲｳ漢字〒１２３ＡＢ＃＆（）「」・ー―〜※〓♪→①",
+};
+
+static cairo_status_t
+discard(void *closure, const unsigned char *data, unsigned int n)
+{
+	(void)closure;
+	(void)data;
+	(void)n;
+	return CAIRO_STATUS_SUCCESS;
+}
+
+static int
+warm_fontsets(struct hwg_render *r)
+{
+	/* with a PDF surface's font options, which are part of a font set's key */
+	cairo_surface_t *surface =
+	    cairo_pdf_surface_create_for_stream(discard, NULL, PAGE_W, PAGE_H);
+	cairo_t *cr = cairo_create(surface);
+	int rc = 0;
+
+	pango_cairo_update_context(cr, r->ctx);
+	for (size_t i = 0; i < sizeof(warm_sizes) / sizeof(warm_sizes[0]) && rc == 0; i++)
+		for (size_t j = 0; j < sizeof(warm_samples) / sizeof(warm_samples[0]); j++) {
+			PangoLayout *l = layout(r, warm_samples[j], warm_sizes[i], 0, NULL);
+
+			if (l == NULL) {
+				rc = HWG_E_NOMEM;
+				break;
+			}
+			(void)height(l); /* itemised and shaped: its font set made */
+			g_object_unref(l);
+		}
+	cairo_destroy(cr);
+	cairo_surface_finish(surface);
+	cairo_surface_destroy(surface);
+	return rc;
+}
+
+#define WARM_SCRIPTS warm_samples[sizeof(warm_samples) / sizeof(warm_samples[0]) - 1]
 
 int
 hwg_render_warm(struct hwg_render *r, struct hwg_error *err)
@@ -1049,7 +1118,7 @@ hwg_render_warm(struct hwg_render *r, struct hwg_error *err)
 		                       : f == HWG_RD_NAME      ? gaiji
 		                                               : WARM_SCRIPTS);
 	snprintf(req.mayor, sizeof(req.mayor), "山田%s", gaiji); /* the mark at the mayor's size */
-	if (rc == 0)
+	if (rc == 0 && (rc = warm_fontsets(r)) == 0)
 		rc = hwg_render_pdf(r, &req, &res, err);
 	else
 		hwg_error_set(err, rc, "out of memory");

@@ -186,10 +186,20 @@ ended(struct hwg_renderer *r, int *status)
 	return w == (pid_t)r->pid || (w < 0 && errno == ECHILD);
 }
 
+/* 1 when the renderer's end of the link is closed: it exited or died. */
+static int
+peer_gone(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+
+	return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR));
+}
+
 /*
- * The renderer failed a request (why): if it has not ended by itself,
- * kill it; reap and forget it.  1 when it had ended by itself (*status
- * says how), 0 when it was killed here.
+ * The renderer failed a request (why).  One whose end of the link is
+ * closed has ended or is ending by itself: it is waited for (and killed
+ * only if it lingers); one still there is killed now.  Reaped and
+ * forgotten either way; 1 when it had ended by itself (*status says how).
  */
 static int
 end_renderer(struct hwg_renderer *r, const char *why, int *status)
@@ -199,10 +209,9 @@ end_renderer(struct hwg_renderer *r, const char *why, int *status)
 	*status = -1;
 	if (r->pid <= 0)
 		return 0;
-	if (r->fd >= 0)
-		shutdown(r->fd, SHUT_RDWR);
-	/* a renderer that closed the link may take a moment to be reaped */
-	if (!(self = ended(r, status) || wait_end(r, 50, status))) {
+	if (ended(r, status) || (peer_gone(r->fd) && wait_end(r, STOP_WAIT_MS, status)))
+		self = 1;
+	else {
 		signal_renderer(r, SIGKILL);
 		if (!wait_end(r, STOP_WAIT_MS, status))
 			*status = -1; /* cannot happen after SIGKILL; forget it all the same */
@@ -517,8 +526,8 @@ hwg_renderer_render(struct hwg_renderer *r, const uint8_t *request, size_t len,
 		return hwg_error_set(err, HWG_E_RENDER_FAILED, "%s", lerr.message);
 	hwg_rd_request_clear(&req);
 	pthread_mutex_lock(&r->lock);
-	deadline = hwg_mono_ms() + r->timeout_ms;
-	if ((rc = ensure_running(r, deadline, err)) == 0) {
+	if ((rc = ensure_running(r, hwg_mono_ms() + r->timeout_ms, err)) == 0) {
+		deadline = hwg_mono_ms() + r->timeout_ms; /* a start has its own limit */
 		if (exchange(r, request, len, deadline, &reply, why, sizeof(why)) == 0)
 			rc = take_reply(reply, &pdf, why, sizeof(why), err);
 		else

@@ -36,3 +36,8 @@ hwg_unit_test(test_keyholder LIBS hwg_keyholder_client hwg_gwstate LABELS api)
 add_dependencies(test_keyholder hwgw-keyholder)
 hwg_unit_test(test_keyholder_fault LIBS hwg_keyholder_client LABELS api fault)
 add_dependencies(test_keyholder_fault hwgw-keyholder)
+# The certificate renderer (gateway/renderer): the layout in this process,
+# and hwgw-renderer as the privileged process starts it.
+hwg_unit_test(test_render LIBS hwg_render LABELS print)
+hwg_unit_test(test_renderer LIBS hwg_renderer_client LABELS print)
+add_dependencies(test_renderer hwgw-renderer)
