@@ -12,10 +12,12 @@
  * request decoder refuses each fault it names with no request out
  * (requests built here with libcbor), the encoder's output decodes to the
  * same, READY and REPLY round-trip and refuse a cut, a non-shortest head
- * or an unknown code, the glyph table refuses each fault with its line.
+ * or an unknown code, the glyph table refuses each fault with its line;
+ * the fuzzers' seeds are accepted or refused as their names say.
  * Exits 77 when pdftotext, pdftoppm or zbarimg is missing.
  */
 #include <cbor.h>
+#include <dirent.h>
 
 #include "hwg_cbor.h"
 #include "hwg_gaiji.h"
@@ -886,6 +888,101 @@ test_reply_proto(void)
 	hwg_buf_free(b);
 }
 
+/* ---------------------------------------------------------------- the fuzzers' seeds */
+
+static uint8_t *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *p = NULL;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (p = malloc((size_t)n + 1)) != NULL && fread(p, 1, (size_t)n, f) == (size_t)n)
+		*len = (size_t)n;
+	else {
+		free(p);
+		p = NULL;
+	}
+	fclose(f);
+	return p;
+}
+
+/* 0 if the seed decodes with the decoder its first byte picks (fuzz_render_request.c). */
+static int
+seed_decodes(const uint8_t *p, size_t len)
+{
+	struct hwg_error err = {0};
+	struct hwg_rd_request r;
+	char msg[HWG_RD_MSG_MAX + 1];
+	const uint8_t *pdf;
+	struct hwg_buf *b;
+	unsigned pages;
+	size_t n;
+	int code, rc;
+
+	if (len == 0)
+		return -1;
+	if (p[0] % 3 == 0) {
+		rc = hwg_rd_request_decode(p + 1, len - 1, &r, &err);
+		hwg_rd_request_clear(&r);
+		return rc;
+	}
+	b = hwg_buf_from(p + 1, len - 1);
+	rc = p[0] % 3 == 1 ? hwg_rd_reply_decode(b, &code, msg, &pdf, &n, &pages, &err)
+	                   : hwg_rd_ready_decode(b, &code, msg, &err);
+	hwg_buf_free(b);
+	return rc;
+}
+
+/* Each seed is accepted or refused as its name says (ok-, bad-, reply-ok-, ready-bad- ...). */
+static void
+test_fuzz_seeds(void)
+{
+	const char *src = getenv("HWG_SOURCE_DIR");
+	const char *targets[] = {"fuzz_render_request", "fuzz_gaiji_table"};
+	int seen = 0;
+
+	REQUIRE(src != NULL);
+	for (size_t t = 0; t < 2; t++) {
+		char dir[512], path[1024];
+		struct dirent *e;
+		DIR *d;
+
+		snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus/%s", src, targets[t]);
+		REQUIRE((d = opendir(dir)) != NULL);
+		while ((e = readdir(d)) != NULL) {
+			size_t len = 0;
+			uint8_t *p;
+			int ok, rc;
+
+			if (e->d_name[0] == '.')
+				continue;
+			ok = strstr(e->d_name, "ok-") != NULL;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			REQUIRE((p = slurp(path, &len)) != NULL);
+			if (t == 0) {
+				rc = seed_decodes(p, len);
+			} else {
+				struct hwg_gaiji *g = NULL;
+				struct hwg_error err = {0};
+
+				rc = hwg_gaiji_parse((const char *)p, len, &g, &err);
+				hwg_gaiji_free(g);
+			}
+			if ((rc == 0) != ok)
+				fprintf(stderr, "  seed %s: %d\n", e->d_name, rc);
+			CHECK((rc == 0) == ok);
+			seen++;
+			free(p);
+		}
+		closedir(d);
+	}
+	CHECK(seen > 40);
+}
+
 static void
 test_dates_and_templates(void)
 {
@@ -942,6 +1039,7 @@ main(void)
 	HWG_RUN(test_encode_roundtrip);
 	HWG_RUN(test_reply_proto);
 	HWG_RUN(test_dates_and_templates);
+	HWG_RUN(test_fuzz_seeds);
 	hwg_render_free(rd);
 	rd_teardown();
 	return HWG_TEST_END();
