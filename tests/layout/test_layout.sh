@@ -4,7 +4,9 @@
 # and the built processes link and map only what they may: the net
 # process (hwgw-net) has no libpcsclite, libusb, SQLite or PKCS#11 module
 # in its DT_NEEDED or its address space, and the privileged process
-# (hwgwd) no PKCS#11 module while the keyholder (hwgw-keyholder) holds it.
+# (hwgwd) no PKCS#11 module while the keyholder (hwgw-keyholder) holds it;
+# the renderer (hwgw-renderer) links the layout engines and none of those,
+# and hwgwd no layout engine.
 : "${HWG_SOURCE_DIR:?}" "${HWG_BUILD_DIR:?}"
 . "$HWG_SOURCE_DIR/tests/lib/sh_test.sh"
 . "$HWG_SOURCE_DIR/tests/lib/gwenv.sh"
@@ -36,6 +38,14 @@ check "the net process may not include priv internals" refused gateway/net/hwgw_
 check "a driver may not include the gateway" refused drivers/card/hwg_pcsc.c '"hwg_core.h"'
 check "shared code may not include the store" refused gateway/shared/hwg_verify.c '"hwg_audit.h"'
 check "a handler may not include priv internals" refused gateway/ops/hwg_ops.c '"hwg_netchild.h"'
+check "the renderer may not include the store" refused gateway/renderer/hwg_render.c '"hwg_store.h"'
+check "the renderer may not include the keyholder" refused gateway/renderer/hwg_renderer.c '"hwg_keyholder.h"'
+check "the renderer may not include priv internals" refused gateway/renderer/hwgw_renderer.c '"hwg_core.h"'
+check "the renderer may not include a handler" refused gateway/renderer/hwg_rd_proto.c '"hwg_ops.h"'
+check "the renderer may not include a driver" refused gateway/renderer/hwg_gaiji.c '"hwg_pcsc.h"'
+check "the renderer may not include SQLite" refused gateway/renderer/hwg_rd_sandbox.c '<sqlite3.h>'
+check "the privileged process may not include a layout engine" refused gateway/priv/hwg_core.c '<cairo.h>'
+check "a handler may not include pango" refused gateway/ops/hwg_ops.c '<pango/pangocairo.h>'
 
 needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
 check "hwgwd's DT_NEEDED is read (it links libsqlite3)" sh -c "readelf -d '$HWG_BUILD_DIR/gateway/hwgwd' | grep -q 'NEEDED.*libsqlite3'"
@@ -44,6 +54,14 @@ check "hwgw-net links none of libpcsclite, libusb, SQLite, a PKCS#11 module" \
 check "hwgw-net links libmicrohttpd and libseccomp" \
 	sh -c "readelf -d '$NET' | grep -q 'NEEDED.*libmicrohttpd' && readelf -d '$NET' | grep -q 'NEEDED.*libseccomp'"
 echo "# hwgw-net needs: $(needed "$NET" | tr '\n' ' ')"
+RENDERER="$HWG_BUILD_DIR/gateway/hwgw-renderer"
+check "hwgw-renderer links none of libpcsclite, libusb, SQLite, a PKCS#11 module, p11-kit, libmicrohttpd" \
+	sh -c "! readelf -d '$RENDERER' | grep NEEDED | grep -Eq '$FORBIDDEN|p11-kit|microhttpd'"
+check "hwgw-renderer links cairo, pango, libqrencode and libseccomp" \
+	sh -c "for l in libcairo libpangocairo libqrencode libseccomp; do readelf -d '$RENDERER' | grep -q \"NEEDED.*\$l\" || exit 1; done"
+check "hwgwd links no layout engine (cairo, pango, fontconfig, libqrencode)" \
+	sh -c "! readelf -d '$HWG_BUILD_DIR/gateway/hwgwd' | grep NEEDED | grep -Eq 'cairo|pango|fontconfig|qrencode'"
+echo "# hwgw-renderer needs: $(needed "$RENDERER" | tr '\n' ' ')"
 
 gw_setup && gw_start
 net_pid() { sed -n 's/.*event=net.ready pid=\([0-9]*\).*/\1/p' "$GW/hwgwd.log" | tail -n 1; }
