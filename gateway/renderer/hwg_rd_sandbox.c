@@ -2,11 +2,17 @@
  * hwg_rd_sandbox.c — see hwg_rd_sandbox.h.  Installed through
  * hwg_sandbox_install (the architecture checked, kill the process by
  * default, no new privileges, every thread), like the net process's and
- * the keyholder's filters.  The list is what hwgw-renderer was seen to
- * call after the filter's point (strace -f over test_renderer and
- * bench_render: renders of every kind, 外字 of each kind, scripts the
- * warm-up did not show, documents up to the PDF limit), each call's
- * reason in gateway/renderer/README.md.
+ * the keyholder's filters.  What hwgw-renderer was seen to call after the
+ * filter's point (strace -f over test_renderer and bench_render: renders
+ * of one to twenty pages, 外字, refusals, SIGKILL and SIGSTOP mid-job):
+ * read, sendmsg, brk, mmap, munmap, mremap, newfstatat (the time zone)
+ * and exit_group, write for a log line.  The rest of the list is what a
+ * thread of pango's needs (set_robust_list, rseq, clone, futex, madvise,
+ * mprotect, exit: pango sorts a font set it has not made yet in a thread
+ * of its own; the warm-up makes every one the layout uses, so none was
+ * seen after the filter, but a miss must cost a thread, not the
+ * document) and abort()'s way out.  Each call's reason is in
+ * gateway/renderer/README.md, "The sandbox".
  */
 #include "hwg_rd_sandbox.h"
 
