@@ -324,8 +324,16 @@ hwg_render_free(struct hwg_render *r)
 		return;
 	if (r->ctx != NULL)
 		g_object_unref(r->ctx);
-	if (r->fontmap != NULL)
+	if (r->fontmap != NULL) {
+		/*
+		 * its fonts and font sets refer back to it: let them go first;
+		 * and pango 1.50 never gives back its reference to the
+		 * configuration: taken back here
+		 */
+		pango_fc_font_map_shutdown(PANGO_FC_FONT_MAP(r->fontmap));
+		pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(r->fontmap), NULL);
 		g_object_unref(r->fontmap);
+	}
 	if (r->fc != NULL)
 		FcConfigDestroy(r->fc);
 	if (r->coverage != NULL)
@@ -407,7 +415,7 @@ shown(const struct hwg_render *r, const char *s, double size, char **text, Pango
 		const struct hwg_gaiji_entry *e = NULL;
 
 		if ((k = hwg_gaiji_next_char(s + i, n - i, &cp)) == 0)
-			k = 1, cp = 0xfffd; /* not UTF-8: the request decoder never lets it by */
+			k = 1, cp = 0x110000; /* not UTF-8 (the decoder lets none by): 〓 */
 		if (hwg_gaiji_private(cp))
 			e = hwg_gaiji_lookup(r->gaiji, cp);
 		if (e != NULL && e->kind == HWG_GAIJI_BITMAP) {

@@ -689,8 +689,12 @@ request_bytes(enum mutation mu, size_t *len)
 	if (mu != M_NO_PEOPLE_KEY) {
 		people = mu == M_PEOPLE_NOT_ARRAY ? cbor_new_definite_map(0)
 		                                  : cbor_new_definite_array(n);
-		for (size_t i = 0; i < n && mu != M_PEOPLE_NOT_ARRAY; i++)
-			CHECK(cbor_array_push(people, person_item(mu, i)));
+		for (size_t i = 0; i < n && mu != M_PEOPLE_NOT_ARRAY; i++) {
+			cbor_item_t *pi = person_item(mu, i);
+
+			CHECK(cbor_array_push(people, pi)); /* takes its own reference */
+			cbor_decref(&pi);
+		}
 		put(m, "people", people);
 	}
 	if (mu == M_UNKNOWN_KEY)
