@@ -1108,7 +1108,7 @@ hwg_render_warm(struct hwg_render *r, struct hwg_error *err)
 	                             .n_people = 1};
 	struct hwg_render_result res = {0};
 	uint32_t bitmap, substitute;
-	char gaiji[64] = "", *w = gaiji;
+	char gaiji[32] = "", *w = gaiji;
 	int rc = 0;
 
 	/* a 外字 of each kind the table has, one it does not name, a character the font lacks */
