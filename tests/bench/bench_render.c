@@ -7,7 +7,8 @@
  * cairo + pango render of the same page's text (the same strings in the
  * same font and sizes, one layout each, on a PDF surface: no tables,
  * 外字, QR code or seal), all in the same run.  And the pages per second
- * of a 20-page household copy through the renderer.  Prints BENCH lines
+ * of a 20-page household copy through the renderer, and how long a
+ * renderer takes to start (what a request after a crash pays).  Prints BENCH lines
  * as bench_keyholder.c does: the time per page and the ratio to the bare
  * baseline, the pages per second in parentheses.
  *   bench_render [ROUNDS]   (HWG_BUILD_DIR)
@@ -176,7 +177,7 @@ main(int argc, char **argv)
 	struct hwg_error err = {0};
 	struct text texts[64];
 	char store[24][160], exe[600];
-	double t_bare, t_step, t_proc, t_big;
+	double t_bare, t_step, t_proc, t_big, t_start;
 	uint8_t *one, *big;
 	size_t one_len = 0, big_len = 0, nt;
 	unsigned pages = 0, big_pages = 0;
@@ -189,8 +190,13 @@ main(int argc, char **argv)
 	if (rd_request(&req, 1, 1) != 0 || (one = encoded(1, &one_len)) == NULL ||
 	    (big = encoded(HWG_RD_PEOPLE_MAX, &big_len)) == NULL)
 		return 1;
-	if (hwg_renderer_start(&cfg, &proc, &err) != 0 || hwg_render_new(NULL, &local, &err) != 0 ||
-	    hwg_render_warm(local, &err) != 0) {
+	t_start = hwg_mono_seconds();
+	if (hwg_renderer_start(&cfg, &proc, &err) != 0) {
+		fprintf(stderr, "bench_render: %s\n", err.message);
+		return 1;
+	}
+	t_start = hwg_mono_seconds() - t_start;
+	if (hwg_render_new(NULL, &local, &err) != 0 || hwg_render_warm(local, &err) != 0) {
 		fprintf(stderr, "bench_render: %s\n", err.message);
 		return 1;
 	}
@@ -214,6 +220,9 @@ main(int argc, char **argv)
 	       1000 * t_proc, t_proc / t_bare, pages / t_proc, 1000 * (t_proc - t_step));
 	printf("BENCH render_via_renderer_%upages %.2f ms a page ratio=%.2f (%.0f pages/s)\n",
 	       big_pages, 1000 * t_big / big_pages, t_big / big_pages / t_bare, big_pages / t_big);
+	printf("BENCH renderer_start %.1f ms (the font, the glyph table, the warm-up, the "
+	       "filter)\n",
+	       1000 * t_start);
 	g_object_unref(fm);
 	hwg_render_free(local);
 	hwg_renderer_stop(proc);
