@@ -41,3 +41,5 @@ add_dependencies(test_keyholder_fault hwgw-keyholder)
 hwg_unit_test(test_render LIBS hwg_render LABELS print)
 hwg_unit_test(test_renderer LIBS hwg_renderer_client LABELS print)
 add_dependencies(test_renderer hwgw-renderer)
+# 77: a tool (pdftotext, pdftoppm, zbarimg), the font or /proc/PID/io is missing
+set_tests_properties(test_render test_renderer PROPERTIES SKIP_RETURN_CODE 77)
