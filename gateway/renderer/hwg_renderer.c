@@ -220,6 +220,21 @@ end_renderer(struct hwg_renderer *r, const char *why, int *status)
 	return self;
 }
 
+/* Both ways on the link, bounded by the time left (a stopped renderer blocks neither). */
+static void
+link_timeouts(int fd, int64_t deadline)
+{
+	int64_t left = deadline - hwg_mono_ms();
+	struct timeval tv;
+
+	if (left < 1)
+		left = 1;
+	tv.tv_sec = (time_t)(left / 1000);
+	tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
 /* Wait for READY: 0, or why the renderer did not start (*said: it told us itself). */
 static int
 await_ready(int fd, int *said, struct hwg_error *err)
@@ -244,6 +259,7 @@ await_ready(int fd, int *said, struct hwg_error *err)
 		if (rc < 0 && errno != EINTR)
 			return hwg_error_set(err, HWG_E_IO, "poll: %s", strerror(errno));
 	}
+	link_timeouts(fd, deadline); /* one that stops inside READY cannot hold the start */
 	rc = hwg_msg_recv(fd, HWG_MSG_BIT(HWG_RD_READY), &type, &id, &b, &lerr);
 	if (rc == 1)
 		return hwg_error_set(err, HWG_E_RENDER_FAILED,
@@ -403,21 +419,6 @@ ensure_running(struct hwg_renderer *r, int64_t deadline, struct hwg_error *err)
 		return hwg_error_set(err, HWG_E_RENDER_FAILED, "cannot start the renderer: %s",
 		                     lerr.message);
 	return 0;
-}
-
-/* Both ways on the link, bounded by the time left (a stopped renderer blocks neither). */
-static void
-link_timeouts(int fd, int64_t deadline)
-{
-	int64_t left = deadline - hwg_mono_ms();
-	struct timeval tv;
-
-	if (left < 1)
-		left = 1;
-	tv.tv_sec = (time_t)(left / 1000);
-	tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
 /* Wait for the reply's first byte: 0, or why there is none (the renderer to be ended). */

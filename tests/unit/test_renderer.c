@@ -11,13 +11,16 @@
  * is ended; its filter kills it on a forbidden call (SIGUSR2 probe) and
  * the next request starts another, the end reported; a request refused
  * before it is sent and one the renderer refuses, which stays up; a bad
- * glyph table stops the start; four threads at once.
+ * glyph table stops the start; a renderer that breaks the protocol (a
+ * malformed reply, a reply to another request, another type: a shell
+ * script on the link) is ended; four threads at once.
  */
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "hwg_renderer.h"
@@ -428,6 +431,63 @@ test_bad_table(void)
 	CHECK_EQ_INT(seen.count, 2); /* each one that refused to start, reported */
 }
 
+/*
+ * A renderer that breaks the protocol, played by a shell script on the
+ * link: READY, then a reply that is not one, or a reply to another
+ * request.  Each is ended (SIGKILL) and the request is render_failed.
+ */
+static void
+test_broken_replies(void)
+{
+	static const struct {
+		const char *reply; /* printf's octal escapes: the frame after the request */
+		const char *why;
+	} cases[] = {
+	    {"\\000\\000\\000\\001\\035\\000\\000\\000\\001\\000",
+	     "malformed reply from the renderer; ended it"},
+	    {"\\000\\000\\000\\001\\035\\000\\000\\000\\007\\240",
+	     "reply 7 to request 1; ended it"},
+	    {"\\000\\000\\000\\001\\033\\000\\000\\000\\001\\240",
+	     "internal message of type 27 unexpected; ended it"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ends seen = {0};
+		struct hwg_renderer_config cfg = {.on_end = on_end, .on_end_arg = &seen};
+		struct hwg_renderer *r = NULL;
+		struct hwg_renderer_pdf pdf = {0};
+		struct hwg_error err = {0};
+		char script[1024], path[300];
+		size_t len = 0;
+		uint8_t *req = request(1, &len);
+		long pid;
+
+		snprintf(script, sizeof(script),
+		         "#!/bin/sh\n"
+		         "printf '\\000\\000\\000\\001\\034\\000\\000\\000\\000\\240' >&3\n"
+		         "dd bs=1 count=9 <&3 >/dev/null 2>&1\n"
+		         "printf '%s' >&3\n"
+		         "exec sleep 30\n",
+		         cases[i].reply);
+		REQUIRE(rd_write("fake-renderer", script, strlen(script), path, sizeof(path)) == 0);
+		REQUIRE(chmod(path, 0700) == 0);
+		cfg.exe = path;
+		REQUIRE(hwg_renderer_start(&cfg, &r, &err) == 0);
+		pid = hwg_renderer_pid(r);
+		CHECK_EQ_INT(hwg_renderer_render(r, req, len, &pdf, &err), HWG_E_RENDER_FAILED);
+		if (strstr(err.message, cases[i].why) == NULL)
+			fprintf(stderr, "  case %zu: %s\n", i, err.message);
+		CHECK(strstr(err.message, cases[i].why) != NULL);
+		CHECK(pdf.pdf == NULL);
+		CHECK_EQ_INT(seen.count, 1);
+		CHECK_EQ_INT(seen.pid, pid);
+		CHECK(strstr(seen.detail, "signal=9") != NULL);
+		CHECK_EQ_INT(hwg_renderer_pid(r), 0);
+		free(req);
+		hwg_renderer_stop(r);
+	}
+}
+
 static void *
 render_three(void *arg)
 {
@@ -481,6 +541,7 @@ main(void)
 	HWG_RUN(test_filter_kills_probe);
 	HWG_RUN(test_refusals);
 	HWG_RUN(test_bad_table);
+	HWG_RUN(test_broken_replies);
 	HWG_RUN(test_threads);
 	rd_teardown();
 	return HWG_TEST_END();
