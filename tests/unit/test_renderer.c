@@ -346,6 +346,43 @@ test_timeout(void)
 	hwg_renderer_stop(r);
 }
 
+/*
+ * The back-off: a renderer that ends within 10 s of its start after the
+ * last one did too is started after 1 s; a request whose time is shorter
+ * fails at once, a later one gets a new renderer.
+ */
+static void
+test_backoff(void)
+{
+	struct ends seen = {0};
+	struct hwg_renderer *r = start(500, &seen, NULL);
+	struct hwg_renderer_pdf pdf = {0};
+	struct hwg_error err = {0};
+	size_t len = 0;
+	uint8_t *req = request(1, &len);
+	long pid;
+
+	REQUIRE(r != NULL && req != NULL);
+	pid = hwg_renderer_pid(r);
+	CHECK_EQ_INT(kill((pid_t)pid, SIGKILL), 0);
+	CHECK(wait_gone(pid));
+	CHECK_EQ_INT(render_ok(r, 1, 1), 0); /* the first quick end: a new one at once */
+	CHECK_EQ_INT(seen.count, 1);
+	pid = hwg_renderer_pid(r);
+	CHECK_EQ_INT(kill((pid_t)pid, SIGKILL), 0);
+	CHECK(wait_gone(pid));
+	CHECK_EQ_INT(hwg_renderer_render(r, req, len, &pdf, &err), HWG_E_RENDER_FAILED);
+	fprintf(stderr, "  backing off: %s\n", err.message);
+	CHECK(strstr(err.message, "the renderer keeps ending; the next starts in") != NULL);
+	CHECK_EQ_INT(hwg_renderer_pid(r), 0);
+	CHECK_EQ_INT(seen.count, 2);
+	nanosleep(&(struct timespec){1, 100 * 1000 * 1000}, NULL);
+	CHECK_EQ_INT(render_ok(r, 1, 1), 0);
+	CHECK(hwg_renderer_pid(r) > 0 && hwg_renderer_pid(r) != pid);
+	free(req);
+	hwg_renderer_stop(r);
+}
+
 static void
 test_filter_kills_probe(void)
 {
@@ -538,6 +575,7 @@ main(void)
 	HWG_RUN(test_descriptors_and_filter);
 	HWG_RUN(test_killed_mid_job);
 	HWG_RUN(test_timeout);
+	HWG_RUN(test_backoff);
 	HWG_RUN(test_filter_kills_probe);
 	HWG_RUN(test_refusals);
 	HWG_RUN(test_bad_table);
