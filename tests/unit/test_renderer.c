@@ -13,7 +13,9 @@
  * before it is sent and one the renderer refuses, which stays up; a bad
  * glyph table stops the start; a renderer that breaks the protocol (a
  * malformed reply, a reply to another request, another type: a shell
- * script on the link) is ended; four threads at once.
+ * script on the link) is ended; one that keeps ending is started after
+ * the back-off, a request shorter than that failing at once; four
+ * threads at once.
  */
 #include <dirent.h>
 #include <fcntl.h>
