@@ -138,3 +138,15 @@ add_executable(fuzz_keyholder_seeds fuzz/make_keyholder_seeds.c)
 target_link_libraries(fuzz_keyholder_seeds PRIVATE hwg_kh_proto)
 add_test(NAME fuzz_keyholder_seeds COMMAND fuzz_keyholder_seeds ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties(fuzz_keyholder_seeds PROPERTIES LABELS "fuzz;api" TIMEOUT 60)
+
+# The renderer's messages (gateway/renderer/hwg_rd_proto.c): the render
+# request it decodes, and the REPLY and READY the privileged process decodes
+# from it; the first byte picks the decoder.  And the glyph table it reads
+# before its filter (hwg_gaiji.c).  Seeds made by hand: requests of each
+# kind, a household, a reprint, 外字, each refusal test_render names; replies
+# with a PDF and with an error, READY both ways; tables of each line kind
+# and each refusal.
+hwg_fuzz_target(fuzz_render_request SOURCES fuzz/fuzz_render_request.c LIBS hwg_rd_proto)
+hwg_fuzz_target(fuzz_gaiji_table SOURCES fuzz/fuzz_gaiji_table.c LIBS hwg_render)
+set_tests_properties(fuzz_render_request_replay fuzz_gaiji_table_replay PROPERTIES
+                     LABELS "fuzz;print")

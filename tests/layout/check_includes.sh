@@ -23,6 +23,16 @@ drivers ^gateway(/|$)|^<microhttpd\.h>$ drivers never know the gateway
 common ^(gateway|drivers|crypto|client)(/|$) common code is below everything
 crypto ^(gateway|drivers|client)(/|$) crypto is below the gateway and the drivers
 registry ^(drivers|client|hw-sim)(/|$)|^<(winscard|libusb|microhttpd)\.h>$|^<libusb-1\.0/ the register knows no device, transport or client'
+# the renderer (gateway/renderer/README.md): it touches no store, key or device, and
+# nothing else runs a layout engine
+rules="$rules"'
+gateway/renderer ^(gateway/(net|state|palm|ops|priv|keyholder)|drivers)(/|$)|^<(sqlite3|winscard|libusb|microhttpd)\.h>$|^<libusb-1\.0/|^<p11-kit/ the renderer lays out certificates and holds no store, key or device
+gateway/priv ^<(cairo|cairo-pdf|qrencode)\.h>$|^<(pango|fontconfig)/ the layout engines run in the renderer only
+gateway/ops ^<(cairo|cairo-pdf|qrencode)\.h>$|^<(pango|fontconfig)/ the layout engines run in the renderer only
+gateway/shared ^<(cairo|cairo-pdf|qrencode)\.h>$|^<(pango|fontconfig)/ the layout engines run in the renderer only
+gateway/state ^<(cairo|cairo-pdf|qrencode)\.h>$|^<(pango|fontconfig)/ the layout engines run in the renderer only
+gateway/net ^<(cairo|cairo-pdf|qrencode)\.h>$|^<(pango|fontconfig)/ the layout engines run in the renderer only
+gateway/keyholder ^<(cairo|cairo-pdf|qrencode)\.h>$|^<(pango|fontconfig)/ the layout engines run in the renderer only'
 
 bad=$({
 	find $dirs -name '*.h' 2>/dev/null | sed 's/^/H /'

@@ -4,7 +4,9 @@
 # and the built processes link and map only what they may: the net
 # process (hwgw-net) has no libpcsclite, libusb, SQLite or PKCS#11 module
 # in its DT_NEEDED or its address space, and the privileged process
-# (hwgwd) no PKCS#11 module while the keyholder (hwgw-keyholder) holds it.
+# (hwgwd) no PKCS#11 module while the keyholder (hwgw-keyholder) holds it;
+# the renderer (hwgw-renderer) links the layout engines and none of those,
+# and hwgwd no layout engine.
 : "${HWG_SOURCE_DIR:?}" "${HWG_BUILD_DIR:?}"
 . "$HWG_SOURCE_DIR/tests/lib/sh_test.sh"
 . "$HWG_SOURCE_DIR/tests/lib/gwenv.sh"
@@ -39,6 +41,14 @@ check "a handler may not include priv internals" refused gateway/ops/hwg_ops.c '
 check "the register may not include the gateway's store" refused registry/reg_issue.c '"hwg_store.h"'
 check "the register may not include gateway/shared beyond hwg_certdoc.h" refused registry/reg_issue.c '"hwg_verify.h"'
 check "the register may not include a driver" refused registry/reg_store.c '"hwg_pcsc.h"'
+check "the renderer may not include the store" refused gateway/renderer/hwg_render.c '"hwg_store.h"'
+check "the renderer may not include the keyholder" refused gateway/renderer/hwg_renderer.c '"hwg_keyholder.h"'
+check "the renderer may not include priv internals" refused gateway/renderer/hwgw_renderer.c '"hwg_core.h"'
+check "the renderer may not include a handler" refused gateway/renderer/hwg_rd_proto.c '"hwg_ops.h"'
+check "the renderer may not include a driver" refused gateway/renderer/hwg_gaiji.c '"hwg_pcsc.h"'
+check "the renderer may not include SQLite" refused gateway/renderer/hwg_rd_sandbox.c '<sqlite3.h>'
+check "the privileged process may not include a layout engine" refused gateway/priv/hwg_core.c '<cairo.h>'
+check "a handler may not include pango" refused gateway/ops/hwg_ops.c '<pango/pangocairo.h>'
 
 needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
 check "hwgwd's DT_NEEDED is read (it links libsqlite3)" sh -c "readelf -d '$HWG_BUILD_DIR/gateway/hwgwd' | grep -q 'NEEDED.*libsqlite3'"
@@ -47,6 +57,14 @@ check "hwgw-net links none of libpcsclite, libusb, SQLite, a PKCS#11 module" \
 check "hwgw-net links libmicrohttpd and libseccomp" \
 	sh -c "readelf -d '$NET' | grep -q 'NEEDED.*libmicrohttpd' && readelf -d '$NET' | grep -q 'NEEDED.*libseccomp'"
 echo "# hwgw-net needs: $(needed "$NET" | tr '\n' ' ')"
+RENDERER="$HWG_BUILD_DIR/gateway/hwgw-renderer"
+check "hwgw-renderer links none of libpcsclite, libusb, SQLite, a PKCS#11 module, p11-kit, libmicrohttpd" \
+	sh -c "! readelf -d '$RENDERER' | grep NEEDED | grep -Eq '$FORBIDDEN|p11-kit|microhttpd'"
+check "hwgw-renderer links cairo, pango, libqrencode and libseccomp" \
+	sh -c "for l in libcairo libpangocairo libqrencode libseccomp; do readelf -d '$RENDERER' | grep -q \"NEEDED.*\$l\" || exit 1; done"
+check "hwgwd links no layout engine (cairo, pango, fontconfig, libqrencode)" \
+	sh -c "! readelf -d '$HWG_BUILD_DIR/gateway/hwgwd' | grep NEEDED | grep -Eq 'cairo|pango|fontconfig|qrencode'"
+echo "# hwgw-renderer needs: $(needed "$RENDERER" | tr '\n' ' ')"
 
 gw_setup && gw_start
 net_pid() { sed -n 's/.*event=net.ready pid=\([0-9]*\).*/\1/p' "$GW/hwgwd.log" | tail -n 1; }

@@ -43,3 +43,10 @@ add_dependencies(test_keyholder_fault hwgw-keyholder)
 # registry_pg (tests/integration/test_registry_pg.sh, the same binary).
 hwg_unit_test(test_registry LIBS hwgw-registry LABELS registry)
 hwg_unit_test(test_simprinter LIBS hwsim_printer LABELS print)
+# The certificate renderer (gateway/renderer): the layout in this process,
+# and hwgw-renderer as the privileged process starts it.
+hwg_unit_test(test_render LIBS hwg_render LABELS print)
+hwg_unit_test(test_renderer LIBS hwg_renderer_client LABELS print)
+add_dependencies(test_renderer hwgw-renderer)
+# 77: a tool (pdftotext, pdftoppm, zbarimg), the font or /proc/PID/io is missing
+set_tests_properties(test_render test_renderer PROPERTIES SKIP_RETURN_CODE 77)
