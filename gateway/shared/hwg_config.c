@@ -167,8 +167,9 @@ role_word(void *arg, const char *word)
 {
 	int r = hwg_role_parse(word);
 
-	if (r < 0 || r == HWG_ROLE_MAINTENANCE)
-		return -1; /* maintenance never sees personal data */
+	/* maintenance never sees personal data; registry calls nothing; supervisor is no client */
+	if (!hwg_role_client(r) || r == HWG_ROLE_MAINTENANCE || r == HWG_ROLE_REGISTRY)
+		return -1;
 	*(unsigned *)arg |= 1u << r;
 	return 0;
 }
@@ -346,7 +347,7 @@ static const struct config_key config_keys[] = {
     {"card", "timeout_ms", F(card_timeout_ms), NUM(NUM_INT, 100, 600000, 1),
      "milliseconds between 100 and 600000"},
     {"card", "mynumber_roles", F(card_mynumber_roles), FN(set_roles),
-     "a list of roles among counter, issuance, admin, auditor (never maintenance)"},
+     "a list of roles among counter, issuance, admin, auditor (never maintenance or registry)"},
     {"vein", "enabled", F(vein_enabled), FN(set_bool), "yes or no"},
     {"vein", "usb_ids", 0, FN(set_usb_ids),
      "a list of up to 8 USB vendor:product ids in hex, like 1209:0001"},

@@ -13,7 +13,11 @@
  * pair terminals and enrol, confirm, revoke and list operators, from an
  * admin client with an admin operator's session (none exists before the
  * first admin: HWG_OP_BOOTSTRAP); any client may verify an operator, and
- * ask what became of a request of its own (request.status).
+ * ask what became of a request of its own (request.status).  A registry
+ * client (it signs certificate documents) is allowed no operation at all;
+ * supervisor is an operator role only (no client has it), whose session
+ * the operations that need one name in operator_roles, and which may log
+ * out like any other.
  */
 #include "hwg_optable.h"
 
@@ -27,6 +31,9 @@
 	(HWG_ROLE_BIT(HWG_ROLE_COUNTER) | HWG_ROLE_BIT(HWG_ROLE_ISSUANCE) |                        \
 	 HWG_ROLE_BIT(HWG_ROLE_ADMIN) | HWG_ROLE_BIT(HWG_ROLE_AUDITOR) |                           \
 	 HWG_ROLE_BIT(HWG_ROLE_MAINTENANCE))
+
+/* Every operator role: whose session operator.logout ends. */
+#define ALL_OPERATOR_ROLES (ALL_ROLES | HWG_ROLE_BIT(HWG_ROLE_SUPERVISOR))
 
 #define N_ARGS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -134,7 +141,10 @@ static const struct hwg_op ops[] = {
      .args = verify_args,
      .n_args = N_ARGS(verify_args),
      .flags = HWG_OP_DEVICE},
-    {.name = "operator.logout", .roles = ALL_ROLES, .flags = HWG_OP_OPERATOR},
+    {.name = "operator.logout",
+     .roles = ALL_ROLES,
+     .operator_roles = ALL_OPERATOR_ROLES,
+     .flags = HWG_OP_OPERATOR},
     {.name = "operator.revoke",
      .roles = ADMIN,
      .args = operator_id_args,

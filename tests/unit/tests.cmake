@@ -36,3 +36,5 @@ hwg_unit_test(test_keyholder LIBS hwg_keyholder_client hwg_gwstate LABELS api)
 add_dependencies(test_keyholder hwgw-keyholder)
 hwg_unit_test(test_keyholder_fault LIBS hwg_keyholder_client LABELS api fault)
 add_dependencies(test_keyholder_fault hwgw-keyholder)
+# Roles: names, client and operator roles, what the table allows a registry (nothing).
+hwg_unit_test(test_roles LIBS hwg_gwshared LABELS api)
