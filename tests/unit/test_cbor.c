@@ -91,6 +91,28 @@ test_text_utf8_rules(void)
 }
 
 static void
+test_utf8_next(void)
+{
+	uint32_t cp = 0;
+
+	CHECK_EQ_INT(hwg_utf8_next((const uint8_t *)"a", 1, &cp), 1);
+	CHECK_EQ_INT(cp, 'a');
+	CHECK_EQ_INT(hwg_utf8_next((const uint8_t *)"\xc3\xa9", 2, &cp), 2);
+	CHECK_EQ_INT(cp, 0xe9);
+	CHECK_EQ_INT(hwg_utf8_next((const uint8_t *)"\xe3\x82\xa2x", 4, &cp), 3); /* ア */
+	CHECK_EQ_INT(cp, 0x30a2);
+	CHECK_EQ_INT(hwg_utf8_next((const uint8_t *)"\xee\x80\x80", 3, &cp), 3); /* U+E000 */
+	CHECK_EQ_INT(cp, 0xe000);
+	CHECK_EQ_INT(hwg_utf8_next((const uint8_t *)"\xf0\xa0\xae\xb7", 4, &cp), 4); /* 𠮷 */
+	CHECK_EQ_INT(cp, 0x20bb7);
+	cp = 7;
+	CHECK_EQ_INT(hwg_utf8_next((const uint8_t *)"\xe3\x82", 2, &cp), 0);
+	CHECK_EQ_INT(hwg_utf8_next((const uint8_t *)"\x80", 1, &cp), 0);
+	CHECK_EQ_INT(hwg_utf8_next((const uint8_t *)"a", 0, &cp), 0);
+	CHECK_EQ_INT(cp, 7);
+}
+
+static void
 test_text_escape(void)
 {
 	char out[32];
@@ -232,6 +254,7 @@ main(void)
 	HWG_RUN(test_well_formed_accepted);
 	HWG_RUN(test_text_not_utf8_refused);
 	HWG_RUN(test_text_utf8_rules);
+	HWG_RUN(test_utf8_next);
 	HWG_RUN(test_text_escape);
 	HWG_RUN(test_texts_made_utf8);
 	HWG_RUN(test_det_shortest_heads);
