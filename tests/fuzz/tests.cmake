@@ -138,3 +138,13 @@ add_executable(fuzz_keyholder_seeds fuzz/make_keyholder_seeds.c)
 target_link_libraries(fuzz_keyholder_seeds PRIVATE hwg_kh_proto)
 add_test(NAME fuzz_keyholder_seeds COMMAND fuzz_keyholder_seeds ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties(fuzz_keyholder_seeds PROPERTIES LABELS "fuzz;api" TIMEOUT 60)
+
+# A certificate's verification code (crypto/hwg_certcode.c): its text as
+# printed (base45 and the signed summary, checked with fuzz_keys.c's P-256
+# key), or a summary's payload signed inside the target with that key so
+# that mutants reach the summary decoder; fuzz_certcode.c says how an
+# input is laid out.  The seeds are made by hand: RFC 9285's examples and
+# refusals behind "HWC1:", summaries with and without "orig", each
+# refusal of the decoder, and one code signed by fuzz_keys.c's key.
+hwg_fuzz_target(fuzz_certcode SOURCES fuzz/fuzz_certcode.c fuzz/fuzz_keys.c LIBS hwg_crypto)
+set_tests_properties(fuzz_certcode_replay PROPERTIES LABELS "fuzz;print")

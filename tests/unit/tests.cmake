@@ -38,3 +38,5 @@ hwg_unit_test(test_keyholder_fault LIBS hwg_keyholder_client LABELS api fault)
 add_dependencies(test_keyholder_fault hwgw-keyholder)
 # Roles: names, client and operator roles, what the table allows a registry (nothing).
 hwg_unit_test(test_roles LIBS hwg_gwshared LABELS api)
+# Certificates: the verification code (base45, summary, seal) and the PDF seal.
+hwg_unit_test(test_certcode LIBS hwg_crypto LABELS print)
