@@ -40,3 +40,5 @@ add_dependencies(test_keyholder_fault hwgw-keyholder)
 hwg_unit_test(test_roles LIBS hwg_gwshared LABELS api)
 # Certificates: the verification code (base45, summary, seal) and the PDF seal.
 hwg_unit_test(test_certcode LIBS hwg_crypto LABELS print)
+# Certificates: the document cert.issue carries (gateway/shared/hwg_certdoc).
+hwg_unit_test(test_certdoc LIBS hwg_gwshared LABELS print)
