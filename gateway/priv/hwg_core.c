@@ -737,7 +737,8 @@ open_keyholder(struct hwg_core *c, struct hwg_error *err)
 	                                  cfg->hsm_pin_file,
 	                                  cfg->hsm_response_key,
 	                                  cfg->hsm_audit_key,
-	                                  cfg->hsm_template_key};
+	                                  cfg->hsm_template_key,
+	                                  cfg->hsm_seal_key};
 	struct hwg_keyholder_info info;
 	char exe[4096];
 	int rc;
@@ -756,8 +757,9 @@ open_keyholder(struct hwg_core *c, struct hwg_error *err)
 		    "names it), or set [vein] enabled = no",
 		    cfg->hsm_template_key, cfg->hsm_token);
 	hwg_keys_service(c->kh, &c->keys);
-	hwg_log(HWG_LOG_INFO, "keyholder.ready", "pid=%ld template_key=%s",
-	        hwg_keyholder_pid(c->kh), info.template_key ? "yes" : "no");
+	hwg_log(HWG_LOG_INFO, "keyholder.ready", "pid=%ld template_key=%s seal_key=%s",
+	        hwg_keyholder_pid(c->kh), info.template_key ? "yes" : "no",
+	        info.seal_key ? "yes" : "no");
 	return 0;
 }
 

@@ -338,6 +338,7 @@ static const struct config_key config_keys[] = {
     {"hsm", "response_key", F(hsm_response_key), FN(set_string), "a key label"},
     {"hsm", "audit_key", F(hsm_audit_key), FN(set_string), "a key label"},
     {"hsm", "template_key", F(hsm_template_key), FN(set_string), "a key label"},
+    {"hsm", "seal_key", F(hsm_seal_key), FN(set_string), "a key label"},
     {"card", "enabled", F(card_enabled), FN(set_bool), "yes or no"},
     {"card", "roots", F(card_roots), FN(set_string), "a directory of root certificates"},
     {"card", "crls", F(card_crls), FN(set_string), "a directory of CRLs"},
@@ -430,6 +431,7 @@ hwg_config_defaults(struct hwg_config *c)
 	c->card_timeout_ms = 5000;
 	c->card_mynumber_roles = 1u << HWG_ROLE_COUNTER;
 	c->hsm_template_key = strdup("hwgw-template");
+	c->hsm_seal_key = strdup("hwgw-seal");
 	c->vein_enabled = 1;
 	c->vein_usb_ids[0][0] = 0x1209; /* pid.codes test id: the simulated terminal */
 	c->vein_usb_ids[0][1] = 0x0001;
@@ -661,6 +663,7 @@ hwg_config_clear(struct hwg_config *c)
 	free(c->hsm_response_key);
 	free(c->hsm_audit_key);
 	free(c->hsm_template_key);
+	free(c->hsm_seal_key);
 	free(c->card_roots);
 	free(c->card_crls);
 	free(c->card_integrity_key);
