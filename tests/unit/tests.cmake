@@ -42,3 +42,10 @@ hwg_unit_test(test_roles LIBS hwg_gwshared LABELS api)
 hwg_unit_test(test_certcode LIBS hwg_crypto LABELS print)
 # Certificates: the document cert.issue carries (gateway/shared/hwg_certdoc).
 hwg_unit_test(test_certdoc LIBS hwg_gwshared LABELS print)
+# hwgwctl cert verify: codes signed in the test, drawn with libqrencode and cairo into a
+# PNG and a PDF, read back by the scanner and checked by the real hwgwctl.
+if(NOT TARGET PkgConfig::QRENCODE)
+  pkg_check_modules(QRENCODE REQUIRED IMPORTED_TARGET libqrencode)
+endif()
+hwg_unit_test(test_client_cert LIBS hwgwctl_scan hwg_crypto PkgConfig::QRENCODE LABELS print)
+add_dependencies(test_client_cert hwgwctl)
