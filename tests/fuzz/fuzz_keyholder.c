@@ -124,6 +124,12 @@ answers(uint8_t which, struct hwg_buf *in)
 			EVP_PKEY *k = hwg_keyholder_key_public(&info.response);
 
 			EVP_PKEY_free(k);
+			/* a seal key, when there is one, is a P-256 key */
+			if (info.seal_key && (info.seal.alg != HWG_COSE_ES256 ||
+			                      (k = hwg_keyholder_key_public(&info.seal)) == NULL))
+				abort();
+			if (info.seal_key)
+				EVP_PKEY_free(k);
 		}
 		break;
 	}

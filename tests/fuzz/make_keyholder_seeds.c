@@ -4,7 +4,9 @@
  * as fuzz_keyholder reads it), a response Sig_structure as the gateway
  * builds it and a raw digest the keyholder must refuse to sign, a
  * certificate's summary (an original and a reprint) and a PDF's seal
- * request, and INFO with and without a seal key.
+ * request, and INFO with and without a seal key.  An answer's selector is
+ * 128 or more, and fuzz_keyholder picks its decoder by the selector
+ * modulo 3: READY 129, REPLY 130, INFO 131.
  */
 #include <stdio.h>
 #include <string.h>
@@ -112,20 +114,20 @@ main(int argc, char **argv)
 		info.response.spki_len = ec != NULL ? (size_t)i2d_PUBKEY(ec, &p) : 0;
 		info.audit = info.seal = info.response;
 		info.seal_key = 1;
-		rc |= hwg_kh_info_encode(&info, b) | put(argv[1], "info-seal", 130, b);
+		rc |= hwg_kh_info_encode(&info, b) | put(argv[1], "info-seal", 131, b);
 		hwg_buf_reset(b);
 		info.seal_key = 0;
-		rc |= hwg_kh_info_encode(&info, b) | put(argv[1], "info-no-seal", 130, b);
+		rc |= hwg_kh_info_encode(&info, b) | put(argv[1], "info-no-seal", 131, b);
 		hwg_buf_reset(b);
 		EVP_PKEY_free(ec);
 	}
-	rc |= hwg_kh_ready_encode(0, "", b) | put(argv[1], "ready", 128, b);
+	rc |= hwg_kh_ready_encode(0, "", b) | put(argv[1], "ready", 129, b);
 	hwg_buf_reset(b);
 	rc |= hwg_kh_reply_encode(HWG_E_HSM, "token gone", NULL, 0, b) |
-	      put(argv[1], "reply-err", 129, b);
+	      put(argv[1], "reply-err", 130, b);
 	hwg_buf_reset(b);
 	rc |= hwg_kh_reply_encode(0, "", digest, sizeof(digest), b) |
-	      put(argv[1], "reply-ok", 129, b);
+	      put(argv[1], "reply-ok", 130, b);
 	hwg_buf_free(b);
 	return rc != 0;
 }
