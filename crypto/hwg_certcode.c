@@ -21,6 +21,8 @@
 static const char B45[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
 static const char PDF_SEAL_DOMAIN[] = "hwgw-pdf-seal-v1";
 
+_Static_assert(HWG_CERTCODE_GW_MAX <= HWG_COSE_KID_MAX, "a gateway id fits a kid");
+
 static const struct {
 	const char *name, *title;
 } kinds[] = {

@@ -22,6 +22,9 @@
 
 static const char RECORD_DOMAIN[] = "hwgw-record-v1";
 
+_Static_assert(HWG_COSE_KID_MAX <= HWG_CERTDOC_REGISTRY_MAX, "every kid fits the registry's id");
+_Static_assert(HWG_CERTDOC_REGISTRY_MAX == HWG_CLIENT_ID_MAX, "the registry's id is a client id");
+
 static const char *const kind_names[HWG_CERTDOC_KIND_COUNT_] = {"juminhyo", "kisai", "tenshutsu",
                                                                 "inkan"};
 static const char *const relation_names[HWG_CERTDOC_RELATION_COUNT_] = {"self", "household",
