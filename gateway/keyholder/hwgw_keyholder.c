@@ -489,8 +489,9 @@ ready(int code, const char *message)
 	return rc;
 }
 
-int
-main(int argc, char **argv)
+/* The command line into pc and l; usage (exit 2) for anything else. */
+static void
+options(int argc, char **argv, struct hwg_p11_config *pc, struct labels *l)
 {
 	static const struct option opts[] = {
 	    {"module", required_argument, NULL, 'm'},
@@ -502,44 +503,35 @@ main(int argc, char **argv)
 	    {"seal-key", required_argument, NULL, 's'},
 	    {NULL, 0, NULL, 0},
 	};
+	const char **slot[128] = {
+	    ['m'] = &pc->module_path, ['t'] = &pc->token_label, ['p'] = &pc->pin_file,
+	    ['r'] = &l->response,     ['a'] = &l->audit,        ['k'] = &l->tmpl,
+	    ['s'] = &l->seal,
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c < 0 || c >= 128 || slot[c] == NULL)
+			usage();
+		*slot[c] = optarg;
+	}
+	if (optind != argc || pc->module_path == NULL || pc->token_label == NULL ||
+	    pc->pin_file == NULL || l->response == NULL || l->audit == NULL)
+		usage();
+}
+
+int
+main(int argc, char **argv)
+{
 	struct hwg_p11_config pc = {0};
 	struct labels l = {0};
 	struct keyholder kh = {0};
 	struct hwg_error err = {0};
 	struct stat st;
-	int c, rc;
+	int rc;
 
 	hwg_log_init("hwgw-keyholder", HWG_LOG_INFO);
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			pc.module_path = optarg;
-			break;
-		case 't':
-			pc.token_label = optarg;
-			break;
-		case 'p':
-			pc.pin_file = optarg;
-			break;
-		case 'r':
-			l.response = optarg;
-			break;
-		case 'a':
-			l.audit = optarg;
-			break;
-		case 'k':
-			l.tmpl = optarg;
-			break;
-		case 's':
-			l.seal = optarg;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc || pc.module_path == NULL || pc.token_label == NULL ||
-	    pc.pin_file == NULL || l.response == NULL || l.audit == NULL)
-		usage();
+	options(argc, argv, &pc, &l);
 	if (fstat(LINK_FD, &st) != 0 || !S_ISSOCK(st.st_mode)) {
 		fprintf(stderr, "hwgw-keyholder: descriptor 3 is not the link to hwgwd\n");
 		return 2;
