@@ -22,6 +22,7 @@
 #include "hwgw_json.h"
 #include "hwgwctl.h"
 #include "hwgwctl_admin.h"
+#include "hwgwctl_cert.h"
 #include "hwgwctl_session.h"
 
 static int cmd_keygen(int argc, char **argv);
@@ -47,6 +48,11 @@ static const struct hwgwctl_command commands[] = {
      "audit query [--subject S] [--operator O] [--from T] [--to T] [--limit N]\n"
      " [--config FILE]",
      "check or search the audit log (acts on the state directory)"},
+    /* hwgwctl_cert.c */
+    {"cert", hwgwctl_cmd_cert,
+     "cert verify (--code TEXT | --png FILE | --pdf FILE) --key FILE\n"
+     "cert seal-key --out FILE [--from FILE]",
+     "check a printed certificate's verification code offline with the gateway's seal key"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -80,10 +86,21 @@ static const char help_details[] =
     "                    replaces both socket and url).  Relative key and\n"
     "                    gateway_pubkey paths are relative to the profile.\n"
     "\n"
+    "cert, in detail:\n"
+    "  verify checks the QR code printed on a certificate: its text (--code,\n"
+    "  - for a line of standard input, as zbarimg prints it too), a PNG of the\n"
+    "  page (--png), or the PDF, whose page 1 is rendered at 150 dpi (--pdf).\n"
+    "  --key is the gateway's seal public key (PEM).  A code that verifies is\n"
+    "  printed: number, kind, date, gateway, document digest, and the original\n"
+    "  of a reprint.  seal-key writes the seal key of gw.info's answer, as\n"
+    "  `hwgwctl call gw.info` prints it after verifying it (--from FILE, or\n"
+    "  standard input), to --out FILE as PEM.\n"
+    "\n"
     "exit status:\n"
     "  0  done (call: the verified result is on stdout)\n"
     "  1  the gateway refused: \"error: <code>: <message>\" on stderr\n"
-    "     (admin commands: refused, or the audit log does not verify)\n"
+    "     (admin commands: refused, or the audit log does not verify;\n"
+    "     cert verify: the code does not verify, or the page carries none)\n"
     "  2  usage, key, transport or verification error: \"hwgwctl: <message>\"\n";
 
 int

@@ -180,9 +180,8 @@ client_add(int argc, char **argv)
 		                    "[--uid UID]... [--config FILE]");
 	if (!hwg_client_id_valid(id) || strlen(id) > HWG_CLIENT_ID_MAX)
 		return hwgwctl_fail(2, "--id %s: 1-64 characters of A-Z a-z 0-9 . _ -", id);
-	if ((c.role = hwg_role_parse(role)) < 0)
-		return hwgwctl_fail(
-		    2, "--role %s: one of counter, issuance, admin, auditor, maintenance", role);
+	if (!hwg_role_client(c.role = hwg_role_parse(role)))
+		return hwgwctl_fail(2, "--role %s: one of " HWG_ROLES_CLIENT_TEXT, role);
 	snprintf(c.id, sizeof(c.id), "%s", id);
 	c.created_ms = hwg_now_ms();
 	if ((rc = read_pubkey_der(pubkey, &c)) != 0)

@@ -39,6 +39,22 @@ utf8_seq(const uint8_t *p, size_t n)
 	return len;
 }
 
+size_t
+hwg_utf8_next(const uint8_t *p, size_t n, uint32_t *cp)
+{
+	static const uint8_t lead_mask[5] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+	size_t len = n > 0 ? utf8_seq(p, n) : 0;
+	uint32_t v;
+
+	if (len == 0)
+		return 0;
+	v = p[0] & lead_mask[len];
+	for (size_t i = 1; i < len; i++)
+		v = v << 6 | (p[i] & 0x3f);
+	*cp = v;
+	return len;
+}
+
 int
 hwg_utf8_valid(const uint8_t *p, size_t n)
 {

@@ -20,6 +20,13 @@
  * surrogates, nothing above U+10FFFF), else 0.  NUL bytes are valid.
  */
 int hwg_utf8_valid(const uint8_t *p, size_t n);
+/*
+ * The code point of the valid UTF-8 sequence at p (at most n bytes) in
+ * *cp, and the sequence's length; 0 (and *cp untouched) when none starts
+ * there: for checks character by character (a kana field, control
+ * characters in a certificate's fields).
+ */
+size_t hwg_utf8_next(const uint8_t *p, size_t n, uint32_t *cp);
 
 /* Escape control characters (C0, DEL) as \xNN as well: for one-line logs. */
 #define HWG_TEXT_CONTROLS 0x1u

@@ -14,5 +14,11 @@ int64_t hwg_now_ms(void);
 int64_t hwg_mono_ms(void);
 /* Seconds on CLOCK_MONOTONIC, with sub-millisecond resolution. */
 double hwg_mono_seconds(void);
+/*
+ * 1 if s is exactly a calendar date written YYYY-MM-DD (Gregorian, years
+ * 1000 to 9999, the month's days, 29 February in leap years), else 0:
+ * the dates a certificate carries and shows.
+ */
+int hwg_date_valid(const char *s);
 
 #endif

@@ -267,18 +267,73 @@ is_uint_eq(const cbor_item_t *it, uint64_t v)
 	return cbor_isa_uint(it) && cbor_get_int(it) == v;
 }
 
+/* What a protected header may hold: alg alone (api.cddl), or alg and kid (documents, codes). */
+struct prot_want {
+	int kid;               /* 1: kid (4) is required; 0: refused */
+	const uint8_t **kid_p; /* out: a view of the kid's bytes in the map */
+	size_t *kid_len;
+};
+
+/* One label's value: alg (1) or, when wanted, kid (4); a reason otherwise. */
+static int
+protected_label(const cbor_item_t *k, const cbor_item_t *v, const struct prot_want *w,
+                const cbor_item_t **algv, const cbor_item_t **kidv, struct hwg_error *err)
+{
+	char num[32];
+
+	if (!is_int(k))
+		return hwg_error_set(err, HWG_E_BAD_ENCODING,
+		                     "protected header label is %s, not an integer", item_kind(k));
+	if (is_uint_eq(k, 2))
+		return hwg_error_set(err, HWG_E_BAD_ENCODING,
+		                     "protected header has crit (2): no critical "
+		                     "extension is understood");
+	if (is_uint_eq(k, 1) || (w->kid && is_uint_eq(k, 4))) {
+		const cbor_item_t **slot = is_uint_eq(k, 1) ? algv : kidv;
+
+		if (*slot != NULL)
+			return hwg_error_set(err, HWG_E_BAD_ENCODING,
+			                     "protected header has the key %s twice",
+			                     is_uint_eq(k, 1) ? "1 (alg)" : "4 (kid)");
+		*slot = v;
+		return 0;
+	}
+	int_text(k, num, sizeof(num));
+	return hwg_error_set(err, HWG_E_BAD_ENCODING,
+	                     "protected header label %s is not allowed (only alg (1)%s)", num,
+	                     w->kid ? " and kid (4)" : "");
+}
+
+/* kid (4): a byte string of 1 to HWG_COSE_KID_MAX bytes. */
+static int
+protected_kid(const cbor_item_t *kidv, const struct prot_want *w, struct hwg_error *err)
+{
+	if (kidv == NULL)
+		return hwg_error_set(err, HWG_E_BAD_ENCODING, "protected header has no kid (4)");
+	if (!cbor_isa_bytestring(kidv) || !cbor_bytestring_is_definite(kidv))
+		return hwg_error_set(err, HWG_E_BAD_ENCODING,
+		                     "kid (4) is %s, not a definite byte string", item_kind(kidv));
+	if (cbor_bytestring_length(kidv) == 0 || cbor_bytestring_length(kidv) > HWG_COSE_KID_MAX)
+		return hwg_error_set(err, HWG_E_BAD_ENCODING, "kid (4) is %zu bytes, not 1 to %d",
+		                     cbor_bytestring_length(kidv), HWG_COSE_KID_MAX);
+	*w->kid_p = cbor_bytestring_handle(kidv);
+	*w->kid_len = cbor_bytestring_length(kidv);
+	return 0;
+}
+
 /*
  * The protected header map, checked item by item: integer labels only,
- * no crit (2), no repeated key, and exactly the one label api.cddl
- * allows, alg (1), holding -7 or -8.
+ * no crit (2), no repeated key, and exactly the labels allowed: alg (1),
+ * holding -7 or -8, and kid (4) when w asks for it.
  */
 static int
-protected_check(const cbor_item_t *map, int *alg, struct hwg_error *err)
+protected_check(const cbor_item_t *map, const struct prot_want *w, int *alg, struct hwg_error *err)
 {
 	const struct cbor_pair *pairs;
-	const cbor_item_t *algv = NULL;
+	const cbor_item_t *algv = NULL, *kidv = NULL;
 	char num[32];
 	size_t n;
+	int rc;
 
 	if (!cbor_isa_map(map))
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
@@ -289,29 +344,11 @@ protected_check(const cbor_item_t *map, int *alg, struct hwg_error *err)
 	pairs = cbor_map_handle(map);
 	n = cbor_map_size(map);
 	for (size_t i = 0; i < n; i++) {
-		const cbor_item_t *k = pairs[i].key;
-
-		if (k == NULL || pairs[i].value == NULL)
+		if (pairs[i].key == NULL || pairs[i].value == NULL)
 			return hwg_error_set(err, HWG_E_BAD_ENCODING,
 			                     "protected header map is incomplete");
-		if (!is_int(k))
-			return hwg_error_set(err, HWG_E_BAD_ENCODING,
-			                     "protected header label is %s, not an integer",
-			                     item_kind(k));
-		if (is_uint_eq(k, 2))
-			return hwg_error_set(err, HWG_E_BAD_ENCODING,
-			                     "protected header has crit (2): no critical "
-			                     "extension is understood");
-		if (!is_uint_eq(k, 1)) {
-			int_text(k, num, sizeof(num));
-			return hwg_error_set(
-			    err, HWG_E_BAD_ENCODING,
-			    "protected header label %s is not allowed (only alg (1))", num);
-		}
-		if (algv != NULL)
-			return hwg_error_set(err, HWG_E_BAD_ENCODING,
-			                     "protected header has the key 1 (alg) twice");
-		algv = pairs[i].value;
+		if ((rc = protected_label(pairs[i].key, pairs[i].value, w, &algv, &kidv, err)) != 0)
+			return rc;
 	}
 	if (algv == NULL)
 		return hwg_error_set(err, HWG_E_BAD_ENCODING, "protected header has no alg (1)");
@@ -319,19 +356,27 @@ protected_check(const cbor_item_t *map, int *alg, struct hwg_error *err)
 		return hwg_error_set(err, HWG_E_BAD_ENCODING, "alg (1) is %s, not an integer",
 		                     item_kind(algv));
 	/* -7 and -8 are the negative integers with arguments 6 and 7 */
-	if (cbor_isa_negint(algv) && (cbor_get_int(algv) == 6 || cbor_get_int(algv) == 7)) {
-		*alg = -1 - (int)cbor_get_int(algv);
-		return 0;
+	if (!cbor_isa_negint(algv) || (cbor_get_int(algv) != 6 && cbor_get_int(algv) != 7)) {
+		int_text(algv, num, sizeof(num));
+		return hwg_error_set(err, HWG_E_ALG_NOT_ALLOWED,
+		                     "algorithm %s is not allowed (only ES256 (-7) and EdDSA (-8))",
+		                     num);
 	}
-	int_text(algv, num, sizeof(num));
-	return hwg_error_set(err, HWG_E_ALG_NOT_ALLOWED,
-	                     "algorithm %s is not allowed (only ES256 (-7) and EdDSA (-8))", num);
+	if (w->kid && (rc = protected_kid(kidv, w, err)) != 0)
+		return rc;
+	*alg = -1 - (int)cbor_get_int(algv);
+	return 0;
 }
 
+/* The protected header's bytes: alg into m, and the kid (copied) when want_kid. */
 static int
-protected_decode(const uint8_t *p, size_t len, int *alg, struct hwg_error *err)
+protected_decode(const uint8_t *p, size_t len, int want_kid, struct hwg_cose_sign1 *m,
+                 struct hwg_error *err)
 {
 	const char *why = "not CBOR";
+	const uint8_t *kid = NULL;
+	size_t kid_len = 0;
+	struct prot_want w = {want_kid, &kid, &kid_len};
 	cbor_item_t *map;
 	int rc;
 
@@ -341,7 +386,14 @@ protected_decode(const uint8_t *p, size_t len, int *alg, struct hwg_error *err)
 	if ((map = hwg_cbor_load(p, len, &why)) == NULL)
 		return hwg_error_set(err, HWG_E_BAD_ENCODING,
 		                     "protected header is not one well-formed CBOR item: %s", why);
-	rc = protected_check(map, alg, err);
+	rc = protected_check(map, &w, &m->alg, err);
+	if (rc == 0 && want_kid) {
+		if ((m->kid = malloc(kid_len)) == NULL)
+			rc = hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+		else
+			memcpy(m->kid, kid, kid_len);
+		m->kid_len = kid_len;
+	}
 	cbor_decref(&map);
 	return rc;
 }
@@ -392,7 +444,7 @@ envelope_head(struct hwg_buf *b, struct hwg_error *err)
 }
 
 static int
-frame_decode(struct hwg_buf *b, struct hwg_cose_sign1 *m, struct hwg_error *err)
+frame_decode(struct hwg_buf *b, int want_kid, struct hwg_cose_sign1 *m, struct hwg_error *err)
 {
 	const uint8_t *prot, *payload, *sig;
 	size_t prot_len, payload_len, sig_len;
@@ -402,7 +454,7 @@ frame_decode(struct hwg_buf *b, struct hwg_cose_sign1 *m, struct hwg_error *err)
 	if ((rc = envelope_head(b, err)) != 0 ||
 	    (rc = element_head(b, &h, "protected header", err)) != 0 ||
 	    (rc = bstr_body(b, &h, "protected header", &prot, &prot_len, err)) != 0 ||
-	    (rc = protected_decode(prot, prot_len, &m->alg, err)) != 0)
+	    (rc = protected_decode(prot, prot_len, want_kid, m, err)) != 0)
 		return rc;
 
 	/* api.cddl: the unprotected bucket is {}; its content is not signed */
@@ -445,9 +497,9 @@ frame_decode(struct hwg_buf *b, struct hwg_cose_sign1 *m, struct hwg_error *err)
 	return 0;
 }
 
-int
-hwg_cose_sign1_decode(const uint8_t *msg, size_t len, struct hwg_cose_sign1 *out,
-                      struct hwg_error *err)
+static int
+sign1_decode(const uint8_t *msg, size_t len, int want_kid, struct hwg_cose_sign1 *out,
+             struct hwg_error *err)
 {
 	struct hwg_cose_sign1 m;
 	struct hwg_buf *b;
@@ -460,7 +512,7 @@ hwg_cose_sign1_decode(const uint8_t *msg, size_t len, struct hwg_cose_sign1 *out
 	if ((b = hwg_buf_from(msg, len)) == NULL)
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 	memset(&m, 0, sizeof(m));
-	rc = frame_decode(b, &m, err);
+	rc = frame_decode(b, want_kid, &m, err);
 	hwg_buf_free(b);
 	if (rc != 0) {
 		hwg_cose_sign1_clear(&m);
@@ -470,12 +522,27 @@ hwg_cose_sign1_decode(const uint8_t *msg, size_t len, struct hwg_cose_sign1 *out
 	return 0;
 }
 
+int
+hwg_cose_sign1_decode(const uint8_t *msg, size_t len, struct hwg_cose_sign1 *out,
+                      struct hwg_error *err)
+{
+	return sign1_decode(msg, len, 0, out, err);
+}
+
+int
+hwg_cose_sign1_decode_kid(const uint8_t *msg, size_t len, struct hwg_cose_sign1 *out,
+                          struct hwg_error *err)
+{
+	return sign1_decode(msg, len, 1, out, err);
+}
+
 void
 hwg_cose_sign1_clear(struct hwg_cose_sign1 *m)
 {
 	if (m == NULL)
 		return;
 	free(m->protected_bytes);
+	free(m->kid);
 	if (m->payload != NULL)
 		hwg_wipe(m->payload, m->payload_len); /* request arguments may carry a PIN */
 	free(m->payload);
@@ -538,15 +605,31 @@ hwg_cose_sig_structure(const uint8_t *prot, size_t prot_len, const uint8_t *payl
 	return 0;
 }
 
-int
-hwg_cose_sign1_encode(int alg, const uint8_t *payload, size_t payload_len, hwg_cose_signer_fn sign,
-                      void *sign_ctx, uint8_t **out, size_t *out_len, struct hwg_error *err)
+/* The protected header {1: alg} or {1: alg, 4: kid}, deterministically (1 sorts before 4). */
+static int
+protected_put(struct hwg_buf *b, int alg, const uint8_t *kid, size_t kid_len)
 {
-	const size_t overhead = 96;        /* tag, heads, protected header, 64-byte signature */
-	uint8_t prot[3] = {0xa1, 0x01, 0}; /* {1: alg} */
+	int r;
+
+	if ((r = head_put(b, 5, kid != NULL ? 2 : 1)) != 0 || (r = head_put(b, 0, 1)) != 0 ||
+	    (r = head_put(b, 1, (uint64_t)(-1 - alg))) != 0)
+		return r;
+	if (kid == NULL)
+		return 0;
+	if ((r = head_put(b, 0, 4)) != 0)
+		return r;
+	return bstr_put(b, kid, kid_len);
+}
+
+static int
+sign1_encode(int alg, const uint8_t *kid, size_t kid_len, const uint8_t *payload,
+             size_t payload_len, hwg_cose_signer_fn sign, void *sign_ctx, uint8_t **out,
+             size_t *out_len, struct hwg_error *err)
+{
+	const size_t overhead = 96 + HWG_COSE_KID_MAX; /* tag, heads, protected header, signature */
 	uint8_t sig[HWG_COSE_SIG_LEN], *tbs = NULL;
 	size_t tbs_len = 0;
-	struct hwg_buf *b;
+	struct hwg_buf *b, *prot;
 	int rc;
 
 	if (alg != HWG_COSE_ES256 && alg != HWG_COSE_EDDSA)
@@ -556,27 +639,49 @@ hwg_cose_sign1_encode(int alg, const uint8_t *payload, size_t payload_len, hwg_c
 		return hwg_error_set(err, HWG_E_INVALID, "no signer, payload or output");
 	if (payload_len > SIZE_MAX - overhead)
 		return hwg_error_set(err, HWG_E_TOO_LARGE, "payload too large");
-	prot[2] = (uint8_t)(0x20 | (-1 - alg)); /* negative integer, argument 6 or 7 */
-	if ((rc = hwg_cose_sig_structure(prot, sizeof(prot), payload, payload_len, &tbs,
-	                                 &tbs_len)) != 0)
-		return hwg_error_set(err, rc, "cannot build the Sig_structure");
-	rc = sign(sign_ctx, alg, tbs, tbs_len, sig, err);
-	free(tbs);
-	if (rc != 0)
-		return rc;
-	if ((b = hwg_buf_new(overhead + payload_len)) == NULL)
+	if ((prot = hwg_buf_new(8 + HWG_COSE_KID_MAX)) == NULL)
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
-	/* 18([h'a101<alg>', {}, payload, signature]) */
-	if ((rc = head_put(b, 6, HWG_COSE_TAG_SIGN1)) != 0 || (rc = head_put(b, 4, 4)) != 0 ||
-	    (rc = bstr_put(b, prot, sizeof(prot))) != 0 || (rc = head_put(b, 5, 0)) != 0 ||
-	    (rc = bstr_put(b, payload, payload_len)) != 0 ||
-	    (rc = bstr_put(b, sig, sizeof(sig))) != 0 || (rc = buf_take(b, out, out_len)) != 0) {
-		hwg_buf_free(b);
-		return hwg_error_set(err, rc == HWG_E_NOMEM ? HWG_E_NOMEM : HWG_E_INTERNAL,
-		                     "cannot encode COSE_Sign1");
+	if (protected_put(prot, alg, kid, kid_len) != 0)
+		rc = hwg_error_set(err, HWG_E_INTERNAL, "cannot encode the protected header");
+	else if ((rc = hwg_cose_sig_structure(hwg_buf_ptr(prot), hwg_buf_len(prot), payload,
+	                                      payload_len, &tbs, &tbs_len)) != 0)
+		rc = hwg_error_set(err, rc, "cannot build the Sig_structure");
+	else
+		rc = sign(sign_ctx, alg, tbs, tbs_len, sig, err);
+	free(tbs);
+	if (rc != 0 || (b = hwg_buf_new(overhead + payload_len)) == NULL) {
+		hwg_buf_free(prot);
+		return rc != 0 ? rc : hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 	}
+	/* 18([protected, {}, payload, signature]) */
+	if ((rc = head_put(b, 6, HWG_COSE_TAG_SIGN1)) != 0 || (rc = head_put(b, 4, 4)) != 0 ||
+	    (rc = bstr_put(b, hwg_buf_ptr(prot), hwg_buf_len(prot))) != 0 ||
+	    (rc = head_put(b, 5, 0)) != 0 || (rc = bstr_put(b, payload, payload_len)) != 0 ||
+	    (rc = bstr_put(b, sig, sizeof(sig))) != 0 || (rc = buf_take(b, out, out_len)) != 0)
+		rc = hwg_error_set(err, rc == HWG_E_NOMEM ? HWG_E_NOMEM : HWG_E_INTERNAL,
+		                   "cannot encode COSE_Sign1");
+	hwg_buf_free(prot);
 	hwg_buf_free(b);
-	return 0;
+	return rc;
+}
+
+int
+hwg_cose_sign1_encode(int alg, const uint8_t *payload, size_t payload_len, hwg_cose_signer_fn sign,
+                      void *sign_ctx, uint8_t **out, size_t *out_len, struct hwg_error *err)
+{
+	return sign1_encode(alg, NULL, 0, payload, payload_len, sign, sign_ctx, out, out_len, err);
+}
+
+int
+hwg_cose_sign1_encode_kid(int alg, const uint8_t *kid, size_t kid_len, const uint8_t *payload,
+                          size_t payload_len, hwg_cose_signer_fn sign, void *sign_ctx,
+                          uint8_t **out, size_t *out_len, struct hwg_error *err)
+{
+	if (kid == NULL || kid_len == 0 || kid_len > HWG_COSE_KID_MAX)
+		return hwg_error_set(err, HWG_E_INVALID, "a kid is 1 to %d bytes",
+		                     HWG_COSE_KID_MAX);
+	return sign1_encode(alg, kid, kid_len, payload, payload_len, sign, sign_ctx, out, out_len,
+	                    err);
 }
 
 /* -------------------------------------------------------- ECDSA encodings */

@@ -21,6 +21,8 @@
 #define HWG_COSE_EDDSA (-8)
 #define HWG_COSE_SIG_LEN 64
 #define HWG_COSE_TAG_SIGN1 18
+/* The longest kid (4) accepted or made: a client or gateway id is at most 64 bytes. */
+#define HWG_COSE_KID_MAX 64
 
 /* A decoded COSE_Sign1.  All buffers are owned; clear with hwg_cose_sign1_clear. */
 struct hwg_cose_sign1 {
@@ -30,6 +32,8 @@ struct hwg_cose_sign1 {
 	uint8_t *payload; /* attached payload (detached is refused) */
 	size_t payload_len;
 	uint8_t sig[HWG_COSE_SIG_LEN];
+	uint8_t *kid; /* protected kid (4): hwg_cose_sign1_decode_kid only, else NULL */
+	size_t kid_len;
 };
 
 /*
@@ -45,6 +49,16 @@ struct hwg_cose_sign1 {
  */
 int hwg_cose_sign1_decode(const uint8_t *msg, size_t len, struct hwg_cose_sign1 *out,
                           struct hwg_error *err);
+/*
+ * The same for a message that names its key (a registry's document, a
+ * certificate's verification code): the protected header holds alg (1)
+ * and kid (4), a byte string of 1 to HWG_COSE_KID_MAX bytes, and nothing
+ * else; kid (4) missing, of another type or size, or twice is
+ * HWG_E_BAD_ENCODING.  The kid is copied into out->kid.  The kid is
+ * signed with the payload, so a verified message cannot be re-labelled.
+ */
+int hwg_cose_sign1_decode_kid(const uint8_t *msg, size_t len, struct hwg_cose_sign1 *out,
+                              struct hwg_error *err);
 void hwg_cose_sign1_clear(struct hwg_cose_sign1 *m);
 
 /*
@@ -76,6 +90,15 @@ typedef int (*hwg_cose_signer_fn)(void *ctx, int alg, const uint8_t *tbs, size_t
 int hwg_cose_sign1_encode(int alg, const uint8_t *payload, size_t payload_len,
                           hwg_cose_signer_fn sign, void *sign_ctx, uint8_t **out, size_t *out_len,
                           struct hwg_error *err);
+
+/*
+ * The same with kid (4) in the protected header: 18([h'a2 01 <alg> 04
+ * <kid>', {}, payload, signature]); kid is 1 to HWG_COSE_KID_MAX bytes
+ * (HWG_E_INVALID otherwise).
+ */
+int hwg_cose_sign1_encode_kid(int alg, const uint8_t *kid, size_t kid_len, const uint8_t *payload,
+                              size_t payload_len, hwg_cose_signer_fn sign, void *sign_ctx,
+                              uint8_t **out, size_t *out_len, struct hwg_error *err);
 
 /*
  * Signer over an in-process EVP_PKEY (ctx is the EVP_PKEY *): EdDSA as

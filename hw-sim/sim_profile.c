@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "hwg_file.h"
+#include "hwg_idnum.h"
 #include "hwg_mn_info.h"
 #include "hwg_secret.h"
 
@@ -318,7 +319,7 @@ complete(struct loader *l)
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (have[i][0] == '\0')
 			return refuse(l, "holder", need[i], "required for type mynumber");
-	if (!l->unchecked && !hwg_mn_mynumber_valid(s->mynumber))
+	if (!l->unchecked && !hwg_mynumber_valid(s->mynumber))
 		return refuse(l, "holder", "mynumber",
 		              "wrong check digit (mynumber_unchecked = yes keeps it)");
 	if (s->issuer_key == NULL)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hwg_ber.h"
+#include "hwg_idnum.h"
 #include "hwg_secret.h"
 
 #define TAG_MYNUMBER 0xFF10
@@ -72,21 +73,6 @@ utf8_valid(const uint8_t *p, size_t n)
 }
 
 int
-hwg_mn_mynumber_valid(const char *digits)
-{
-	int sum = 0, check;
-
-	for (int i = 0; i < 12; i++)
-		if (digits[i] < '0' || digits[i] > '9')
-			return 0;
-	/* P_n counts from the right of the first 11 digits; Q_n = n+1 (n <= 6), n-5 (n >= 7) */
-	for (int n = 1; n <= 11; n++)
-		sum += (digits[11 - n] - '0') * (n <= 6 ? n + 1 : n - 5);
-	check = sum % 11 <= 1 ? 0 : 11 - sum % 11;
-	return digits[11] - '0' == check;
-}
-
-int
 hwg_mn_parse_mynumber(const uint8_t *ef, size_t len, char out[13], struct hwg_error *err)
 {
 	struct hwg_ber_tlv t;
@@ -99,7 +85,7 @@ hwg_mn_parse_mynumber(const uint8_t *ef, size_t len, char out[13], struct hwg_er
 		                     "card-info file 0001 does not hold a 12-digit number");
 	memcpy(out, t.value, 12);
 	out[12] = '\0';
-	if (!hwg_mn_mynumber_valid(out)) {
+	if (!hwg_mynumber_valid(out)) {
 		hwg_wipe(out, 13);
 		return hwg_error_set(err, HWG_E_INVALID,
 		                     "the My Number on the card fails its check digit");

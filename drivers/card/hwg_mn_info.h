@@ -26,12 +26,9 @@ struct hwg_mn_facts {
 };
 
 /*
- * 1 if digits holds 12 ASCII digits whose last is the check digit of the
- * first 11 (the ordinance's modulus-11 scheme), else 0.
+ * EF 0001 (17 bytes incl. filler) → 12 ASCII digits and a NUL; the check
+ * digit must hold (hwg_mynumber_valid, common/hwg_idnum.h).
  */
-int hwg_mn_mynumber_valid(const char *digits);
-
-/* EF 0001 (17 bytes incl. filler) → 12 ASCII digits and a NUL; the check digit must hold. */
 int hwg_mn_parse_mynumber(const uint8_t *ef, size_t len, char out[13], struct hwg_error *err);
 
 /* EF 0002 (the FF 20 TLV) → the four facts, each checked for form. */

@@ -40,7 +40,7 @@
 #define LINK_FD 3
 #define STOP_WAIT_MS 5000
 #define INFO_MAX 1024
-#define ARGV_MAX 14
+#define ARGV_MAX 16
 
 /*
  * A request waiting for its turn on the link.  Requests that arrive while
@@ -88,6 +88,8 @@ struct hwg_keyholder {
 	char *argv[ARGV_MAX];
 	int alg;                                  /* the response key's */
 	struct hwg_keyholder_key response, audit; /* what the first keyholder found */
+	int have_seal;                            /* and whether it found a seal key, */
+	struct hwg_keyholder_key seal;            /* this one */
 };
 
 /* ---------------------------------------------------------------- the link */
@@ -324,14 +326,16 @@ make_argv(struct hwg_keyholder *k, const struct hwg_keyholder_config *cfg, struc
 	    {"--module", cfg->module_path},  {"--token", cfg->token_label},
 	    {"--pin-file", cfg->pin_file},   {"--response-key", cfg->response_key},
 	    {"--audit-key", cfg->audit_key}, {"--template-key", cfg->template_key},
+	    {"--seal-key", cfg->seal_key},
 	};
 	const char *args[ARGV_MAX] = {EXE_NAME};
-	size_t n = 1, last = sizeof(opts) / sizeof(opts[0]) - 1;
+	size_t n = 1, n_opts = sizeof(opts) / sizeof(opts[0]), first_optional = 5;
 
-	for (size_t i = 0; i <= last; i++) {
+	for (size_t i = 0; i < n_opts; i++) {
 		if (opts[i][1] == NULL || opts[i][1][0] == '\0') {
-			if (i == last)
-				continue; /* no template key: no palm-vein operations */
+			if (i >= first_optional)
+				continue; /* no template key: no palm-vein operations; no seal key:
+				             no certificates */
 			return hwg_error_set(err, HWG_E_CONFIG, "the keyholder needs %s",
 			                     opts[i][0]);
 		}
@@ -444,7 +448,10 @@ check_keys(struct hwg_keyholder *k, int fd, int first, struct hwg_error *err)
 		k->response = in.response;
 		k->audit = in.audit;
 		k->alg = in.response.alg;
-	} else if (!same_key(&in.response, &k->response) || !same_key(&in.audit, &k->audit)) {
+		k->have_seal = in.seal_key;
+		k->seal = in.seal;
+	} else if (!same_key(&in.response, &k->response) || !same_key(&in.audit, &k->audit) ||
+	           in.seal_key != k->have_seal || (in.seal_key && !same_key(&in.seal, &k->seal))) {
 		return hwg_error_set(
 		    err, HWG_E_HSM,
 		    "its keys are not those found at start (replaced in the token?)");
@@ -736,6 +743,18 @@ hwg_keyholder_keys(struct hwg_keyholder *k, struct hwg_keyholder_key *response,
 }
 
 int
+hwg_keyholder_seal_key(struct hwg_keyholder *k, struct hwg_keyholder_key *seal)
+{
+	int have;
+
+	pthread_mutex_lock(&k->lock);
+	if ((have = k->have_seal) != 0)
+		*seal = k->seal;
+	pthread_mutex_unlock(&k->lock);
+	return have ? 0 : HWG_E_NOT_FOUND;
+}
+
+int
 hwg_keyholder_sign_response(void *keyholder, int alg, const uint8_t *tbs, size_t tbs_len,
                             uint8_t sig[64], struct hwg_error *err)
 {
@@ -834,6 +853,118 @@ hwg_keyholder_open_template(struct hwg_keyholder *k, const char *operator_id, co
 		memcpy(tmpl, out, sizeof(out));
 	hwg_wipe(out, sizeof(out));
 	hwg_buf_free(b);
+	return rc;
+}
+
+/* The seal key as an OpenSSL key, or HWG_E_NOT_FOUND. */
+static int
+seal_public(struct hwg_keyholder *k, EVP_PKEY **pub, struct hwg_error *err)
+{
+	struct hwg_keyholder_key seal;
+
+	if (hwg_keyholder_seal_key(k, &seal) != 0)
+		return hwg_error_set(err, HWG_E_NOT_FOUND,
+		                     "the token has no seal key ([hsm] seal_key; scripts/hsm-init "
+		                     "makes it)");
+	if ((*pub = hwg_keyholder_key_public(&seal)) == NULL)
+		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	return 0;
+}
+
+/* A keyholder's seal that is not what was asked for: it is ended. */
+static int
+seal_refused(struct hwg_keyholder *k, const char *what, struct hwg_error *err)
+{
+	pthread_mutex_lock(&k->lock);
+	peer_fatal(k, what);
+	pthread_mutex_unlock(&k->lock);
+	return hwg_error_set(err, HWG_E_HSM, "the keyholder answered %s; ended it", what);
+}
+
+/* The keyholder's COSE_Sign1 is a code for exactly s, sealed by pub. */
+static int
+summary_answer_ok(const uint8_t *cose, size_t len, const struct hwg_certcode_summary *s,
+                  EVP_PKEY *pub)
+{
+	struct hwg_certcode_summary back;
+	char *text = NULL;
+	int ok;
+
+	if (hwg_certcode_text(cose, len, &text, NULL) != 0)
+		return 0;
+	ok = hwg_certcode_verify(text, strlen(text), pub, &back, NULL) == 0 &&
+	     memcmp(&back, s, sizeof(back)) == 0;
+	free(text);
+	return ok;
+}
+
+int
+hwg_keyholder_seal_summary(struct hwg_keyholder *k, const struct hwg_certcode_summary *s,
+                           uint8_t **cose, size_t *cose_len, struct hwg_error *err)
+{
+	uint8_t out[HWG_CERTCODE_COSE_MAX], *copy;
+	struct hwg_certcode_summary clean;
+	struct hwg_buf *b = NULL;
+	EVP_PKEY *pub;
+	size_t len = 0;
+	int rc;
+
+	if (s == NULL || cose == NULL || cose_len == NULL)
+		return hwg_error_set(err, HWG_E_INVALID, "no summary or no output");
+	/* the struct as the keyholder will rebuild it: nothing after each string's end */
+	memset(&clean, 0, sizeof(clean));
+	memcpy(clean.doc, s->doc, sizeof(clean.doc));
+	snprintf(clean.no, sizeof(clean.no), "%s", s->no);
+	snprintf(clean.kind, sizeof(clean.kind), "%s", s->kind);
+	snprintf(clean.date, sizeof(clean.date), "%s", s->date);
+	snprintf(clean.gw, sizeof(clean.gw), "%s", s->gw);
+	snprintf(clean.orig, sizeof(clean.orig), "%s", s->orig);
+	if ((rc = hwg_certcode_summary_check(&clean, err)) != 0 ||
+	    (rc = seal_public(k, &pub, err)) != 0)
+		return rc;
+	if ((b = hwg_buf_new(512)) == NULL || hwg_kh_summary_encode(&clean, b) != 0)
+		rc = hwg_error_set(err, HWG_E_NOMEM, "cannot encode the summary");
+	else
+		rc = request(k, HWG_KH_SEAL_SUMMARY, b, 0, out, sizeof(out), &len, err);
+	hwg_buf_free(b);
+	if (rc == 0 && !summary_answer_ok(out, len, &clean, pub))
+		rc = seal_refused(k, "a summary's seal that is not the one asked for", err);
+	EVP_PKEY_free(pub);
+	if (rc != 0)
+		return rc;
+	if ((copy = malloc(len)) == NULL)
+		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	memcpy(copy, out, len);
+	*cose = copy;
+	*cose_len = len;
+	return 0;
+}
+
+int
+hwg_keyholder_seal_pdf(struct hwg_keyholder *k, const char *issuance_no,
+                       const uint8_t pdf_digest[32], uint8_t seal[HWG_CERTCODE_SEAL_LEN],
+                       struct hwg_error *err)
+{
+	uint8_t out[HWG_CERTCODE_SEAL_LEN];
+	struct hwg_buf *b = NULL;
+	EVP_PKEY *pub;
+	int rc;
+
+	if (!hwg_certcode_number_valid(issuance_no, NULL) || pdf_digest == NULL || seal == NULL)
+		return hwg_error_set(err, HWG_E_INVALID,
+		                     "not an issuance number (<gateway>-<YYYYMMDD>-<6 digits>)");
+	if ((rc = seal_public(k, &pub, err)) != 0)
+		return rc;
+	if ((b = hwg_buf_new(256)) == NULL || hwg_kh_pdf_encode(issuance_no, pdf_digest, b) != 0)
+		rc = hwg_error_set(err, HWG_E_NOMEM, "cannot encode the PDF's seal request");
+	else
+		rc = request(k, HWG_KH_SEAL_PDF, b, sizeof(out), out, sizeof(out), NULL, err);
+	hwg_buf_free(b);
+	if (rc == 0 && hwg_certcode_pdf_seal_verify(pub, issuance_no, pdf_digest, out, NULL) != 0)
+		rc = seal_refused(k, "a PDF's seal that does not verify", err);
+	EVP_PKEY_free(pub);
+	if (rc == 0)
+		memcpy(seal, out, sizeof(out));
 	return rc;
 }
 

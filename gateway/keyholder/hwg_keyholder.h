@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hwg_certcode.h"
 #include "hwg_err.h"
 #include "hwg_match.h"
 
@@ -44,6 +45,7 @@ struct hwg_keyholder_config {
 	const char *response_key; /* [hsm] response_key */
 	const char *audit_key;    /* [hsm] audit_key (EC P-256) */
 	const char *template_key; /* [hsm] template_key; NULL or "": none (no vein) */
+	const char *seal_key; /* [hsm] seal_key (EC P-256); NULL or "": none (no certificates) */
 };
 
 /* How one keyholder ended, for the audit record gateway.keyholder_restart. */
@@ -97,7 +99,9 @@ struct hwg_keyholder_info {
 	int logged_in;                 /* the keyholder's session is logged in */
 	unsigned long session_reopens; /* times this keyholder re-opened its session */
 	struct hwg_keyholder_key response, audit;
-	int template_key; /* a template key is configured (found at start) */
+	int template_key;              /* a template key is configured (found at start) */
+	int seal_key;                  /* a seal key was found at start: then seal is its */
+	struct hwg_keyholder_key seal; /* EC P-256 */
 };
 
 /* The token's state now and the keys (the same as at start for every keyholder). */
@@ -113,6 +117,8 @@ int hwg_keyholder_response_alg(struct hwg_keyholder *k);
  */
 void hwg_keyholder_keys(struct hwg_keyholder *k, struct hwg_keyholder_key *response,
                         struct hwg_keyholder_key *audit);
+/* The seal key the first keyholder reported: 0, or HWG_E_NOT_FOUND when the token has none. */
+int hwg_keyholder_seal_key(struct hwg_keyholder *k, struct hwg_keyholder_key *seal);
 
 /*
  * A hwg_cose_signer_fn (crypto/hwg_cose.h); keyholder is the struct
@@ -142,6 +148,29 @@ int hwg_keyholder_seal_template(struct hwg_keyholder *k, const char *operator_id
 int hwg_keyholder_open_template(struct hwg_keyholder *k, const char *operator_id,
                                 const uint8_t *blob, size_t blob_len, int8_t tmpl[HWG_MATCH_DIM],
                                 struct hwg_error *err);
+
+/*
+ * A certificate's verification code: the keyholder builds the summary
+ * map from s's fields and signs it with the seal key (ES256, kid = s->gw;
+ * crypto/hwg_certcode.h); *cose (malloc'd) is the COSE_Sign1, whose text
+ * hwg_certcode_text makes.  The answer is checked here before it is
+ * given: a COSE_Sign1 of exactly s, verifying with the seal key (a
+ * keyholder answering anything else is ended: HWG_E_HSM).
+ * HWG_E_NOT_FOUND without a seal key; HWG_E_INVALID (nothing sent) for a
+ * summary that hwg_certcode_summary_check refuses.
+ */
+int hwg_keyholder_seal_summary(struct hwg_keyholder *k, const struct hwg_certcode_summary *s,
+                               uint8_t **cose, size_t *cose_len, struct hwg_error *err);
+/*
+ * A certificate PDF's seal: the seal key's ES256 signature (raw r || s)
+ * over ["hwgw-pdf-seal-v1", issuance_no, pdf_digest], checked here with
+ * the seal key (hwg_certcode_pdf_seal_verify) before it is given.
+ * HWG_E_NOT_FOUND without a seal key, HWG_E_INVALID for a number that is
+ * no issuance number.
+ */
+int hwg_keyholder_seal_pdf(struct hwg_keyholder *k, const char *issuance_no,
+                           const uint8_t pdf_digest[32], uint8_t seal[HWG_CERTCODE_SEAL_LEN],
+                           struct hwg_error *err);
 
 /*
  * Tests only: send one request of any type and body; returns the

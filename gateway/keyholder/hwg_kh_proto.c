@@ -376,6 +376,81 @@ hwg_kh_open_decode(struct hwg_buf *b, char operator_id[HWG_MATCH_ID_MAX + 1], co
 	return leftover(b, "sealed template", err);
 }
 
+/* ---------------------------------------------------------------- certificates */
+
+int
+hwg_kh_summary_encode(const struct hwg_certcode_summary *s, struct hwg_buf *b)
+{
+	const char *texts[] = {s->kind, s->date, s->gw, s->orig};
+	const size_t max[] = {HWG_CERTCODE_KIND_MAX, 10, HWG_CERTCODE_GW_MAX, HWG_CERTCODE_NO_MAX};
+	int rc;
+
+	if (strnlen(s->no, HWG_CERTCODE_NO_MAX + 1) > HWG_CERTCODE_NO_MAX)
+		return HWG_E_INVALID;
+	rc = hwg_buf_put_string(b, s->no, strlen(s->no)) | hwg_buf_put(b, s->doc, sizeof(s->doc));
+	for (size_t i = 0; i < 4; i++) {
+		if (strnlen(texts[i], max[i] + 1) > max[i])
+			return HWG_E_INVALID;
+		rc |= hwg_buf_put_string(b, texts[i], strlen(texts[i]));
+	}
+	return rc != 0 ? HWG_E_TOO_LARGE : 0;
+}
+
+int
+hwg_kh_summary_decode(struct hwg_buf *b, struct hwg_certcode_summary *s, struct hwg_error *err)
+{
+	struct hwg_certcode_summary d;
+	struct hwg_error why = {0};
+
+	memset(&d, 0, sizeof(d));
+	if (get_text(b, d.no, HWG_CERTCODE_NO_MAX) != 0 ||
+	    hwg_buf_get(b, d.doc, sizeof(d.doc)) != 0 ||
+	    get_text(b, d.kind, HWG_CERTCODE_KIND_MAX) != 0 || get_text(b, d.date, 10) != 0 ||
+	    get_text(b, d.gw, HWG_CERTCODE_GW_MAX) != 0 ||
+	    get_text(b, d.orig, HWG_CERTCODE_NO_MAX) != 0)
+		return hwg_error_set(
+		    err, HWG_E_BAD_ARGS,
+		    "SEAL_SUMMARY is no, a 32-byte digest, kind, date, gw and orig, "
+		    "each string within its size and without control bytes");
+	if (leftover(b, "summary", err) != 0)
+		return HWG_E_BAD_ARGS;
+	if (hwg_certcode_summary_check(&d, &why) != 0)
+		return hwg_error_set(err, HWG_E_BAD_ARGS, "the seal key signs summaries only: %s",
+		                     why.message);
+	*s = d;
+	return 0;
+}
+
+int
+hwg_kh_pdf_encode(const char *issuance_no, const uint8_t digest[HWG_KH_HASH_LEN], struct hwg_buf *b)
+{
+	size_t n = issuance_no != NULL ? strnlen(issuance_no, HWG_CERTCODE_NO_MAX + 1) : 0;
+
+	if (n == 0 || n > HWG_CERTCODE_NO_MAX)
+		return HWG_E_INVALID;
+	return hwg_buf_put_string(b, issuance_no, n) | hwg_buf_put(b, digest, HWG_KH_HASH_LEN)
+	           ? HWG_E_TOO_LARGE
+	           : 0;
+}
+
+int
+hwg_kh_pdf_decode(struct hwg_buf *b, char issuance_no[HWG_CERTCODE_NO_MAX + 1],
+                  uint8_t digest[HWG_KH_HASH_LEN], struct hwg_error *err)
+{
+	char no[HWG_CERTCODE_NO_MAX + 1];
+
+	if (get_text(b, no, HWG_CERTCODE_NO_MAX) != 0 || !hwg_certcode_number_valid(no, NULL))
+		return hwg_error_set(err, HWG_E_BAD_ARGS,
+		                     "SEAL_PDF starts with an issuance number "
+		                     "(<gateway>-<YYYYMMDD>-<6 digits>)");
+	if (hwg_buf_len(b) != HWG_KH_HASH_LEN)
+		return hwg_error_set(err, HWG_E_BAD_ARGS, "a PDF's digest is %d bytes, not %zu",
+		                     HWG_KH_HASH_LEN, hwg_buf_len(b));
+	hwg_buf_get(b, digest, HWG_KH_HASH_LEN);
+	memcpy(issuance_no, no, sizeof(no));
+	return 0;
+}
+
 /* ---------------------------------------------------------------- INFO */
 
 static int
@@ -395,8 +470,11 @@ hwg_kh_info_encode(const struct hwg_keyholder_info *in, struct hwg_buf *b)
 	         put_text(b, in->manufacturer, sizeof(in->manufacturer) - 1) |
 	         put_text(b, in->model, sizeof(in->model) - 1) |
 	         put_text(b, in->serial, sizeof(in->serial) - 1) | put_key(b, &in->response) |
-	         put_key(b, &in->audit) | hwg_buf_put_u8(b, in->template_key ? 1 : 0);
+	         put_key(b, &in->audit) | hwg_buf_put_u8(b, in->template_key ? 1 : 0) |
+	         hwg_buf_put_u8(b, in->seal_key ? 1 : 0);
 
+	if (rc == 0 && in->seal_key)
+		rc = put_key(b, &in->seal);
 	return rc != 0 ? HWG_E_INVALID : 0;
 }
 
@@ -431,7 +509,7 @@ int
 hwg_kh_info_decode(struct hwg_buf *b, struct hwg_keyholder_info *out, struct hwg_error *err)
 {
 	struct hwg_keyholder_info in = {0};
-	uint8_t present, logged_in, tkey;
+	uint8_t present, logged_in, tkey, skey;
 	uint64_t reopens;
 
 	if (hwg_buf_get_u8(b, &present) != 0 || hwg_buf_get_u8(b, &logged_in) != 0 ||
@@ -441,13 +519,15 @@ hwg_kh_info_decode(struct hwg_buf *b, struct hwg_keyholder_info *out, struct hwg
 	    get_text(b, in.model, sizeof(in.model) - 1) != 0 ||
 	    get_text(b, in.serial, sizeof(in.serial) - 1) != 0 ||
 	    get_key(b, &in.response, 0) != 0 || get_key(b, &in.audit, 1) != 0 ||
-	    hwg_buf_get_u8(b, &tkey) != 0 || hwg_buf_len(b) != 0 || present > 1 || logged_in > 1 ||
-	    tkey > 1)
+	    hwg_buf_get_u8(b, &tkey) != 0 || hwg_buf_get_u8(b, &skey) != 0 || skey > 1 ||
+	    (skey && get_key(b, &in.seal, 1) != 0) || hwg_buf_len(b) != 0 || present > 1 ||
+	    logged_in > 1 || tkey > 1)
 		return hwg_error_set(err, HWG_E_BAD_ENCODING, "malformed INFO from the keyholder");
 	in.present = present;
 	in.logged_in = logged_in;
 	in.session_reopens = (unsigned long)reopens;
 	in.template_key = tkey;
+	in.seal_key = skey;
 	*out = in;
 	return 0;
 }

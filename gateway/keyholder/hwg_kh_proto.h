@@ -19,6 +19,8 @@
  *   SIGN_CHECKPOINT  u64 seq, 32-byte chain head hash, u64 time_ms → 64 bytes
  *   SEAL_TEMPLATE    string operator id, HWG_MATCH_DIM bytes → sealed blob
  *   OPEN_TEMPLATE    string operator id, string sealed blob → HWG_MATCH_DIM bytes
+ *   SEAL_SUMMARY     a certificate's summary, field by field → its COSE_Sign1
+ *   SEAL_PDF         string issuance number, 32-byte PDF digest → 64-byte seal
  */
 #ifndef HWG_KH_PROTO_H
 #define HWG_KH_PROTO_H
@@ -27,6 +29,7 @@
 #include <stdint.h>
 
 #include "hwg_buf.h"
+#include "hwg_certcode.h"
 #include "hwg_err.h"
 #include "hwg_keyholder.h"
 #include "hwg_match.h"
@@ -39,6 +42,8 @@ enum hwg_kh_msg_type {
 	HWG_KH_SIGN_CHECKPOINT = 22,
 	HWG_KH_SEAL_TEMPLATE = 23,
 	HWG_KH_OPEN_TEMPLATE = 24,
+	HWG_KH_SEAL_SUMMARY = 25,
+	HWG_KH_SEAL_PDF = 26,
 };
 
 /*
@@ -118,7 +123,32 @@ int hwg_kh_open_encode(const char *operator_id, const uint8_t *blob, size_t len,
 int hwg_kh_open_decode(struct hwg_buf *b, char operator_id[HWG_MATCH_ID_MAX + 1],
                        const uint8_t **blob, size_t *len, struct hwg_error *err);
 
-/* INFO's result.  Decoding checks every field, each key's DER against its algorithm. */
+/*
+ * SEAL_SUMMARY: a certificate's summary as its fields, so that the seal
+ * key signs summaries the keyholder built and nothing else: string no,
+ * the 32-byte document digest, string kind, string date, string gw,
+ * string orig ("" on an original); each string at most its field's size
+ * (crypto/hwg_certcode.h) without a NUL or control byte, and the whole a
+ * summary (hwg_certcode_summary_check).  The keyholder encodes the map,
+ * signs it (ES256, kid = gw) and answers the COSE_Sign1's bytes.
+ */
+int hwg_kh_summary_encode(const struct hwg_certcode_summary *s, struct hwg_buf *b);
+int hwg_kh_summary_decode(struct hwg_buf *b, struct hwg_certcode_summary *s, struct hwg_error *err);
+/*
+ * SEAL_PDF: string issuance number (hwg_certcode_number_valid, any
+ * gateway), then the PDF's 32-byte SHA-256; the keyholder signs
+ * ["hwgw-pdf-seal-v1", no, digest] (hwg_certcode_pdf_seal_tbs) and
+ * answers the 64-byte seal.
+ */
+int hwg_kh_pdf_encode(const char *issuance_no, const uint8_t digest[HWG_KH_HASH_LEN],
+                      struct hwg_buf *b);
+int hwg_kh_pdf_decode(struct hwg_buf *b, char issuance_no[HWG_CERTCODE_NO_MAX + 1],
+                      uint8_t digest[HWG_KH_HASH_LEN], struct hwg_error *err);
+
+/*
+ * INFO's result.  Decoding checks every field, each key's DER against its
+ * algorithm; the seal key, when the token has one, is P-256.
+ */
 int hwg_kh_info_encode(const struct hwg_keyholder_info *in, struct hwg_buf *b);
 int hwg_kh_info_decode(struct hwg_buf *b, struct hwg_keyholder_info *out, struct hwg_error *err);
 

@@ -7,6 +7,7 @@
  *
  *   hwgw-keyholder --module PATH --token LABEL --pin-file PATH
  *                  --response-key LABEL --audit-key LABEL [--template-key LABEL]
+ *                  [--seal-key LABEL]
  *
  * It opens the module, the session and the keys (hwg_p11 reads the PIN
  * file for each login and wipes it after), enters its seccomp filter
@@ -33,6 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hwg_certcode.h"
 #include "hwg_checkpoint.h"
 #include "hwg_cose.h"
 #include "hwg_kh_proto.h"
@@ -46,13 +48,14 @@
 #define LINK_FD 3
 
 _Static_assert(HWG_KEYHOLDER_BLOB_LEN == HWG_TEMPLATE_BLOB_LEN, "the client's blob length");
-_Static_assert(HWG_KH_REPLY < 32 && HWG_KH_OPEN_TEMPLATE < 32, "the framing carries types < 32");
+_Static_assert(HWG_KH_REPLY < 32 && HWG_KH_SEAL_PDF < 32, "the framing carries types < 32");
 _Static_assert((int)HWG_KH_READY > (int)HWG_MSG_REPLY, "apart from the net process's types");
 
 struct keyholder {
 	struct hwg_p11 *p11;
 	struct hwg_p11_key *response, *audit, *tmpl; /* tmpl NULL: none configured */
-	struct hwg_keyholder_key response_pub, audit_pub;
+	struct hwg_p11_key *seal;                    /* NULL: none configured or found */
+	struct hwg_keyholder_key response_pub, audit_pub, seal_pub;
 	unsigned long last_reopens;
 };
 
@@ -96,7 +99,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: hwgw-keyholder --module PATH --token LABEL --pin-file PATH "
-	                "--response-key LABEL --audit-key LABEL [--template-key LABEL]\n"
+	                "--response-key LABEL --audit-key LABEL [--template-key LABEL] "
+	                "[--seal-key LABEL]\n"
 	                "  (started by hwgwd with its link on descriptor 3)\n");
 	exit(2);
 }
@@ -144,10 +148,41 @@ public_key(struct hwg_p11_key *k, struct hwg_keyholder_key *out, struct hwg_erro
 	return 0;
 }
 
+/* The key labels the keyholder was started with (template and seal optional). */
+struct labels {
+	const char *response, *audit, *tmpl, *seal;
+};
+
+/*
+ * The seal key, when one is named and found: an EC P-256 key pair, like
+ * the audit key.  A missing one is reported (INFO), not fatal: a gateway
+ * without it issues no certificates.
+ */
 static int
-open_token(struct keyholder *kh, const struct hwg_p11_config *pc, const char *response_label,
-           const char *audit_label, const char *template_label, struct hwg_error *err)
+open_seal_key(struct keyholder *kh, const char *label, struct hwg_error *err)
 {
+	int rc;
+
+	if (label == NULL || label[0] == '\0')
+		return 0;
+	if ((rc = hwg_p11_key_find(kh->p11, label, &kh->seal, err)) == HWG_E_NOT_FOUND) {
+		kh->seal = NULL;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (hwg_p11_key_alg(kh->seal) != HWG_COSE_ES256)
+		return hwg_error_set(err, HWG_E_HSM, "seal key \"%s\" must be an EC P-256 key",
+		                     label);
+	return public_key(kh->seal, &kh->seal_pub, err);
+}
+
+static int
+open_token(struct keyholder *kh, const struct hwg_p11_config *pc, const struct labels *l,
+           struct hwg_error *err)
+{
+	const char *response_label = l->response, *audit_label = l->audit,
+	           *template_label = l->tmpl;
 	int rc;
 
 	if ((rc = hwg_p11_open(pc, &kh->p11, err)) != 0 ||
@@ -165,7 +200,7 @@ open_token(struct keyholder *kh, const struct hwg_p11_config *pc, const char *re
 	if ((rc = public_key(kh->response, &kh->response_pub, err)) != 0 ||
 	    (rc = public_key(kh->audit, &kh->audit_pub, err)) != 0)
 		return rc;
-	return 0;
+	return open_seal_key(kh, l->seal, err);
 }
 
 /*
@@ -218,6 +253,9 @@ do_info(struct keyholder *kh, struct answer *a)
 	in.response = kh->response_pub;
 	in.audit = kh->audit_pub;
 	in.template_key = kh->tmpl != NULL;
+	in.seal_key = kh->seal != NULL;
+	if (in.seal_key)
+		in.seal = kh->seal_pub;
 	if ((b = hwg_buf_new(1024)) == NULL || hwg_kh_info_encode(&in, b) != 0)
 		rc = hwg_error_set(&a->err, HWG_E_INTERNAL, "cannot encode INFO");
 	else
@@ -310,6 +348,69 @@ do_open(struct keyholder *kh, struct hwg_buf *body, struct answer *a)
 	return rc;
 }
 
+static int
+have_seal_key(const struct keyholder *kh, struct answer *a)
+{
+	if (kh->seal == NULL)
+		return hwg_error_set(&a->err, HWG_E_NOT_FOUND,
+		                     "this keyholder was started without a seal key");
+	return 0;
+}
+
+/* A hwg_cose_signer_fn for the seal key: ES256, the digest computed here. */
+static int
+seal_signer(void *ctx, int alg, const uint8_t *tbs, size_t len, uint8_t sig[HWG_COSE_SIG_LEN],
+            struct hwg_error *err)
+{
+	struct keyholder *kh = ctx;
+	uint8_t digest[SHA256_DIGEST_LENGTH];
+
+	if (alg != HWG_COSE_ES256)
+		return hwg_error_set(err, HWG_E_ALG_NOT_ALLOWED, "the seal key signs ES256 only");
+	SHA256(tbs, len, digest);
+	return hwg_p11_sign(kh->p11, kh->seal, digest, sizeof(digest), sig, err);
+}
+
+/* SEAL_SUMMARY: the summary map and its COSE_Sign1 built here, from the fields. */
+static int
+do_seal_summary(struct keyholder *kh, struct hwg_buf *body, struct answer *a)
+{
+	struct hwg_certcode_summary s;
+	uint8_t *cose = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = hwg_kh_summary_decode(body, &s, &a->err)) != 0 ||
+	    (rc = have_seal_key(kh, a)) != 0)
+		return rc;
+	if ((rc = hwg_certcode_sign(&s, seal_signer, kh, &cose, &len, &a->err)) == 0)
+		rc = result(a, cose, len);
+	free(cose);
+	return rc;
+}
+
+/* SEAL_PDF: the structure over the PDF's digest built here, then signed. */
+static int
+do_seal_pdf(struct keyholder *kh, struct hwg_buf *body, struct answer *a)
+{
+	char no[HWG_CERTCODE_NO_MAX + 1];
+	uint8_t pdf[HWG_KH_HASH_LEN], digest[SHA256_DIGEST_LENGTH], sig[HWG_KH_SIG_LEN],
+	    *tbs = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = hwg_kh_pdf_decode(body, no, pdf, &a->err)) != 0 ||
+	    (rc = have_seal_key(kh, a)) != 0)
+		return rc;
+	if (hwg_certcode_pdf_seal_tbs(no, pdf, &tbs, &len) != 0)
+		return hwg_error_set(&a->err, HWG_E_INTERNAL, "cannot encode the PDF's seal");
+	SHA256(tbs, len, digest);
+	free(tbs);
+	if ((rc = hwg_p11_sign(kh->p11, kh->seal, digest, sizeof(digest), sig, &a->err)) != 0)
+		return rc;
+	return result(a, sig, sizeof(sig));
+}
+
 /* The request's code: 0 with a->result, or an error with its message in a->err. */
 static int
 dispatch(struct keyholder *kh, uint8_t type, struct hwg_buf *body, struct answer *a)
@@ -327,6 +428,10 @@ dispatch(struct keyholder *kh, uint8_t type, struct hwg_buf *body, struct answer
 		return do_seal(kh, body, a);
 	case HWG_KH_OPEN_TEMPLATE:
 		return do_open(kh, body, a);
+	case HWG_KH_SEAL_SUMMARY:
+		return do_seal_summary(kh, body, a);
+	case HWG_KH_SEAL_PDF:
+		return do_seal_pdf(kh, body, a);
 	default:
 		return hwg_error_set(&a->err, HWG_E_UNKNOWN_OP,
 		                     "the keyholder serves no request of type %u", type);
@@ -384,8 +489,9 @@ ready(int code, const char *message)
 	return rc;
 }
 
-int
-main(int argc, char **argv)
+/* The command line into pc and l; usage (exit 2) for anything else. */
+static void
+options(int argc, char **argv, struct hwg_p11_config *pc, struct labels *l)
 {
 	static const struct option opts[] = {
 	    {"module", required_argument, NULL, 'm'},
@@ -394,50 +500,45 @@ main(int argc, char **argv)
 	    {"response-key", required_argument, NULL, 'r'},
 	    {"audit-key", required_argument, NULL, 'a'},
 	    {"template-key", required_argument, NULL, 'k'},
+	    {"seal-key", required_argument, NULL, 's'},
 	    {NULL, 0, NULL, 0},
 	};
+	const char **slot[128] = {
+	    ['m'] = &pc->module_path, ['t'] = &pc->token_label, ['p'] = &pc->pin_file,
+	    ['r'] = &l->response,     ['a'] = &l->audit,        ['k'] = &l->tmpl,
+	    ['s'] = &l->seal,
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c < 0 || c >= 128 || slot[c] == NULL)
+			usage();
+		*slot[c] = optarg;
+	}
+	if (optind != argc || pc->module_path == NULL || pc->token_label == NULL ||
+	    pc->pin_file == NULL || l->response == NULL || l->audit == NULL)
+		usage();
+}
+
+int
+main(int argc, char **argv)
+{
 	struct hwg_p11_config pc = {0};
-	const char *response = NULL, *audit = NULL, *tmpl = NULL;
+	struct labels l = {0};
 	struct keyholder kh = {0};
 	struct hwg_error err = {0};
 	struct stat st;
-	int c, rc;
+	int rc;
 
 	hwg_log_init("hwgw-keyholder", HWG_LOG_INFO);
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			pc.module_path = optarg;
-			break;
-		case 't':
-			pc.token_label = optarg;
-			break;
-		case 'p':
-			pc.pin_file = optarg;
-			break;
-		case 'r':
-			response = optarg;
-			break;
-		case 'a':
-			audit = optarg;
-			break;
-		case 'k':
-			tmpl = optarg;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc || pc.module_path == NULL || pc.token_label == NULL ||
-	    pc.pin_file == NULL || response == NULL || audit == NULL)
-		usage();
+	options(argc, argv, &pc, &l);
 	if (fstat(LINK_FD, &st) != 0 || !S_ISSOCK(st.st_mode)) {
 		fprintf(stderr, "hwgw-keyholder: descriptor 3 is not the link to hwgwd\n");
 		return 2;
 	}
 	signals();
-	if ((rc = open_token(&kh, &pc, response, audit, tmpl, &err)) != 0 ||
-	    (rc = warm_crypto(&err)) != 0 || (rc = hwg_kh_sandbox_enter(&err)) != 0) {
+	if ((rc = open_token(&kh, &pc, &l, &err)) != 0 || (rc = warm_crypto(&err)) != 0 ||
+	    (rc = hwg_kh_sandbox_enter(&err)) != 0) {
 		ready(rc, err.message);
 		hwg_p11_close(kh.p11);
 		return pin_refused(&err) ? HWG_KH_EXIT_PIN_REFUSED : 1;

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hwg_certcode.h"
 #include "hwg_config.h"
 #include "hwg_err.h"
 #include "hwg_match.h"
@@ -38,7 +39,11 @@ struct hwg_issuance;
 struct hwg_issuance_request;
 
 /* The public keys a handler may ask for (hwg_op_keys.public_key). */
-enum hwg_op_key { HWG_OP_KEY_RESPONSE = 0, HWG_OP_KEY_AUDIT };
+enum hwg_op_key {
+	HWG_OP_KEY_RESPONSE = 0,
+	HWG_OP_KEY_AUDIT,
+	HWG_OP_KEY_SEAL /* certificates; HWG_E_NOT_FOUND when the token has none */
+};
 
 /* The HSM token as device.list shows it. */
 struct hwg_op_token_info {
@@ -59,7 +64,7 @@ struct hwg_op_token_info {
  */
 struct hwg_op_keys {
 	/*
-	 * The public half of the response or audit key (which: enum
+	 * The public half of the response, audit or seal key (which: enum
 	 * hwg_op_key; the caller frees *out) and its COSE algorithm.
 	 */
 	int (*public_key)(void *arg, int which, EVP_PKEY **out, int *alg, struct hwg_error *err);
@@ -70,6 +75,22 @@ struct hwg_op_keys {
 	                     uint8_t **blob, size_t *blob_len, struct hwg_error *err);
 	int (*template_open)(void *arg, const char *operator_id, const uint8_t *blob,
 	                     size_t blob_len, int8_t tmpl[HWG_MATCH_DIM], struct hwg_error *err);
+	/*
+	 * A certificate's verification code: the seal key signs the summary
+	 * built from s's fields (crypto/hwg_certcode.h; ES256, kid = s->gw);
+	 * *cose (malloc'd) is the COSE_Sign1, hwg_certcode_text its QR text.
+	 * HWG_E_NOT_FOUND without a seal key, HWG_E_INVALID for a summary
+	 * hwg_certcode_summary_check refuses.
+	 */
+	int (*seal_summary)(void *arg, const struct hwg_certcode_summary *s, uint8_t **cose,
+	                    size_t *cose_len, struct hwg_error *err);
+	/*
+	 * A certificate PDF's seal: the seal key's ES256 signature (raw r || s)
+	 * over ["hwgw-pdf-seal-v1", issuance_no, pdf_digest]
+	 * (hwg_certcode_pdf_seal_tbs, hwg_certcode_pdf_seal_verify).
+	 */
+	int (*seal_pdf)(void *arg, const char *issuance_no, const uint8_t pdf_digest[32],
+	                uint8_t seal[HWG_CERTCODE_SEAL_LEN], struct hwg_error *err);
 	void *arg;
 };
 

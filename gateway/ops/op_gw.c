@@ -17,6 +17,32 @@
 #include "hwg_vein.h"
 #include "hwg_palm.h"
 
+/*
+ * The seal key's SubjectPublicKeyInfo into *m, as "seal_key", when the
+ * token has one (anyone may check a certificate's code with it).
+ */
+static int
+put_seal_key(const struct hwg_op_ctx *ctx, cbor_item_t *m, struct hwg_error *err)
+{
+	const struct hwg_op_keys *keys = ctx->keys;
+	struct hwg_error why = {0};
+	unsigned char *der = NULL;
+	EVP_PKEY *pub = NULL;
+	int alg = 0, len, rc;
+
+	if ((rc = keys->public_key(keys->arg, HWG_OP_KEY_SEAL, &pub, &alg, &why)) ==
+	    HWG_E_NOT_FOUND)
+		return 0;
+	if (rc != 0 || (len = i2d_PUBKEY(pub, &der)) <= 0) {
+		EVP_PKEY_free(pub);
+		return hwg_error_set(err, HWG_E_HSM, "cannot export the seal public key");
+	}
+	EVP_PKEY_free(pub);
+	rc = hwg_cbor_map_put_bytes(m, "seal_key", der, (size_t)len);
+	OPENSSL_free(der);
+	return rc != 0 ? hwg_error_set(err, HWG_E_NOMEM, "out of memory") : 0;
+}
+
 int
 hwg_op_gw_info(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err)
 {
@@ -32,7 +58,7 @@ hwg_op_gw_info(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *e
 		return hwg_error_set(err, HWG_E_HSM, "cannot export the response public key");
 	}
 	EVP_PKEY_free(pub);
-	if ((m = cbor_new_definite_map(5)) == NULL) {
+	if ((m = cbor_new_definite_map(6)) == NULL) {
 		OPENSSL_free(der);
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 	}
@@ -45,6 +71,10 @@ hwg_op_gw_info(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *e
 	if (rc != 0) {
 		cbor_decref(&m);
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	}
+	if ((rc = put_seal_key(ctx, m, err)) != 0) {
+		cbor_decref(&m);
+		return rc;
 	}
 	*result = m;
 	return 0;

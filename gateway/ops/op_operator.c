@@ -121,6 +121,20 @@ verify_state_free(void *p)
 	free(vs);
 }
 
+/* A supervisor's session is opened on an issuance station only (hwg_roles.h). */
+static int
+session_allowed(const struct hwg_op_ctx *ctx, const struct hwg_operator_rec *o,
+                struct hwg_error *err)
+{
+	if (hwg_role_session_allowed(ctx->client->role, o->role))
+		return 0;
+	return hwg_error_set(err, HWG_E_FORBIDDEN,
+	                     "operator \"%s\" (role %s) works on an issuance station only, not on "
+	                     "client \"%s\" (role %s)",
+	                     o->id, hwg_role_name(o->role), ctx->client->id,
+	                     hwg_role_name(ctx->client->role));
+}
+
 static int
 verify_claimed(struct hwg_op_ctx *ctx, struct verify_state *vs, struct hwg_error *err)
 {
@@ -129,7 +143,8 @@ verify_claimed(struct hwg_op_ctx *ctx, struct verify_state *vs, struct hwg_error
 
 	if ((rc = operator_get(ctx, vs->operator_id, &o, err)) != 0)
 		return rc;
-	if ((rc = hwg_operator_usable(&o, hwg_now_ms(), err)) == 0) {
+	if ((rc = hwg_operator_usable(&o, hwg_now_ms(), err)) == 0 &&
+	    (rc = session_allowed(ctx, &o, err)) == 0) {
 		vs->sealed = o.tmpl;
 		vs->sealed_len = o.tmpl_len;
 		o.tmpl = NULL;
@@ -288,7 +303,8 @@ open_session(struct hwg_op_ctx *ctx, struct verify_state *vs, cbor_item_t **resu
 
 	if ((rc = operator_get(ctx, vs->operator_id, &o, err)) != 0)
 		return rc;
-	if ((rc = hwg_operator_usable(&o, now, err)) != 0)
+	if ((rc = hwg_operator_usable(&o, now, err)) != 0 ||
+	    (rc = session_allowed(ctx, &o, err)) != 0)
 		goto out;
 	if (RAND_bytes(token, sizeof(token)) != 1) {
 		rc = hwg_error_set(err, HWG_E_INTERNAL, "no randomness for the session token");
@@ -406,10 +422,9 @@ enroll_args(struct hwg_op_ctx *ctx, struct enroll_state *es, struct hwg_error *e
 		return rc;
 	snprintf(ctx->subject, sizeof(ctx->subject), "operator:%s", es->rec.id);
 	hwg_args_text(ctx->req->args, "role", role, sizeof(role));
-	if ((es->rec.role = hwg_role_parse(role)) < 0)
+	if (!hwg_role_operator(es->rec.role = hwg_role_parse(role)))
 		return hwg_error_set(err, HWG_E_BAD_ARGS,
-		                     "\"role\" must be counter, issuance, admin, auditor or "
-		                     "maintenance");
+		                     "\"role\" must be one of " HWG_ROLES_OPERATOR_TEXT);
 	hwg_args_uint(ctx->req->args, "valid_until", &until);
 	if ((int64_t)until <= hwg_now_ms())
 		return hwg_error_set(err, HWG_E_BAD_ARGS,

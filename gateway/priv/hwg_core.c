@@ -320,8 +320,10 @@ bootstrap_mode(struct hwg_core *c, int64_t now, int *yes, struct hwg_error *err)
  * The operator session (api.cddl's order: after the schema, before the
  * replay check).  HWG_E_SESSION for a missing one where the operation
  * needs it and for any that is not live; HWG_E_FORBIDDEN when its
- * operator's role may not call the operation.  The session's operator is
- * recorded in v even when refused, for the audit.
+ * operator's role may not call the operation (hwg_op.operator_roles, or
+ * the client roles), or may not work on this client (a supervisor's
+ * session on anything but an issuance station: hwg_role_session_allowed).  The session's operator
+ * is recorded in v even when refused, for the audit.
  */
 static int
 check_session(struct hwg_core *c, struct hwg_verdict *v, struct hwg_op_ctx *ctx, int64_t now,
@@ -346,10 +348,17 @@ check_session(struct hwg_core *c, struct hwg_verdict *v, struct hwg_op_ctx *ctx,
 	memcpy(v->operator_id, r.operator_id, sizeof(v->operator_id));
 	if (rc != 0)
 		return rc;
-	if (need && (op->roles & HWG_ROLE_BIT(r.operator_role)) == 0)
+	if (need && ((op->operator_roles ? op->operator_roles : op->roles) &
+	             HWG_ROLE_BIT(r.operator_role)) == 0)
 		return hwg_error_set(err, HWG_E_FORBIDDEN,
 		                     "operator \"%s\" (role %s) may not call %s", r.operator_id,
 		                     hwg_role_name(r.operator_role), op->name);
+	if (!hwg_role_session_allowed(v->client.role, r.operator_role))
+		return hwg_error_set(err, HWG_E_FORBIDDEN,
+		                     "operator \"%s\" (role %s) works on an issuance station only, "
+		                     "not on client \"%s\" (role %s)",
+		                     r.operator_id, hwg_role_name(r.operator_role), v->client.id,
+		                     hwg_role_name(v->client.role));
 	ctx->session.present = 1;
 	ctx->session.role = r.operator_role;
 	memcpy(ctx->session.operator_id, r.operator_id, sizeof(ctx->session.operator_id));
@@ -801,7 +810,8 @@ open_keyholder(struct hwg_core *c, struct hwg_error *err)
 	                                  cfg->hsm_pin_file,
 	                                  cfg->hsm_response_key,
 	                                  cfg->hsm_audit_key,
-	                                  cfg->hsm_template_key};
+	                                  cfg->hsm_template_key,
+	                                  cfg->hsm_seal_key};
 	struct hwg_keyholder_info info;
 	char exe[4096];
 	int rc;
@@ -820,8 +830,9 @@ open_keyholder(struct hwg_core *c, struct hwg_error *err)
 		    "names it), or set [vein] enabled = no",
 		    cfg->hsm_template_key, cfg->hsm_token);
 	hwg_keys_service(c->kh, &c->keys);
-	hwg_log(HWG_LOG_INFO, "keyholder.ready", "pid=%ld template_key=%s",
-	        hwg_keyholder_pid(c->kh), info.template_key ? "yes" : "no");
+	hwg_log(HWG_LOG_INFO, "keyholder.ready", "pid=%ld template_key=%s seal_key=%s",
+	        hwg_keyholder_pid(c->kh), info.template_key ? "yes" : "no",
+	        info.seal_key ? "yes" : "no");
 	return 0;
 }
 

@@ -2,9 +2,9 @@
  * hwg_keys.h — the operations' key service (ops/hwg_ops.h, struct
  * hwg_op_keys) over the keyholder process (gateway/keyholder/): public
  * keys, the token's state, templates sealed and opened with the template
- * key.  The privileged process holds no key and no PKCS#11 module; every
- * call here is one request to the keyholder, and a keyholder that is gone
- * answers HWG_E_HSM.
+ * key, certificates' codes and PDFs sealed with the seal key.  The privileged process holds no key
+ * and no PKCS#11 module; every call here is one request to the keyholder, and a keyholder that is
+ * gone answers HWG_E_HSM.
  */
 #ifndef HWG_KEYS_H
 #define HWG_KEYS_H

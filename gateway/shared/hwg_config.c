@@ -167,8 +167,9 @@ role_word(void *arg, const char *word)
 {
 	int r = hwg_role_parse(word);
 
-	if (r < 0 || r == HWG_ROLE_MAINTENANCE)
-		return -1; /* maintenance never sees personal data */
+	/* maintenance never sees personal data; registry calls nothing; supervisor is no client */
+	if (!hwg_role_client(r) || r == HWG_ROLE_MAINTENANCE || r == HWG_ROLE_REGISTRY)
+		return -1;
 	*(unsigned *)arg |= 1u << r;
 	return 0;
 }
@@ -337,6 +338,7 @@ static const struct config_key config_keys[] = {
     {"hsm", "response_key", F(hsm_response_key), FN(set_string), "a key label"},
     {"hsm", "audit_key", F(hsm_audit_key), FN(set_string), "a key label"},
     {"hsm", "template_key", F(hsm_template_key), FN(set_string), "a key label"},
+    {"hsm", "seal_key", F(hsm_seal_key), FN(set_string), "a key label"},
     {"card", "enabled", F(card_enabled), FN(set_bool), "yes or no"},
     {"card", "roots", F(card_roots), FN(set_string), "a directory of root certificates"},
     {"card", "crls", F(card_crls), FN(set_string), "a directory of CRLs"},
@@ -346,7 +348,7 @@ static const struct config_key config_keys[] = {
     {"card", "timeout_ms", F(card_timeout_ms), NUM(NUM_INT, 100, 600000, 1),
      "milliseconds between 100 and 600000"},
     {"card", "mynumber_roles", F(card_mynumber_roles), FN(set_roles),
-     "a list of roles among counter, issuance, admin, auditor (never maintenance)"},
+     "a list of roles among counter, issuance, admin, auditor (never maintenance or registry)"},
     {"vein", "enabled", F(vein_enabled), FN(set_bool), "yes or no"},
     {"vein", "usb_ids", 0, FN(set_usb_ids),
      "a list of up to 8 USB vendor:product ids in hex, like 1209:0001"},
@@ -429,6 +431,7 @@ hwg_config_defaults(struct hwg_config *c)
 	c->card_timeout_ms = 5000;
 	c->card_mynumber_roles = 1u << HWG_ROLE_COUNTER;
 	c->hsm_template_key = strdup("hwgw-template");
+	c->hsm_seal_key = strdup("hwgw-seal");
 	c->vein_enabled = 1;
 	c->vein_usb_ids[0][0] = 0x1209; /* pid.codes test id: the simulated terminal */
 	c->vein_usb_ids[0][1] = 0x0001;
@@ -660,6 +663,7 @@ hwg_config_clear(struct hwg_config *c)
 	free(c->hsm_response_key);
 	free(c->hsm_audit_key);
 	free(c->hsm_template_key);
+	free(c->hsm_seal_key);
 	free(c->card_roots);
 	free(c->card_crls);
 	free(c->card_integrity_key);

@@ -52,6 +52,7 @@ struct hwg_config {
 	char *hsm_response_key; /* label, default "hwgw-response" */
 	char *hsm_audit_key;    /* label, default "hwgw-audit" */
 	char *hsm_template_key; /* AES key sealing palm templates, default "hwgw-template" */
+	char *hsm_seal_key;     /* EC P-256 key sealing certificates, default "hwgw-seal" */
 	/* [card] */
 	int card_enabled;             /* watch readers through pcscd, default yes */
 	char *card_roots;             /* directory of trusted JPKI roots (authenticate) */

@@ -13,13 +13,15 @@
  * pair terminals and enrol, confirm, revoke and list operators, from an
  * admin client with an admin operator's session (none exists before the
  * first admin: HWG_OP_BOOTSTRAP); any client may verify an operator, and
- * ask what became of a request of its own (request.status).  An issuance
- * station (or a supervisor's client) asks what became of a certificate
- * (cert.status: the handler lets only the station that asked for it, or
- * an auditor, see it); a supervisor operator, at such a client, resolves
- * an unconfirmed one (cert.resolve: the table lets the issuance role
- * through for the client, the handler refuses any operator but a
- * supervisor); an auditor lists a person's certificates (cert.history).
+ * ask what became of a request of its own (request.status).  A registry
+ * client (it signs certificate documents) is allowed no operation at all;
+ * supervisor is an operator role only (no client has it), whose session
+ * the operations that need one name in operator_roles, and which may log
+ * out like any other.  An issuance station asks what became of a
+ * certificate (cert.status: the handler lets only the station that asked
+ * for it, or an auditor, see it); a supervisor, at such a station,
+ * resolves an unconfirmed one (cert.resolve) or orders a reprint
+ * (cert.reprint); an auditor lists a person's certificates (cert.history).
  */
 #include "hwg_optable.h"
 
@@ -33,6 +35,9 @@
 	(HWG_ROLE_BIT(HWG_ROLE_COUNTER) | HWG_ROLE_BIT(HWG_ROLE_ISSUANCE) |                        \
 	 HWG_ROLE_BIT(HWG_ROLE_ADMIN) | HWG_ROLE_BIT(HWG_ROLE_AUDITOR) |                           \
 	 HWG_ROLE_BIT(HWG_ROLE_MAINTENANCE))
+
+/* Every operator role: whose session operator.logout ends. */
+#define ALL_OPERATOR_ROLES (ALL_ROLES | HWG_ROLE_BIT(HWG_ROLE_SUPERVISOR))
 
 #define N_ARGS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -152,7 +157,10 @@ static const struct hwg_op ops[] = {
      .args = verify_args,
      .n_args = N_ARGS(verify_args),
      .flags = HWG_OP_DEVICE},
-    {.name = "operator.logout", .roles = ALL_ROLES, .flags = HWG_OP_OPERATOR},
+    {.name = "operator.logout",
+     .roles = ALL_ROLES,
+     .operator_roles = ALL_OPERATOR_ROLES,
+     .flags = HWG_OP_OPERATOR},
     {.name = "operator.revoke",
      .roles = ADMIN,
      .args = operator_id_args,
@@ -164,12 +172,12 @@ static const struct hwg_op ops[] = {
      .args = request_status_args,
      .n_args = N_ARGS(request_status_args)},
     {.name = "cert.status",
-     .roles = HWG_ROLE_BIT(HWG_ROLE_ISSUANCE) | HWG_ROLE_BIT(HWG_ROLE_AUDITOR) |
-              HWG_ROLE_BIT(HWG_ROLE_SUPERVISOR),
+     .roles = HWG_ROLE_BIT(HWG_ROLE_ISSUANCE) | HWG_ROLE_BIT(HWG_ROLE_AUDITOR),
      .args = cert_status_args,
      .n_args = N_ARGS(cert_status_args)},
     {.name = "cert.resolve",
-     .roles = HWG_ROLE_BIT(HWG_ROLE_ISSUANCE) | HWG_ROLE_BIT(HWG_ROLE_SUPERVISOR),
+     .roles = HWG_ROLE_BIT(HWG_ROLE_ISSUANCE),
+     .operator_roles = HWG_ROLE_BIT(HWG_ROLE_SUPERVISOR),
      .args = cert_resolve_args,
      .n_args = N_ARGS(cert_resolve_args),
      .flags = HWG_OP_OPERATOR},

@@ -39,7 +39,14 @@
 
 struct hwg_op {
 	const char *name;
-	unsigned roles; /* HWG_ROLE_BIT() of each allowed role */
+	unsigned roles; /* HWG_ROLE_BIT() of each client role allowed to call it */
+	/*
+	 * HWG_OP_OPERATOR: HWG_ROLE_BIT() of each operator role whose session
+	 * it takes; 0 means the same roles as the client's (roles).  An
+	 * operation an issuance station calls with a supervisor's session
+	 * says roles = issuance, operator_roles = supervisor.
+	 */
+	unsigned operator_roles;
 	const struct hwg_arg_spec *args;
 	size_t n_args;
 	unsigned flags; /* HWG_OP_* */

@@ -1,5 +1,6 @@
 /*
- * hwg_roles.c — role names (see hwg_roles.h).
+ * hwg_roles.c — role names, and which roles clients and operators may
+ * have (see hwg_roles.h).
  */
 #include "hwg_roles.h"
 
@@ -23,4 +24,24 @@ const char *
 hwg_role_name(int role)
 {
 	return role >= 0 && role < HWG_ROLE_COUNT_ ? role_names[role] : "unknown";
+}
+
+int
+hwg_role_client(int role)
+{
+	return role >= 0 && role < HWG_ROLE_COUNT_ && role != HWG_ROLE_SUPERVISOR;
+}
+
+int
+hwg_role_operator(int role)
+{
+	return role >= 0 && role < HWG_ROLE_COUNT_ && role != HWG_ROLE_REGISTRY;
+}
+
+int
+hwg_role_session_allowed(int client_role, int operator_role)
+{
+	if (!hwg_role_client(client_role) || !hwg_role_operator(operator_role))
+		return 0;
+	return operator_role != HWG_ROLE_SUPERVISOR || client_role == HWG_ROLE_ISSUANCE;
 }

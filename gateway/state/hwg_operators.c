@@ -56,7 +56,7 @@ operator_valid(const struct hwg_operator_rec *o, struct hwg_error *err)
 		return hwg_error_set(err, HWG_E_INVALID,
 		                     "operator id \"%.*s\": 1-64 characters of A-Z a-z 0-9 . _ -",
 		                     HWG_OPERATOR_ID_MAX, o->id);
-	if (o->role < 0 || o->role >= HWG_ROLE_COUNT_ ||
+	if (!hwg_role_operator(o->role) ||
 	    (o->state != HWG_OPERATOR_ACTIVE && o->state != HWG_OPERATOR_PENDING))
 		return hwg_error_set(err, HWG_E_INVALID, "operator \"%s\": bad role or state",
 		                     o->id);
@@ -107,7 +107,7 @@ row_to_operator(sqlite3_stmt *st, struct hwg_operator_rec *o)
 	memset(o, 0, sizeof(*o));
 	if (hwg_store_column_text(st, 0, o->id, sizeof(o->id)) != 0)
 		return "bad id";
-	if ((o->role = hwg_role_parse((const char *)sqlite3_column_text(st, 1))) < 0)
+	if (!hwg_role_operator(o->role = hwg_role_parse((const char *)sqlite3_column_text(st, 1))))
 		return "unknown role";
 	if ((o->state = hwg_operator_state_parse((const char *)sqlite3_column_text(st, 2))) < 0)
 		return "unknown state";

@@ -646,9 +646,11 @@ hwg_store_client_add(struct hwg_store *s, const struct hwg_client_rec *c, struct
 		return hwg_error_set(err, HWG_E_INVALID,
 		                     "client id \"%.*s\": 1-64 characters of A-Z a-z 0-9 . _ -",
 		                     HWG_CLIENT_ID_MAX, c->id);
-	if (c->role < 0 || c->role >= HWG_ROLE_COUNT_)
-		return hwg_error_set(err, HWG_E_INVALID, "client \"%s\": unknown role %d", c->id,
-		                     c->role);
+	if (!hwg_role_client(c->role))
+		return hwg_error_set(
+		    err, HWG_E_INVALID,
+		    "client \"%s\": role %s is not a client's (one of " HWG_ROLES_CLIENT_TEXT ")",
+		    c->id, hwg_role_name(c->role));
 	if (c->n_uids > HWG_CLIENT_UIDS_MAX)
 		return hwg_error_set(err, HWG_E_INVALID, "client \"%s\": %zu uids, at most %d",
 		                     c->id, c->n_uids, HWG_CLIENT_UIDS_MAX);
@@ -735,7 +737,7 @@ row_to_client(sqlite3_stmt *st, struct hwg_client_rec *c)
 	if (!hwg_client_id_valid(id))
 		return "bad id";
 	memcpy(c->id, id, strlen(id) + 1);
-	if ((c->role = hwg_role_parse((const char *)sqlite3_column_text(st, 1))) < 0)
+	if (!hwg_role_client(c->role = hwg_role_parse((const char *)sqlite3_column_text(st, 1))))
 		return "unknown role";
 	if (sqlite3_column_type(st, 2) != SQLITE_BLOB || sqlite3_column_bytes(st, 2) <= 0)
 		return "no public key";

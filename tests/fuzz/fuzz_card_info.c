@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hwg_idnum.h"
 #include "hwg_mn_info.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -59,7 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n2 > size - n1)
 		n2 = size - n1;
 	if (hwg_mn_parse_mynumber(data, n1, number, &err) == 0 &&
-	    (strlen(number) != 12 || !hwg_mn_mynumber_valid(number)))
+	    (strlen(number) != 12 || !hwg_mynumber_valid(number)))
 		abort();
 	check_facts(data + n1, n2);
 	(void)hwg_mn_check_integrity(data, n1, data + n1, n2, data + n1 + n2, size - n1 - n2,

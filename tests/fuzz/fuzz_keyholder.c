@@ -4,7 +4,8 @@
  * from the privileged process (each request's decoder, and the check of
  * what SIGN_RESPONSE asks it to sign, the line between a signer and a
  * signing oracle), and what the privileged process reads from the
- * keyholder (READY, a reply, INFO).  The first byte picks the decoder, the
+ * keyholder (READY, a reply, INFO), the seal key's SEAL_SUMMARY and
+ * SEAL_PDF among the requests.  The first byte picks the decoder, the
  * rest is the body.  A request that decodes must survive re-encoding to
  * the same bytes; a Sig_structure the check accepts must decode as one
  * SIGN_RESPONSE body after encoding.
@@ -26,6 +27,29 @@ same_bytes(const struct hwg_buf *re, const uint8_t *body, size_t len)
 		abort();
 }
 
+/* SEAL_SUMMARY and SEAL_PDF: what decodes is a summary (a number) and encodes back the same. */
+static void
+certificates(uint8_t which, const uint8_t *body, size_t len, struct hwg_buf *in, struct hwg_buf *re)
+{
+	struct hwg_certcode_summary s;
+	struct hwg_error err = {0};
+	char no[HWG_CERTCODE_NO_MAX + 1];
+	uint8_t digest[HWG_KH_HASH_LEN];
+
+	if (which % 6 == 4) {
+		if (hwg_kh_summary_decode(in, &s, &err) != 0)
+			return;
+		if (hwg_certcode_summary_check(&s, &err) != 0 || hwg_kh_summary_encode(&s, re) != 0)
+			abort();
+	} else {
+		if (hwg_kh_pdf_decode(in, no, digest, &err) != 0)
+			return;
+		if (!hwg_certcode_number_valid(no, NULL) || hwg_kh_pdf_encode(no, digest, re) != 0)
+			abort();
+	}
+	same_bytes(re, body, len);
+}
+
 static void
 requests(uint8_t which, const uint8_t *body, size_t len, struct hwg_buf *in, struct hwg_buf *re)
 {
@@ -35,7 +59,7 @@ requests(uint8_t which, const uint8_t *body, size_t len, struct hwg_buf *in, str
 	const uint8_t *p;
 	size_t n;
 
-	switch (which % 4) {
+	switch (which % 6) {
 	case 0:
 		if (hwg_kh_sign_response_decode(in, &p, &n, &err) == 0) {
 			if (hwg_kh_response_check(HWG_COSE_ES256, p, n, &err) == 0 ||
@@ -63,12 +87,15 @@ requests(uint8_t which, const uint8_t *body, size_t len, struct hwg_buf *in, str
 			same_bytes(re, body, len);
 		}
 		break;
-	default:
+	case 3:
 		if (hwg_kh_open_decode(in, id, &p, &n, &err) == 0) {
 			if (hwg_kh_open_encode(id, p, n, re) != 0)
 				abort();
 			same_bytes(re, body, len);
 		}
+		break;
+	default:
+		certificates(which, body, len, in, re);
 		break;
 	}
 }
@@ -88,7 +115,8 @@ answers(uint8_t which, struct hwg_buf *in)
 		(void)hwg_kh_ready_decode(in, &code, msg, &err);
 		break;
 	case 1:
-		if (hwg_kh_reply_decode(in, &code, msg, &p, &n, &err) == 0 && strlen(msg) > HWG_KH_TEXT_MAX)
+		if (hwg_kh_reply_decode(in, &code, msg, &p, &n, &err) == 0 &&
+		    strlen(msg) > HWG_KH_TEXT_MAX)
 			abort();
 		break;
 	default:
@@ -96,6 +124,12 @@ answers(uint8_t which, struct hwg_buf *in)
 			EVP_PKEY *k = hwg_keyholder_key_public(&info.response);
 
 			EVP_PKEY_free(k);
+			/* a seal key, when there is one, is a P-256 key */
+			if (info.seal_key && (info.seal.alg != HWG_COSE_ES256 ||
+			                      (k = hwg_keyholder_key_public(&info.seal)) == NULL))
+				abort();
+			if (info.seal_key)
+				EVP_PKEY_free(k);
 		}
 		break;
 	}

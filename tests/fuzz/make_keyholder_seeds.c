@@ -2,10 +2,16 @@
  * make_keyholder_seeds.c — `fuzz_keyholder_seeds DIR` writes fuzz_keyholder's
  * seeds: one well-formed body of each message (the selector byte first,
  * as fuzz_keyholder reads it), a response Sig_structure as the gateway
- * builds it and a raw digest the keyholder must refuse to sign.
+ * builds it and a raw digest the keyholder must refuse to sign, a
+ * certificate's summary (an original and a reprint) and a PDF's seal
+ * request, and INFO with and without a seal key.  An answer's selector is
+ * 128 or more, and fuzz_keyholder picks its decoder by the selector
+ * modulo 3: READY 129, REPLY 130, INFO 131.
  */
 #include <stdio.h>
 #include <string.h>
+
+#include <openssl/x509.h>
 
 #include "hwg_cose.h"
 #include "hwg_kh_proto.h"
@@ -28,9 +34,9 @@ put(const char *dir, const char *name, uint8_t selector, const struct hwg_buf *b
 static size_t
 response_tbs(uint8_t *out)
 {
-	static const uint8_t payload[] = {0xa4, 0x61, 'v',  0x01, 0x63, 'r', 'e', 'q', 0x58, 0x20};
+	static const uint8_t payload[] = {0xa4, 0x61, 'v', 0x01, 0x63, 'r', 'e', 'q', 0x58, 0x20};
 	static const uint8_t tail[] = {0x61, 't', 0x01, 0x62, 'o', 'k', 0xa0};
-	static const uint8_t head[] = {0x84, 0x6a, 'S', 'i', 'g', 'n', 'a', 't', 'u',
+	static const uint8_t head[] = {0x84, 0x6a, 'S', 'i',  'g',  'n',  'a',  't', 'u',
 	                               'r',  'e',  '1', 0x43, 0xa1, 0x01, 0x26, 0x40};
 	size_t plen = sizeof(payload) + 32 + sizeof(tail), n = 0;
 
@@ -64,7 +70,8 @@ main(int argc, char **argv)
 	/* the seeds stand on both sides of the line they are for */
 	if (hwg_kh_response_check(HWG_COSE_ES256, tbs, n, &err) != 0 ||
 	    hwg_kh_response_check(HWG_COSE_ES256, digest, sizeof(digest), &err) == 0) {
-		fprintf(stderr, "fuzz_keyholder_seeds: the response check moved: %s\n", err.message);
+		fprintf(stderr, "fuzz_keyholder_seeds: the response check moved: %s\n",
+		        err.message);
 		return 1;
 	}
 	memset(&info, 0, sizeof(info));
@@ -80,11 +87,47 @@ main(int argc, char **argv)
 	hwg_buf_reset(b);
 	rc |= hwg_kh_open_encode("tanaka.h", blob, sizeof(blob), b) | put(argv[1], "open", 3, b);
 	hwg_buf_reset(b);
-	rc |= hwg_kh_ready_encode(0, "", b) | put(argv[1], "ready", 128, b);
+	{
+		struct hwg_certcode_summary s;
+		EVP_PKEY *ec = EVP_EC_gen("P-256");
+		uint8_t *p;
+
+		memset(&s, 0, sizeof(s));
+		strcpy(s.gw, "city-gw-01");
+		strcpy(s.no, "city-gw-01-20260401-000042");
+		memset(s.doc, 0x3c, sizeof(s.doc));
+		strcpy(s.kind, "juminhyo");
+		strcpy(s.date, "2026-04-01");
+		rc |= hwg_kh_summary_encode(&s, b) | put(argv[1], "seal-summary", 4, b);
+		hwg_buf_reset(b);
+		strcpy(s.orig, "city-gw-01-20260301-000007");
+		rc |= hwg_kh_summary_encode(&s, b) | put(argv[1], "seal-summary-reprint", 4, b);
+		hwg_buf_reset(b);
+		strcpy(s.kind, "passport");
+		rc |= hwg_kh_summary_encode(&s, b) | put(argv[1], "seal-summary-bad-kind", 4, b);
+		hwg_buf_reset(b);
+		rc |= hwg_kh_pdf_encode(s.no, digest, b) | put(argv[1], "seal-pdf", 5, b);
+		hwg_buf_reset(b);
+		/* INFO: a seal key (the same P-256 key for all three), and none */
+		info.response.alg = info.audit.alg = info.seal.alg = HWG_COSE_ES256;
+		p = info.response.spki;
+		info.response.spki_len = ec != NULL ? (size_t)i2d_PUBKEY(ec, &p) : 0;
+		info.audit = info.seal = info.response;
+		info.seal_key = 1;
+		rc |= hwg_kh_info_encode(&info, b) | put(argv[1], "info-seal", 131, b);
+		hwg_buf_reset(b);
+		info.seal_key = 0;
+		rc |= hwg_kh_info_encode(&info, b) | put(argv[1], "info-no-seal", 131, b);
+		hwg_buf_reset(b);
+		EVP_PKEY_free(ec);
+	}
+	rc |= hwg_kh_ready_encode(0, "", b) | put(argv[1], "ready", 129, b);
 	hwg_buf_reset(b);
-	rc |= hwg_kh_reply_encode(HWG_E_HSM, "token gone", NULL, 0, b) | put(argv[1], "reply-err", 129, b);
+	rc |= hwg_kh_reply_encode(HWG_E_HSM, "token gone", NULL, 0, b) |
+	      put(argv[1], "reply-err", 130, b);
 	hwg_buf_reset(b);
-	rc |= hwg_kh_reply_encode(0, "", digest, sizeof(digest), b) | put(argv[1], "reply-ok", 129, b);
+	rc |= hwg_kh_reply_encode(0, "", digest, sizeof(digest), b) |
+	      put(argv[1], "reply-ok", 130, b);
 	hwg_buf_free(b);
 	return rc != 0;
 }

@@ -150,3 +150,23 @@ hwg_fuzz_target(fuzz_render_request SOURCES fuzz/fuzz_render_request.c LIBS hwg_
 hwg_fuzz_target(fuzz_gaiji_table SOURCES fuzz/fuzz_gaiji_table.c LIBS hwg_render)
 set_tests_properties(fuzz_render_request_replay fuzz_gaiji_table_replay PROPERTIES
                      LABELS "fuzz;print")
+
+# A certificate's verification code (crypto/hwg_certcode.c): its text as
+# printed (base45 and the signed summary, checked with fuzz_keys.c's P-256
+# key), or a summary's payload signed inside the target with that key so
+# that mutants reach the summary decoder; fuzz_certcode.c says how an
+# input is laid out.  The seeds are made by hand: RFC 9285's examples and
+# refusals behind "HWC1:", summaries with and without "orig", each
+# refusal of the decoder, and one code signed by fuzz_keys.c's key.
+hwg_fuzz_target(fuzz_certcode SOURCES fuzz/fuzz_certcode.c fuzz/fuzz_keys.c LIBS hwg_crypto)
+set_tests_properties(fuzz_certcode_replay PROPERTIES LABELS "fuzz;print")
+
+# The document cert.issue carries (gateway/shared/hwg_certdoc.c): a payload
+# signed inside the target with fuzz_keys.c's Ed25519 key as the registry,
+# so that mutants reach the shape, digest and field checks, or the signed
+# document whole; fuzz_certdoc.c says how an input is laid out.  The seeds
+# are made by hand: a household's 住民票の写し and one certificate of each
+# kind, one document with each refusal of hwg_certdoc_check, and signed
+# documents (by fuzz_keys.c's key, by another key, without a kid).
+hwg_fuzz_target(fuzz_certdoc SOURCES fuzz/fuzz_certdoc.c fuzz/fuzz_keys.c LIBS hwg_gwshared)
+set_tests_properties(fuzz_certdoc_replay PROPERTIES LABELS "fuzz;print")

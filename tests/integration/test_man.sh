@@ -54,7 +54,7 @@ check "hwgwd.8 names every option of hwgwd --help" options_in hwgwd.8 "$tmp/hwgw
 check "hwgwctl.1 names every option of hwgwctl --help" options_in hwgwctl.1 "$tmp/hwgwctl.usage"
 "$HWG_BUILD_DIR/hw-sim/hwsim" >"$tmp/hwsim.usage" 2>&1
 check "hwsim.1 names every option of hwsim's usage" options_in hwsim.1 "$tmp/hwsim.usage"
-for c in keygen call client audit; do
+for c in keygen call client audit cert; do
 	check "hwgwctl.1 describes the $c command" grep -q "^\\.SS $c\$" "$man/hwgwctl.1"
 done
 

@@ -30,6 +30,8 @@ hwg_shell_test(api_http test_http.sh api)
 hwg_shell_test(api_disk_full test_disk_full.sh "api;fault")
 hwg_shell_test(api_privsep test_privsep.sh "api;fault")
 hwg_shell_test(api_keyholder test_keyholder.sh "api;fault")
+# Certificates: the seal key in gw.info and hwgwctl cert seal-key; registry and supervisor roles.
+hwg_shell_test(api_cert_client test_cert_client.sh "api;print")
 set_tests_properties(api_disk_full PROPERTIES SKIP_RETURN_CODE 77)
 
 # Cards: a private pcscd (vpcd driver) and hwsim in the test's own

@@ -122,6 +122,7 @@ kh_config(const char *response_key)
 	    .response_key = response_key,
 	    .audit_key = "hwgw-audit",
 	    .template_key = "hwgw-template",
+	    .seal_key = "hwgw-seal",
 	};
 	return cfg;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hwg_ber.h"
+#include "hwg_idnum.h"
 #include "hwg_mn_info.h"
 #include "hwg_mynumber.h"
 #include "hwg_test.h"
@@ -75,9 +76,18 @@ test_mynumber(void)
 	char out[13];
 	struct hwg_error err = {0};
 
-	CHECK(hwg_mn_mynumber_valid("537686677188"));
-	CHECK(!hwg_mn_mynumber_valid("537686677189"));
-	CHECK(!hwg_mn_mynumber_valid("53768667718a"));
+	CHECK(hwg_mynumber_valid("537686677188"));
+	CHECK(!hwg_mynumber_valid("537686677189"));
+	CHECK(!hwg_mynumber_valid("53768667718a"));
+	CHECK(!hwg_mynumber_valid("5376866771880")); /* exactly 12 digits */
+	CHECK(!hwg_mynumber_valid("53768667718"));
+	CHECK(!hwg_mynumber_valid(""));
+	CHECK(!hwg_mynumber_valid(NULL));
+	CHECK(hwg_mynumber_valid("000000000000")); /* remainder 0: check digit 0 */
+	CHECK(
+	    hwg_mynumber_valid("000000000060")); /* P_1 = 6, Q_1 = 2: r = 12 mod 11 = 1, check 0 */
+	CHECK(hwg_mynumber_valid("100000000005")); /* P_11 = 1, Q_11 = 6: r = 6, check 11 - 6 */
+	CHECK(!hwg_mynumber_valid("100000000006"));
 	CHECK_EQ_INT(hwg_mn_parse_mynumber(ef1, sizeof(ef1), out, &err), 0);
 	CHECK_EQ_STR(out, "537686677188");
 	memcpy(bad, ef1, sizeof(bad));

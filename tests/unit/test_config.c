@@ -53,6 +53,7 @@ test_defaults(void)
 
 	CHECK_EQ_INT(load("", &c, &err), 0);
 	CHECK_EQ_STR(c.hsm_template_key, "hwgw-template");
+	CHECK_EQ_STR(c.hsm_seal_key, "hwgw-seal");
 	CHECK_EQ_INT(c.vein_enabled, 1);
 	CHECK_EQ_INT(c.vein_n_usb_ids, 1);
 	CHECK_EQ_INT(c.vein_usb_ids[0][0], 0x1209);
@@ -88,7 +89,7 @@ test_values_read(void)
 	struct hwg_config c;
 	struct hwg_error err = {0};
 
-	CHECK_EQ_INT(load("[hsm]\ntemplate_key = other-key\n"
+	CHECK_EQ_INT(load("[hsm]\ntemplate_key = other-key\nseal_key = city-seal\n"
 	                  "[vein]\nenabled = no\nusb_ids = 1209:0001, abcd:EF01 0000:ffff\n"
 	                  "scan_interval_ms = 250\ncommand_timeout_ms = 300\n"
 	                  "capture_timeout_ms = 60000\nthreshold = 0.625\nmin_quality = 0\n"
@@ -99,6 +100,7 @@ test_values_read(void)
 	             0);
 	CHECK_EQ_STR(err.message, "");
 	CHECK_EQ_STR(c.hsm_template_key, "other-key");
+	CHECK_EQ_STR(c.hsm_seal_key, "city-seal");
 	CHECK_EQ_INT(c.vein_enabled, 0);
 	CHECK_EQ_INT(c.vein_n_usb_ids, 3);
 	CHECK_EQ_INT(c.vein_usb_ids[1][0], 0xabcd);
@@ -212,6 +214,7 @@ test_example_documents_keys(void)
 {
 	static const char *const keys[] = {
 	    "template_key",
+	    "seal_key",
 	    "usb_ids",
 	    "scan_interval_ms",
 	    "command_timeout_ms",

@@ -2,8 +2,9 @@
  * test_cose.c — crypto/hwg_cose: round trips with both algorithms, the
  * deterministic encoding, every decoder refusal with the bytes that must
  * cause it and the message it must give, wrong keys and algorithms,
- * DER<->raw ECDSA conversion, and a bit-flip/truncation mutator over
- * valid messages that must never produce an accepted message.
+ * DER<->raw ECDSA conversion, a bit-flip/truncation mutator over
+ * valid messages that must never produce an accepted message, and the
+ * kid-bearing form (documents and verification codes) both ways.
  */
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -751,6 +752,108 @@ test_bit_flips_never_accepted_es256(void)
 	mutate_all(ec, 30); /* 30: the payload head is 0x58 0x1e, a two-byte form */
 }
 
+/* ---------------------------------------------------------------- kid (4) */
+
+static void
+expect_kid(int line, const char *hex, int code, const char *want)
+{
+	uint8_t msg[512];
+	size_t len = unhex(hex, msg, sizeof(msg));
+	struct hwg_cose_sign1 m;
+	struct hwg_error err = {0};
+	int rc = hwg_cose_sign1_decode_kid(msg, len, &m, &err);
+
+	if (rc != code || (want != NULL && strstr(err.message, want) == NULL)) {
+		fprintf(stderr, "  FAIL line %d: rc %d \"%s\", expected %d \"%s\"\n", line, rc,
+		        err.message, code, want ? want : "");
+		hwg_test_cur_failed = 1;
+	}
+	if (rc == 0)
+		hwg_cose_sign1_clear(&m);
+}
+#define EXPECT_KID(hex, code, want) expect_kid(__LINE__, hex, code, want)
+
+static void
+test_kid_round_trip(void)
+{
+	static const uint8_t kid[] = "registry-01";
+	struct hwg_error err = {0};
+	struct hwg_cose_sign1 m;
+	uint8_t *msg = NULL;
+	size_t len = 0;
+	EVP_PKEY *keys[] = {ec, ed};
+
+	for (size_t i = 0; i < 2; i++) {
+		REQUIRE(hwg_cose_sign1_encode_kid(hwg_cose_alg_for_key(keys[i]), kid, 11,
+		                                  (const uint8_t *)"\xa0", 1, hwg_cose_evp_signer,
+		                                  keys[i], &msg, &len, &err) == 0);
+		/* 18([h'a2 01 26|27 04 4b "registry-01"', {}, h'a0', sig]) */
+		CHECK(len > 20 && memcmp(msg, "\xd2\x84\x50\xa2\x01", 5) == 0 &&
+		      memcmp(msg + 6, "\x04\x4bregistry-01\xa0\x41\xa0", 16) == 0);
+		REQUIRE(hwg_cose_sign1_decode_kid(msg, len, &m, &err) == 0);
+		CHECK(m.kid_len == 11 && memcmp(m.kid, kid, 11) == 0);
+		CHECK_EQ_INT(hwg_cose_sign1_verify(&m, keys[i], &err), 0);
+		hwg_cose_sign1_clear(&m);
+		/* the plain decoder (api.cddl's envelope) still refuses a kid */
+		CHECK_EQ_INT(hwg_cose_sign1_decode(msg, len, &m, &err), HWG_E_BAD_ENCODING);
+		CHECK(strstr(err.message, "label 4 is not allowed") != NULL);
+		/* the kid is signed: another kid of the same length does not verify */
+		msg[10] ^= 0x01;
+		REQUIRE(hwg_cose_sign1_decode_kid(msg, len, &m, &err) == 0);
+		CHECK_EQ_INT(hwg_cose_sign1_verify(&m, keys[i], &err), HWG_E_BAD_SIGNATURE);
+		hwg_cose_sign1_clear(&m);
+		free(msg);
+	}
+	/* a plain message has no kid, and the kid decoder refuses it */
+	msg = signed_msg(ec, "\xa0", 1, &len);
+	REQUIRE(msg != NULL);
+	REQUIRE(hwg_cose_sign1_decode(msg, len, &m, &err) == 0);
+	CHECK(m.kid == NULL && m.kid_len == 0);
+	hwg_cose_sign1_clear(&m);
+	CHECK_EQ_INT(hwg_cose_sign1_decode_kid(msg, len, &m, &err), HWG_E_BAD_ENCODING);
+	CHECK(strstr(err.message, "no kid (4)") != NULL);
+	free(msg);
+}
+
+static void
+test_kid_encode_refusals(void)
+{
+	uint8_t kid[HWG_COSE_KID_MAX + 1], *msg = NULL;
+	struct hwg_error err = {0};
+	size_t len = 0;
+
+	memset(kid, 'k', sizeof(kid));
+	CHECK_EQ_INT(hwg_cose_sign1_encode_kid(HWG_COSE_ES256, NULL, 0, NULL, 0,
+	                                       hwg_cose_evp_signer, ec, &msg, &len, &err),
+	             HWG_E_INVALID);
+	CHECK_EQ_INT(hwg_cose_sign1_encode_kid(HWG_COSE_ES256, kid, sizeof(kid), NULL, 0,
+	                                       hwg_cose_evp_signer, ec, &msg, &len, &err),
+	             HWG_E_INVALID);
+	CHECK_EQ_INT(hwg_cose_sign1_encode_kid(HWG_COSE_ES256, kid, HWG_COSE_KID_MAX, NULL, 0,
+	                                       hwg_cose_evp_signer, ec, &msg, &len, &err),
+	             0);
+	free(msg);
+}
+
+static void
+test_kid_decode_refusals(void)
+{
+	/* {1: -8, 4: h'6b'} accepted (the signature is not checked here) */
+	EXPECT_KID("d2 84 46 a2 0127 04416b a0 4100" SIG, 0, NULL);
+	EXPECT_KID("d2 84 43 a10127 a0 4100" SIG, HWG_E_BAD_ENCODING, "no kid (4)");
+	EXPECT_KID("d2 84 46 a2 0127 04616b a0 4100" SIG, HWG_E_BAD_ENCODING,
+	           "kid (4) is a text string, not a definite byte string");
+	EXPECT_KID("d2 84 45 a2 0127 0440 a0 4100" SIG, HWG_E_BAD_ENCODING, "kid (4) is 0 bytes");
+	EXPECT_KID("d2 84 49 a3 0127 04416b 04416b a0 4100" SIG, HWG_E_BAD_ENCODING,
+	           "the key 4 (kid) twice");
+	EXPECT_KID("d2 84 48 a3 0127 04416b 0500 a0 4100" SIG, HWG_E_BAD_ENCODING,
+	           "label 5 is not allowed (only alg (1) and kid (4))");
+	EXPECT_KID("d2 84 46 a2 0126 04416b a0 4100" SIG, 0, NULL);
+	EXPECT_KID("d2 84 46 a2 0120 04416b a0 4100" SIG, HWG_E_ALG_NOT_ALLOWED, "-1");
+	/* the unprotected header stays {}: a kid there is not taken */
+	EXPECT_KID("d2 84 43 a10127 a1 04416b 4100" SIG, HWG_E_BAD_ENCODING, "no kid (4)");
+}
+
 int
 main(void)
 {
@@ -803,6 +906,9 @@ main(void)
 	HWG_RUN(test_es256_scalar_out_of_range_refused);
 	HWG_RUN(test_bit_flips_never_accepted_eddsa);
 	HWG_RUN(test_bit_flips_never_accepted_es256);
+	HWG_RUN(test_kid_round_trip);
+	HWG_RUN(test_kid_encode_refusals);
+	HWG_RUN(test_kid_decode_refusals);
 
 	EVP_PKEY_free(ed);
 	EVP_PKEY_free(ed2);

@@ -4,9 +4,11 @@
  * with ES256 and EdDSA keys and verified with INFO's public key, what the
  * response key refuses to sign (and that the keyholder answers the next
  * request), requests of no known type or shape, an audit checkpoint that
- * hwg_audit_verify accepts, templates sealed and opened, concurrent
- * callers, start failures, and that the module is mapped in the keyholder
- * and not here.  Its faults (killed, probe, token away) are in
+ * hwg_audit_verify accepts, templates sealed and opened, certificates'
+ * summaries and PDFs sealed and checked with INFO's seal key (and what
+ * the seal key refuses, and a token without one), concurrent callers,
+ * start failures, and that the module is mapped in the keyholder and not
+ * here.  Its faults (killed, probe, token away) are in
  * test_keyholder_fault.c.
  */
 #include <openssl/sha.h>
@@ -27,7 +29,9 @@ test_info(void)
 	struct hwg_keyholder_info in;
 	struct hwg_error err = {0};
 	EVP_PKEY *pub = NULL, *pem = read_pem(kh_dir, "gateway-response.pub.pem"), *apub = NULL,
-	         *apem = read_pem(kh_dir, "gateway-audit.pub.pem");
+	         *apem = read_pem(kh_dir, "gateway-audit.pub.pem"), *spub = NULL,
+	         *spem = read_pem(kh_dir, "gateway-seal.pub.pem");
+	struct hwg_keyholder_key seal;
 
 	CHECK(k != NULL);
 	if (k == NULL)
@@ -48,6 +52,17 @@ test_info(void)
 	/* the keys hsm-init exported */
 	CHECK(pub != NULL && pem != NULL && EVP_PKEY_eq(pub, pem) == 1);
 	CHECK(apub != NULL && apem != NULL && EVP_PKEY_eq(apub, apem) == 1);
+	/* the seal key, its own */
+	CHECK_EQ_INT(in.seal_key, 1);
+	CHECK_EQ_INT(in.seal.alg, HWG_COSE_ES256);
+	spub = hwg_keyholder_key_public(&in.seal);
+	CHECK(spub != NULL && spem != NULL && EVP_PKEY_eq(spub, spem) == 1);
+	CHECK(spub != NULL && EVP_PKEY_eq(spub, pub) != 1 && EVP_PKEY_eq(spub, apub) != 1);
+	CHECK_EQ_INT(hwg_keyholder_seal_key(k, &seal), 0);
+	CHECK(seal.spki_len == in.seal.spki_len &&
+	      memcmp(seal.spki, in.seal.spki, seal.spki_len) == 0);
+	EVP_PKEY_free(spub);
+	EVP_PKEY_free(spem);
 	EVP_PKEY_free(pub);
 	EVP_PKEY_free(pem);
 	EVP_PKEY_free(apub);
@@ -381,6 +396,179 @@ test_unknown_and_misshapen_requests(void)
 	CHECK_EQ_INT(seen.count, 0);
 }
 
+static struct hwg_certcode_summary
+summary(void)
+{
+	struct hwg_certcode_summary s;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.gw, sizeof(s.gw), "gw-test");
+	snprintf(s.no, sizeof(s.no), "gw-test-20260401-000001");
+	memset(s.doc, 0x3c, sizeof(s.doc));
+	snprintf(s.kind, sizeof(s.kind), "juminhyo");
+	snprintf(s.date, sizeof(s.date), "2026-04-01");
+	return s;
+}
+
+/* A summary sealed by the keyholder is a code that verifies with INFO's seal key, and no other. */
+static void
+test_seal_summary(void)
+{
+	struct kh_ends seen = {0};
+	struct hwg_keyholder *k = kh_start("hwgw-response", &seen);
+	struct hwg_certcode_summary s = summary(), back;
+	struct hwg_keyholder_info in;
+	struct hwg_error err = {0};
+	EVP_PKEY *seal = NULL, *response = NULL;
+	uint8_t *cose = NULL;
+	size_t len = 0;
+	char *text = NULL;
+
+	REQUIRE(k != NULL);
+	REQUIRE(hwg_keyholder_info(k, &in, &err) == 0);
+	seal = hwg_keyholder_key_public(&in.seal);
+	response = hwg_keyholder_key_public(&in.response);
+	snprintf(s.orig, sizeof(s.orig), "gw-test-20260301-000009");
+	CHECK_EQ_INT(hwg_keyholder_seal_summary(k, &s, &cose, &len, &err), 0);
+	CHECK(cose != NULL && len <= HWG_CERTCODE_COSE_MAX);
+	CHECK(cose != NULL && hwg_certcode_text(cose, len, &text, &err) == 0);
+	CHECK(text != NULL && hwg_certcode_verify(text, strlen(text), seal, &back, &err) == 0 &&
+	      memcmp(&back, &s, sizeof(s)) == 0);
+	CHECK(text != NULL && hwg_certcode_verify(text, strlen(text), response, &back, &err) ==
+	                          HWG_E_BAD_SIGNATURE);
+	free(text);
+	free(cose);
+	cose = NULL;
+	/* what is no summary is refused before it is sent */
+	snprintf(s.date, sizeof(s.date), "2026-02-30");
+	CHECK_EQ_INT(hwg_keyholder_seal_summary(k, &s, &cose, &len, &err), HWG_E_INVALID);
+	CHECK(cose == NULL);
+	EVP_PKEY_free(seal);
+	EVP_PKEY_free(response);
+	hwg_keyholder_stop(k);
+	CHECK_EQ_INT(seen.count, 0);
+}
+
+/* What the seal key refuses to sign, sent raw: it answers and stays up. */
+static void
+test_seal_refusals(void)
+{
+	struct kh_ends seen = {0};
+	struct hwg_keyholder *k = kh_start("hwgw-response", &seen);
+	struct hwg_certcode_summary s = summary();
+	struct hwg_buf *b = hwg_buf_new(1024);
+	struct hwg_error err = {0};
+	uint8_t digest[32] = {1};
+	long pid;
+
+	REQUIRE(k != NULL && b != NULL);
+	pid = hwg_keyholder_pid(k);
+	REQUIRE(hwg_kh_summary_encode(&s, b) == 0);
+	CHECK_EQ_INT(
+	    hwg_keyholder_test_raw(k, HWG_KH_SEAL_SUMMARY, hwg_buf_ptr(b), hwg_buf_len(b), &err),
+	    0); /* the control */
+	CHECK_EQ_INT(hwg_keyholder_test_raw(k, HWG_KH_SEAL_SUMMARY, hwg_buf_ptr(b),
+	                                    hwg_buf_len(b) - 1, &err),
+	             HWG_E_BAD_ARGS);
+	hwg_buf_reset(b);
+	snprintf(s.kind, sizeof(s.kind), "passport");
+	REQUIRE(hwg_kh_summary_encode(&s, b) == 0);
+	CHECK_EQ_INT(
+	    hwg_keyholder_test_raw(k, HWG_KH_SEAL_SUMMARY, hwg_buf_ptr(b), hwg_buf_len(b), &err),
+	    HWG_E_BAD_ARGS);
+	CHECK(strstr(err.message, "the seal key signs summaries only") != NULL);
+	hwg_buf_reset(b);
+	s = summary();
+	snprintf(s.no, sizeof(s.no), "gw-other-20260401-000001"); /* not this gateway's number */
+	REQUIRE(hwg_kh_summary_encode(&s, b) == 0);
+	CHECK_EQ_INT(
+	    hwg_keyholder_test_raw(k, HWG_KH_SEAL_SUMMARY, hwg_buf_ptr(b), hwg_buf_len(b), &err),
+	    HWG_E_BAD_ARGS);
+	/* a PDF: a number, then exactly 32 bytes */
+	hwg_buf_reset(b);
+	REQUIRE(hwg_kh_pdf_encode("gw-test-20260401-000001", digest, b) == 0);
+	CHECK_EQ_INT(
+	    hwg_keyholder_test_raw(k, HWG_KH_SEAL_PDF, hwg_buf_ptr(b), hwg_buf_len(b), &err), 0);
+	CHECK_EQ_INT(
+	    hwg_keyholder_test_raw(k, HWG_KH_SEAL_PDF, hwg_buf_ptr(b), hwg_buf_len(b) - 1, &err),
+	    HWG_E_BAD_ARGS);
+	hwg_buf_reset(b);
+	REQUIRE(hwg_kh_pdf_encode("gw-test-2026-000001", digest, b) == 0);
+	CHECK_EQ_INT(
+	    hwg_keyholder_test_raw(k, HWG_KH_SEAL_PDF, hwg_buf_ptr(b), hwg_buf_len(b), &err),
+	    HWG_E_BAD_ARGS);
+	CHECK(strstr(err.message, "issuance number") != NULL);
+	/* a bare digest, as the response key would be asked: no number, refused */
+	CHECK_EQ_INT(hwg_keyholder_test_raw(k, HWG_KH_SEAL_PDF, digest, sizeof(digest), &err),
+	             HWG_E_BAD_ARGS);
+	CHECK_EQ_INT(kh_sign_verify(k, &err), 0);
+	CHECK_EQ_INT(hwg_keyholder_pid(k), pid);
+	hwg_buf_free(b);
+	hwg_keyholder_stop(k);
+	CHECK_EQ_INT(seen.count, 0);
+}
+
+static void
+test_seal_pdf(void)
+{
+	struct kh_ends seen = {0};
+	struct hwg_keyholder *k = kh_start("hwgw-response", &seen);
+	struct hwg_keyholder_info in;
+	struct hwg_error err = {0};
+	uint8_t digest[32], seal[64];
+	EVP_PKEY *pub = NULL;
+
+	REQUIRE(k != NULL);
+	REQUIRE(hwg_keyholder_info(k, &in, &err) == 0);
+	pub = hwg_keyholder_key_public(&in.seal);
+	SHA256((const uint8_t *)"%PDF-1.7 a certificate", 22, digest);
+	CHECK_EQ_INT(hwg_keyholder_seal_pdf(k, "gw-test-20260401-000001", digest, seal, &err), 0);
+	CHECK_EQ_INT(
+	    hwg_certcode_pdf_seal_verify(pub, "gw-test-20260401-000001", digest, seal, &err), 0);
+	CHECK_EQ_INT(
+	    hwg_certcode_pdf_seal_verify(pub, "gw-test-20260401-000002", digest, seal, &err),
+	    HWG_E_BAD_SIGNATURE);
+	CHECK_EQ_INT(hwg_keyholder_seal_pdf(k, "not-a-number", digest, seal, &err), HWG_E_INVALID);
+	EVP_PKEY_free(pub);
+	hwg_keyholder_stop(k);
+}
+
+/* A keyholder without a seal key (none named, or none in the token) starts; seals are NOT_FOUND. */
+static void
+test_no_seal_key(void)
+{
+	const char *labels[] = {NULL, "no-such-seal"};
+	struct hwg_certcode_summary s = summary();
+	struct hwg_keyholder_key key;
+	struct hwg_keyholder_info in;
+	struct hwg_error err = {0};
+	struct hwg_buf *b = hwg_buf_new(512);
+	uint8_t digest[32] = {0}, seal[64], *cose = NULL;
+	size_t len;
+
+	REQUIRE(b != NULL && hwg_kh_summary_encode(&s, b) == 0);
+	for (size_t i = 0; i < 2; i++) {
+		struct hwg_keyholder_config cfg = kh_config("hwgw-response");
+		struct hwg_keyholder *k = NULL;
+
+		cfg.seal_key = labels[i];
+		REQUIRE(hwg_keyholder_start(&cfg, NULL, NULL, &k, &err) == 0);
+		CHECK_EQ_INT(hwg_keyholder_info(k, &in, &err), 0);
+		CHECK_EQ_INT(in.seal_key, 0);
+		CHECK_EQ_INT(hwg_keyholder_seal_key(k, &key), HWG_E_NOT_FOUND);
+		CHECK_EQ_INT(hwg_keyholder_seal_summary(k, &s, &cose, &len, &err), HWG_E_NOT_FOUND);
+		CHECK(strstr(err.message, "no seal key") != NULL);
+		CHECK_EQ_INT(hwg_keyholder_seal_pdf(k, s.no, digest, seal, &err), HWG_E_NOT_FOUND);
+		/* and the keyholder itself says so */
+		CHECK_EQ_INT(hwg_keyholder_test_raw(k, HWG_KH_SEAL_SUMMARY, hwg_buf_ptr(b),
+		                                    hwg_buf_len(b), &err),
+		             HWG_E_NOT_FOUND);
+		CHECK_EQ_INT(kh_sign_verify(k, &err), 0);
+		hwg_keyholder_stop(k);
+	}
+	hwg_buf_free(b);
+}
+
 static int
 rm_tree(const char *dir)
 {
@@ -566,6 +754,10 @@ test_start_failures(void)
 	CHECK_EQ_INT(hwg_keyholder_start(&cfg, NULL, NULL, &k, &err), HWG_E_HSM);
 	CHECK(strstr(err.message, "P-256") != NULL);
 	cfg = kh_config("hwgw-response");
+	cfg.seal_key = KH_ED_LABEL; /* a seal key is P-256, like the audit key */
+	CHECK_EQ_INT(hwg_keyholder_start(&cfg, NULL, NULL, &k, &err), HWG_E_HSM);
+	CHECK(strstr(err.message, "seal key") != NULL && strstr(err.message, "P-256") != NULL);
+	cfg = kh_config("hwgw-response");
 	cfg.token_label = "not-ours";
 	CHECK_EQ_INT(hwg_keyholder_start(&cfg, NULL, NULL, &k, &err), HWG_E_HSM);
 	cfg = kh_config("hwgw-response");
@@ -595,6 +787,10 @@ main(void)
 	HWG_RUN(test_unknown_and_misshapen_requests);
 	HWG_RUN(test_checkpoint);
 	HWG_RUN(test_templates);
+	HWG_RUN(test_seal_summary);
+	HWG_RUN(test_seal_refusals);
+	HWG_RUN(test_seal_pdf);
+	HWG_RUN(test_no_seal_key);
 	HWG_RUN(test_threads);
 	HWG_RUN(test_start_failures);
 	kh_teardown();

@@ -3,7 +3,8 @@
  * encoder's output decodes to what went in; every decoder refuses a byte
  * too few or too many; what the response key may sign (hwg_kh_response_check)
  * case by case, and over every one-bit flip and every truncation of a good
- * Sig_structure, where nothing but the original may pass.
+ * Sig_structure, where nothing but the original may pass; a certificate's
+ * summary and a PDF's seal request, and what is no summary refused.
  */
 #include <cbor.h>
 #include <openssl/ec.h>
@@ -375,6 +376,112 @@ test_info(void)
 	EVP_PKEY_free(ed);
 }
 
+static struct hwg_certcode_summary
+summary(void)
+{
+	struct hwg_certcode_summary s;
+
+	memset(&s, 0, sizeof(s));
+	strcpy(s.gw, "city-gw-01");
+	strcpy(s.no, "city-gw-01-20260401-000042");
+	memset(s.doc, 0x3c, sizeof(s.doc));
+	strcpy(s.kind, "inkan");
+	strcpy(s.date, "2026-04-01");
+	strcpy(s.orig, "city-gw-01-20260301-000007");
+	return s;
+}
+
+static void
+test_certificates(void)
+{
+	struct hwg_certcode_summary s = summary(), back;
+	struct hwg_buf *b = hwg_buf_new(1024), *r;
+	struct hwg_error err = {0};
+	char no[HWG_CERTCODE_NO_MAX + 1];
+	uint8_t raw[600], digest[32], dback[32];
+	size_t len;
+
+	/* a summary, field by field; every cut and a byte after refused */
+	CHECK_EQ_INT(hwg_kh_summary_encode(&s, b), 0);
+	len = hwg_buf_len(b);
+	memcpy(raw, hwg_buf_ptr(b), len);
+	CHECK_EQ_INT(hwg_kh_summary_decode(b, &back, &err), 0);
+	CHECK(memcmp(&back, &s, sizeof(s)) == 0);
+	for (size_t cut = 0; cut <= len; cut++) {
+		r = hwg_buf_from(raw, cut == len ? len + 1 : cut);
+		CHECK_EQ_INT(hwg_kh_summary_decode(r, &back, &err), HWG_E_BAD_ARGS);
+		hwg_buf_free(r);
+	}
+	/* a control byte in a field; a summary its check refuses (another gateway's number) */
+	raw[4] = '\n';
+	r = hwg_buf_from(raw, len);
+	CHECK_EQ_INT(hwg_kh_summary_decode(r, &back, &err), HWG_E_BAD_ARGS);
+	hwg_buf_free(r);
+	s.no[0] = 'x';
+	hwg_buf_reset(b);
+	CHECK_EQ_INT(hwg_kh_summary_encode(&s, b), 0);
+	CHECK_EQ_INT(hwg_kh_summary_decode(b, &back, &err), HWG_E_BAD_ARGS);
+	CHECK(strstr(err.message, "summaries only") != NULL &&
+	      strstr(err.message, "\"no\"") != NULL);
+	s = summary();
+	memset(s.kind, 'k', sizeof(s.kind)); /* no NUL: too long to encode */
+	CHECK_EQ_INT(hwg_kh_summary_encode(&s, b), HWG_E_INVALID);
+	/* a PDF: number, then exactly the digest */
+	memset(digest, 0x77, sizeof(digest));
+	hwg_buf_reset(b);
+	CHECK_EQ_INT(hwg_kh_pdf_encode("city-gw-01-20260401-000042", digest, b), 0);
+	len = hwg_buf_len(b);
+	memcpy(raw, hwg_buf_ptr(b), len);
+	CHECK_EQ_INT(hwg_kh_pdf_decode(b, no, dback, &err), 0);
+	CHECK(strcmp(no, "city-gw-01-20260401-000042") == 0 && memcmp(dback, digest, 32) == 0);
+	for (size_t cut = 0; cut <= len; cut++) {
+		r = hwg_buf_from(raw, cut == len ? len + 1 : cut);
+		CHECK_EQ_INT(hwg_kh_pdf_decode(r, no, dback, &err), HWG_E_BAD_ARGS);
+		hwg_buf_free(r);
+	}
+	hwg_buf_reset(b);
+	CHECK_EQ_INT(hwg_kh_pdf_encode("city-gw-01-20261301-000042", digest, b), 0);
+	CHECK_EQ_INT(hwg_kh_pdf_decode(b, no, dback, &err), HWG_E_BAD_ARGS); /* month 13 */
+	CHECK_EQ_INT(hwg_kh_pdf_encode("", digest, b), HWG_E_INVALID);
+	hwg_buf_free(b);
+}
+
+static void
+test_info_seal_key(void)
+{
+	struct hwg_keyholder_info in = {.present = 1, .logged_in = 1, .seal_key = 1}, out;
+	EVP_PKEY *ec = EVP_EC_gen("P-256"), *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	struct hwg_buf *b = hwg_buf_new(2048);
+	struct hwg_error err = {0};
+	uint8_t *p;
+
+	REQUIRE(ec != NULL && ed != NULL && b != NULL);
+	in.response.alg = in.audit.alg = in.seal.alg = HWG_COSE_ES256;
+	p = in.response.spki;
+	in.response.spki_len = (size_t)i2d_PUBKEY(ec, &p);
+	in.audit = in.seal = in.response;
+	CHECK_EQ_INT(hwg_kh_info_encode(&in, b), 0);
+	CHECK_EQ_INT(hwg_kh_info_decode(b, &out, &err), 0);
+	CHECK(out.seal_key == 1 && out.seal.spki_len == in.seal.spki_len &&
+	      memcmp(out.seal.spki, in.seal.spki, in.seal.spki_len) == 0);
+	/* a seal key that is not P-256 */
+	hwg_buf_reset(b);
+	in.seal.alg = HWG_COSE_EDDSA;
+	p = in.seal.spki;
+	in.seal.spki_len = (size_t)i2d_PUBKEY(ed, &p);
+	CHECK_EQ_INT(hwg_kh_info_encode(&in, b), 0);
+	CHECK_EQ_INT(hwg_kh_info_decode(b, &out, &err), HWG_E_BAD_ENCODING);
+	/* none: no key follows the flag, and a key after it is refused */
+	hwg_buf_reset(b);
+	in.seal_key = 0;
+	CHECK_EQ_INT(hwg_kh_info_encode(&in, b), 0);
+	CHECK_EQ_INT(hwg_kh_info_decode(b, &out, &err), 0);
+	CHECK_EQ_INT(out.seal_key, 0);
+	hwg_buf_free(b);
+	EVP_PKEY_free(ec);
+	EVP_PKEY_free(ed);
+}
+
 int
 main(void)
 {
@@ -383,5 +490,7 @@ main(void)
 	HWG_RUN(test_reply);
 	HWG_RUN(test_requests);
 	HWG_RUN(test_info);
+	HWG_RUN(test_certificates);
+	HWG_RUN(test_info_seal_key);
 	return HWG_TEST_END();
 }

@@ -148,6 +148,8 @@ test_add_refuses_bad_records(void)
 	CHECK_EQ_INT(add_op(s, "", HWG_ROLE_COUNTER, HWG_OPERATOR_ACTIVE, T0), HWG_E_INVALID);
 	CHECK_EQ_INT(add_op(s, "a b", HWG_ROLE_COUNTER, HWG_OPERATOR_ACTIVE, T0), HWG_E_INVALID);
 	CHECK_EQ_INT(add_op(s, "x", HWG_ROLE_COUNT_, HWG_OPERATOR_ACTIVE, T0), HWG_E_INVALID);
+	/* registry is a client's role only */
+	CHECK_EQ_INT(add_op(s, "x", HWG_ROLE_REGISTRY, HWG_OPERATOR_ACTIVE, T0), HWG_E_INVALID);
 	CHECK_EQ_INT(add_op(s, "x", HWG_ROLE_COUNTER, HWG_OPERATOR_REVOKED, T0), HWG_E_INVALID);
 	CHECK_EQ_INT(query_int(s, "SELECT count(*) FROM operators"), 0);
 	CHECK(hwg_operator_id_valid("a.b_c-9"));

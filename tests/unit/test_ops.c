@@ -27,6 +27,7 @@
 struct fake_keys {
 	EVP_PKEY *key;
 	int fail;
+	int no_seal; /* a token without a seal key */
 	int calls;
 };
 
@@ -37,8 +38,11 @@ fake_public_key(void *arg, int which, EVP_PKEY **out, int *alg, struct hwg_error
 
 	fk->calls++;
 	*out = NULL;
-	if (fk->fail || (which != HWG_OP_KEY_RESPONSE && which != HWG_OP_KEY_AUDIT))
+	if (fk->fail ||
+	    (which != HWG_OP_KEY_RESPONSE && which != HWG_OP_KEY_AUDIT && which != HWG_OP_KEY_SEAL))
 		return hwg_error_set(err, HWG_E_HSM, "the fake token is gone");
+	if (which == HWG_OP_KEY_SEAL && fk->no_seal)
+		return hwg_error_set(err, HWG_E_NOT_FOUND, "the fake token has no seal key");
 	EVP_PKEY_up_ref(fk->key);
 	*out = fk->key;
 	*alg = HWG_COSE_ES256;
@@ -86,8 +90,36 @@ fake_open(void *arg, const char *id, const uint8_t *blob, size_t blob_len,
 	return hwg_error_set(err, HWG_E_HSM, "not in this test");
 }
 
+static int
+fake_seal_summary(void *arg, const struct hwg_certcode_summary *s, uint8_t **cose, size_t *cose_len,
+                  struct hwg_error *err)
+{
+	(void)arg;
+	(void)s;
+	(void)cose;
+	(void)cose_len;
+	return hwg_error_set(err, HWG_E_HSM, "not in this test");
+}
+
+static int
+fake_seal_pdf(void *arg, const char *no, const uint8_t digest[32], uint8_t seal[64],
+              struct hwg_error *err)
+{
+	(void)arg;
+	(void)no;
+	(void)digest;
+	(void)seal;
+	return hwg_error_set(err, HWG_E_HSM, "not in this test");
+}
+
 static struct fake_keys fk;
-static struct hwg_op_keys keys = {fake_public_key, fake_token_info, fake_seal, fake_open, &fk};
+static struct hwg_op_keys keys = {.public_key = fake_public_key,
+                                  .token_info = fake_token_info,
+                                  .template_seal = fake_seal,
+                                  .template_open = fake_open,
+                                  .seal_summary = fake_seal_summary,
+                                  .seal_pdf = fake_seal_pdf,
+                                  .arg = &fk};
 static struct hwg_config cfg;
 static struct hwg_store *store;
 static struct hwg_card_service *cards;
@@ -170,7 +202,7 @@ test_gw_info_through_the_key_service(void)
 	fk.fail = 0;
 	fk.calls = 0;
 	CHECK_EQ_INT(hwg_op_gw_info(&ctx, &result, &err), 0);
-	CHECK_EQ_INT(fk.calls, 1);
+	CHECK_EQ_INT(fk.calls, 2); /* the response key, the seal key */
 	CHECK(result != NULL);
 	if (result == NULL)
 		return;
@@ -180,7 +212,27 @@ test_gw_info_through_the_key_service(void)
 	der_len = i2d_PUBKEY(fk.key, &der);
 	CHECK(hwg_cbor_bytes(hwg_cbor_map_get(result, "public_key", NULL), &p, &len) == 0 &&
 	      der_len > 0 && len == (size_t)der_len && memcmp(p, der, len) == 0);
+	/* the fake token's seal key is the same key */
+	CHECK(hwg_cbor_bytes(hwg_cbor_map_get(result, "seal_key", NULL), &p, &len) == 0 &&
+	      len == (size_t)der_len && memcmp(p, der, len) == 0);
+	CHECK_EQ_INT(cbor_map_size(result), 6);
 	OPENSSL_free(der);
+	cbor_decref(&result);
+	/* a token without a seal key: gw.info without "seal_key", and nothing else changed */
+	fk.no_seal = 1;
+	CHECK_EQ_INT(hwg_op_gw_info(&ctx, &result, &err), 0);
+	REQUIRE(result != NULL);
+	CHECK(hwg_cbor_map_get(result, "seal_key", NULL) == NULL);
+	CHECK(hwg_cbor_map_get(result, "public_key", NULL) != NULL);
+	CHECK_EQ_INT(cbor_map_size(result), 5);
+	{
+		unsigned char *out = NULL;
+		size_t cap = 0, n = cbor_serialize_alloc(result, &out, &cap);
+
+		CHECK(n > 0 && out[0] == 0xa5); /* a map of the five written */
+		free(out);
+	}
+	fk.no_seal = 0;
 	cbor_decref(&result);
 }
 

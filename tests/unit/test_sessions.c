@@ -61,7 +61,8 @@ struct client {
 	struct hwgw_ctx *ctx;
 };
 static struct client counter1 = {"counter-1", NULL, NULL}, counter2 = {"counter-2", NULL, NULL},
-                     admin1 = {"admin-1", NULL, NULL}, admin2 = {"admin-2", NULL, NULL};
+                     admin1 = {"admin-1", NULL, NULL}, admin2 = {"admin-2", NULL, NULL},
+                     station1 = {"station-1", NULL, NULL};
 
 /* ---------------------------------------------------------------- set-up */
 
@@ -155,7 +156,8 @@ setup(void)
 	}
 	if (add_client(&counter1, HWG_ROLE_COUNTER) != 0 ||
 	    add_client(&counter2, HWG_ROLE_COUNTER) != 0 ||
-	    add_client(&admin1, HWG_ROLE_ADMIN) != 0 || add_client(&admin2, HWG_ROLE_ADMIN) != 0)
+	    add_client(&admin1, HWG_ROLE_ADMIN) != 0 || add_client(&admin2, HWG_ROLE_ADMIN) != 0 ||
+	    add_client(&station1, HWG_ROLE_ISSUANCE) != 0)
 		return -1;
 	return hwg_core_reload_clients(core, &err);
 }
@@ -163,7 +165,7 @@ setup(void)
 static void
 teardown(void)
 {
-	struct client *all[] = {&counter1, &counter2, &admin1, &admin2};
+	struct client *all[] = {&counter1, &counter2, &admin1, &admin2, &station1};
 	char cmd[200];
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
@@ -550,6 +552,39 @@ test_card_ops_need_a_session_of_their_role(void)
 	CHECK_EQ_STR(a.operator_id, "card.op");
 }
 
+/*
+ * A supervisor's session: on an issuance station only (another client
+ * carrying one is refused forbidden whatever it calls), and only where an
+ * operation names the role (operator.logout does; card.read_info does not).
+ */
+static void
+test_supervisor_session_on_issuance_station_only(void)
+{
+	struct hwgw_response r;
+	struct audit_last a;
+	struct call o;
+	uint8_t on_counter[32], on_station[32];
+
+	add_operator("super.op", HWG_ROLE_SUPERVISOR, hwg_now_ms() + 86400000LL);
+	open_session(on_counter, "super.op", "counter-1", 0, 0);
+	o = (struct call){on_counter, sizeof(on_counter), NULL, 0};
+	CHECK_EQ_INT(call(&counter1, "operator.logout", NULL, &o, &r), 0);
+	CHECK(refused_with(&r, "forbidden", "works on an issuance station only"));
+	hwgw_response_clear(&r);
+	last_audit(&a);
+	CHECK_EQ_STR(a.result, "forbidden");
+	CHECK_EQ_STR(a.operator_id, "super.op");
+
+	open_session(on_station, "super.op", "station-1", 0, 0);
+	o = (struct call){on_station, sizeof(on_station), NULL, 0};
+	CHECK_EQ_INT(call(&station1, "card.read_info", reader_args(), &o, &r), 0);
+	CHECK(refused_with(&r, "forbidden", "role supervisor"));
+	hwgw_response_clear(&r);
+	CHECK_EQ_INT(call(&station1, "operator.logout", NULL, &o, &r), 0);
+	CHECK(r.result != NULL && r.error_code[0] == '\0');
+	hwgw_response_clear(&r);
+}
+
 static void
 test_tick_ends_expired_sessions(void)
 {
@@ -859,6 +894,16 @@ test_verify_prepare_refusals(void)
 	expect_prepare_refusal(&counter1, "operator.verify",
 	                       args_of("terminal", "PV-1", "operator_id", "v.locked"), NULL,
 	                       "operator_locked", "locked", "v.locked");
+	/* a supervisor works on an issuance station only: refused before the capture */
+	add_operator("v.super", HWG_ROLE_SUPERVISOR, later);
+	expect_prepare_refusal(&counter1, "operator.verify",
+	                       args_of("terminal", "PV-1", "operator_id", "v.super"), NULL,
+	                       "forbidden", "works on an issuance station only", "v.super");
+	CHECK_EQ_INT(call(&station1, "operator.verify",
+	                  args_of("terminal", "PV-1", "operator_id", "v.super"), NULL, &r),
+	             0);
+	CHECK(refused_with(&r, "unavailable", "[vein] enabled = no")); /* the capture is next */
+	hwgw_response_clear(&r);
 	add_operator("v.ok", HWG_ROLE_COUNTER, later);
 	expect_prepare_refusal(&counter1, "operator.verify",
 	                       args_of("terminal", "PV-9", "operator_id", "v.ok"), NULL,
@@ -1129,6 +1174,7 @@ main(void)
 	HWG_RUN(test_revoked_operator_refused);
 	HWG_RUN(test_session_checked_before_replay);
 	HWG_RUN(test_card_ops_need_a_session_of_their_role);
+	HWG_RUN(test_supervisor_session_on_issuance_station_only);
 	HWG_RUN(test_tick_ends_expired_sessions);
 	HWG_RUN(test_start_refused_without_template_key);
 	HWG_RUN(test_gallery_loaded_at_start);

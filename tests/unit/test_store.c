@@ -498,6 +498,7 @@ test_roles(void)
 	CHECK_EQ_INT(hwg_role_parse(""), -1);
 	CHECK_EQ_STR(hwg_role_name(-1), "unknown");
 	CHECK_EQ_STR(hwg_role_name(HWG_ROLE_COUNT_), "unknown");
+	CHECK_EQ_INT(HWG_ROLE_COUNT_, sizeof(names) / sizeof(names[0]));
 }
 
 static void
@@ -667,6 +668,9 @@ test_client_uids_and_role_limits(void)
 	CHECK_EQ_INT(hwg_store_client_add(s, &c, &err), HWG_E_INVALID);
 	c.role = HWG_ROLE_COUNT_;
 	CHECK_EQ_INT(hwg_store_client_add(s, &c, &err), HWG_E_INVALID);
+	c.role = HWG_ROLE_SUPERVISOR; /* an operator's role only */
+	CHECK_EQ_INT(hwg_store_client_add(s, &c, &err), HWG_E_INVALID);
+	CHECK(strstr(err.message, "supervisor is not a client's") != NULL);
 	CHECK_EQ_INT(query_int(s, "SELECT count(*) FROM clients"), 0);
 	c.role = HWG_ROLE_MAINTENANCE;
 	CHECK_EQ_INT(hwg_store_client_add(s, &c, &err), 0);
@@ -682,9 +686,9 @@ static void
 test_damaged_client_row_fails_closed(void)
 {
 	static const char *const damage[] = {
-	    "UPDATE clients SET uids = '1000,x'", "UPDATE clients SET uids = '1000,'",
+	    "UPDATE clients SET uids = '1000,x'",      "UPDATE clients SET uids = '1000,'",
 	    "UPDATE clients SET uids = '99999999999'", "UPDATE clients SET role = 'root'",
-	    "UPDATE clients SET pubkey = ''"};
+	    "UPDATE clients SET role = 'supervisor'",  "UPDATE clients SET pubkey = ''"};
 	char dir[64];
 	struct hwg_store *s;
 	struct hwg_error err = {0};

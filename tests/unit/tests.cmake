@@ -50,3 +50,17 @@ hwg_unit_test(test_renderer LIBS hwg_renderer_client LABELS print)
 add_dependencies(test_renderer hwgw-renderer)
 # 77: a tool (pdftotext, pdftoppm, zbarimg), the font or /proc/PID/io is missing
 set_tests_properties(test_render test_renderer PROPERTIES SKIP_RETURN_CODE 77)
+
+# Roles: names, client and operator roles, what the table allows a registry (nothing).
+hwg_unit_test(test_roles LIBS hwg_gwshared LABELS api)
+# Certificates: the verification code (base45, summary, seal) and the PDF seal.
+hwg_unit_test(test_certcode LIBS hwg_crypto LABELS print)
+# Certificates: the document cert.issue carries (gateway/shared/hwg_certdoc).
+hwg_unit_test(test_certdoc LIBS hwg_gwshared LABELS print)
+# hwgwctl cert verify: codes signed in the test, drawn with libqrencode and cairo into a
+# PNG and a PDF, read back by the scanner and checked by the real hwgwctl.
+if(NOT TARGET PkgConfig::QRENCODE)
+  pkg_check_modules(QRENCODE REQUIRED IMPORTED_TARGET libqrencode)
+endif()
+hwg_unit_test(test_client_cert LIBS hwgwctl_scan hwg_crypto PkgConfig::QRENCODE LABELS print)
+add_dependencies(test_client_cert hwgwctl)
