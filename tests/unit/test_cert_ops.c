@@ -546,7 +546,7 @@ devices_of(const cbor_item_t *result, const char *cls, cbor_item_t *found[4])
 static void
 test_device_list_printers(void)
 {
-	struct hwg_op_keys keys = {no_key, no_token, NULL, NULL, NULL};
+	struct hwg_op_keys keys = {.public_key = no_key, .token_info = no_token};
 	cbor_item_t *found[4];
 	struct call c;
 	int calls = 0;
