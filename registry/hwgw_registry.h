@@ -156,6 +156,22 @@ int hwgw_registry_dv_end(struct hwgw_registry *r, const char *code, const char *
 int hwgw_registry_dv_in_force(struct hwgw_registry *r, const char *code, const char *day,
                               struct hwg_error *err);
 
+/* ------------------------------------------------------- synthetic */
+
+struct reg_seed_stats {
+	long residents, households, dv, controls;
+};
+/*
+ * N synthetic residents in households of the fictional city 東雲県若葉市
+ * (registry/reg_seed.c): names with furigana (some with a 外字), birth
+ * dates, addresses with codes, valid check digits, a few DV measures and
+ * control flags, as of date.  The same n, seed and date make the same
+ * register.  Only an empty register is seeded (else HWG_E_EXISTS); no
+ * notification is queued.
+ */
+int hwgw_registry_seed(struct hwgw_registry *r, long n, uint64_t seed, const char *date,
+                       struct reg_seed_stats *st, struct hwg_error *err);
+
 /* ------------------------------------------------------------- reading */
 
 /* The current version (with_mn: the My Number decrypted into it). */

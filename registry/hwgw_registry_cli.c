@@ -5,6 +5,7 @@
  *   hwgw-registry --db URI --mn-key FILE show CODE [VERSION]
  *   hwgw-registry --db URI --mn-key FILE search name=.. kana=.. address=.. birth=.. sex=..
  *   hwgw-registry --db URI --mn-key FILE outbox
+ *   hwgw-registry --db URI --mn-key FILE seed N [--seed S] [--date YYYY-MM-DD]
  *
  * URI is sqlite:PATH or postgres:CONNINFO (also $HWGW_REGISTRY_DB);
  * FILE the My Number key (also $HWGW_REGISTRY_MN_KEY).  The My Number is
@@ -22,7 +23,8 @@ usage(void)
 {
 	fprintf(stderr,
 	        "usage: hwgw-registry [--db URI] [--mn-key FILE] init | show CODE [VERSION] "
-	        "| search KEY=VALUE... | outbox\n");
+	        "| search KEY=VALUE... | outbox\n"
+	        "       | seed N [--seed S] [--date YYYY-MM-DD]\n");
 	return 2;
 }
 
@@ -94,6 +96,34 @@ cmd_outbox(struct hwgw_registry *r, struct hwg_error *err)
 	return 0;
 }
 
+/* The value of option name in argv (argv[i] name, argv[i + 1] the value), or def. */
+static const char *
+option(int argc, char **argv, const char *name, const char *def)
+{
+	for (int i = 0; i + 1 < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return argv[i + 1];
+	return def;
+}
+
+static int
+cmd_seed(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
+{
+	struct reg_seed_stats st;
+	char *end;
+	long n = argc >= 2 ? strtol(argv[1], &end, 10) : 0;
+	unsigned long long s = strtoull(option(argc, argv, "--seed", "1"), NULL, 10);
+
+	if (argc < 2 || *end != '\0' || argc % 2 != 0)
+		return usage();
+	if (hwgw_registry_seed(r, n, s, option(argc, argv, "--date", "2025-04-01"), &st, err) != 0)
+		return fail(err);
+	printf("seeded %ld residents in %ld households (seed %llu): %ld DV measures, %ld with "
+	       "control flags\n",
+	       st.residents, st.households, s, st.dv, st.controls);
+	return 0;
+}
+
 static int
 run(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
 {
@@ -112,6 +142,8 @@ run(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
 		return cmd_search(r, argc - 1, argv + 1, err);
 	if (strcmp(argv[0], "outbox") == 0 && argc == 1)
 		return cmd_outbox(r, err);
+	if (strcmp(argv[0], "seed") == 0)
+		return cmd_seed(r, argc, argv, err);
 	return usage();
 }
 

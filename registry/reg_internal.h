@@ -18,6 +18,9 @@ struct hwgw_registry {
 /* The next value of a counter ("seq", "household", "code"); locks it till the transaction ends. */
 int reg_counter_next(struct hwgw_registry *r, const char *name, int64_t *out,
                      struct hwg_error *err);
+/* k values of a counter at once: *first, *first + 1, ... *first + k - 1. */
+int reg_counter_take(struct hwgw_registry *r, const char *name, int64_t k, int64_t *first,
+                     struct hwg_error *err);
 /*
  * Store p as version p->version of its record (the My Number sealed, its
  * hash kept) and make it the current one.  A version that exists is

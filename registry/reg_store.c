@@ -175,19 +175,31 @@ reg_row_text32(void *arg, int ncols, const char *const *vals)
 }
 
 int
-reg_counter_next(struct hwgw_registry *r, const char *name, int64_t *out, struct hwg_error *err)
+reg_counter_take(struct hwgw_registry *r, const char *name, int64_t k, int64_t *first,
+                 struct hwg_error *err)
 {
-	const char *p[1] = {name};
+	char n[24];
+	const char *p[2] = {n, name};
+	int64_t last = -1;
 	int rc;
 
-	*out = -1;
+	*first = -1;
+	snprintf(n, sizeof(n), "%lld", (long long)k);
 	rc = reg_db_query(r->db,
-	                  "UPDATE reg_counter SET value = value + 1 WHERE name = ?"
+	                  "UPDATE reg_counter SET value = value + ? WHERE name = ?"
 	                  " RETURNING value",
-	                  1, p, reg_row_i64, out, NULL, err);
-	if (rc == 0 && *out < 1)
+	                  2, p, reg_row_i64, &last, NULL, err);
+	if (rc == 0 && last < k)
 		rc = hwg_error_set(err, HWG_E_STORE, "counter %s missing", name);
+	if (rc == 0)
+		*first = last - k + 1;
 	return rc;
+}
+
+int
+reg_counter_next(struct hwgw_registry *r, const char *name, int64_t *out, struct hwg_error *err)
+{
+	return reg_counter_take(r, name, 1, out, err);
 }
 
 /* ------------------------------------------------------ store, load */

@@ -859,6 +859,121 @@ test_concurrent_writers(void)
 	hwgw_registry_close(r);
 }
 
+/* ------------------------------------------------------- synthetic */
+
+/* A digest of every record version, in order: equal registers, equal digests. */
+static int
+digest_row(void *arg, int ncols, const char *const *vals)
+{
+	EVP_MD_CTX *md = arg;
+
+	for (int i = 0; i < ncols; i++)
+		EVP_DigestUpdate(md, vals[i] != NULL ? vals[i] : "\x01",
+		                 vals[i] != NULL ? strlen(vals[i]) + 1 : 1);
+	return 0;
+}
+
+static void
+register_digest(struct hwgw_registry *r, uint8_t out[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	struct hwg_error err = {0};
+
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	reg_db_query(r->db,
+	             "SELECT resident_code, version, household_id, relation, name, kana, birth,"
+	             " sex, address, aza_code, postcode, cert_control, wide_control, seq,"
+	             " former_surname, resident_since, mn_hash FROM record_versions"
+	             " ORDER BY seq",
+	             0, NULL, digest_row, md, NULL, &err);
+	reg_db_query(r->db,
+	             "SELECT resident_code, applied, decided FROM dv_measures"
+	             " ORDER BY resident_code",
+	             0, NULL, digest_row, md, NULL, &err);
+	EVP_DigestFinal_ex(md, out, NULL);
+	EVP_MD_CTX_free(md);
+}
+
+static struct hwgw_registry *
+seeded(long n, uint64_t seed, uint8_t digest[32])
+{
+	struct hwgw_registry *r = open_reg(fresh());
+	struct reg_seed_stats st;
+	struct hwg_error err = {0};
+
+	if (r == NULL)
+		return NULL;
+	if (hwgw_registry_seed(r, n, seed, "2025-04-01", &st, &err) != 0 || st.residents != n) {
+		fprintf(stderr, "  seed: %s\n", err.message);
+		hwgw_registry_close(r);
+		return NULL;
+	}
+	register_digest(r, digest);
+	return r;
+}
+
+struct seed_check {
+	struct hwgw_registry *r;
+	long people, bad, gaiji, kana_bad, heads;
+};
+
+static int
+seed_row(void *arg, int ncols, const char *const *vals)
+{
+	struct seed_check *c = arg;
+	struct reg_person p;
+	struct hwg_error err = {0};
+
+	(void)ncols;
+	c->people++;
+	if (hwgw_registry_get(c->r, vals[0], 1, &p, &err) != 0 ||
+	    reg_mn_validate(p.my_number, &err) != 0 ||
+	    reg_code_validate(p.resident_code, &err) != 0 || strcmp(p.city_code, "492019") != 0 ||
+	    strlen(p.aza_code) != 12 || strlen(p.postcode) != 7 ||
+	    strcmp(p.birth, "2025-04-01") > 0)
+		c->bad++;
+	c->gaiji += p.name_gaiji > 0 || p.address_gaiji > 0;
+	c->heads += strcmp(p.relation, "世帯主") == 0;
+	if (strstr(p.name, "　") == NULL || strstr(p.kana, "　") == NULL)
+		c->kana_bad++;
+	return 0;
+}
+
+static void
+test_seed(void)
+{
+	uint8_t d1[32], d2[32], d3[32];
+	struct hwgw_registry *r1 = seeded(3000, 7, d1), *r2 = seeded(3000, 7, d2);
+	struct hwgw_registry *r3 = seeded(3000, 8, d3);
+	struct seed_check c = {r1, 0, 0, 0, 0, 0};
+	struct reg_seed_stats st;
+	struct hwg_error err = {0};
+	int64_t k = 0;
+
+	REQUIRE(r1 != NULL && r2 != NULL && r3 != NULL);
+	CHECK(memcmp(d1, d2, 32) == 0); /* the same seed: the same register */
+	CHECK(memcmp(d1, d3, 32) != 0); /* another seed: another one */
+	REQUIRE(reg_db_query(r1->db, "SELECT resident_code FROM residents", 0, NULL, seed_row, &c,
+	                     NULL, &err) == 0);
+	CHECK_EQ_INT(c.people, 3000);
+	CHECK_EQ_INT(c.bad, 0);
+	CHECK_EQ_INT(c.kana_bad, 0);
+	CHECK(c.gaiji > 0);
+	CHECK(c.heads > 900 && c.heads < 2000);
+	REQUIRE(reg_db_query(r1->db, "SELECT count(*) FROM dv_measures", 0, NULL, reg_row_i64, &k,
+	                     NULL, &err) == 0);
+	CHECK(k >= 0);
+	REQUIRE(reg_db_query(r1->db, "SELECT count(*) FROM outbox", 0, NULL, reg_row_i64, &k, NULL,
+	                     &err) == 0);
+	CHECK_EQ_INT(k, 0); /* a seeded register queues no notice */
+	/* only an empty register is seeded */
+	CHECK_EQ_INT(hwgw_registry_seed(r1, 10, 7, "2025-04-01", &st, &err), HWG_E_EXISTS);
+	CHECK_EQ_INT(hwgw_registry_seed(r3, 0, 7, "2025-04-01", &st, &err), HWG_E_INVALID);
+	hwgw_registry_close(r1);
+	hwgw_registry_close(r2);
+	hwgw_registry_close(r3);
+}
+
 /* ------------------------------------------------------------- main */
 
 static int
@@ -908,6 +1023,7 @@ main(void)
 	HWG_RUN(test_version_digest_vector);
 	HWG_RUN(test_document);
 	HWG_RUN(test_concurrent_writers);
+	HWG_RUN(test_seed);
 	EVP_PKEY_free(signkey);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
