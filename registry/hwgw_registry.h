@@ -156,6 +156,63 @@ int hwgw_registry_dv_end(struct hwgw_registry *r, const char *code, const char *
 int hwgw_registry_dv_in_force(struct hwgw_registry *r, const char *code, const char *day,
                               struct hwg_error *err);
 
+/* ------------------------------------------------ special move-in */
+
+/* Move-out data (転出証明書情報) another city sends ahead of the person. */
+struct reg_moveout {
+	char resident_code[REG_CODE_LEN + 1];
+	char name[192], kana[192];
+	char birth[11]; /* YYYY-MM-DD */
+	char sex[2];
+	char address[256]; /* the address in the old city */
+	char my_number[REG_MN_LEN + 1];
+	char from_city[7];    /* the old city's code */
+	char moving_to[256];  /* the address here, as the person declared it */
+	char moving_date[11]; /* 転出予定年月日 */
+	char received[11];    /* when it arrived: its expiry counts from here */
+};
+/* Keep m pending (*id its number, may be NULL); data pending for the same My Number → HWG_E_EXISTS.
+ */
+int hwgw_registry_moveout_receive(struct hwgw_registry *r, const struct reg_moveout *m, int64_t *id,
+                                  struct hwg_error *err);
+/*
+ * A feed of move-out data: a CSV file (registry/reg_csv.h; UTF-8) with the
+ * columns resident_code name kana birth sex address my_number from_city
+ * moving_to moving_date (others are ignored), received on `received`.
+ * All rows or none: a refusal names its line.  *n the rows kept.
+ */
+int hwgw_registry_moveout_import(struct hwgw_registry *r, const char *text, size_t len,
+                                 const char *received, long *n, struct hwg_error *err);
+
+/* The facts as card.read_info returns them. */
+struct reg_card_facts {
+	const char *name; /* family and given name, U+3000 between */
+	const char *address;
+	const char *birth; /* YYYYMMDD */
+	const char *sex;   /* "1", "2" */
+	const char *my_number;
+};
+/*
+ * 特例転入: the pending move-out data of the card's holder (by My Number)
+ * must match the card's name, address, birth date and sex; then the
+ * person moves in with the form's address, codes, household and relation
+ * (as hwgw_registry_move_in, reason "special_move_in", the old address
+ * as previous address) and the data is claimed, in one transaction.
+ * HWG_E_NOT_FOUND when nothing is pending; HWG_E_MOVEOUT_MISMATCH naming
+ * the fields that differ (names only, never values).
+ */
+int hwgw_registry_special_move_in(struct hwgw_registry *r, const struct reg_card_facts *card,
+                                  const struct reg_person *form, const struct reg_actor *who,
+                                  struct reg_person *out, struct hwg_error *err);
+/*
+ * Erase the move-out data received more than days before today and never
+ * claimed; each erasure is recorded in moveout_erasures (its number, the
+ * city it came from, when received, when erased, why: no personal data).
+ * *erased how many.
+ */
+int hwgw_registry_moveout_expire(struct hwgw_registry *r, const char *today, int days, long *erased,
+                                 struct hwg_error *err);
+
 /* ------------------------------------------------------- synthetic */
 
 struct reg_seed_stats {

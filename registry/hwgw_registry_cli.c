@@ -6,6 +6,8 @@
  *   hwgw-registry --db URI --mn-key FILE search name=.. kana=.. address=.. birth=.. sex=..
  *   hwgw-registry --db URI --mn-key FILE outbox
  *   hwgw-registry --db URI --mn-key FILE seed N [--seed S] [--date YYYY-MM-DD]
+ *   hwgw-registry --db URI --mn-key FILE moveout-import FILE [--encoding E] [--date D]
+ *   hwgw-registry --db URI --mn-key FILE expire --days N [--date D]
  *
  * URI is sqlite:PATH or postgres:CONNINFO (also $HWGW_REGISTRY_DB);
  * FILE the My Number key (also $HWGW_REGISTRY_MN_KEY).  The My Number is
@@ -15,8 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "hwg_file.h"
 #include "hwgw_registry.h"
+#include "reg_csv.h"
 
 static int
 usage(void)
@@ -24,7 +29,9 @@ usage(void)
 	fprintf(stderr,
 	        "usage: hwgw-registry [--db URI] [--mn-key FILE] init | show CODE [VERSION] "
 	        "| search KEY=VALUE... | outbox\n"
-	        "       | seed N [--seed S] [--date YYYY-MM-DD]\n");
+	        "       | seed N [--seed S] [--date YYYY-MM-DD]\n"
+	        "       | moveout-import FILE [--encoding utf-8|shift_jis] [--date D]\n"
+	        "       | expire --days N [--date D]\n");
 	return 2;
 }
 
@@ -124,6 +131,69 @@ cmd_seed(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
 	return 0;
 }
 
+/* Today (UTC), or --date. */
+static const char *
+day_option(int argc, char **argv, char buf[11])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(buf, 11, "%Y-%m-%d", &tm);
+	return option(argc, argv, "--date", buf);
+}
+
+/* FILE in its declared encoding → UTF-8 text (*text malloc'd). */
+static int
+read_text(const char *path, const char *encoding, char **text, size_t *len, struct hwg_error *err)
+{
+	uint8_t *raw = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = hwg_file_read(path, REG_CSV_INPUT_MAX, &raw, &n, err)) != 0)
+		return rc;
+	rc = reg_csv_decode(raw, n, encoding, text, len, err);
+	free(raw);
+	return rc;
+}
+
+static int
+cmd_moveout_import(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
+{
+	char day[11], *text = NULL;
+	size_t len = 0;
+	long n = 0;
+	int rc;
+
+	if (argc < 2 || argc % 2 != 0)
+		return usage();
+	rc = read_text(argv[1], option(argc, argv, "--encoding", "utf-8"), &text, &len, err);
+	if (rc == 0)
+		rc = hwgw_registry_moveout_import(r, text, len, day_option(argc, argv, day), &n,
+		                                  err);
+	free(text);
+	if (rc != 0)
+		return fail(err);
+	printf("%ld move-out records pending\n", n);
+	return 0;
+}
+
+static int
+cmd_expire(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
+{
+	const char *days = option(argc, argv, "--days", NULL);
+	char day[11];
+	long n = 0;
+
+	if (days == NULL || argc % 2 != 1)
+		return usage();
+	if (hwgw_registry_moveout_expire(r, day_option(argc, argv, day), atoi(days), &n, err) != 0)
+		return fail(err);
+	printf("%ld unclaimed move-out records erased\n", n);
+	return 0;
+}
+
 static int
 run(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
 {
@@ -144,6 +214,10 @@ run(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
 		return cmd_outbox(r, err);
 	if (strcmp(argv[0], "seed") == 0)
 		return cmd_seed(r, argc, argv, err);
+	if (strcmp(argv[0], "moveout-import") == 0)
+		return cmd_moveout_import(r, argc, argv, err);
+	if (strcmp(argv[0], "expire") == 0)
+		return cmd_expire(r, argc, argv, err);
 	return usage();
 }
 

@@ -13,7 +13,26 @@
 struct hwgw_registry {
 	struct reg_db *db;
 	struct reg_mn_key key;
+	int64_t seq; /* the update sequence number of the change running */
 };
+
+/* What a change does to the record, given the transaction it runs in. */
+typedef int (*change_fn)(struct hwgw_registry *r, const void *arg, const struct reg_actor *who,
+                         struct reg_person *next, struct hwg_error *err);
+/*
+ * One change (reg_change.c): a write transaction that takes the next
+ * update sequence number (r->seq while fn runs), lets fn make the next
+ * version, stores it and, if notify, queues its notice; retried when the
+ * engine lost it to a deadlock.
+ */
+int reg_run_change(struct hwgw_registry *r, change_fn fn, const void *arg,
+                   const struct reg_actor *who, int notify, struct reg_person *out,
+                   struct hwg_error *err);
+/* The move-in's change_fn; arg is the struct reg_person the form gives. */
+int reg_do_move_in(struct hwgw_registry *r, const void *arg, const struct reg_actor *who,
+                   struct reg_person *next, struct hwg_error *err);
+/* The facts of a person as a form gives them; code_needed 0 for a birth. */
+int reg_facts_check(const struct reg_person *p, int code_needed, struct hwg_error *err);
 
 /* The next value of a counter ("seq", "household", "code"); locks it till the transaction ends. */
 int reg_counter_next(struct hwgw_registry *r, const char *name, int64_t *out,

@@ -13,6 +13,13 @@
  *  outbox           identity-information notifications by update
  *                   sequence number, with when each was delivered
  *  reg_counter      the update sequence and the id counters
+ *  moveouts         move-out data received from other cities, pending
+ *                   until the person moves in (特例転入) or it expires
+ *  moveout_erasures what expired move-out data was erased, and when (no
+ *                   personal data)
+ *
+ * Opening a register made by an older version creates what it lacks and
+ * moves reg_meta's schema version forward.
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -23,7 +30,7 @@
 #include "hwg_secret.h"
 #include "reg_internal.h"
 
-#define SCHEMA_VERSION "1"
+#define SCHEMA_VERSION "2"
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS reg_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -57,10 +64,19 @@ static const char schema_sql[] =
     " applied TEXT NOT NULL, decided TEXT, ended TEXT, PRIMARY KEY (resident_code, applied));"
     "CREATE TABLE IF NOT EXISTS outbox (seq BIGINT PRIMARY KEY, resident_code TEXT NOT NULL,"
     " version BIGINT NOT NULL, sent_ms BIGINT, attempts BIGINT NOT NULL);"
-    "INSERT INTO reg_counter (name, value) VALUES ('seq', 0), ('household', 0), ('code', 0)"
-    " ON CONFLICT (name) DO NOTHING;"
+    "CREATE TABLE IF NOT EXISTS moveouts (moveout_id BIGINT PRIMARY KEY,"
+    " resident_code TEXT NOT NULL, name TEXT NOT NULL, kana TEXT NOT NULL,"
+    " birth TEXT NOT NULL, sex TEXT NOT NULL, address TEXT NOT NULL, mn_sealed TEXT NOT NULL,"
+    " mn_hash TEXT NOT NULL, from_city TEXT NOT NULL, moving_to TEXT NOT NULL,"
+    " moving_date TEXT NOT NULL, received TEXT NOT NULL, claimed_seq BIGINT);"
+    "CREATE INDEX IF NOT EXISTS moveouts_mn ON moveouts (mn_hash);"
+    "CREATE TABLE IF NOT EXISTS moveout_erasures (moveout_id BIGINT PRIMARY KEY,"
+    " from_city TEXT NOT NULL, received TEXT NOT NULL, erased TEXT NOT NULL,"
+    " reason TEXT NOT NULL);"
+    "INSERT INTO reg_counter (name, value) VALUES ('seq', 0), ('household', 0), ('code', 0),"
+    " ('moveout', 0) ON CONFLICT (name) DO NOTHING;"
     "INSERT INTO reg_meta (key, value) VALUES ('schema', '" SCHEMA_VERSION "')"
-    " ON CONFLICT (key) DO NOTHING;";
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
 
 /* ------------------------------------------------------- the mapping */
 

@@ -859,6 +859,112 @@ test_concurrent_writers(void)
 	hwgw_registry_close(r);
 }
 
+/* --------------------------------------------------- special move-in */
+
+/* Two people's move-out data from 別府市 (442020), one address quoted with a comma. */
+static void
+moveout_csv(char *out, size_t n)
+{
+	char c1[12], c2[12], m1[13], m2[13];
+
+	snprintf(out, n,
+	         "resident_code,name,kana,birth,sex,address,my_number,from_city,moving_to,"
+	         "moving_date,note\r\n"
+	         "%s,別府　一郎,ベップ　イチロウ,1975-06-01,1,\"大分県別府市北浜一丁目1番, 201号\","
+	         "%s,442020,大分県大分市府内町三丁目1番,2025-03-31,\"a \"\"quoted\"\" note\"\r\n"
+	         "%s,別府　春子,ベップ　ハルコ,1978-02-11,2,大分県別府市元町2番,%s,442020,"
+	         ",2025-03-31,\r\n",
+	         code_of(501, c1), mn_of(501, m1), code_of(502, c2), mn_of(502, m2));
+}
+
+static void
+card_of(struct reg_card_facts *c, const char *name, const char *address, const char *birth,
+        const char *sex, const char *mn)
+{
+	*c = (struct reg_card_facts){name, address, birth, sex, mn};
+}
+
+static void
+test_special_move_in(void)
+{
+	struct hwgw_registry *r = open_reg(fresh());
+	struct hwg_error err = {0};
+	struct reg_card_facts card;
+	struct reg_person form, got;
+	struct reg_notice ns[4];
+	char csv[1024], mn1[13], mn2[13], bad[1200];
+	size_t k = 0;
+	long n = 0;
+	int64_t x = 0;
+
+	REQUIRE(r != NULL);
+	moveout_csv(csv, sizeof(csv));
+	REQUIRE(hwgw_registry_moveout_import(r, csv, strlen(csv), "2025-03-20", &n, &err) == 0);
+	CHECK_EQ_INT(n, 2);
+	/* the same feed again: data pending for the same person, the line named, nothing kept */
+	CHECK_EQ_INT(hwgw_registry_moveout_import(r, csv, strlen(csv), "2025-03-21", &n, &err),
+	             HWG_E_EXISTS);
+	CHECK(strstr(err.message, "line 2") != NULL);
+	CHECK_EQ_INT(n, 0);
+	/* a row short of a field: refused with its line */
+	snprintf(bad, sizeof(bad), "%.*s\r\n\"a\r\nb\",2,3\r\n", (int)(strstr(csv, "\r\n") - csv),
+	         csv);
+	CHECK_EQ_INT(hwgw_registry_moveout_import(r, bad, strlen(bad), "2025-03-21", &n, &err),
+	             HWG_E_INVALID);
+	CHECK(strstr(err.message, "line 2: 3 fields") != NULL);
+	person(&form, 900, "x", "x", "", "");
+	snprintf(form.address, sizeof(form.address), "大分県大分市府内町三丁目1番");
+	mn_of(501, mn1);
+	mn_of(502, mn2);
+	/* mismatch: another name and address on the card; only the field names are said */
+	card_of(&card, "別府　一朗", "大分県別府市北浜一丁目1番", "19750601", "1", mn1);
+	CHECK_EQ_INT(hwgw_registry_special_move_in(r, &card, &form, &who, &got, &err),
+	             HWG_E_MOVEOUT_MISMATCH);
+	CHECK(strstr(err.message, "name, address") != NULL);
+	CHECK(strstr(err.message, "一朗") == NULL && strstr(err.message, "北浜") == NULL);
+	card_of(&card, "別府　一郎", "大分県別府市北浜一丁目1番, 201号", "19750602", "2", mn1);
+	CHECK_EQ_INT(hwgw_registry_special_move_in(r, &card, &form, &who, &got, &err),
+	             HWG_E_MOVEOUT_MISMATCH);
+	CHECK(strstr(err.message, "birth, sex") != NULL);
+	/* matched: the move-in recorded, its notice queued, the data claimed */
+	card_of(&card, "別府　一郎", "大分県別府市北浜一丁目1番, 201号", "19750601", "1", mn1);
+	REQUIRE(hwgw_registry_special_move_in(r, &card, &form, &who, &got, &err) == 0);
+	CHECK_EQ_STR(got.reason, "special_move_in");
+	CHECK_EQ_STR(got.name, "別府　一郎");
+	CHECK_EQ_STR(got.kana, "ベップ　イチロウ");
+	CHECK_EQ_STR(got.address, "大分県大分市府内町三丁目1番");
+	CHECK_EQ_STR(got.previous_address, "大分県別府市北浜一丁目1番, 201号");
+	CHECK_EQ_STR(got.resident_code, code_of(501, (char[12]){0}));
+	CHECK_EQ_INT(got.seq, 1); /* the refused tries took no number */
+	REQUIRE(hwgw_registry_outbox(r, ns, 4, &k, &err) == 0);
+	CHECK_EQ_INT(k, 1);
+	CHECK_EQ_STR(ns[0].my_number, mn1);
+	CHECK_EQ_INT(hwgw_registry_special_move_in(r, &card, &form, &who, &got, &err),
+	             HWG_E_NOT_FOUND);
+	/* no data for a card: not found */
+	card_of(&card, "大分　太郎", "どこか", "19800401", "1", mn_of(777, (char[13]){0}));
+	CHECK_EQ_INT(hwgw_registry_special_move_in(r, &card, &form, &who, &got, &err),
+	             HWG_E_NOT_FOUND);
+	/* expiry: 30 days after 2025-03-20 nothing goes; after 31 the unclaimed one does */
+	CHECK_EQ_INT(hwgw_registry_moveout_expire(r, "2025-04-19", 30, &n, &err), 0);
+	CHECK_EQ_INT(n, 0);
+	CHECK_EQ_INT(hwgw_registry_moveout_expire(r, "2025-04-20", 30, &n, &err), 0);
+	CHECK_EQ_INT(n, 1);
+	REQUIRE(reg_db_query(r->db,
+	                     "SELECT count(*) FROM moveout_erasures WHERE from_city = '442020'"
+	                     " AND received = '2025-03-20' AND erased = '2025-04-20'",
+	                     0, NULL, reg_row_i64, &x, NULL, &err) == 0);
+	CHECK_EQ_INT(x, 1);
+	REQUIRE(reg_db_query(r->db, "SELECT count(*) FROM moveouts", 0, NULL, reg_row_i64, &x, NULL,
+	                     &err) == 0);
+	CHECK_EQ_INT(x, 1); /* the claimed one stays, as the source of a version */
+	card_of(&card, "別府　春子", "大分県別府市元町2番", "19780211", "2", mn2);
+	CHECK_EQ_INT(hwgw_registry_special_move_in(r, &card, &form, &who, &got, &err),
+	             HWG_E_NOT_FOUND);
+	CHECK_EQ_INT(hwgw_registry_moveout_expire(r, "2025-04-20", 0, &n, &err), HWG_E_INVALID);
+	hwgw_registry_close(r);
+}
+
 /* ------------------------------------------------------- synthetic */
 
 /* A digest of every record version, in order: equal registers, equal digests. */
@@ -1024,6 +1130,7 @@ main(void)
 	HWG_RUN(test_document);
 	HWG_RUN(test_concurrent_writers);
 	HWG_RUN(test_seed);
+	HWG_RUN(test_special_move_in);
 	EVP_PKEY_free(signkey);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
