@@ -213,6 +213,34 @@ int hwgw_registry_special_move_in(struct hwgw_registry *r, const struct reg_card
 int hwgw_registry_moveout_expire(struct hwgw_registry *r, const char *today, int days, long *erased,
                                  struct hwg_error *err);
 
+/* --------------------------------------------------- reconciliation */
+
+/* One difference: a resident code (or "line N" for a row whose code is not one) and a field. */
+typedef int (*reg_diff_fn)(void *arg, const char *code, const char *field);
+struct reg_reconcile_stats {
+	long rows, records_differing, differences;
+};
+/*
+ * Compare a legacy export (CSV, UTF-8: reg_csv_decode first; a column
+ * resident_code and any of name kana birth sex address postcode city_code
+ * aza_code relation household former_surname resident_since
+ * address_since my_number) with the current version of each record,
+ * field by field.  fn (may be NULL) sees each difference, "record" for a
+ * code the register does not hold.  Each is kept open (found on today)
+ * until hwgw_registry_resolve: while a record has one open, no document
+ * (HWG_E_RECORD_BLOCKED) and no notice is built for it.  Rows are
+ * compared in transactions of 500; a refusal of the file names its line.
+ */
+int hwgw_registry_reconcile(struct hwgw_registry *r, const char *text, size_t len,
+                            const char *today, reg_diff_fn fn, void *arg,
+                            struct reg_reconcile_stats *st, struct hwg_error *err);
+/* An operator resolves one open difference (HWG_E_NOT_FOUND if none is open). */
+int hwgw_registry_resolve(struct hwgw_registry *r, const char *code, const char *field,
+                          const char *operator_id, const char *today, struct hwg_error *err);
+/* Every open difference, by resident code and field. */
+int hwgw_registry_unresolved(struct hwgw_registry *r, reg_diff_fn fn, void *arg,
+                             struct hwg_error *err);
+
 /* ------------------------------------------------------- synthetic */
 
 struct reg_seed_stats {
@@ -279,7 +307,12 @@ struct reg_notice {
 	char change_date[11];
 	int64_t sent_ms; /* 0 while not delivered */
 };
-/* Up to max undelivered notices from the lowest sequence number up. */
+/*
+ * Up to max undelivered notices from the lowest sequence number up,
+ * stopping before the first whose record has a migration difference open
+ * (hwgw_registry_reconcile): notices stay in order, so that one holds
+ * those after it until it is resolved.
+ */
 int hwgw_registry_outbox(struct hwgw_registry *r, struct reg_notice *out, size_t max, size_t *n,
                          struct hwg_error *err);
 /* Mark seq delivered (the CS acknowledged it). */

@@ -8,11 +8,16 @@
  *   hwgw-registry --db URI --mn-key FILE seed N [--seed S] [--date YYYY-MM-DD]
  *   hwgw-registry --db URI --mn-key FILE moveout-import FILE [--encoding E] [--date D]
  *   hwgw-registry --db URI --mn-key FILE expire --days N [--date D]
+ *   hwgw-registry --db URI --mn-key FILE reconcile OLD.csv [--encoding E] [--date D]
+ *   hwgw-registry --db URI --mn-key FILE resolve CODE FIELD --by OPERATOR [--date D]
+ *   hwgw-registry --db URI --mn-key FILE unresolved
  *
  * URI is sqlite:PATH or postgres:CONNINFO (also $HWGW_REGISTRY_DB);
  * FILE the My Number key (also $HWGW_REGISTRY_MN_KEY).  The My Number is
- * never printed.  Exit 0 on success, 1 on a refusal or failure (the
- * error's wire name and message on stderr), 2 on bad usage.
+ * never printed, nor any value reconcile compares (only codes and field
+ * names).  Exit 0 on success, 1 on a refusal or failure (the error's wire
+ * name and message on stderr), 2 on bad usage, 3 when reconcile found
+ * differences.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +36,9 @@ usage(void)
 	        "| search KEY=VALUE... | outbox\n"
 	        "       | seed N [--seed S] [--date YYYY-MM-DD]\n"
 	        "       | moveout-import FILE [--encoding utf-8|shift_jis] [--date D]\n"
-	        "       | expire --days N [--date D]\n");
+	        "       | expire --days N [--date D]\n"
+	        "       | reconcile OLD.csv [--encoding utf-8|shift_jis] [--date D]\n"
+	        "       | resolve CODE FIELD --by OPERATOR [--date D] | unresolved\n");
 	return 2;
 }
 
@@ -194,6 +201,78 @@ cmd_expire(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err
 	return 0;
 }
 
+#define FIELDS_MAX 32
+
+/* The differences per field, for the summary: a shifted column is one field many times. */
+struct tally {
+	char field[FIELDS_MAX][32];
+	long n[FIELDS_MAX];
+	int k;
+};
+
+static int
+print_diff(void *arg, const char *code, const char *field)
+{
+	struct tally *t = arg;
+	int i = 0;
+
+	printf("%s %s\n", code, field);
+	while (i < t->k && strcmp(t->field[i], field) != 0)
+		i++;
+	if (i == t->k && t->k < FIELDS_MAX)
+		snprintf(t->field[t->k++], sizeof(t->field[0]), "%s", field);
+	if (i < t->k)
+		t->n[i]++;
+	return 0;
+}
+
+static int
+cmd_reconcile(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
+{
+	struct reg_reconcile_stats st;
+	struct tally t = {0};
+	char day[11], *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (argc < 2 || argc % 2 != 0)
+		return usage();
+	rc = read_text(argv[1], option(argc, argv, "--encoding", "utf-8"), &text, &len, err);
+	if (rc == 0)
+		rc = hwgw_registry_reconcile(r, text, len, day_option(argc, argv, day), print_diff,
+		                             &t, &st, err);
+	free(text);
+	if (rc != 0)
+		return fail(err);
+	printf("# %ld rows, %ld records differ, %ld differences", st.rows, st.records_differing,
+	       st.differences);
+	for (int i = 0; i < t.k; i++)
+		printf("%s %s %ld", i ? "," : ":", t.field[i], t.n[i]);
+	printf("\n");
+	return st.differences > 0 ? 3 : 0;
+}
+
+static int
+cmd_resolve(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
+{
+	const char *by = option(argc, argv, "--by", NULL);
+	char day[11];
+
+	if (argc < 5 || argc % 2 != 1 || by == NULL)
+		return usage();
+	if (hwgw_registry_resolve(r, argv[1], argv[2], by, day_option(argc, argv, day), err) != 0)
+		return fail(err);
+	return 0;
+}
+
+static int
+print_open(void *arg, const char *code, const char *field)
+{
+	(void)arg;
+	printf("%s %s\n", code, field);
+	return 0;
+}
+
 static int
 run(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
 {
@@ -218,6 +297,12 @@ run(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
 		return cmd_moveout_import(r, argc, argv, err);
 	if (strcmp(argv[0], "expire") == 0)
 		return cmd_expire(r, argc, argv, err);
+	if (strcmp(argv[0], "reconcile") == 0)
+		return cmd_reconcile(r, argc, argv, err);
+	if (strcmp(argv[0], "resolve") == 0)
+		return cmd_resolve(r, argc, argv, err);
+	if (strcmp(argv[0], "unresolved") == 0 && argc == 1)
+		return hwgw_registry_unresolved(r, print_open, NULL, err) != 0 ? fail(err) : 0;
 	return usage();
 }
 

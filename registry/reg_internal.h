@@ -54,6 +54,9 @@ int reg_household_members(struct hwgw_registry *r, const char *household,
                           char (*codes)[REG_CODE_LEN + 1], size_t max, size_t *n,
                           struct hwg_error *err);
 
+/* HWG_E_RECORD_BLOCKED while code has a migration difference open (reg_reconcile.c), else 0. */
+int reg_blocked(struct hwgw_registry *r, const char *code, struct hwg_error *err);
+
 /* A row callback copying the first column's text into an int64 (arg), or a char[32]. */
 int reg_row_i64(void *arg, int ncols, const char *const *vals);
 int reg_row_text32(void *arg, int ncols, const char *const *vals);

@@ -200,7 +200,7 @@ hwgw_registry_outbox(struct hwgw_registry *r, struct reg_notice *out, size_t max
                      struct hwg_error *err)
 {
 	struct notice_arg a = {r, out, max, 0, err};
-	char sql[600];
+	char sql[1024];
 	int rc;
 
 	*n = 0;
@@ -208,7 +208,10 @@ hwgw_registry_outbox(struct hwgw_registry *r, struct reg_notice *out, size_t max
 	         "SELECT o.seq, o.resident_code, o.version, v.name, v.kana, v.birth, v.sex,"
 	         " v.address, v.mn_sealed, v.reason, v.change_date FROM outbox o"
 	         " JOIN record_versions v ON v.resident_code = o.resident_code"
-	         " AND v.version = o.version WHERE o.sent_ms IS NULL ORDER BY o.seq LIMIT %zu",
+	         " AND v.version = o.version WHERE o.sent_ms IS NULL AND o.seq < COALESCE("
+	         "(SELECT min(b.seq) FROM outbox b JOIN reconcile_diffs d"
+	         " ON d.resident_code = b.resident_code AND d.resolved IS NULL"
+	         " WHERE b.sent_ms IS NULL), 9223372036854775807) ORDER BY o.seq LIMIT %zu",
 	         max);
 	rc = reg_db_query(r->db, sql, 0, NULL, notice_row, &a, NULL, err);
 	if (rc == HWG_E_STORE && err != NULL && err->code != rc)

@@ -17,6 +17,9 @@
  *                   until the person moves in (特例転入) or it expires
  *  moveout_erasures what expired move-out data was erased, and when (no
  *                   personal data)
+ *  reconcile_diffs  each field in which a migrated record differs from the
+ *                   legacy export, until an operator resolves it: while
+ *                   one is open no document or notice is built for it
  *
  * Opening a register made by an older version creates what it lacks and
  * moves reg_meta's schema version forward.
@@ -30,7 +33,7 @@
 #include "hwg_secret.h"
 #include "reg_internal.h"
 
-#define SCHEMA_VERSION "2"
+#define SCHEMA_VERSION "3"
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS reg_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -73,6 +76,10 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS moveout_erasures (moveout_id BIGINT PRIMARY KEY,"
     " from_city TEXT NOT NULL, received TEXT NOT NULL, erased TEXT NOT NULL,"
     " reason TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS reconcile_diffs (resident_code TEXT NOT NULL,"
+    " field TEXT NOT NULL, found TEXT NOT NULL, resolved_by TEXT, resolved TEXT,"
+    " PRIMARY KEY (resident_code, field));"
+    "CREATE INDEX IF NOT EXISTS reconcile_open ON reconcile_diffs (resolved, resident_code);"
     "INSERT INTO reg_counter (name, value) VALUES ('seq', 0), ('household', 0), ('code', 0),"
     " ('moveout', 0) ON CONFLICT (name) DO NOTHING;"
     "INSERT INTO reg_meta (key, value) VALUES ('schema', '" SCHEMA_VERSION "')"

@@ -39,3 +39,4 @@ add_dependencies(test_keyholder_fault hwgw-keyholder)
 # The register (registry/): every rule on SQLite here, on PostgreSQL in
 # registry_pg (tests/integration/test_registry_pg.sh, the same binary).
 hwg_unit_test(test_registry LIBS hwgw-registry LABELS registry)
+hwg_unit_test(test_reg_csv LIBS hwgw-registry LABELS registry)
