@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sim_control.h"
+#include "sim_cs.h"
 #include "sim_vein_usb.h"
 #include "sim_vpcd.h"
 
@@ -27,6 +28,8 @@ struct options {
 	const char *veins[SIM_VEIN_TERMINALS];
 	int n_veins;
 	long port, slots;
+	long cs_port; /* the simulated CS receiver (sim_cs.c), 0: none */
+	const char *cs_log;
 };
 
 static void
@@ -41,11 +44,12 @@ usage(void)
 {
 	fprintf(stderr,
 	        "usage: hwsim [--port PORT [--slots N]] [--vein SERIAL]... --control PATH\n"
-	        "             [--insert SLOT=PROFILE]...\n"
+	        "             [--insert SLOT=PROFILE]... [--cs-port PORT --cs-log FILE]\n"
 	        "       hwsim --control PATH --send COMMAND\n"
 	        "Slot i is vpcd's reader at 127.0.0.1:PORT+i (N from 1 to %d, default 2).\n"
 	        "Each --vein is a palm-vein terminal on a simulated USB bus (at most %d);\n"
-	        "the control command usb-root names the directory to export as UMOCKDEV_DIR.\n",
+	        "the control command usb-root names the directory to export as UMOCKDEV_DIR.\n"
+	        "--cs-port plays the CS that receives the register's notices (cs commands).\n",
 	        MAX_SLOTS, SIM_VEIN_TERMINALS);
 	return 2;
 }
@@ -65,19 +69,30 @@ parse_number(const char *arg, long min, long max, long *out)
 static int
 parse_options(int argc, char **argv, struct options *o)
 {
-	static const struct option opts[] = {
-	    {"port", required_argument, NULL, 'p'},    {"slots", required_argument, NULL, 'n'},
-	    {"control", required_argument, NULL, 'c'}, {"insert", required_argument, NULL, 'i'},
-	    {"send", required_argument, NULL, 's'},    {"vein", required_argument, NULL, 'v'},
-	    {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"port", required_argument, NULL, 'p'},
+	                                     {"slots", required_argument, NULL, 'n'},
+	                                     {"control", required_argument, NULL, 'c'},
+	                                     {"insert", required_argument, NULL, 'i'},
+	                                     {"send", required_argument, NULL, 's'},
+	                                     {"vein", required_argument, NULL, 'v'},
+	                                     {"cs-port", required_argument, NULL, 'C'},
+	                                     {"cs-log", required_argument, NULL, 'L'},
+	                                     {NULL, 0, NULL, 0}};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
 	o->slots = 2;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if ((ch == 'p' && parse_number(optarg, 1, 65535, &o->port) != 0) ||
-		    (ch == 'n' && parse_number(optarg, 1, MAX_SLOTS, &o->slots) != 0))
+		    (ch == 'n' && parse_number(optarg, 1, MAX_SLOTS, &o->slots) != 0) ||
+		    (ch == 'C' && parse_number(optarg, 1, 65535, &o->cs_port) != 0))
 			return -1;
+		if (ch == 'C')
+			continue;
+		if (ch == 'L') {
+			o->cs_log = optarg;
+			continue;
+		}
 		if (ch == 'c')
 			o->control = optarg;
 		else if (ch == 's')
@@ -93,7 +108,10 @@ parse_options(int argc, char **argv, struct options *o)
 		return -1;
 	if (o->port == 0)
 		o->slots = 0; /* palm-vein terminals only */
-	if (o->send == NULL && ((o->port == 0 && o->n_veins == 0) || o->port + o->slots - 1 > 65535))
+	if ((o->cs_port == 0) != (o->cs_log == NULL))
+		return -1;
+	if (o->send == NULL && ((o->port == 0 && o->n_veins == 0 && o->cs_port == 0) ||
+	                        o->port + o->slots - 1 > 65535))
 		return -1;
 	return 0;
 }
@@ -147,12 +165,31 @@ catch_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
+/* The families' commands besides the cards': the CS's ("cs ...") and the vein terminals'. */
+struct families {
+	struct sim_cs *cs;
+	struct sim_vein_bus *bus;
+	int veins;
+};
+
+static char *
+family_command(void *arg, const char *line)
+{
+	struct families *f = arg;
+	char *out = f->cs != NULL ? sim_cs_command(f->cs, line) : NULL;
+
+	if (out == NULL && f->veins)
+		out = sim_vein_bus_command(f->bus, line);
+	return out;
+}
+
 static int
 run(const struct options *o, struct sim_slot *slots)
 {
 	struct sim_control ctl;
 	struct sim_vein_bus bus;
 	struct hwg_error err = {0};
+	struct families fam = {NULL, &bus, o->n_veins > 0};
 
 	if (sim_vein_bus_open(&bus, o->veins, o->n_veins, &err) != 0) {
 		fprintf(stderr, "hwsim: palm-vein terminals: %s\n", err.message);
@@ -163,23 +200,29 @@ run(const struct options *o, struct sim_slot *slots)
 		sim_vein_bus_close(&bus);
 		return 1;
 	}
-	if (o->n_veins > 0) {
-		ctl.ext = sim_vein_bus_command;
-		ctl.ext_arg = &bus;
+	if (o->cs_port != 0 && sim_cs_start((int)o->cs_port, o->cs_log, &fam.cs, &err) != 0) {
+		fprintf(stderr, "hwsim: %s\n", err.message);
+		sim_control_close(&ctl);
+		sim_vein_bus_close(&bus);
+		return 1;
 	}
+	ctl.ext = family_command;
+	ctl.ext_arg = &fam;
 	for (int i = 0; i < o->n_inserts; i++)
 		if (insert_at_start(slots, (int)o->slots, o->inserts[i]) != 0) {
 			sim_control_close(&ctl);
 			sim_vein_bus_close(&bus);
 			return 1;
 		}
-	sim_log("ready: %ld slots on vpcd ports %ld-%ld, %d vein terminals%s%s, control %s",
+	sim_log("ready: %ld slots on vpcd ports %ld-%ld, %d vein terminals%s%s, CS port %ld, "
+	        "control %s",
 	        o->slots, o->port, o->port + o->slots - 1, o->n_veins,
 	        o->n_veins > 0 ? " under " : "", o->n_veins > 0 ? sim_usb_root(bus.usb) : "",
-	        o->control);
+	        o->cs_port, o->control);
 	while (!stop_requested)
 		sim_control_poll(&ctl, CONTROL_POLL_MS);
 	sim_log("stopping");
+	sim_cs_stop(fam.cs);
 	sim_control_close(&ctl);
 	sim_vein_bus_close(&bus);
 	return 0;

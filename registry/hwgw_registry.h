@@ -290,6 +290,10 @@ struct reg_hit {
 int hwgw_registry_search(struct hwgw_registry *r, const struct reg_query *q, struct reg_hit *hits,
                          size_t max, size_t *n, struct hwg_error *err);
 
+/* Up to max records by resident code from the first after `after` ("" or NULL: the first). */
+int hwgw_registry_list(struct hwgw_registry *r, const char *after, struct reg_hit *hits, size_t max,
+                       size_t *n, struct hwg_error *err);
+
 /* ------------------------------------------------------ notifications */
 
 /* One queued identity-information notification (fields per the brief). */

@@ -5,12 +5,15 @@
  *   hwgw-registry --db URI --mn-key FILE show CODE [VERSION]
  *   hwgw-registry --db URI --mn-key FILE search name=.. kana=.. address=.. birth=.. sex=..
  *   hwgw-registry --db URI --mn-key FILE outbox
+ *   hwgw-registry --db URI --mn-key FILE list [--after CODE] [--limit N]
  *   hwgw-registry --db URI --mn-key FILE seed N [--seed S] [--date YYYY-MM-DD]
  *   hwgw-registry --db URI --mn-key FILE moveout-import FILE [--encoding E] [--date D]
  *   hwgw-registry --db URI --mn-key FILE expire --days N [--date D]
  *   hwgw-registry --db URI --mn-key FILE reconcile OLD.csv [--encoding E] [--date D]
  *   hwgw-registry --db URI --mn-key FILE resolve CODE FIELD --by OPERATOR [--date D]
  *   hwgw-registry --db URI --mn-key FILE unresolved
+ *   hwgw-registry --db URI --mn-key FILE move-out CODE --to PLACE --date D [--operator OP]
+ *   hwgw-registry --db URI --mn-key FILE send --to URL [--until-empty] [--poll-ms N]
  *
  * URI is sqlite:PATH or postgres:CONNINFO (also $HWGW_REGISTRY_DB);
  * FILE the My Number key (also $HWGW_REGISTRY_MN_KEY).  The My Number is
@@ -27,6 +30,7 @@
 #include "hwg_file.h"
 #include "hwgw_registry.h"
 #include "reg_csv.h"
+#include "reg_send.h"
 
 static int
 usage(void)
@@ -34,11 +38,14 @@ usage(void)
 	fprintf(stderr,
 	        "usage: hwgw-registry [--db URI] [--mn-key FILE] init | show CODE [VERSION] "
 	        "| search KEY=VALUE... | outbox\n"
+	        "       | list [--after CODE] [--limit N]\n"
 	        "       | seed N [--seed S] [--date YYYY-MM-DD]\n"
 	        "       | moveout-import FILE [--encoding utf-8|shift_jis] [--date D]\n"
 	        "       | expire --days N [--date D]\n"
 	        "       | reconcile OLD.csv [--encoding utf-8|shift_jis] [--date D]\n"
-	        "       | resolve CODE FIELD --by OPERATOR [--date D] | unresolved\n");
+	        "       | resolve CODE FIELD --by OPERATOR [--date D] | unresolved\n"
+	        "       | move-out CODE --to PLACE --date D [--operator OP]\n"
+	        "       | send --to URL [--until-empty] [--poll-ms N]\n");
 	return 2;
 }
 
@@ -47,6 +54,16 @@ fail(const struct hwg_error *err)
 {
 	fprintf(stderr, "hwgw-registry: %s: %s\n", hwg_err_code(err->code), err->message);
 	return 1;
+}
+
+/* The value of option name in argv (argv[i] name, argv[i + 1] the value), or def. */
+static const char *
+option(int argc, char **argv, const char *name, const char *def)
+{
+	for (int i = 0; i + 1 < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return argv[i + 1];
+	return def;
 }
 
 static void
@@ -96,6 +113,24 @@ cmd_search(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err
 }
 
 static int
+cmd_list(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
+{
+	struct reg_hit hits[REG_SEARCH_MAX];
+	long limit = atol(option(argc, argv, "--limit", "100"));
+	size_t n = 0;
+
+	if (argc % 2 != 1 || limit < 1 || limit > REG_SEARCH_MAX)
+		return usage();
+	if (hwgw_registry_list(r, option(argc, argv, "--after", ""), hits, (size_t)limit, &n,
+	                       err) != 0)
+		return fail(err);
+	for (size_t i = 0; i < n; i++)
+		printf("%s %lld %s\n", hits[i].resident_code, (long long)hits[i].version,
+		       hits[i].status);
+	return 0;
+}
+
+static int
 cmd_outbox(struct hwgw_registry *r, struct hwg_error *err)
 {
 	static struct reg_notice ns[100];
@@ -108,16 +143,6 @@ cmd_outbox(struct hwgw_registry *r, struct hwg_error *err)
 		       (long long)ns[i].version, ns[i].reason, ns[i].change_date);
 	memset(ns, 0, sizeof(ns));
 	return 0;
-}
-
-/* The value of option name in argv (argv[i] name, argv[i + 1] the value), or def. */
-static const char *
-option(int argc, char **argv, const char *name, const char *def)
-{
-	for (int i = 0; i + 1 < argc; i++)
-		if (strcmp(argv[i], name) == 0)
-			return argv[i + 1];
-	return def;
 }
 
 static int
@@ -274,6 +299,54 @@ print_open(void *arg, const char *code, const char *field)
 }
 
 static int
+cmd_move_out(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
+{
+	const char *to = option(argc, argv, "--to", NULL),
+	           *date = option(argc, argv, "--date", NULL);
+	struct reg_actor who = {option(argc, argv, "--operator", "cli"), "cli", date};
+	struct reg_person p;
+
+	if (argc < 6 || argc % 2 != 0 || to == NULL || date == NULL)
+		return usage();
+	if (hwgw_registry_move_out(r, argv[1], to, date, &who, &p, err) != 0)
+		return fail(err);
+	printf("%s v%lld seq %lld\n", p.resident_code, (long long)p.version, (long long)p.seq);
+	return 0;
+}
+
+/* The sender's flags: --until-empty takes no value, the others one. */
+static int
+send_options(int argc, char **argv, struct reg_send_opts *o)
+{
+	*o = (struct reg_send_opts){NULL, 0, 500, 5000};
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--until-empty") == 0)
+			o->until_empty = 1;
+		else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+			o->url = argv[++i];
+		else if (strcmp(argv[i], "--poll-ms") == 0 && i + 1 < argc)
+			o->poll_ms = atoi(argv[++i]);
+		else
+			return -1;
+	}
+	return o->url == NULL || o->poll_ms < 10 ? -1 : 0;
+}
+
+static int
+cmd_send(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
+{
+	struct reg_send_opts o;
+	struct reg_send_stats st;
+
+	if (send_options(argc, argv, &o) != 0)
+		return usage();
+	if (reg_send_run(r, &o, &st, err) != 0)
+		return fail(err);
+	printf("%ld notices delivered, %ld attempts failed\n", st.delivered, st.failed_attempts);
+	return 0;
+}
+
+static int
 run(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
 {
 	struct reg_person p;
@@ -291,12 +364,18 @@ run(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
 		return cmd_search(r, argc - 1, argv + 1, err);
 	if (strcmp(argv[0], "outbox") == 0 && argc == 1)
 		return cmd_outbox(r, err);
+	if (strcmp(argv[0], "list") == 0)
+		return cmd_list(r, argc, argv, err);
 	if (strcmp(argv[0], "seed") == 0)
 		return cmd_seed(r, argc, argv, err);
 	if (strcmp(argv[0], "moveout-import") == 0)
 		return cmd_moveout_import(r, argc, argv, err);
 	if (strcmp(argv[0], "expire") == 0)
 		return cmd_expire(r, argc, argv, err);
+	if (strcmp(argv[0], "move-out") == 0)
+		return cmd_move_out(r, argc, argv, err);
+	if (strcmp(argv[0], "send") == 0)
+		return cmd_send(r, argc, argv, err);
 	if (strcmp(argv[0], "reconcile") == 0)
 		return cmd_reconcile(r, argc, argv, err);
 	if (strcmp(argv[0], "resolve") == 0)

@@ -163,6 +163,26 @@ hwgw_registry_search(struct hwgw_registry *r, const struct reg_query *q, struct 
 	return rc;
 }
 
+int
+hwgw_registry_list(struct hwgw_registry *r, const char *after, struct reg_hit *hits, size_t max,
+                   size_t *n, struct hwg_error *err)
+{
+	const char *p[1] = {after != NULL ? after : ""};
+	struct hits_arg a = {hits, max, 0};
+	char sql[200];
+	int rc;
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT resident_code, version, status FROM residents WHERE resident_code > ?"
+	         " ORDER BY resident_code LIMIT %zu",
+	         max);
+	rc = reg_db_query(r->db, sql, 1, p, hit_row, &a, NULL, err);
+	if (rc == HWG_E_STORE && err != NULL && err->code != rc)
+		rc = hwg_error_set(err, rc, "list: a stored value does not fit");
+	*n = a.n;
+	return rc;
+}
+
 /* ------------------------------------------------------------ outbox */
 
 struct notice_arg {
