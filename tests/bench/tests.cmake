@@ -9,3 +9,6 @@ add_executable(bench_keyholder bench/bench_keyholder.c)
 target_include_directories(bench_keyholder PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/lib)
 target_link_libraries(bench_keyholder PRIVATE hwg_keyholder_client hwg_hsm Threads::Threads)
 add_dependencies(bench_keyholder hwgw-keyholder)
+# The register at a city's size (scripts/bench-registry: SQLite, then PostgreSQL).
+add_executable(bench_registry bench/bench_registry.c)
+target_link_libraries(bench_registry PRIVATE hwgw-registry)
