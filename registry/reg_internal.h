@@ -54,6 +54,12 @@ int reg_household_members(struct hwgw_registry *r, const char *household,
                           char (*codes)[REG_CODE_LEN + 1], size_t max, size_t *n,
                           struct hwg_error *err);
 
+/*
+ * Drop (make 0) or make again (make 1) the search indexes of residents,
+ * in a transaction of its own: a bulk load into an empty register
+ * (reg_seed.c) builds them once at the end instead of row by row.
+ */
+int reg_resident_indexes(struct hwgw_registry *r, int make, struct hwg_error *err);
 /* HWG_E_RECORD_BLOCKED while code has a migration difference open (reg_reconcile.c), else 0. */
 int reg_blocked(struct hwgw_registry *r, const char *code, struct hwg_error *err);
 

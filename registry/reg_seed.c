@@ -12,9 +12,10 @@
  * permutation of the index (an odd multiplier not divisible by 5 modulo a
  * power of ten), so they never repeat.  Records are written as version 1
  * with reason "seed", each with its own update sequence number, in
- * transactions of about BATCH people; a seeded register queues no
- * notification (it stands for records the CS already holds).  Only an
- * empty register is seeded.
+ * transactions of about BATCH people, with the search indexes dropped
+ * before and made once after (a sorted build instead of a random insert
+ * per row); a seeded register queues no notification (it stands for
+ * records the CS already holds).  Only an empty register is seeded.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,6 +352,16 @@ empty_register(struct hwgw_registry *r, struct hwg_error *err)
 	return rc;
 }
 
+/* The indexes made again whatever happened; the first failure is the one returned. */
+static int
+remake_indexes(struct hwgw_registry *r, int rc, struct hwg_error *err)
+{
+	struct hwg_error again = {0};
+	int rc2 = reg_resident_indexes(r, 1, rc == 0 ? err : &again);
+
+	return rc != 0 ? rc : rc2;
+}
+
 int
 hwgw_registry_seed(struct hwgw_registry *r, long n, uint64_t seed, const char *date,
                    struct reg_seed_stats *st, struct hwg_error *err)
@@ -370,6 +381,7 @@ hwgw_registry_seed(struct hwgw_registry *r, long n, uint64_t seed, const char *d
 		return rc;
 	if ((b = malloc(sizeof(*b))) == NULL)
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	rc = reg_resident_indexes(r, 0, err);
 	while (rc == 0 && st->residents < n) {
 		make_batch(&c, n - st->residents, b);
 		if ((rc = reg_db_begin(r->db, REG_TX_WRITE, err)) != 0)
@@ -381,5 +393,5 @@ hwgw_registry_seed(struct hwgw_registry *r, long n, uint64_t seed, const char *d
 	}
 	hwg_wipe(b, sizeof(*b));
 	free(b);
-	return rc;
+	return remake_indexes(r, rc, err);
 }

@@ -35,6 +35,19 @@
 
 #define SCHEMA_VERSION "3"
 
+/* The search indexes of residents (also dropped and made again around a bulk load). */
+#define RESIDENT_INDEXES                                                                           \
+	"CREATE INDEX IF NOT EXISTS residents_name ON residents (name);"                           \
+	"CREATE INDEX IF NOT EXISTS residents_kana ON residents (kana);"                           \
+	"CREATE INDEX IF NOT EXISTS residents_birth ON residents (birth);"                         \
+	"CREATE INDEX IF NOT EXISTS residents_address ON residents (address);"                     \
+	"CREATE INDEX IF NOT EXISTS residents_household ON residents (household_id);"              \
+	"CREATE INDEX IF NOT EXISTS residents_mn ON residents (mn_hash);"
+#define RESIDENT_INDEXES_DROP                                                                      \
+	"DROP INDEX IF EXISTS residents_name; DROP INDEX IF EXISTS residents_kana;"                \
+	"DROP INDEX IF EXISTS residents_birth; DROP INDEX IF EXISTS residents_address;"            \
+	"DROP INDEX IF EXISTS residents_household; DROP INDEX IF EXISTS residents_mn;"
+
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS reg_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS reg_counter (name TEXT PRIMARY KEY, value BIGINT NOT NULL);"
@@ -43,13 +56,7 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS residents (resident_code TEXT PRIMARY KEY,"
     " version BIGINT NOT NULL, status TEXT NOT NULL, household_id TEXT NOT NULL,"
     " relation TEXT NOT NULL, name TEXT NOT NULL, kana TEXT NOT NULL, birth TEXT NOT NULL,"
-    " sex TEXT NOT NULL, address TEXT NOT NULL, mn_hash TEXT);"
-    "CREATE INDEX IF NOT EXISTS residents_name ON residents (name);"
-    "CREATE INDEX IF NOT EXISTS residents_kana ON residents (kana);"
-    "CREATE INDEX IF NOT EXISTS residents_birth ON residents (birth);"
-    "CREATE INDEX IF NOT EXISTS residents_address ON residents (address);"
-    "CREATE INDEX IF NOT EXISTS residents_household ON residents (household_id);"
-    "CREATE INDEX IF NOT EXISTS residents_mn ON residents (mn_hash);"
+    " sex TEXT NOT NULL, address TEXT NOT NULL, mn_hash TEXT);" RESIDENT_INDEXES
     "CREATE TABLE IF NOT EXISTS record_versions (resident_code TEXT NOT NULL,"
     " version BIGINT NOT NULL, status TEXT NOT NULL, household_id TEXT NOT NULL,"
     " relation TEXT NOT NULL, name TEXT NOT NULL, name_gaiji INTEGER NOT NULL,"
@@ -401,6 +408,20 @@ reg_household_members(struct hwgw_registry *r, const char *household,
 		return hwg_error_set(err, rc, "household %s: a stored code does not fit",
 		                     household);
 	*n = a.n;
+	return rc;
+}
+
+int
+reg_resident_indexes(struct hwgw_registry *r, int make, struct hwg_error *err)
+{
+	int rc;
+
+	if ((rc = reg_db_begin(r->db, REG_TX_WRITE, err)) != 0)
+		return rc;
+	rc = r->db->ops->exec(r->db, make ? RESIDENT_INDEXES : RESIDENT_INDEXES_DROP, err);
+	if (rc == 0)
+		return reg_db_commit(r->db, err);
+	reg_db_rollback(r->db);
 	return rc;
 }
 

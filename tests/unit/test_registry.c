@@ -1197,6 +1197,15 @@ test_seed(void)
 	REQUIRE(reg_db_query(r1->db, "SELECT count(*) FROM outbox", 0, NULL, reg_row_i64, &k, NULL,
 	                     &err) == 0);
 	CHECK_EQ_INT(k, 0); /* a seeded register queues no notice */
+	/* the six search indexes, dropped for the load, are there again */
+	REQUIRE(reg_db_query(r1->db,
+	                     strcmp(hwgw_registry_engine(r1), "sqlite") == 0
+	                         ? "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+	                           " AND name LIKE 'residents\\_%' ESCAPE '\\'"
+	                         : "SELECT count(*) FROM pg_indexes WHERE indexname LIKE"
+	                           " 'residents\\_%' ESCAPE '\\' AND indexname <> 'residents_pkey'",
+	                     0, NULL, reg_row_i64, &k, NULL, &err) == 0);
+	CHECK_EQ_INT(k, 6);
 	/* only an empty register is seeded */
 	CHECK_EQ_INT(hwgw_registry_seed(r1, 10, 7, "2025-04-01", &st, &err), HWG_E_EXISTS);
 	CHECK_EQ_INT(hwgw_registry_seed(r3, 0, 7, "2025-04-01", &st, &err), HWG_E_INVALID);
