@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sim_control.h"
+#include "sim_cs.h"
 #include "sim_printer_usb.h"
 #include "sim_vein_usb.h"
 #include "sim_vpcd.h"
@@ -30,6 +31,8 @@ struct options {
 	const char *veins[SIM_VEIN_TERMINALS];
 	int n_veins;
 	long port, slots;
+	long cs_port; /* the simulated CS receiver (sim_cs.c), 0: none */
+	const char *cs_log;
 };
 
 static void
@@ -44,13 +47,15 @@ usage(void)
 {
 	fprintf(stderr,
 	        "usage: hwsim [--port PORT [--slots N]] [--vein SERIAL]... [--spool DIR]\n"
-	        "             --control PATH [--insert SLOT=PROFILE]...\n"
+	        "             [--cs-port PORT --cs-log FILE] --control PATH [--insert "
+	        "SLOT=PROFILE]...\n"
 	        "       hwsim --control PATH --send COMMAND\n"
 	        "Slot i is vpcd's reader at 127.0.0.1:PORT+i (N from 1 to %d, default 2).\n"
 	        "Each --vein is a palm-vein terminal on a simulated USB bus (at most %d);\n"
 	        "with --spool, certificate printers (at most %d) are plugged into that bus\n"
 	        "with the control command \"printer plug SERIAL\" and spool into DIR.\n"
-	        "The control command usb-root names the directory to export as UMOCKDEV_DIR.\n",
+	        "The control command usb-root names the directory to export as UMOCKDEV_DIR.\n"
+	        "--cs-port plays the CS that receives the register's notices (cs commands).\n",
 	        MAX_SLOTS, SIM_VEIN_TERMINALS, SIM_PRINTERS);
 	return 2;
 }
@@ -74,16 +79,20 @@ parse_options(int argc, char **argv, struct options *o)
 	    {"port", required_argument, NULL, 'p'},    {"slots", required_argument, NULL, 'n'},
 	    {"control", required_argument, NULL, 'c'}, {"insert", required_argument, NULL, 'i'},
 	    {"send", required_argument, NULL, 's'},    {"vein", required_argument, NULL, 'v'},
-	    {"spool", required_argument, NULL, 'o'},   {NULL, 0, NULL, 0}};
+	    {"spool", required_argument, NULL, 'o'},   {"cs-port", required_argument, NULL, 'C'},
+	    {"cs-log", required_argument, NULL, 'L'},  {NULL, 0, NULL, 0}};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
 	o->slots = 2;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if ((ch == 'p' && parse_number(optarg, 1, 65535, &o->port) != 0) ||
-		    (ch == 'n' && parse_number(optarg, 1, MAX_SLOTS, &o->slots) != 0))
+		    (ch == 'n' && parse_number(optarg, 1, MAX_SLOTS, &o->slots) != 0) ||
+		    (ch == 'C' && parse_number(optarg, 1, 65535, &o->cs_port) != 0))
 			return -1;
-		if (ch == 'c')
+		if (ch == 'L')
+			o->cs_log = optarg;
+		else if (ch == 'c')
 			o->control = optarg;
 		else if (ch == 's')
 			o->send = optarg;
@@ -93,15 +102,18 @@ parse_options(int argc, char **argv, struct options *o)
 			o->inserts[o->n_inserts++] = optarg;
 		else if (ch == 'v' && o->n_veins < SIM_VEIN_TERMINALS)
 			o->veins[o->n_veins++] = optarg;
-		else if (ch != 'p' && ch != 'n')
+		else if (ch != 'p' && ch != 'n' && ch != 'C' && ch != 'L')
 			return -1;
 	}
 	if (optind != argc || o->control == NULL)
 		return -1;
 	if (o->port == 0)
 		o->slots = 0; /* USB devices only */
-	if (o->send == NULL && ((o->port == 0 && o->n_veins == 0 && o->spool == NULL) ||
-	                        o->port + o->slots - 1 > 65535))
+	if ((o->cs_port == 0) != (o->cs_log == NULL))
+		return -1;
+	if (o->send == NULL &&
+	    ((o->port == 0 && o->n_veins == 0 && o->spool == NULL && o->cs_port == 0) ||
+	     o->port + o->slots - 1 > 65535))
 		return -1;
 	return 0;
 }
@@ -160,6 +172,7 @@ struct usb_side {
 	struct sim_usb *usb;
 	struct sim_vein_bus veins;
 	struct sim_printer_bus printers;
+	struct sim_cs *cs; /* the simulated CS, not a USB device but commanded alike */
 };
 
 /* The control commands of the USB side: usb-root, vein ..., printer ...; NULL for others. */
@@ -169,6 +182,10 @@ usb_command(void *arg, const char *line)
 	struct usb_side *u = arg;
 	char *out;
 
+	if (u->cs != NULL && (out = sim_cs_command(u->cs, line)) != NULL)
+		return out;
+	if (u->usb == NULL)
+		return NULL;
 	if (strcmp(line, "usb-root") == 0)
 		return sim_control_reply("ok %s", sim_usb_root(u->usb));
 	if ((out = sim_vein_bus_command(&u->veins, line)) != NULL)
@@ -182,8 +199,12 @@ usb_side_open(const struct options *o, struct usb_side *u)
 	struct hwg_error err = {0};
 
 	memset(u, 0, sizeof(*u));
+	if (o->cs_port != 0 && sim_cs_start((int)o->cs_port, o->cs_log, &u->cs, &err) != 0) {
+		fprintf(stderr, "hwsim: %s\n", err.message);
+		return -1;
+	}
 	if (o->n_veins == 0 && o->spool == NULL)
-		return 0; /* cards only: no testbed */
+		return 0; /* no USB device: no testbed */
 	if (sim_usb_open(&u->usb, &err) != 0) {
 		fprintf(stderr, "hwsim: USB: %s\n", err.message);
 		return -1;
@@ -202,9 +223,12 @@ usb_side_open(const struct options *o, struct usb_side *u)
 static void
 usb_side_close(struct usb_side *u)
 {
-	sim_printer_bus_close(&u->printers);
-	sim_vein_bus_close(&u->veins);
-	sim_usb_close(u->usb);
+	sim_cs_stop(u->cs);
+	if (u->usb != NULL) {
+		sim_printer_bus_close(&u->printers);
+		sim_vein_bus_close(&u->veins);
+		sim_usb_close(u->usb);
+	}
 	memset(u, 0, sizeof(*u));
 }
 
@@ -224,7 +248,7 @@ run(const struct options *o, struct sim_slot *slots)
 		usb_side_close(&usb);
 		return 1;
 	}
-	if (usb.usb != NULL) {
+	if (usb.usb != NULL || usb.cs != NULL) {
 		ctl.ext = usb_command;
 		ctl.ext_arg = &usb;
 	}
@@ -235,11 +259,11 @@ run(const struct options *o, struct sim_slot *slots)
 			return 1;
 		}
 	sim_log("ready: %ld slots on vpcd ports %ld-%ld, %d vein terminals, printers %s%s%s%s, "
-	        "control %s",
+	        "CS port %ld, control %s",
 	        o->slots, o->port, o->port + o->slots - 1, o->n_veins,
 	        o->spool != NULL ? "spooling to " : "off", o->spool != NULL ? o->spool : "",
 	        usb.usb != NULL ? ", USB bus under " : "",
-	        usb.usb != NULL ? sim_usb_root(usb.usb) : "", o->control);
+	        usb.usb != NULL ? sim_usb_root(usb.usb) : "", o->cs_port, o->control);
 	while (!stop_requested)
 		sim_control_poll(&ctl, CONTROL_POLL_MS);
 	sim_log("stopping");

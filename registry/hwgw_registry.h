@@ -156,6 +156,107 @@ int hwgw_registry_dv_end(struct hwgw_registry *r, const char *code, const char *
 int hwgw_registry_dv_in_force(struct hwgw_registry *r, const char *code, const char *day,
                               struct hwg_error *err);
 
+/* ------------------------------------------------ special move-in */
+
+/* Move-out data (転出証明書情報) another city sends ahead of the person. */
+struct reg_moveout {
+	char resident_code[REG_CODE_LEN + 1];
+	char name[192], kana[192];
+	char birth[11]; /* YYYY-MM-DD */
+	char sex[2];
+	char address[256]; /* the address in the old city */
+	char my_number[REG_MN_LEN + 1];
+	char from_city[7];    /* the old city's code */
+	char moving_to[256];  /* the address here, as the person declared it */
+	char moving_date[11]; /* 転出予定年月日 */
+	char received[11];    /* when it arrived: its expiry counts from here */
+};
+/* Keep m pending (*id its number, may be NULL); data pending for the same My Number → HWG_E_EXISTS.
+ */
+int hwgw_registry_moveout_receive(struct hwgw_registry *r, const struct reg_moveout *m, int64_t *id,
+                                  struct hwg_error *err);
+/*
+ * A feed of move-out data: a CSV file (registry/reg_csv.h; UTF-8) with the
+ * columns resident_code name kana birth sex address my_number from_city
+ * moving_to moving_date (others are ignored), received on `received`.
+ * All rows or none: a refusal names its line.  *n the rows kept.
+ */
+int hwgw_registry_moveout_import(struct hwgw_registry *r, const char *text, size_t len,
+                                 const char *received, long *n, struct hwg_error *err);
+
+/* The facts as card.read_info returns them. */
+struct reg_card_facts {
+	const char *name; /* family and given name, U+3000 between */
+	const char *address;
+	const char *birth; /* YYYYMMDD */
+	const char *sex;   /* "1", "2" */
+	const char *my_number;
+};
+/*
+ * 特例転入: the pending move-out data of the card's holder (by My Number)
+ * must match the card's name, address, birth date and sex; then the
+ * person moves in with the form's address, codes, household and relation
+ * (as hwgw_registry_move_in, reason "special_move_in", the old address
+ * as previous address) and the data is claimed, in one transaction.
+ * HWG_E_NOT_FOUND when nothing is pending; HWG_E_MOVEOUT_MISMATCH naming
+ * the fields that differ (names only, never values).
+ */
+int hwgw_registry_special_move_in(struct hwgw_registry *r, const struct reg_card_facts *card,
+                                  const struct reg_person *form, const struct reg_actor *who,
+                                  struct reg_person *out, struct hwg_error *err);
+/*
+ * Erase the move-out data received more than days before today and never
+ * claimed; each erasure is recorded in moveout_erasures (its number, the
+ * city it came from, when received, when erased, why: no personal data).
+ * *erased how many.
+ */
+int hwgw_registry_moveout_expire(struct hwgw_registry *r, const char *today, int days, long *erased,
+                                 struct hwg_error *err);
+
+/* --------------------------------------------------- reconciliation */
+
+/* One difference: a resident code (or "line N" for a row whose code is not one) and a field. */
+typedef int (*reg_diff_fn)(void *arg, const char *code, const char *field);
+struct reg_reconcile_stats {
+	long rows, records_differing, differences;
+};
+/*
+ * Compare a legacy export (CSV, UTF-8: reg_csv_decode first; a column
+ * resident_code and any of name kana birth sex address postcode city_code
+ * aza_code relation household former_surname resident_since
+ * address_since my_number) with the current version of each record,
+ * field by field.  fn (may be NULL) sees each difference, "record" for a
+ * code the register does not hold.  Each is kept open (found on today)
+ * until hwgw_registry_resolve: while a record has one open, no document
+ * (HWG_E_RECORD_BLOCKED) and no notice is built for it.  Rows are
+ * compared in transactions of 500; a refusal of the file names its line.
+ */
+int hwgw_registry_reconcile(struct hwgw_registry *r, const char *text, size_t len,
+                            const char *today, reg_diff_fn fn, void *arg,
+                            struct reg_reconcile_stats *st, struct hwg_error *err);
+/* An operator resolves one open difference (HWG_E_NOT_FOUND if none is open). */
+int hwgw_registry_resolve(struct hwgw_registry *r, const char *code, const char *field,
+                          const char *operator_id, const char *today, struct hwg_error *err);
+/* Every open difference, by resident code and field. */
+int hwgw_registry_unresolved(struct hwgw_registry *r, reg_diff_fn fn, void *arg,
+                             struct hwg_error *err);
+
+/* ------------------------------------------------------- synthetic */
+
+struct reg_seed_stats {
+	long residents, households, dv, controls;
+};
+/*
+ * N synthetic residents in households of the fictional city 東雲県若葉市
+ * (registry/reg_seed.c): names with furigana (some with a 外字), birth
+ * dates, addresses with codes, valid check digits, a few DV measures and
+ * control flags, as of date.  The same n, seed and date make the same
+ * register.  Only an empty register is seeded (else HWG_E_EXISTS); no
+ * notification is queued.
+ */
+int hwgw_registry_seed(struct hwgw_registry *r, long n, uint64_t seed, const char *date,
+                       struct reg_seed_stats *st, struct hwg_error *err);
+
 /* ------------------------------------------------------------- reading */
 
 /* The current version (with_mn: the My Number decrypted into it). */
@@ -189,6 +290,10 @@ struct reg_hit {
 int hwgw_registry_search(struct hwgw_registry *r, const struct reg_query *q, struct reg_hit *hits,
                          size_t max, size_t *n, struct hwg_error *err);
 
+/* Up to max records by resident code from the first after `after` ("" or NULL: the first). */
+int hwgw_registry_list(struct hwgw_registry *r, const char *after, struct reg_hit *hits, size_t max,
+                       size_t *n, struct hwg_error *err);
+
 /* ------------------------------------------------------ notifications */
 
 /* One queued identity-information notification (fields per the brief). */
@@ -206,7 +311,12 @@ struct reg_notice {
 	char change_date[11];
 	int64_t sent_ms; /* 0 while not delivered */
 };
-/* Up to max undelivered notices from the lowest sequence number up. */
+/*
+ * Up to max undelivered notices from the lowest sequence number up,
+ * stopping before the first whose record has a migration difference open
+ * (hwgw_registry_reconcile): notices stay in order, so that one holds
+ * those after it until it is resolved.
+ */
 int hwgw_registry_outbox(struct hwgw_registry *r, struct reg_notice *out, size_t max, size_t *n,
                          struct hwg_error *err);
 /* Mark seq delivered (the CS acknowledged it). */

@@ -5,24 +5,47 @@
  *   hwgw-registry --db URI --mn-key FILE show CODE [VERSION]
  *   hwgw-registry --db URI --mn-key FILE search name=.. kana=.. address=.. birth=.. sex=..
  *   hwgw-registry --db URI --mn-key FILE outbox
+ *   hwgw-registry --db URI --mn-key FILE list [--after CODE] [--limit N]
+ *   hwgw-registry --db URI --mn-key FILE seed N [--seed S] [--date YYYY-MM-DD]
+ *   hwgw-registry --db URI --mn-key FILE moveout-import FILE [--encoding E] [--date D]
+ *   hwgw-registry --db URI --mn-key FILE expire --days N [--date D]
+ *   hwgw-registry --db URI --mn-key FILE reconcile OLD.csv [--encoding E] [--date D]
+ *   hwgw-registry --db URI --mn-key FILE resolve CODE FIELD --by OPERATOR [--date D]
+ *   hwgw-registry --db URI --mn-key FILE unresolved
+ *   hwgw-registry --db URI --mn-key FILE move-out CODE --to PLACE --date D [--operator OP]
+ *   hwgw-registry --db URI --mn-key FILE send --to URL [--until-empty] [--poll-ms N]
  *
  * URI is sqlite:PATH or postgres:CONNINFO (also $HWGW_REGISTRY_DB);
  * FILE the My Number key (also $HWGW_REGISTRY_MN_KEY).  The My Number is
- * never printed.  Exit 0 on success, 1 on a refusal or failure (the
- * error's wire name and message on stderr), 2 on bad usage.
+ * never printed, nor any value reconcile compares (only codes and field
+ * names).  Exit 0 on success, 1 on a refusal or failure (the error's wire
+ * name and message on stderr), 2 on bad usage, 3 when reconcile found
+ * differences.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "hwg_file.h"
 #include "hwgw_registry.h"
+#include "reg_csv.h"
+#include "reg_send.h"
 
 static int
 usage(void)
 {
 	fprintf(stderr,
 	        "usage: hwgw-registry [--db URI] [--mn-key FILE] init | show CODE [VERSION] "
-	        "| search KEY=VALUE... | outbox\n");
+	        "| search KEY=VALUE... | outbox\n"
+	        "       | list [--after CODE] [--limit N]\n"
+	        "       | seed N [--seed S] [--date YYYY-MM-DD]\n"
+	        "       | moveout-import FILE [--encoding utf-8|shift_jis] [--date D]\n"
+	        "       | expire --days N [--date D]\n"
+	        "       | reconcile OLD.csv [--encoding utf-8|shift_jis] [--date D]\n"
+	        "       | resolve CODE FIELD --by OPERATOR [--date D] | unresolved\n"
+	        "       | move-out CODE --to PLACE --date D [--operator OP]\n"
+	        "       | send --to URL [--until-empty] [--poll-ms N]\n");
 	return 2;
 }
 
@@ -31,6 +54,16 @@ fail(const struct hwg_error *err)
 {
 	fprintf(stderr, "hwgw-registry: %s: %s\n", hwg_err_code(err->code), err->message);
 	return 1;
+}
+
+/* The value of option name in argv (argv[i] name, argv[i + 1] the value), or def. */
+static const char *
+option(int argc, char **argv, const char *name, const char *def)
+{
+	for (int i = 0; i + 1 < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return argv[i + 1];
+	return def;
 }
 
 static void
@@ -80,6 +113,24 @@ cmd_search(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err
 }
 
 static int
+cmd_list(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
+{
+	struct reg_hit hits[REG_SEARCH_MAX];
+	long limit = atol(option(argc, argv, "--limit", "100"));
+	size_t n = 0;
+
+	if (argc % 2 != 1 || limit < 1 || limit > REG_SEARCH_MAX)
+		return usage();
+	if (hwgw_registry_list(r, option(argc, argv, "--after", ""), hits, (size_t)limit, &n,
+	                       err) != 0)
+		return fail(err);
+	for (size_t i = 0; i < n; i++)
+		printf("%s %lld %s\n", hits[i].resident_code, (long long)hits[i].version,
+		       hits[i].status);
+	return 0;
+}
+
+static int
 cmd_outbox(struct hwgw_registry *r, struct hwg_error *err)
 {
 	static struct reg_notice ns[100];
@@ -91,6 +142,207 @@ cmd_outbox(struct hwgw_registry *r, struct hwg_error *err)
 		printf("%lld %s v%lld %s %s\n", (long long)ns[i].seq, ns[i].resident_code,
 		       (long long)ns[i].version, ns[i].reason, ns[i].change_date);
 	memset(ns, 0, sizeof(ns));
+	return 0;
+}
+
+static int
+cmd_seed(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
+{
+	struct reg_seed_stats st;
+	char *end;
+	long n = argc >= 2 ? strtol(argv[1], &end, 10) : 0;
+	unsigned long long s = strtoull(option(argc, argv, "--seed", "1"), NULL, 10);
+
+	if (argc < 2 || *end != '\0' || argc % 2 != 0)
+		return usage();
+	if (hwgw_registry_seed(r, n, s, option(argc, argv, "--date", "2025-04-01"), &st, err) != 0)
+		return fail(err);
+	printf("seeded %ld residents in %ld households (seed %llu): %ld DV measures, %ld with "
+	       "control flags\n",
+	       st.residents, st.households, s, st.dv, st.controls);
+	return 0;
+}
+
+/* Today (UTC), or --date. */
+static const char *
+day_option(int argc, char **argv, char buf[11])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(buf, 11, "%Y-%m-%d", &tm);
+	return option(argc, argv, "--date", buf);
+}
+
+/* FILE in its declared encoding → UTF-8 text (*text malloc'd). */
+static int
+read_text(const char *path, const char *encoding, char **text, size_t *len, struct hwg_error *err)
+{
+	uint8_t *raw = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = hwg_file_read(path, REG_CSV_INPUT_MAX, &raw, &n, err)) != 0)
+		return rc;
+	rc = reg_csv_decode(raw, n, encoding, text, len, err);
+	free(raw);
+	return rc;
+}
+
+static int
+cmd_moveout_import(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
+{
+	char day[11], *text = NULL;
+	size_t len = 0;
+	long n = 0;
+	int rc;
+
+	if (argc < 2 || argc % 2 != 0)
+		return usage();
+	rc = read_text(argv[1], option(argc, argv, "--encoding", "utf-8"), &text, &len, err);
+	if (rc == 0)
+		rc = hwgw_registry_moveout_import(r, text, len, day_option(argc, argv, day), &n,
+		                                  err);
+	free(text);
+	if (rc != 0)
+		return fail(err);
+	printf("%ld move-out records pending\n", n);
+	return 0;
+}
+
+static int
+cmd_expire(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
+{
+	const char *days = option(argc, argv, "--days", NULL);
+	char day[11];
+	long n = 0;
+
+	if (days == NULL || argc % 2 != 1)
+		return usage();
+	if (hwgw_registry_moveout_expire(r, day_option(argc, argv, day), atoi(days), &n, err) != 0)
+		return fail(err);
+	printf("%ld unclaimed move-out records erased\n", n);
+	return 0;
+}
+
+#define FIELDS_MAX 32
+
+/* The differences per field, for the summary: a shifted column is one field many times. */
+struct tally {
+	char field[FIELDS_MAX][32];
+	long n[FIELDS_MAX];
+	int k;
+};
+
+static int
+print_diff(void *arg, const char *code, const char *field)
+{
+	struct tally *t = arg;
+	int i = 0;
+
+	printf("%s %s\n", code, field);
+	while (i < t->k && strcmp(t->field[i], field) != 0)
+		i++;
+	if (i == t->k && t->k < FIELDS_MAX)
+		snprintf(t->field[t->k++], sizeof(t->field[0]), "%s", field);
+	if (i < t->k)
+		t->n[i]++;
+	return 0;
+}
+
+static int
+cmd_reconcile(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
+{
+	struct reg_reconcile_stats st;
+	struct tally t = {0};
+	char day[11], *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (argc < 2 || argc % 2 != 0)
+		return usage();
+	rc = read_text(argv[1], option(argc, argv, "--encoding", "utf-8"), &text, &len, err);
+	if (rc == 0)
+		rc = hwgw_registry_reconcile(r, text, len, day_option(argc, argv, day), print_diff,
+		                             &t, &st, err);
+	free(text);
+	if (rc != 0)
+		return fail(err);
+	printf("# %ld rows, %ld records differ, %ld differences", st.rows, st.records_differing,
+	       st.differences);
+	for (int i = 0; i < t.k; i++)
+		printf("%s %s %ld", i ? "," : ":", t.field[i], t.n[i]);
+	printf("\n");
+	return st.differences > 0 ? 3 : 0;
+}
+
+static int
+cmd_resolve(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
+{
+	const char *by = option(argc, argv, "--by", NULL);
+	char day[11];
+
+	if (argc < 5 || argc % 2 != 1 || by == NULL)
+		return usage();
+	if (hwgw_registry_resolve(r, argv[1], argv[2], by, day_option(argc, argv, day), err) != 0)
+		return fail(err);
+	return 0;
+}
+
+static int
+print_open(void *arg, const char *code, const char *field)
+{
+	(void)arg;
+	printf("%s %s\n", code, field);
+	return 0;
+}
+
+static int
+cmd_move_out(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
+{
+	const char *to = option(argc, argv, "--to", NULL),
+	           *date = option(argc, argv, "--date", NULL);
+	struct reg_actor who = {option(argc, argv, "--operator", "cli"), "cli", date};
+	struct reg_person p;
+
+	if (argc < 6 || argc % 2 != 0 || to == NULL || date == NULL)
+		return usage();
+	if (hwgw_registry_move_out(r, argv[1], to, date, &who, &p, err) != 0)
+		return fail(err);
+	printf("%s v%lld seq %lld\n", p.resident_code, (long long)p.version, (long long)p.seq);
+	return 0;
+}
+
+/* The sender's flags: --until-empty takes no value, the others one. */
+static int
+send_options(int argc, char **argv, struct reg_send_opts *o)
+{
+	*o = (struct reg_send_opts){NULL, 0, 500, 5000};
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--until-empty") == 0)
+			o->until_empty = 1;
+		else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+			o->url = argv[++i];
+		else if (strcmp(argv[i], "--poll-ms") == 0 && i + 1 < argc)
+			o->poll_ms = atoi(argv[++i]);
+		else
+			return -1;
+	}
+	return o->url == NULL || o->poll_ms < 10 ? -1 : 0;
+}
+
+static int
+cmd_send(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
+{
+	struct reg_send_opts o;
+	struct reg_send_stats st;
+
+	if (send_options(argc, argv, &o) != 0)
+		return usage();
+	if (reg_send_run(r, &o, &st, err) != 0)
+		return fail(err);
+	printf("%ld notices delivered, %ld attempts failed\n", st.delivered, st.failed_attempts);
 	return 0;
 }
 
@@ -112,6 +364,24 @@ run(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
 		return cmd_search(r, argc - 1, argv + 1, err);
 	if (strcmp(argv[0], "outbox") == 0 && argc == 1)
 		return cmd_outbox(r, err);
+	if (strcmp(argv[0], "list") == 0)
+		return cmd_list(r, argc, argv, err);
+	if (strcmp(argv[0], "seed") == 0)
+		return cmd_seed(r, argc, argv, err);
+	if (strcmp(argv[0], "moveout-import") == 0)
+		return cmd_moveout_import(r, argc, argv, err);
+	if (strcmp(argv[0], "expire") == 0)
+		return cmd_expire(r, argc, argv, err);
+	if (strcmp(argv[0], "move-out") == 0)
+		return cmd_move_out(r, argc, argv, err);
+	if (strcmp(argv[0], "send") == 0)
+		return cmd_send(r, argc, argv, err);
+	if (strcmp(argv[0], "reconcile") == 0)
+		return cmd_reconcile(r, argc, argv, err);
+	if (strcmp(argv[0], "resolve") == 0)
+		return cmd_resolve(r, argc, argv, err);
+	if (strcmp(argv[0], "unresolved") == 0 && argc == 1)
+		return hwgw_registry_unresolved(r, print_open, NULL, err) != 0 ? fail(err) : 0;
 	return usage();
 }
 

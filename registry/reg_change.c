@@ -22,10 +22,6 @@
 #define MEMBERS_MAX 64
 #define RETRIES 5
 
-/* What a change does to the record, given the transaction it runs in. */
-typedef int (*change_fn)(struct hwgw_registry *r, const void *arg, const struct reg_actor *who,
-                         struct reg_person *next, struct hwg_error *err);
-
 static int
 actor_check(const struct reg_actor *who, struct hwg_error *err)
 {
@@ -68,8 +64,9 @@ run_once(struct hwgw_registry *r, change_fn fn, const void *arg, const struct re
 	memset(&next, 0, sizeof(next));
 	if ((rc = reg_db_begin(r->db, REG_TX_WRITE, err)) != 0)
 		return rc;
-	if ((rc = reg_counter_next(r, "seq", &seq, err)) == 0 &&
-	    (rc = fn(r, arg, who, &next, err)) == 0) {
+	rc = reg_counter_next(r, "seq", &seq, err);
+	r->seq = seq;
+	if (rc == 0 && (rc = fn(r, arg, who, &next, err)) == 0) {
 		next.seq = seq;
 		REG_COPY(next.operator_id, who->operator_id);
 		REG_COPY(next.terminal_id, who->terminal_id);
@@ -90,9 +87,9 @@ run_once(struct hwgw_registry *r, change_fn fn, const void *arg, const struct re
 }
 
 /* The change, tried again when the engine lost it to a deadlock or a busy lock. */
-static int
-run_change(struct hwgw_registry *r, change_fn fn, const void *arg, const struct reg_actor *who,
-           int notify, struct reg_person *out, struct hwg_error *err)
+int
+reg_run_change(struct hwgw_registry *r, change_fn fn, const void *arg, const struct reg_actor *who,
+               int notify, struct reg_person *out, struct hwg_error *err)
 {
 	int rc, tries = 0;
 
@@ -224,8 +221,8 @@ optional_dates(const struct reg_person *p, struct hwg_error *err)
 }
 
 /* The facts of a person as a form gives them; code_needed 0 for a birth. */
-static int
-facts_check(const struct reg_person *p, int code_needed, struct hwg_error *err)
+int
+reg_facts_check(const struct reg_person *p, int code_needed, struct hwg_error *err)
 {
 	int rc;
 
@@ -294,9 +291,9 @@ not_registered(struct hwgw_registry *r, const char *code, int64_t *version, stru
 
 /* ------------------------------------------------------ move-in, birth */
 
-static int
-do_move_in(struct hwgw_registry *r, const void *arg, const struct reg_actor *who,
-           struct reg_person *next, struct hwg_error *err)
+int
+reg_do_move_in(struct hwgw_registry *r, const void *arg, const struct reg_actor *who,
+               struct reg_person *next, struct hwg_error *err)
 {
 	const struct reg_person *p = arg;
 	int64_t version;
@@ -325,11 +322,11 @@ hwgw_registry_move_in(struct hwgw_registry *r, const struct reg_person *p,
 {
 	int rc;
 
-	if ((rc = facts_check(p, 1, err)) != 0)
+	if ((rc = reg_facts_check(p, 1, err)) != 0)
 		return rc;
 	if (p->my_number[0] == '\0')
 		return hwg_error_set(err, HWG_E_INVALID, "move-in: no My Number");
-	return run_change(r, do_move_in, p, who, 1, out, err);
+	return reg_run_change(r, reg_do_move_in, p, who, 1, out, err);
 }
 
 /* A new resident code: this register's counter, 7 and nine digits, the check digit. */
@@ -379,11 +376,11 @@ hwgw_registry_birth(struct hwgw_registry *r, const struct reg_person *p,
 {
 	int rc;
 
-	if ((rc = facts_check(p, 0, err)) != 0)
+	if ((rc = reg_facts_check(p, 0, err)) != 0)
 		return rc;
 	if (p->household[0] == '\0')
 		return hwg_error_set(err, HWG_E_INVALID, "birth: no household");
-	return run_change(r, do_birth, p, who, 1, out, err);
+	return reg_run_change(r, do_birth, p, who, 1, out, err);
 }
 
 /* ------------------------------------------------------ in-town move */
@@ -455,9 +452,9 @@ hwgw_registry_move_within(struct hwgw_registry *r, const struct reg_person *p,
 {
 	int rc;
 
-	if ((rc = facts_check(p, 1, err)) != 0)
+	if ((rc = reg_facts_check(p, 1, err)) != 0)
 		return rc;
-	return run_change(r, do_move_within, p, who, 1, out, err);
+	return reg_run_change(r, do_move_within, p, who, 1, out, err);
 }
 
 /* ------------------------------------------- move-out, death, household */
@@ -499,7 +496,7 @@ hwgw_registry_move_out(struct hwgw_registry *r, const char *code, const char *mo
 	if ((rc = reg_text_check("moving to (転出先)", moving_to, 255, err)) != 0 ||
 	    (rc = reg_date_check("moving date", moving_date, err)) != 0)
 		return rc;
-	return run_change(r, do_move_out, &s, who, 1, out, err);
+	return reg_run_change(r, do_move_out, &s, who, 1, out, err);
 }
 
 static int
@@ -524,7 +521,7 @@ hwgw_registry_death(struct hwgw_registry *r, const char *code, const struct reg_
 {
 	struct simple_arg s = {code, NULL, NULL};
 
-	return run_change(r, do_death, &s, who, 1, out, err);
+	return reg_run_change(r, do_death, &s, who, 1, out, err);
 }
 
 /* A head may not leave a household that keeps other current members. */
@@ -580,7 +577,7 @@ hwgw_registry_household_change(struct hwgw_registry *r, const char *code, const 
 	struct simple_arg s = {code, household != NULL ? household : "",
 	                       relation != NULL ? relation : ""};
 
-	return run_change(r, do_household, &s, who, 1, out, err);
+	return reg_run_change(r, do_household, &s, who, 1, out, err);
 }
 
 /* ------------------------------------------------------ control flags */
@@ -614,5 +611,5 @@ hwgw_registry_set_controls(struct hwgw_registry *r, const char *code, int cert_c
 {
 	struct controls_arg c = {code, cert_control, wide_control};
 
-	return run_change(r, do_controls, &c, who, 0, NULL, err);
+	return reg_run_change(r, do_controls, &c, who, 0, NULL, err);
 }

@@ -3,6 +3,8 @@
  * file (created 0600), WAL, a busy timeout so that writers from several
  * handles queue instead of failing, and BEGIN IMMEDIATE for a write
  * transaction so that two writers never both read and then collide.
+ * Statements are prepared once and kept (a small cache by SQL text): the
+ * registry runs the same few statements over and over.
  */
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -16,10 +18,19 @@
 #define BUSY_TIMEOUT_MS 30000
 #define N_PARAMS_MAX 64
 #define N_COLS_MAX 64
+#define CACHE_SIZE 48
+
+struct cached {
+	char *sql;
+	sqlite3_stmt *st;
+	int busy; /* in use by a query still running (a row callback's own query) */
+};
 
 struct sqlite_db {
 	struct reg_db base;
 	sqlite3 *db;
+	struct cached cache[CACHE_SIZE];
+	unsigned next; /* the entry replaced when the cache is full */
 };
 
 static int
@@ -98,18 +109,64 @@ row_out(sqlite3_stmt *st, reg_row_fn fn, void *arg)
 	return fn(arg, n, vals);
 }
 
+/* sql's prepared statement from the cache, or prepared now (*c the entry, NULL if uncached). */
+static int
+stmt_get(struct sqlite_db *s, const char *sql, sqlite3_stmt **st, struct cached **c,
+         struct hwg_error *err)
+{
+	struct cached *e = NULL;
+	char *copy;
+
+	*c = NULL;
+	for (int i = 0; i < CACHE_SIZE; i++)
+		if (s->cache[i].sql != NULL && strcmp(s->cache[i].sql, sql) == 0) {
+			if (s->cache[i].busy)
+				break;
+			*st = s->cache[i].st;
+			*c = &s->cache[i];
+			(*c)->busy = 1;
+			return 0;
+		}
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+		return db_fail(s, err, "prepare");
+	for (int i = 0; i < CACHE_SIZE && e == NULL; i++)
+		if (!s->cache[(s->next + (unsigned)i) % CACHE_SIZE].busy)
+			e = &s->cache[(s->next + (unsigned)i) % CACHE_SIZE];
+	if (e == NULL || (copy = strdup(sql)) == NULL)
+		return 0;
+	sqlite3_finalize(e->st);
+	free(e->sql);
+	*e = (struct cached){copy, *st, 1};
+	s->next = (unsigned)(e - s->cache + 1) % CACHE_SIZE;
+	*c = e;
+	return 0;
+}
+
+static void
+stmt_put(sqlite3_stmt *st, struct cached *c)
+{
+	if (c == NULL) {
+		sqlite3_finalize(st);
+		return;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	c->busy = 0;
+}
+
 static int
 sq_query(struct reg_db *db, const char *sql, int nparams, const char *const *params, reg_row_fn fn,
          void *arg, long *changed, struct hwg_error *err)
 {
 	struct sqlite_db *s = (struct sqlite_db *)db;
 	sqlite3_stmt *st = NULL;
+	struct cached *c = NULL;
 	int rc;
 
 	if (nparams > N_PARAMS_MAX || (nparams != 0 && params == NULL))
 		return hwg_error_set(err, HWG_E_INVALID, "sqlite: bad parameters");
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_fail(s, err, "prepare");
+	if ((rc = stmt_get(s, sql, &st, &c, err)) != 0)
+		return rc;
 	if ((rc = bind_all(s, st, nparams, params, err)) != 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -120,7 +177,7 @@ sq_query(struct reg_db *db, const char *sql, int nparams, const char *const *par
 	if (rc == 0 && changed != NULL)
 		*changed = sqlite3_changes(s->db);
 out:
-	sqlite3_finalize(st);
+	stmt_put(st, c);
 	return rc;
 }
 
@@ -131,6 +188,10 @@ sq_close(struct reg_db *db)
 
 	if (s == NULL)
 		return;
+	for (int i = 0; i < CACHE_SIZE; i++) {
+		sqlite3_finalize(s->cache[i].st);
+		free(s->cache[i].sql);
+	}
 	sqlite3_close_v2(s->db);
 	free(s);
 }
@@ -176,7 +237,10 @@ reg_db_sqlite_open(const char *path, struct reg_db **out, struct hwg_error *err)
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-	if ((rc = sq_exec(&s->base, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON", err)) != 0) {
+	if ((rc = sq_exec(
+	         &s->base,
+	         "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536",
+	         err)) != 0) {
 		sq_close(&s->base);
 		return rc;
 	}

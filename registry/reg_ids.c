@@ -65,6 +65,19 @@ reg_code_check_digit(const char *ten)
 	return sum <= 1 ? 0 : 11 - sum;
 }
 
+/* JIS X 0402: weights 6, 5, 4, 3, 2; the last digit of 11 minus the sum modulo 11. */
+int
+reg_city_check_digit(const char *five)
+{
+	int sum = 0;
+
+	if (!reg_digits(five, 5))
+		return -1;
+	for (int i = 0; i < 5; i++)
+		sum += (five[i] - '0') * (6 - i);
+	return (11 - sum % 11) % 10;
+}
+
 int
 reg_mn_validate(const char *mn, struct hwg_error *err)
 {

@@ -20,6 +20,8 @@ int reg_date_check(const char *what, const char *s, struct hwg_error *err);
 int reg_kana_check(const char *what, const char *s, struct hwg_error *err);
 /* Non-empty valid UTF-8 of at most max bytes, no control characters. */
 int reg_text_check(const char *what, const char *s, size_t max, struct hwg_error *err);
+/* The check digit of a 5-digit local government code (JIS X 0402), or -1. */
+int reg_city_check_digit(const char *five);
 /* Private-use code points (U+E000–U+F8FF) in a valid UTF-8 text. */
 int reg_gaiji_count(const char *s);
 

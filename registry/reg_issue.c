@@ -213,7 +213,8 @@ rules(struct hwgw_registry *r, const struct reg_cert_request *q, struct page *pg
 	    (rc = tie_check(r, q, &pg->people[0].p, why, whylen, err)) != 0)
 		return rc;
 	for (size_t i = 0; i < pg->n; i++)
-		if ((rc = state_check(r, q, &pg->people[i].p, why, whylen, err)) != 0)
+		if ((rc = state_check(r, q, &pg->people[i].p, why, whylen, err)) != 0 ||
+		    (rc = reg_blocked(r, pg->people[i].p.resident_code, err)) != 0)
 			return rc;
 	return 0;
 }

@@ -163,6 +163,26 @@ hwgw_registry_search(struct hwgw_registry *r, const struct reg_query *q, struct 
 	return rc;
 }
 
+int
+hwgw_registry_list(struct hwgw_registry *r, const char *after, struct reg_hit *hits, size_t max,
+                   size_t *n, struct hwg_error *err)
+{
+	const char *p[1] = {after != NULL ? after : ""};
+	struct hits_arg a = {hits, max, 0};
+	char sql[200];
+	int rc;
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT resident_code, version, status FROM residents WHERE resident_code > ?"
+	         " ORDER BY resident_code LIMIT %zu",
+	         max);
+	rc = reg_db_query(r->db, sql, 1, p, hit_row, &a, NULL, err);
+	if (rc == HWG_E_STORE && err != NULL && err->code != rc)
+		rc = hwg_error_set(err, rc, "list: a stored value does not fit");
+	*n = a.n;
+	return rc;
+}
+
 /* ------------------------------------------------------------ outbox */
 
 struct notice_arg {
@@ -200,7 +220,7 @@ hwgw_registry_outbox(struct hwgw_registry *r, struct reg_notice *out, size_t max
                      struct hwg_error *err)
 {
 	struct notice_arg a = {r, out, max, 0, err};
-	char sql[600];
+	char sql[1024];
 	int rc;
 
 	*n = 0;
@@ -208,7 +228,10 @@ hwgw_registry_outbox(struct hwgw_registry *r, struct reg_notice *out, size_t max
 	         "SELECT o.seq, o.resident_code, o.version, v.name, v.kana, v.birth, v.sex,"
 	         " v.address, v.mn_sealed, v.reason, v.change_date FROM outbox o"
 	         " JOIN record_versions v ON v.resident_code = o.resident_code"
-	         " AND v.version = o.version WHERE o.sent_ms IS NULL ORDER BY o.seq LIMIT %zu",
+	         " AND v.version = o.version WHERE o.sent_ms IS NULL AND o.seq < COALESCE("
+	         "(SELECT min(b.seq) FROM outbox b JOIN reconcile_diffs d"
+	         " ON d.resident_code = b.resident_code AND d.resolved IS NULL"
+	         " WHERE b.sent_ms IS NULL), 9223372036854775807) ORDER BY o.seq LIMIT %zu",
 	         max);
 	rc = reg_db_query(r->db, sql, 0, NULL, notice_row, &a, NULL, err);
 	if (rc == HWG_E_STORE && err != NULL && err->code != rc)

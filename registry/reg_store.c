@@ -13,6 +13,16 @@
  *  outbox           identity-information notifications by update
  *                   sequence number, with when each was delivered
  *  reg_counter      the update sequence and the id counters
+ *  moveouts         move-out data received from other cities, pending
+ *                   until the person moves in (特例転入) or it expires
+ *  moveout_erasures what expired move-out data was erased, and when (no
+ *                   personal data)
+ *  reconcile_diffs  each field in which a migrated record differs from the
+ *                   legacy export, until an operator resolves it: while
+ *                   one is open no document or notice is built for it
+ *
+ * Opening a register made by an older version creates what it lacks and
+ * moves reg_meta's schema version forward.
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -23,7 +33,20 @@
 #include "hwg_secret.h"
 #include "reg_internal.h"
 
-#define SCHEMA_VERSION "1"
+#define SCHEMA_VERSION "3"
+
+/* The search indexes of residents (also dropped and made again around a bulk load). */
+#define RESIDENT_INDEXES                                                                           \
+	"CREATE INDEX IF NOT EXISTS residents_name ON residents (name);"                           \
+	"CREATE INDEX IF NOT EXISTS residents_kana ON residents (kana);"                           \
+	"CREATE INDEX IF NOT EXISTS residents_birth ON residents (birth);"                         \
+	"CREATE INDEX IF NOT EXISTS residents_address ON residents (address);"                     \
+	"CREATE INDEX IF NOT EXISTS residents_household ON residents (household_id);"              \
+	"CREATE INDEX IF NOT EXISTS residents_mn ON residents (mn_hash);"
+#define RESIDENT_INDEXES_DROP                                                                      \
+	"DROP INDEX IF EXISTS residents_name; DROP INDEX IF EXISTS residents_kana;"                \
+	"DROP INDEX IF EXISTS residents_birth; DROP INDEX IF EXISTS residents_address;"            \
+	"DROP INDEX IF EXISTS residents_household; DROP INDEX IF EXISTS residents_mn;"
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS reg_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -33,13 +56,7 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS residents (resident_code TEXT PRIMARY KEY,"
     " version BIGINT NOT NULL, status TEXT NOT NULL, household_id TEXT NOT NULL,"
     " relation TEXT NOT NULL, name TEXT NOT NULL, kana TEXT NOT NULL, birth TEXT NOT NULL,"
-    " sex TEXT NOT NULL, address TEXT NOT NULL, mn_hash TEXT);"
-    "CREATE INDEX IF NOT EXISTS residents_name ON residents (name);"
-    "CREATE INDEX IF NOT EXISTS residents_kana ON residents (kana);"
-    "CREATE INDEX IF NOT EXISTS residents_birth ON residents (birth);"
-    "CREATE INDEX IF NOT EXISTS residents_address ON residents (address);"
-    "CREATE INDEX IF NOT EXISTS residents_household ON residents (household_id);"
-    "CREATE INDEX IF NOT EXISTS residents_mn ON residents (mn_hash);"
+    " sex TEXT NOT NULL, address TEXT NOT NULL, mn_hash TEXT);" RESIDENT_INDEXES
     "CREATE TABLE IF NOT EXISTS record_versions (resident_code TEXT NOT NULL,"
     " version BIGINT NOT NULL, status TEXT NOT NULL, household_id TEXT NOT NULL,"
     " relation TEXT NOT NULL, name TEXT NOT NULL, name_gaiji INTEGER NOT NULL,"
@@ -57,10 +74,23 @@ static const char schema_sql[] =
     " applied TEXT NOT NULL, decided TEXT, ended TEXT, PRIMARY KEY (resident_code, applied));"
     "CREATE TABLE IF NOT EXISTS outbox (seq BIGINT PRIMARY KEY, resident_code TEXT NOT NULL,"
     " version BIGINT NOT NULL, sent_ms BIGINT, attempts BIGINT NOT NULL);"
-    "INSERT INTO reg_counter (name, value) VALUES ('seq', 0), ('household', 0), ('code', 0)"
-    " ON CONFLICT (name) DO NOTHING;"
+    "CREATE TABLE IF NOT EXISTS moveouts (moveout_id BIGINT PRIMARY KEY,"
+    " resident_code TEXT NOT NULL, name TEXT NOT NULL, kana TEXT NOT NULL,"
+    " birth TEXT NOT NULL, sex TEXT NOT NULL, address TEXT NOT NULL, mn_sealed TEXT NOT NULL,"
+    " mn_hash TEXT NOT NULL, from_city TEXT NOT NULL, moving_to TEXT NOT NULL,"
+    " moving_date TEXT NOT NULL, received TEXT NOT NULL, claimed_seq BIGINT);"
+    "CREATE INDEX IF NOT EXISTS moveouts_mn ON moveouts (mn_hash);"
+    "CREATE TABLE IF NOT EXISTS moveout_erasures (moveout_id BIGINT PRIMARY KEY,"
+    " from_city TEXT NOT NULL, received TEXT NOT NULL, erased TEXT NOT NULL,"
+    " reason TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS reconcile_diffs (resident_code TEXT NOT NULL,"
+    " field TEXT NOT NULL, found TEXT NOT NULL, resolved_by TEXT, resolved TEXT,"
+    " PRIMARY KEY (resident_code, field));"
+    "CREATE INDEX IF NOT EXISTS reconcile_open ON reconcile_diffs (resolved, resident_code);"
+    "INSERT INTO reg_counter (name, value) VALUES ('seq', 0), ('household', 0), ('code', 0),"
+    " ('moveout', 0) ON CONFLICT (name) DO NOTHING;"
     "INSERT INTO reg_meta (key, value) VALUES ('schema', '" SCHEMA_VERSION "')"
-    " ON CONFLICT (key) DO NOTHING;";
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
 
 /* ------------------------------------------------------- the mapping */
 
@@ -175,19 +205,31 @@ reg_row_text32(void *arg, int ncols, const char *const *vals)
 }
 
 int
-reg_counter_next(struct hwgw_registry *r, const char *name, int64_t *out, struct hwg_error *err)
+reg_counter_take(struct hwgw_registry *r, const char *name, int64_t k, int64_t *first,
+                 struct hwg_error *err)
 {
-	const char *p[1] = {name};
+	char n[24];
+	const char *p[2] = {n, name};
+	int64_t last = -1;
 	int rc;
 
-	*out = -1;
+	*first = -1;
+	snprintf(n, sizeof(n), "%lld", (long long)k);
 	rc = reg_db_query(r->db,
-	                  "UPDATE reg_counter SET value = value + 1 WHERE name = ?"
+	                  "UPDATE reg_counter SET value = value + ? WHERE name = ?"
 	                  " RETURNING value",
-	                  1, p, reg_row_i64, out, NULL, err);
-	if (rc == 0 && *out < 1)
+	                  2, p, reg_row_i64, &last, NULL, err);
+	if (rc == 0 && last < k)
 		rc = hwg_error_set(err, HWG_E_STORE, "counter %s missing", name);
+	if (rc == 0)
+		*first = last - k + 1;
 	return rc;
+}
+
+int
+reg_counter_next(struct hwgw_registry *r, const char *name, int64_t *out, struct hwg_error *err)
+{
+	return reg_counter_take(r, name, 1, out, err);
 }
 
 /* ------------------------------------------------------ store, load */
@@ -366,6 +408,20 @@ reg_household_members(struct hwgw_registry *r, const char *household,
 		return hwg_error_set(err, rc, "household %s: a stored code does not fit",
 		                     household);
 	*n = a.n;
+	return rc;
+}
+
+int
+reg_resident_indexes(struct hwgw_registry *r, int make, struct hwg_error *err)
+{
+	int rc;
+
+	if ((rc = reg_db_begin(r->db, REG_TX_WRITE, err)) != 0)
+		return rc;
+	rc = r->db->ops->exec(r->db, make ? RESIDENT_INDEXES : RESIDENT_INDEXES_DROP, err);
+	if (rc == 0)
+		return reg_db_commit(r->db, err);
+	reg_db_rollback(r->db);
 	return rc;
 }
 

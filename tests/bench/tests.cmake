@@ -13,3 +13,7 @@ add_executable(bench_render bench/bench_render.c)
 target_include_directories(bench_render PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/lib)
 target_link_libraries(bench_render PRIVATE hwg_render hwg_renderer_client)
 add_dependencies(bench_render hwgw-renderer)
+
+# The register at a city's size (scripts/bench-registry: SQLite, then PostgreSQL).
+add_executable(bench_registry bench/bench_registry.c)
+target_link_libraries(bench_registry PRIVATE hwgw-registry)

@@ -170,3 +170,10 @@ set_tests_properties(fuzz_certcode_replay PROPERTIES LABELS "fuzz;print")
 # documents (by fuzz_keys.c's key, by another key, without a kid).
 hwg_fuzz_target(fuzz_certdoc SOURCES fuzz/fuzz_certdoc.c fuzz/fuzz_keys.c LIBS hwg_gwshared)
 set_tests_properties(fuzz_certdoc_replay PROPERTIES LABELS "fuzz;print")
+
+# The register's CSV reader (registry/reg_csv.c): legacy exports to
+# reconcile and move-out feeds, in the encoding the first byte declares
+# ('s' Shift_JIS, else UTF-8).  The seeds are made by hand: each refusal
+# test_reg_csv names, a Shift_JIS export, a shifted export.
+hwg_fuzz_target(fuzz_csv SOURCES fuzz/fuzz_csv.c LIBS hwgw-registry)
+set_tests_properties(fuzz_csv_replay PROPERTIES LABELS "fuzz;registry")

@@ -98,3 +98,7 @@ set_tests_properties(fault_card fault_vein fault_soak card_removal api_keyholder
 # skipped (77) when the machine cannot run one.
 hwg_shell_test(registry_pg test_registry_pg.sh registry)
 set_tests_properties(registry_pg PROPERTIES SKIP_RETURN_CODE 77)
+# The outbox sender against hwsim's simulated CS: killed with the CS away
+# and between the CS's record and its answer, a CS that fails and returns;
+# on SQLite and, where a server can run, PostgreSQL.
+hwg_shell_test(registry_outbox test_registry_outbox.sh registry)

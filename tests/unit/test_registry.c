@@ -859,6 +859,361 @@ test_concurrent_writers(void)
 	hwgw_registry_close(r);
 }
 
+/* --------------------------------------------------- special move-in */
+
+/* Two people's move-out data from 別府市 (442020), one address quoted with a comma. */
+static void
+moveout_csv(char *out, size_t n)
+{
+	char c1[12], c2[12], m1[13], m2[13];
+
+	snprintf(out, n,
+	         "resident_code,name,kana,birth,sex,address,my_number,from_city,moving_to,"
+	         "moving_date,note\r\n"
+	         "%s,別府　一郎,ベップ　イチロウ,1975-06-01,1,\"大分県別府市北浜一丁目1番, 201号\","
+	         "%s,442020,大分県大分市府内町三丁目1番,2025-03-31,\"a \"\"quoted\"\" note\"\r\n"
+	         "%s,別府　春子,ベップ　ハルコ,1978-02-11,2,大分県別府市元町2番,%s,442020,"
+	         ",2025-03-31,\r\n",
+	         code_of(501, c1), mn_of(501, m1), code_of(502, c2), mn_of(502, m2));
+}
+
+static void
+card_of(struct reg_card_facts *c, const char *name, const char *address, const char *birth,
+        const char *sex, const char *mn)
+{
+	*c = (struct reg_card_facts){name, address, birth, sex, mn};
+}
+
+static void
+test_special_move_in(void)
+{
+	struct hwgw_registry *r = open_reg(fresh());
+	struct hwg_error err = {0};
+	struct reg_card_facts card;
+	struct reg_person form, got;
+	struct reg_notice ns[4];
+	char csv[1024], mn1[13], mn2[13], bad[1200];
+	size_t k = 0;
+	long n = 0;
+	int64_t x = 0;
+
+	REQUIRE(r != NULL);
+	moveout_csv(csv, sizeof(csv));
+	REQUIRE(hwgw_registry_moveout_import(r, csv, strlen(csv), "2025-03-20", &n, &err) == 0);
+	CHECK_EQ_INT(n, 2);
+	/* the same feed again: data pending for the same person, the line named, nothing kept */
+	CHECK_EQ_INT(hwgw_registry_moveout_import(r, csv, strlen(csv), "2025-03-21", &n, &err),
+	             HWG_E_EXISTS);
+	CHECK(strstr(err.message, "line 2") != NULL);
+	CHECK_EQ_INT(n, 0);
+	/* a row short of a field: refused with its line */
+	snprintf(bad, sizeof(bad), "%.*s\r\n\"a\r\nb\",2,3\r\n", (int)(strstr(csv, "\r\n") - csv),
+	         csv);
+	CHECK_EQ_INT(hwgw_registry_moveout_import(r, bad, strlen(bad), "2025-03-21", &n, &err),
+	             HWG_E_INVALID);
+	CHECK(strstr(err.message, "line 2: 3 fields") != NULL);
+	person(&form, 900, "x", "x", "", "");
+	snprintf(form.address, sizeof(form.address), "大分県大分市府内町三丁目1番");
+	mn_of(501, mn1);
+	mn_of(502, mn2);
+	/* mismatch: another name and address on the card; only the field names are said */
+	card_of(&card, "別府　一朗", "大分県別府市北浜一丁目1番", "19750601", "1", mn1);
+	CHECK_EQ_INT(hwgw_registry_special_move_in(r, &card, &form, &who, &got, &err),
+	             HWG_E_MOVEOUT_MISMATCH);
+	CHECK(strstr(err.message, "name, address") != NULL);
+	CHECK(strstr(err.message, "一朗") == NULL && strstr(err.message, "北浜") == NULL);
+	card_of(&card, "別府　一郎", "大分県別府市北浜一丁目1番, 201号", "19750602", "2", mn1);
+	CHECK_EQ_INT(hwgw_registry_special_move_in(r, &card, &form, &who, &got, &err),
+	             HWG_E_MOVEOUT_MISMATCH);
+	CHECK(strstr(err.message, "birth, sex") != NULL);
+	/* matched: the move-in recorded, its notice queued, the data claimed */
+	card_of(&card, "別府　一郎", "大分県別府市北浜一丁目1番, 201号", "19750601", "1", mn1);
+	REQUIRE(hwgw_registry_special_move_in(r, &card, &form, &who, &got, &err) == 0);
+	CHECK_EQ_STR(got.reason, "special_move_in");
+	CHECK_EQ_STR(got.name, "別府　一郎");
+	CHECK_EQ_STR(got.kana, "ベップ　イチロウ");
+	CHECK_EQ_STR(got.address, "大分県大分市府内町三丁目1番");
+	CHECK_EQ_STR(got.previous_address, "大分県別府市北浜一丁目1番, 201号");
+	CHECK_EQ_STR(got.resident_code, code_of(501, (char[12]){0}));
+	CHECK_EQ_INT(got.seq, 1); /* the refused tries took no number */
+	REQUIRE(hwgw_registry_outbox(r, ns, 4, &k, &err) == 0);
+	CHECK_EQ_INT(k, 1);
+	CHECK_EQ_STR(ns[0].my_number, mn1);
+	CHECK_EQ_INT(hwgw_registry_special_move_in(r, &card, &form, &who, &got, &err),
+	             HWG_E_NOT_FOUND);
+	/* no data for a card: not found */
+	card_of(&card, "大分　太郎", "どこか", "19800401", "1", mn_of(777, (char[13]){0}));
+	CHECK_EQ_INT(hwgw_registry_special_move_in(r, &card, &form, &who, &got, &err),
+	             HWG_E_NOT_FOUND);
+	/* expiry: 30 days after 2025-03-20 nothing goes; after 31 the unclaimed one does */
+	CHECK_EQ_INT(hwgw_registry_moveout_expire(r, "2025-04-19", 30, &n, &err), 0);
+	CHECK_EQ_INT(n, 0);
+	CHECK_EQ_INT(hwgw_registry_moveout_expire(r, "2025-04-20", 30, &n, &err), 0);
+	CHECK_EQ_INT(n, 1);
+	REQUIRE(reg_db_query(r->db,
+	                     "SELECT count(*) FROM moveout_erasures WHERE from_city = '442020'"
+	                     " AND received = '2025-03-20' AND erased = '2025-04-20'",
+	                     0, NULL, reg_row_i64, &x, NULL, &err) == 0);
+	CHECK_EQ_INT(x, 1);
+	REQUIRE(reg_db_query(r->db, "SELECT count(*) FROM moveouts", 0, NULL, reg_row_i64, &x, NULL,
+	                     &err) == 0);
+	CHECK_EQ_INT(x, 1); /* the claimed one stays, as the source of a version */
+	card_of(&card, "別府　春子", "大分県別府市元町2番", "19780211", "2", mn2);
+	CHECK_EQ_INT(hwgw_registry_special_move_in(r, &card, &form, &who, &got, &err),
+	             HWG_E_NOT_FOUND);
+	CHECK_EQ_INT(hwgw_registry_moveout_expire(r, "2025-04-20", 0, &n, &err), HWG_E_INVALID);
+	hwgw_registry_close(r);
+}
+
+/* ---------------------------------------------------- reconciliation */
+
+struct diffs {
+	char code[16][16], field[16][32];
+	int n;
+};
+
+static int
+note_diff(void *arg, const char *code, const char *field)
+{
+	struct diffs *d = arg;
+
+	if (d->n < 16) {
+		snprintf(d->code[d->n], sizeof(d->code[0]), "%s", code);
+		snprintf(d->field[d->n], sizeof(d->field[0]), "%s", field);
+	}
+	d->n++;
+	return 0;
+}
+
+/*
+ * The legacy export of people 1..8 as a faulty migration left it: from the
+ * 4th row on, the address column holds the next row's value (the last
+ * row's the phone number); sex written 男/女 and an ASCII space in a name,
+ * which are not differences.
+ */
+static size_t
+shifted_csv(char *out, size_t n)
+{
+	struct reg_person p[9];
+	size_t o = (size_t)snprintf(out, n, "resident_code,name,kana,birth,sex,address,phone\n");
+
+	for (int i = 1; i <= 8; i++)
+		person(&p[i], i, i == 1 ? "大分 太郎" : "大分　太郎", "オオイタ　タロウ", "", "");
+	for (int i = 1; i <= 8; i++)
+		o += (size_t)snprintf(out + o, n - o, "%s,%s,%s,%s,%s,\"%s\",097-000-%04d\n",
+		                      p[i].resident_code, p[i].name, p[i].kana, p[i].birth,
+		                      strcmp(p[i].sex, "1") == 0 ? "男" : "女",
+		                      i < 4   ? p[i].address
+		                      : i < 8 ? p[i + 1].address
+		                              : "0975551234",
+		                      i);
+	return o;
+}
+
+static void
+test_reconcile(void)
+{
+	struct hwgw_registry *r = open_reg(fresh());
+	struct hwg_error err = {0};
+	struct reg_reconcile_stats st;
+	struct reg_signer *s = NULL;
+	struct reg_cert_request q;
+	struct reg_notice ns[16];
+	struct diffs d = {0};
+	struct reg_person p;
+	char csv[4096], c4[12], c5[12], bad[4200];
+	uint8_t *buf = NULL;
+	size_t len, k = 0;
+
+	REQUIRE(r != NULL);
+	REQUIRE(reg_signer_load(signpath, "registry-01", &s, &err) == 0);
+	for (int i = 1; i <= 8; i++)
+		REQUIRE(move_in(r, i, "", "", &p) == 0);
+	len = shifted_csv(csv, sizeof(csv));
+	/* a malformed line refuses the file before anything is kept */
+	snprintf(bad, sizeof(bad), "%sx,\"y\"z,1,2,3,4,5\n", csv);
+	CHECK_EQ_INT(
+	    hwgw_registry_reconcile(r, bad, strlen(bad), "2025-04-02", note_diff, &d, &st, &err),
+	    HWG_E_INVALID);
+	CHECK(strstr(err.message, "line 10") != NULL);
+	CHECK_EQ_INT(d.n, 0);
+	/* the shifted column: records 4 to 8, each in the address only */
+	REQUIRE(hwgw_registry_reconcile(r, csv, len, "2025-04-02", note_diff, &d, &st, &err) == 0);
+	CHECK_EQ_INT(st.rows, 8);
+	CHECK_EQ_INT(st.records_differing, 5);
+	CHECK_EQ_INT(st.differences, 5);
+	REQUIRE(d.n == 5);
+	for (int i = 0; i < 5; i++) {
+		CHECK_EQ_STR(d.code[i], code_of(4 + i, (char[12]){0}));
+		CHECK_EQ_STR(d.field[i], "address");
+	}
+	/* blocked: no document for record 5; record 1's is built */
+	code_of(4, c4);
+	code_of(5, c5);
+	q = ask(c5, REG_REQ_SELF, c5, NULL);
+	CHECK_EQ_INT(hwgw_registry_document(r, &q, s, 1743465600, &buf, &len, &err),
+	             HWG_E_RECORD_BLOCKED);
+	CHECK(buf == NULL);
+	CHECK(strstr(err.message, "reconciliation") != NULL);
+	q = ask(code_of(1, (char[12]){0}), REG_REQ_SELF, code_of(1, (char[12]){0}), NULL);
+	REQUIRE(hwgw_registry_document(r, &q, s, 1743465600, &buf, &len, &err) == 0);
+	free(buf);
+	buf = NULL;
+	/* no notice from record 4's on: the queue holds in order */
+	REQUIRE(hwgw_registry_outbox(r, ns, 16, &k, &err) == 0);
+	CHECK_EQ_INT(k, 3);
+	/* each difference resolved by an operator, then the document and the notices go */
+	REQUIRE(hwgw_registry_resolve(r, c4, "address", "op-7", "2025-04-03", &err) == 0);
+	CHECK_EQ_INT(hwgw_registry_resolve(r, c4, "address", "op-7", "2025-04-03", &err),
+	             HWG_E_NOT_FOUND);
+	REQUIRE(hwgw_registry_outbox(r, ns, 16, &k, &err) == 0);
+	CHECK_EQ_INT(k, 4);
+	for (int i = 5; i <= 8; i++)
+		CHECK_EQ_INT(hwgw_registry_resolve(r, code_of(i, (char[12]){0}), "address", "op-7",
+		                                   "2025-04-03", &err),
+		             0);
+	q = ask(c5, REG_REQ_SELF, c5, NULL);
+	CHECK_EQ_INT(hwgw_registry_document(r, &q, s, 1743465600, &buf, &len, &err), 0);
+	free(buf);
+	REQUIRE(hwgw_registry_outbox(r, ns, 16, &k, &err) == 0);
+	CHECK_EQ_INT(k, 8);
+	/* a code the register lacks, and a row whose code is not one */
+	d.n = 0;
+	snprintf(bad, sizeof(bad), "resident_code,name\n%s,x\n12345,y\n", code_of(99, c4));
+	REQUIRE(hwgw_registry_reconcile(r, bad, strlen(bad), "2025-04-04", note_diff, &d, &st,
+	                                &err) == 0);
+	REQUIRE(d.n == 2);
+	CHECK_EQ_STR(d.field[0], "record");
+	CHECK_EQ_STR(d.code[1], "line 3");
+	CHECK_EQ_STR(d.field[1], "resident_code");
+	reg_signer_free(s);
+	hwgw_registry_close(r);
+}
+
+/* ------------------------------------------------------- synthetic */
+
+/* A digest of every record version, in order: equal registers, equal digests. */
+static int
+digest_row(void *arg, int ncols, const char *const *vals)
+{
+	EVP_MD_CTX *md = arg;
+
+	for (int i = 0; i < ncols; i++)
+		EVP_DigestUpdate(md, vals[i] != NULL ? vals[i] : "\x01",
+		                 vals[i] != NULL ? strlen(vals[i]) + 1 : 1);
+	return 0;
+}
+
+static void
+register_digest(struct hwgw_registry *r, uint8_t out[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	struct hwg_error err = {0};
+
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	reg_db_query(r->db,
+	             "SELECT resident_code, version, household_id, relation, name, kana, birth,"
+	             " sex, address, aza_code, postcode, cert_control, wide_control, seq,"
+	             " former_surname, resident_since, mn_hash FROM record_versions"
+	             " ORDER BY seq",
+	             0, NULL, digest_row, md, NULL, &err);
+	reg_db_query(r->db,
+	             "SELECT resident_code, applied, decided FROM dv_measures"
+	             " ORDER BY resident_code",
+	             0, NULL, digest_row, md, NULL, &err);
+	EVP_DigestFinal_ex(md, out, NULL);
+	EVP_MD_CTX_free(md);
+}
+
+static struct hwgw_registry *
+seeded(long n, uint64_t seed, uint8_t digest[32])
+{
+	struct hwgw_registry *r = open_reg(fresh());
+	struct reg_seed_stats st;
+	struct hwg_error err = {0};
+
+	if (r == NULL)
+		return NULL;
+	if (hwgw_registry_seed(r, n, seed, "2025-04-01", &st, &err) != 0 || st.residents != n) {
+		fprintf(stderr, "  seed: %s\n", err.message);
+		hwgw_registry_close(r);
+		return NULL;
+	}
+	register_digest(r, digest);
+	return r;
+}
+
+struct seed_check {
+	struct hwgw_registry *r;
+	long people, bad, gaiji, kana_bad, heads;
+};
+
+static int
+seed_row(void *arg, int ncols, const char *const *vals)
+{
+	struct seed_check *c = arg;
+	struct reg_person p;
+	struct hwg_error err = {0};
+
+	(void)ncols;
+	c->people++;
+	if (hwgw_registry_get(c->r, vals[0], 1, &p, &err) != 0 ||
+	    reg_mn_validate(p.my_number, &err) != 0 ||
+	    reg_code_validate(p.resident_code, &err) != 0 || strcmp(p.city_code, "492019") != 0 ||
+	    strlen(p.aza_code) != 12 || strlen(p.postcode) != 7 ||
+	    strcmp(p.birth, "2025-04-01") > 0)
+		c->bad++;
+	c->gaiji += p.name_gaiji > 0 || p.address_gaiji > 0;
+	c->heads += strcmp(p.relation, "世帯主") == 0;
+	if (strstr(p.name, "　") == NULL || strstr(p.kana, "　") == NULL)
+		c->kana_bad++;
+	return 0;
+}
+
+static void
+test_seed(void)
+{
+	uint8_t d1[32], d2[32], d3[32];
+	struct hwgw_registry *r1 = seeded(3000, 7, d1), *r2 = seeded(3000, 7, d2);
+	struct hwgw_registry *r3 = seeded(3000, 8, d3);
+	struct seed_check c = {r1, 0, 0, 0, 0, 0};
+	struct reg_seed_stats st;
+	struct hwg_error err = {0};
+	int64_t k = 0;
+
+	REQUIRE(r1 != NULL && r2 != NULL && r3 != NULL);
+	CHECK(memcmp(d1, d2, 32) == 0); /* the same seed: the same register */
+	CHECK(memcmp(d1, d3, 32) != 0); /* another seed: another one */
+	REQUIRE(reg_db_query(r1->db, "SELECT resident_code FROM residents", 0, NULL, seed_row, &c,
+	                     NULL, &err) == 0);
+	CHECK_EQ_INT(c.people, 3000);
+	CHECK_EQ_INT(c.bad, 0);
+	CHECK_EQ_INT(c.kana_bad, 0);
+	CHECK(c.gaiji > 0);
+	CHECK(c.heads > 900 && c.heads < 2000);
+	REQUIRE(reg_db_query(r1->db, "SELECT count(*) FROM dv_measures", 0, NULL, reg_row_i64, &k,
+	                     NULL, &err) == 0);
+	CHECK(k >= 0);
+	REQUIRE(reg_db_query(r1->db, "SELECT count(*) FROM outbox", 0, NULL, reg_row_i64, &k, NULL,
+	                     &err) == 0);
+	CHECK_EQ_INT(k, 0); /* a seeded register queues no notice */
+	/* the six search indexes, dropped for the load, are there again */
+	REQUIRE(reg_db_query(r1->db,
+	                     strcmp(hwgw_registry_engine(r1), "sqlite") == 0
+	                         ? "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+	                           " AND name LIKE 'residents\\_%' ESCAPE '\\'"
+	                         : "SELECT count(*) FROM pg_indexes WHERE indexname LIKE"
+	                           " 'residents\\_%' ESCAPE '\\' AND indexname <> 'residents_pkey'",
+	                     0, NULL, reg_row_i64, &k, NULL, &err) == 0);
+	CHECK_EQ_INT(k, 6);
+	/* only an empty register is seeded */
+	CHECK_EQ_INT(hwgw_registry_seed(r1, 10, 7, "2025-04-01", &st, &err), HWG_E_EXISTS);
+	CHECK_EQ_INT(hwgw_registry_seed(r3, 0, 7, "2025-04-01", &st, &err), HWG_E_INVALID);
+	hwgw_registry_close(r1);
+	hwgw_registry_close(r2);
+	hwgw_registry_close(r3);
+}
+
 /* ------------------------------------------------------------- main */
 
 static int
@@ -908,6 +1263,9 @@ main(void)
 	HWG_RUN(test_version_digest_vector);
 	HWG_RUN(test_document);
 	HWG_RUN(test_concurrent_writers);
+	HWG_RUN(test_seed);
+	HWG_RUN(test_special_move_in);
+	HWG_RUN(test_reconcile);
 	EVP_PKEY_free(signkey);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)

@@ -64,3 +64,5 @@ if(NOT TARGET PkgConfig::QRENCODE)
 endif()
 hwg_unit_test(test_client_cert LIBS hwgwctl_scan hwg_crypto PkgConfig::QRENCODE LABELS print)
 add_dependencies(test_client_cert hwgwctl)
+
+hwg_unit_test(test_reg_csv LIBS hwgw-registry LABELS registry)
