@@ -527,14 +527,14 @@ test_resolve_on_the_request_path(void)
 	CHECK(refused(&a, "session_required"));
 	hwgw_response_clear(&a);
 	CHECK(audited("cert.resolve", "session_required", "", "", "operator session"));
-	/* a clerk's session: forbidden by the handler, audited with the clerk */
+	/* a clerk's session: forbidden by the table's operator roles, audited with the clerk */
 	CHECK_EQ_INT(call(&station1, "cert.resolve",
 	                  args_text("issuance_no", held.no, "outcome", "not_printed"), clerk_tok,
 	                  &a),
 	             0);
 	CHECK(refused(&a, "forbidden"));
 	hwgw_response_clear(&a);
-	CHECK(audited("cert.resolve", "forbidden", "clerk.9", "", "a supervisor decides"));
+	CHECK(audited("cert.resolve", "forbidden", "clerk.9", "", "may not call cert.resolve"));
 	/* a supervisor, on an issuance that printed: wrong_state, audited */
 	CHECK_EQ_INT(call(&station1, "cert.resolve",
 	                  args_text("issuance_no", printed.no, "outcome", "not_printed"), super_tok,
