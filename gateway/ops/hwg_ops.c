@@ -38,6 +38,14 @@ static const struct hwg_op_handlers handlers[] = {
     {.name = "cert.status", .run = hwg_op_cert_status},
     {.name = "cert.resolve", .run = hwg_op_cert_resolve},
     {.name = "cert.history", .run = hwg_op_cert_history},
+    {.name = "cert.issue",
+     .prepare = hwg_op_cert_issue_prepare,
+     .run = hwg_op_cert_issue,
+     .commit = hwg_op_cert_issue_commit},
+    {.name = "cert.reprint",
+     .prepare = hwg_op_cert_reprint_prepare,
+     .run = hwg_op_cert_reprint,
+     .commit = hwg_op_cert_issue_commit},
 };
 #define N_HANDLERS (sizeof(handlers) / sizeof(handlers[0]))
 

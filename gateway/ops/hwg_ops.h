@@ -148,6 +148,23 @@ struct hwg_op_session {
 	char terminal[HWG_TERMINAL_ID_MAX + 1];
 };
 
+/*
+ * What cert.issue and cert.reprint print with (op_cert_issue.c), filled
+ * by the privileged process; NULL in the context while [cert] enabled =
+ * no.  The registry's key is looked up in the client registry (under the
+ * state lock: prepare only).
+ */
+struct hwg_renderer;
+struct hwg_printer;
+struct hwg_op_cert {
+	struct hwg_renderer *renderer; /* gateway/renderer/hwg_renderer.h */
+	struct hwg_printer *printers;  /* drivers/printer/hwg_printer.h; NULL: [printer] off */
+	int (*registry_key)(void *arg, const char *kid, EVP_PKEY **key, struct hwg_error *err);
+	void *registry_key_arg;
+	const char *city, *mayor; /* [cert] city, mayor */
+	int job_timeout_ms;       /* [cert] job_timeout_ms */
+};
+
 struct hwg_op_ctx {
 	/* the services, filled by the privileged process (hwg_core.c, execute) */
 	const struct hwg_config *cfg;
@@ -158,6 +175,7 @@ struct hwg_op_ctx {
 	/* only in the run phase of HWG_OP_DEVICE operations (where store is NULL); NULL elsewhere
 	 */
 	const struct hwg_op_journal *journal;
+	const struct hwg_op_cert *cert; /* NULL while [cert] enabled = no */
 	/*
 	 * The certificate printers connected now, at most max into out (*n
 	 * of them); NULL while no printer driver runs (device.list then
@@ -260,6 +278,13 @@ int hwg_op_request_status(struct hwg_op_ctx *ctx, cbor_item_t **result, struct h
 int hwg_op_cert_status(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 int hwg_op_cert_resolve(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
 int hwg_op_cert_history(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+/* op_cert_issue.c */
+int hwg_op_cert_issue_prepare(struct hwg_op_ctx *ctx, struct hwg_error *err);
+int hwg_op_cert_issue(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+int hwg_op_cert_reprint_prepare(struct hwg_op_ctx *ctx, struct hwg_error *err);
+int hwg_op_cert_reprint(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err);
+int hwg_op_cert_issue_commit(struct hwg_op_ctx *ctx, int rc, cbor_item_t **result,
+                             struct hwg_error *err);
 
 /* What cert.issue and cert.reprint share with cert.status and cert.resolve (op_cert.c). */
 /* An issuance as api.cddl's issuance-result map; NULL when out of memory. */

@@ -22,6 +22,8 @@
 #include "hwg_audit.h"
 #include "hwg_card_service.h"
 #include "hwg_cbor.h"
+#include "hwg_certdoc.h"
+#include "hwg_certs.h"
 #include "hwg_clients.h"
 #include "hwg_cose.h"
 #include "hwg_log.h"
@@ -57,6 +59,7 @@ struct hwg_core {
 	struct hwg_clients *clients;
 	struct hwg_card_service *cards;
 	struct hwg_palm *veins;
+	struct hwg_certs *certs; /* renderer and printers; NULL when both are off */
 	struct hwg_op_keys keys; /* the handlers' key service, over kh */
 	struct hwg_journal journal;
 	struct hwg_op_journal journal_ops; /* the handlers' journal service, over journal */
@@ -540,6 +543,10 @@ execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
 	                         .store = c->store,
 	                         .cards = c->cards,
 	                         .palm = c->veins,
+	                         .cert = hwg_certs_service(c->certs),
+	                         .printer_list =
+	                             hwg_certs_printing(c->certs) ? hwg_certs_printer_list : NULL,
+	                         .printer_list_arg = c->certs,
 	                         .keys = &c->keys,
 	                         .request_running = request_running,
 	                         .request_running_arg = c,
@@ -713,6 +720,19 @@ vein_event(void *arg, const char *event, const char *terminal)
 	hwg_log(HWG_LOG_INFO, op, "terminal=\"%s\"", terminal);
 }
 
+/* The renderer's and the printers' events: a renderer that ended is the gateway's, a printer's a
+ * device's. */
+static void
+certs_event(void *arg, const char *event, const char *detail)
+{
+	struct hwg_core *c = arg;
+
+	if (strncmp(event, "gateway.", 8) == 0)
+		gateway_event(c, event, detail);
+	else
+		device_event(c, event, "ok", detail);
+}
+
 static int
 open_veins(struct hwg_core *c, struct hwg_error *err)
 {
@@ -867,7 +887,9 @@ hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_er
 	if ((rc = recover_issuances(c, err)) != 0)
 		goto fail;
 	if ((rc = hwg_card_service_open(cfg, pcsc_event, c, &c->cards, err)) != 0 ||
-	    (rc = open_veins(c, err)) != 0)
+	    (rc = open_veins(c, err)) != 0 ||
+	    (rc = hwg_certs_open(cfg, certs_event, c, hwg_certdoc_registry_key, c->clients,
+	                         &c->certs, err)) != 0)
 		goto fail;
 	c->last_checkpoint_ms = hwg_now_ms();
 	hwg_log(HWG_LOG_INFO, "core.open",
@@ -893,6 +915,7 @@ hwg_core_close(struct hwg_core *c)
 	if (c == NULL)
 		return;
 	/* first: their monitor threads write device events */
+	hwg_certs_close(c->certs);
 	hwg_palm_close(c->veins);
 	hwg_card_service_close(c->cards);
 	if (c->store != NULL && c->kh != NULL) {

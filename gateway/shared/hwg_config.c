@@ -349,6 +349,19 @@ static const struct config_key config_keys[] = {
      "milliseconds between 100 and 600000"},
     {"card", "mynumber_roles", F(card_mynumber_roles), FN(set_roles),
      "a list of roles among counter, issuance, admin, auditor (never maintenance or registry)"},
+    {"cert", "enabled", F(cert_enabled), FN(set_bool), "yes or no"},
+    {"cert", "city", F(cert_city), FN(set_string), "the city's name as printed"},
+    {"cert", "mayor", F(cert_mayor), FN(set_string), "the mayor's name as printed"},
+    {"cert", "gaiji_table", F(cert_gaiji_table), FN(set_string), "a glyph table file"},
+    {"cert", "render_timeout_ms", F(cert_render_timeout_ms), NUM(NUM_INT, 1000, 600000, 1),
+     "milliseconds between 1000 and 600000"},
+    {"cert", "job_timeout_ms", F(cert_job_timeout_ms), NUM(NUM_INT, 1000, 3600000, 1),
+     "milliseconds between 1000 and 3600000"},
+    {"printer", "enabled", F(printer_enabled), FN(set_bool), "yes or no"},
+    {"printer", "scan_interval_ms", F(printer_scan_interval_ms), NUM(NUM_INT, 100, 600000, 1),
+     "milliseconds between 100 and 600000"},
+    {"printer", "command_timeout_ms", F(printer_command_timeout_ms), NUM(NUM_INT, 100, 600000, 1),
+     "milliseconds between 100 and 600000"},
     {"vein", "enabled", F(vein_enabled), FN(set_bool), "yes or no"},
     {"vein", "usb_ids", 0, FN(set_usb_ids),
      "a list of up to 8 USB vendor:product ids in hex, like 1209:0001"},
@@ -432,6 +445,14 @@ hwg_config_defaults(struct hwg_config *c)
 	c->card_mynumber_roles = 1u << HWG_ROLE_COUNTER;
 	c->hsm_template_key = strdup("hwgw-template");
 	c->hsm_seal_key = strdup("hwgw-seal");
+	c->cert_enabled = 1;
+	c->cert_city = strdup("架空市");
+	c->cert_mayor = strdup("架空 太郎");
+	c->cert_render_timeout_ms = 20000;
+	c->cert_job_timeout_ms = 120000;
+	c->printer_enabled = 1;
+	c->printer_scan_interval_ms = 1000;
+	c->printer_command_timeout_ms = 2000;
 	c->vein_enabled = 1;
 	c->vein_usb_ids[0][0] = 0x1209; /* pid.codes test id: the simulated terminal */
 	c->vein_usb_ids[0][1] = 0x0001;
@@ -520,10 +541,34 @@ transports_check(const struct hwg_config *c, struct hwg_error *err)
 	return 0;
 }
 
+/*
+ * [cert]: an issuance number (<id>-YYYYMMDD-NNNNNN) is the printer's PJL
+ * job name, 40 bytes at most (firmware-notes/certificate-printer.md), so
+ * the gateway id that begins it is 24 at most; the city and the mayor fit
+ * their line on the page (64 bytes).
+ */
+static int
+cert_check(const struct hwg_config *c, struct hwg_error *err)
+{
+	if (!c->cert_enabled)
+		return 0;
+	if (strlen(c->gateway_id) > 24)
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "[cert] enabled = yes needs a [gateway] id of at most 24 "
+		                     "characters (issuance numbers begin with it and are the "
+		                     "printer's job names, 40 at most), or set [cert] enabled = no");
+	if (c->cert_city[0] == '\0' || strlen(c->cert_city) > 64 || c->cert_mayor[0] == '\0' ||
+	    strlen(c->cert_mayor) > 64)
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "[cert] city and mayor are 1 to 64 bytes each");
+	return 0;
+}
+
 static int
 config_check(const struct load_state *st, struct hwg_error *err)
 {
 	struct hwg_config *c = st->c;
+	int rc;
 
 	if (!was_set(st, "gateway", "id") || c->gateway_id[0] == '\0' || strlen(c->gateway_id) > 64)
 		return hwg_error_set(err, HWG_E_CONFIG,
@@ -557,6 +602,8 @@ config_check(const struct load_state *st, struct hwg_error *err)
 	    per_peer_limit(st, "unix", "max_connections_per_uid", &c->max_connections_per_uid,
 	                   err) != 0)
 		return HWG_E_CONFIG;
+	if ((rc = cert_check(c, err)) != 0)
+		return rc;
 	return transports_check(c, err);
 }
 
@@ -664,6 +711,9 @@ hwg_config_clear(struct hwg_config *c)
 	free(c->hsm_audit_key);
 	free(c->hsm_template_key);
 	free(c->hsm_seal_key);
+	free(c->cert_city);
+	free(c->cert_mayor);
+	free(c->cert_gaiji_table);
 	free(c->card_roots);
 	free(c->card_crls);
 	free(c->card_integrity_key);

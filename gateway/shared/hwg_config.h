@@ -72,6 +72,17 @@ struct hwg_config {
 	int vein_min_quality;        /* 0..100, default 40 */
 	int vein_min_liveness;       /* 0..100, default 50 */
 	int vein_identify;           /* 1:N identification, default no */
+	/* [cert] */
+	int cert_enabled;       /* issue certificates (renderer, seal key), default yes */
+	char *cert_city;        /* the issuing city as the page names it */
+	char *cert_mayor;       /* the mayor's name on the certification */
+	char *cert_gaiji_table; /* 外字 glyph table (gateway/renderer/README.md); NULL: none */
+	int cert_render_timeout_ms; /* one render at most, default 20000 */
+	int cert_job_timeout_ms;    /* a print job from its first byte to its END, default 120000 */
+	/* [printer] */
+	int printer_enabled;            /* drive USB certificate printers, default yes */
+	int printer_scan_interval_ms;   /* rescan period without hot-plug, default 1000 */
+	int printer_command_timeout_ms; /* class requests and status read-backs, default 2000 */
 	/* [operator] */
 	int64_t operator_session_idle_s; /* default 600 */
 	int64_t operator_session_max_s;  /* default 28800 */

@@ -100,6 +100,19 @@ static const struct hwg_arg_spec cert_history_args[] = {
     {"resident_code", HWG_ARG_TEXT, 1, HWG_RESIDENT_CODE_LEN, HWG_RESIDENT_CODE_LEN},
     {"limit", HWG_ARG_UINT, 0, 1, 1000},
 };
+/* a document is at most HWG_CERTDOC_MAX bytes; [api] max_body bounds the request first */
+static const struct hwg_arg_spec cert_issue_args[] = {
+    {"document", HWG_ARG_BYTES, 1, 1, 256 * 1024},
+    {"request_id", HWG_ARG_TEXT, 1, 1, HWG_ISSUANCE_REQUEST_ID_MAX},
+    {"printer", HWG_ARG_TEXT, 0, 1, 63},
+};
+static const struct hwg_arg_spec cert_reprint_args[] = {
+    {"issuance_no", HWG_ARG_TEXT, 1, 1, HWG_ISSUANCE_NO_MAX},
+    {"reason", HWG_ARG_TEXT, 1, 1, HWG_ISSUANCE_TEXT_MAX},
+    {"document", HWG_ARG_BYTES, 1, 1, 256 * 1024},
+    {"request_id", HWG_ARG_TEXT, 1, 1, HWG_ISSUANCE_REQUEST_ID_MAX},
+    {"printer", HWG_ARG_TEXT, 0, 1, 63},
+};
 
 #define ADMIN HWG_ROLE_BIT(HWG_ROLE_ADMIN)
 
@@ -181,6 +194,18 @@ static const struct hwg_op ops[] = {
      .args = cert_resolve_args,
      .n_args = N_ARGS(cert_resolve_args),
      .flags = HWG_OP_OPERATOR},
+    {.name = "cert.issue",
+     .roles = HWG_ROLE_BIT(HWG_ROLE_ISSUANCE),
+     .operator_roles = HWG_ROLE_BIT(HWG_ROLE_ISSUANCE) | HWG_ROLE_BIT(HWG_ROLE_SUPERVISOR),
+     .args = cert_issue_args,
+     .n_args = N_ARGS(cert_issue_args),
+     .flags = HWG_OP_DEVICE | HWG_OP_OPERATOR},
+    {.name = "cert.reprint",
+     .roles = HWG_ROLE_BIT(HWG_ROLE_ISSUANCE),
+     .operator_roles = HWG_ROLE_BIT(HWG_ROLE_SUPERVISOR),
+     .args = cert_reprint_args,
+     .n_args = N_ARGS(cert_reprint_args),
+     .flags = HWG_OP_DEVICE | HWG_OP_OPERATOR},
     {.name = "cert.history",
      .roles = HWG_ROLE_BIT(HWG_ROLE_AUDITOR),
      .args = cert_history_args,
