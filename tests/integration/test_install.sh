@@ -35,6 +35,7 @@ check "make install DESTDIR=... PREFIX=/usr succeeds" test $rc -eq 0
 [ $rc -eq 0 ] || cat "$tmp/install.log" >&2
 
 cat >"$tmp/expected" <<EOF
+usr/bin/hwgw-registry
 usr/bin/hwgwctl
 usr/bin/hwsim
 usr/include/hwgw/hwg_err.h
@@ -50,6 +51,7 @@ usr/lib/tmpfiles.d/hwgw.conf
 usr/lib/udev/rules.d/60-hwgw.rules
 usr/libexec/hwgw/hwgw-keyholder
 usr/libexec/hwgw/hwgw-net
+usr/libexec/hwgw/hwgw-renderer
 usr/sbin/hwgwd
 usr/share/doc/hwgw/hwgwd.conf.example
 usr/share/man/man1/hwgwctl.1
