@@ -142,8 +142,14 @@ ctr_issue_outcome(struct ctr *c, struct ctr_pending *p, const cbor_item_t *r)
 		(void)ctr_pending_save(c, p, &err);
 	}
 	if (strcmp(state, "printed") == 0) {
-		ctr_say(c, "printed: certificate %s (%s), %lld page(s) confirmed by the printer",
-		        p->issuance_no, p->kind, (long long)ctr_uint(r, "pages"));
+		if (ctr_uint(r, "pages") >= 0)
+			ctr_say(
+			    c,
+			    "printed: certificate %s (%s), %lld page(s) confirmed by the printer",
+			    p->issuance_no, p->kind, (long long)ctr_uint(r, "pages"));
+		else
+			ctr_say(c, "printed: certificate %s (%s), as a supervisor recorded it",
+			        p->issuance_no, p->kind);
 		ctr_say(c, "hand the certificate to the requester");
 		ctr_pending_clear(c);
 		return 0;

@@ -96,7 +96,7 @@ session_idle_s = 600
 [cert]
 enabled = yes
 city = 東雲県若葉市
-mayor = 若葉市長　青葉　一
+mayor = 青葉　一
 job_timeout_ms = ${VISIT_JOB_TIMEOUT_MS:-8000}
 [printer]
 enabled = yes
