@@ -43,8 +43,10 @@ check-sanitize: setup
 memcheck: setup
 	scripts/memcheck
 
-demo: build
-	scripts/demo $(BUILD)
+# One whole counter visit (scripts/demo): it builds quietly itself, showing
+# the build's output only when it fails.
+demo: setup
+	BUILD_TYPE=$(BUILD_TYPE) scripts/demo $(BUILD)
 
 bench: build
 	scripts/bench $(BUILD)

@@ -14,6 +14,8 @@
  *   hwgw-registry --db URI --mn-key FILE unresolved
  *   hwgw-registry --db URI --mn-key FILE move-out CODE --to PLACE --date D [--operator OP]
  *   hwgw-registry --db URI --mn-key FILE send --to URL [--until-empty] [--poll-ms N]
+ *   hwgw-registry --db URI --mn-key FILE move-in FILE.csv [--date D] [--operator OP]
+ *   hwgw-registry --db URI --mn-key FILE dv CODE apply|decide|end [--date D]
  *
  * URI is sqlite:PATH or postgres:CONNINFO (also $HWGW_REGISTRY_DB);
  * FILE the My Number key (also $HWGW_REGISTRY_MN_KEY).  The My Number is
@@ -29,6 +31,7 @@
 
 #include "hwg_file.h"
 #include "hwgw_registry.h"
+#include "reg_cli_people.h"
 #include "reg_csv.h"
 #include "reg_send.h"
 
@@ -45,7 +48,9 @@ usage(void)
 	        "       | reconcile OLD.csv [--encoding utf-8|shift_jis] [--date D]\n"
 	        "       | resolve CODE FIELD --by OPERATOR [--date D] | unresolved\n"
 	        "       | move-out CODE --to PLACE --date D [--operator OP]\n"
-	        "       | send --to URL [--until-empty] [--poll-ms N]\n");
+	        "       | send --to URL [--until-empty] [--poll-ms N]\n"
+	        "       | move-in FILE.csv [--date D] [--operator OP]\n"
+	        "       | dv CODE apply|decide|end [--date D]\n");
 	return 2;
 }
 
@@ -350,6 +355,7 @@ static int
 run(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
 {
 	struct reg_person p;
+	int rc;
 
 	if (strcmp(argv[0], "init") == 0)
 		return argc == 1 ? 0 : usage();
@@ -380,6 +386,10 @@ run(struct hwgw_registry *r, int argc, char **argv, struct hwg_error *err)
 		return cmd_reconcile(r, argc, argv, err);
 	if (strcmp(argv[0], "resolve") == 0)
 		return cmd_resolve(r, argc, argv, err);
+	if (strcmp(argv[0], "move-in") == 0)
+		return (rc = reg_cli_move_in(r, argc, argv, err)) == 2 ? usage() : rc;
+	if (strcmp(argv[0], "dv") == 0)
+		return (rc = reg_cli_dv(r, argc, argv, err)) == 2 ? usage() : rc;
 	if (strcmp(argv[0], "unresolved") == 0 && argc == 1)
 		return hwgw_registry_unresolved(r, print_open, NULL, err) != 0 ? fail(err) : 0;
 	return usage();

@@ -41,6 +41,11 @@ foreach(t ops pin removal trust race)
   set_tests_properties(card_${t} PROPERTIES SKIP_RETURN_CODE 77)
 endforeach()
 
+# A resident's visit through hwgw-counter (issue 16): cards, terminal and
+# printer on one hwsim, a real pcscd and hwgwd, a register on SQLite.
+hwg_shell_test(visit test_visit.sh "visit;card;print")
+set_tests_properties(visit PROPERTIES SKIP_RETURN_CODE 77)
+
 # Faults at every step of the card operations: hwgwd and pcscd SIGKILLed at
 # each APDU, the store's two steps locked or full, the HSM token gone.
 hwg_shell_test(fault_card test_fault_card.sh "card;fault")

@@ -9,7 +9,7 @@
 set -eu
 root=${1:?usage: check_includes.sh ROOT}
 cd "$root"
-dirs="common crypto drivers gateway client hw-sim registry"
+dirs="common crypto drivers gateway client hw-sim registry counter"
 
 # FOLDER PATTERN WHY: no file under FOLDER may include a header whose
 # folder (or <system name>) matches PATTERN, an extended regular expression.
@@ -22,7 +22,8 @@ gateway/keyholder ^(gateway/(net|state|ops|priv)|drivers/(card|vein))(/|$)|^<(sq
 drivers ^gateway(/|$)|^<microhttpd\.h>$ drivers never know the gateway
 common ^(gateway|drivers|crypto|client)(/|$) common code is below everything
 crypto ^(gateway|drivers|client)(/|$) crypto is below the gateway and the drivers
-registry ^(drivers|client|hw-sim)(/|$)|^<(winscard|libusb|microhttpd)\.h>$|^<libusb-1\.0/ the register knows no device, transport or client'
+registry ^(drivers|client|hw-sim)(/|$)|^<(winscard|libusb|microhttpd)\.h>$|^<libusb-1\.0/ the register knows no device, transport or client
+counter ^(gateway|drivers|hw-sim|crypto)(/|$)|^<(sqlite3|winscard|libusb|microhttpd|libpq-fe)\.h>$|^<libusb-1\.0/ the counter is a client: the gateway through client/, the register through registry/, no device'
 # the renderer (gateway/renderer/README.md): it touches no store, key or device, and
 # nothing else runs a layout engine
 rules="$rules"'
