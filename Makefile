@@ -52,7 +52,7 @@ bench: build
 	scripts/bench $(BUILD)
 
 fuzz-smoke: setup
-	scripts/fuzz --smoke 60
+	scripts/fuzz --smoke 40
 
 fuzz: setup
 	scripts/fuzz $(TARGET) $(SECONDS)
