@@ -102,3 +102,12 @@ set_tests_properties(registry_pg PROPERTIES SKIP_RETURN_CODE 77)
 # and between the CS's record and its answer, a CS that fails and returns;
 # on SQLite and, where a server can run, PostgreSQL.
 hwg_shell_test(registry_outbox test_registry_outbox.sh registry)
+# Certificates through a running gateway (issue 14): make_certdoc makes the
+# registry's documents and checks a spooled page's text; tests/lib/certenv.sh
+# runs the gateway with hwsim's terminal and printer on one simulated bus.
+add_executable(make_certdoc integration/make_certdoc.c)
+target_link_libraries(make_certdoc PRIVATE hwg_gwshared hwg_crypto hwg_render)
+# A certificate issued, its text, QR code and seal; every refusal; a retry;
+# a reprint; the renderer's descriptors and maps in the running gateway.
+hwg_shell_test(cert_issue test_cert_issue.sh print)
+add_dependencies(make_certdoc hwgwd hwgwctl hwsim hwgw-renderer)
