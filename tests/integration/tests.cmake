@@ -110,4 +110,5 @@ target_link_libraries(make_certdoc PRIVATE hwg_gwshared hwg_crypto hwg_render)
 # A certificate issued, its text, QR code and seal; every refusal; a retry;
 # a reprint; the renderer's descriptors and maps in the running gateway.
 hwg_shell_test(cert_issue test_cert_issue.sh print)
-add_dependencies(make_certdoc hwgwd hwgwctl hwsim hwgw-renderer)
+# Paper out, jams at pages 1 and 2, the printer vanishing, the renderer killed.
+hwg_shell_test(cert_faults test_cert_faults.sh "print;fault")

@@ -147,11 +147,13 @@ spooled() {
 	[ -f "$PRINT_SPOOL/$1.pdf" ] && [ -z "$(find "$PRINT_SPOOL" -maxdepth 1 -name "$1+*")" ]
 }
 
-# the only child of hwgwd running the program $1
+# the child of hwgwd running the program $1 (fails if there is none)
 gw_child() {
+	_found=
 	for _c in $(cat "/proc/$GW_PID/task/"*/children 2>/dev/null); do
-		[ "$(cat "/proc/$_c/comm" 2>/dev/null)" = "$1" ] && echo "$_c"
+		[ "$(cat "/proc/$_c/comm" 2>/dev/null)" != "$1" ] || _found="$_found $_c"
 	done
+	[ -n "$_found" ] && echo $_found
 }
 renderer_pid() { gw_child hwgw-renderer; }
 keyholder_pid() { gw_child hwgw-keyholder; }
