@@ -112,3 +112,7 @@ target_link_libraries(make_certdoc PRIVATE hwg_gwshared hwg_crypto hwg_render)
 hwg_shell_test(cert_issue test_cert_issue.sh print)
 # Paper out, jams at pages 1 and 2, the printer vanishing, the renderer killed.
 hwg_shell_test(cert_faults test_cert_faults.sh "print;fault")
+# hwgwd SIGKILLed at each journal state (reserved, rendered, sealed, sent) and
+# restarted; it stops hwsim for a moment, so the bus is all its own.
+hwg_shell_test(cert_crash test_cert_crash.sh "print;fault")
+set_tests_properties(cert_issue cert_faults cert_crash PROPERTIES RUN_SERIAL TRUE)
