@@ -14,8 +14,9 @@
  * END awaited.  A failure before a byte left for the printer fails the
  * issuance (nothing printed); any after is held unconfirmed for a
  * supervisor (cert.resolve) and never printed again by itself.
- * commit: the audit record (operator, requester's relation, resident,
- * kind, the issuance's number and state).
+ * commit: the issuance read back from the journal for the result (its
+ * times are the journal's), and the audit record (operator, requester's
+ * relation, resident, kind, the issuance's number and state).
  */
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -375,6 +376,27 @@ hwg_op_cert_reprint(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_err
 
 /* ---------------------------------------------------------------- commit */
 
+/*
+ * The issuance as the journal holds it now (run kept only its state:
+ * each step's time is the journal's), for the result and the audit; the
+ * result run made is kept if the row cannot be read.
+ */
+static void
+refresh(struct hwg_op_ctx *ctx, struct issue_state *st, int rc, cbor_item_t **result)
+{
+	struct hwg_issuance fresh;
+	struct hwg_error e = {0};
+	cbor_item_t *item;
+
+	if (hwg_issuance_get(ctx->store, st->iss.no, &fresh, &e) != 0)
+		return;
+	st->iss = fresh;
+	if (rc != 0 || *result == NULL || (item = hwg_op_issuance_item(&fresh)) == NULL)
+		return;
+	cbor_decref(result);
+	*result = item;
+}
+
 /* The audit record: who, for whom, which kind, and where the issuance ended. */
 int
 hwg_op_cert_issue_commit(struct hwg_op_ctx *ctx, int rc, cbor_item_t **result,
@@ -383,9 +405,9 @@ hwg_op_cert_issue_commit(struct hwg_op_ctx *ctx, int rc, cbor_item_t **result,
 	struct issue_state *st = ctx->op_state;
 	size_t n;
 
-	(void)result;
 	if (st == NULL || st->iss.no[0] == '\0')
 		return rc;
+	refresh(ctx, st, rc, result);
 	hwg_op_issuance_audit(ctx, &st->iss, st->was);
 	n = strlen(ctx->audit_detail);
 	snprintf(ctx->audit_detail + n, sizeof(ctx->audit_detail) - n, " kind=%s relation=%s%s%s",

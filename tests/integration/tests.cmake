@@ -107,3 +107,17 @@ set_tests_properties(registry_pg PROPERTIES SKIP_RETURN_CODE 77)
 # and between the CS's record and its answer, a CS that fails and returns;
 # on SQLite and, where a server can run, PostgreSQL.
 hwg_shell_test(registry_outbox test_registry_outbox.sh registry)
+# Certificates through a running gateway (issue 14): make_certdoc makes the
+# registry's documents and checks a spooled page's text; tests/lib/certenv.sh
+# runs the gateway with hwsim's terminal and printer on one simulated bus.
+add_executable(make_certdoc integration/make_certdoc.c)
+target_link_libraries(make_certdoc PRIVATE hwg_gwshared hwg_crypto hwg_render)
+# A certificate issued, its text, QR code and seal; every refusal; a retry;
+# a reprint; the renderer's descriptors and maps in the running gateway.
+hwg_shell_test(cert_issue test_cert_issue.sh print)
+# Paper out, jams at pages 1 and 2, the printer vanishing, the renderer killed.
+hwg_shell_test(cert_faults test_cert_faults.sh "print;fault")
+# hwgwd SIGKILLed at each journal state (reserved, rendered, sealed, sent) and
+# restarted; it stops hwsim for a moment, so the bus is all its own.
+hwg_shell_test(cert_crash test_cert_crash.sh "print;fault")
+set_tests_properties(cert_issue cert_faults cert_crash PROPERTIES RUN_SERIAL TRUE)
