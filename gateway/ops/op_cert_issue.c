@@ -414,9 +414,10 @@ hwg_op_cert_issue_commit(struct hwg_op_ctx *ctx, int rc, cbor_item_t **result,
 	         st->iss.kind, st->iss.relation,
 	         st->existing ? " (the first issuance of this request id)" : "",
 	         rc != 0 ? ": " : "");
-	if (rc != 0) { /* the reason too: the detail stands in for the message */
+	if (rc != 0) { /* the reason too (the journal's, without the number again) */
 		n = strlen(ctx->audit_detail);
-		snprintf(ctx->audit_detail + n, sizeof(ctx->audit_detail) - n, "%s", err->message);
+		snprintf(ctx->audit_detail + n, sizeof(ctx->audit_detail) - n, "%s",
+		         st->iss.failure_msg[0] != '\0' ? st->iss.failure_msg : err->message);
 	}
 	return rc;
 }
