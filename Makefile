@@ -21,8 +21,8 @@ build: setup
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 
-# hwgwd (sbin), hwgwctl and hwsim (bin), libhwgw with hwgw.h and libhwgw.pc,
-# the systemd units, udev rule, sysusers.d/tmpfiles.d entries, man pages and
+# hwgwd (sbin), hwgwctl, hwsim, hwgw-registry and hwgw-counter (bin),
+# libhwgw with hwgw.h and libhwgw.pc, the systemd units, udev rule, sysusers.d/tmpfiles.d entries, man pages and
 # hwgwd.conf.example under PREFIX; nothing is enabled or started
 # (dist/README.md lists the steps that follow).
 install: build

@@ -35,6 +35,7 @@ check "make install DESTDIR=... PREFIX=/usr succeeds" test $rc -eq 0
 [ $rc -eq 0 ] || cat "$tmp/install.log" >&2
 
 cat >"$tmp/expected" <<EOF
+usr/bin/hwgw-counter
 usr/bin/hwgw-registry
 usr/bin/hwgwctl
 usr/bin/hwsim
