@@ -45,6 +45,9 @@ endforeach()
 # printer on one hwsim, a real pcscd and hwgwd, a register on SQLite.
 hwg_shell_test(visit test_visit.sh "visit;card;print")
 set_tests_properties(visit PROPERTIES SKIP_RETURN_CODE 77)
+# make demo's visit (scripts/demo), its printed certificate read back.
+hwg_shell_test(visit_demo test_demo.sh "visit;card;print")
+set_tests_properties(visit_demo PROPERTIES SKIP_RETURN_CODE 77)
 
 # Faults at every step of the card operations: hwgwd and pcscd SIGKILLed at
 # each APDU, the store's two steps locked or full, the HSM token gone.
