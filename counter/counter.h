@@ -36,6 +36,8 @@ struct ctr_conf {
 	char *terminal, *reader, *printer, *state_dir, *operator_id, *mynumber_roles;
 	/* [registry] */
 	char *db, *mn_key, *registry_key, *registry_id;
+	/* registry_key "pkcs11:LABEL": the key on this token */
+	char *p11_module, *p11_token, *p11_pin_file;
 };
 
 int ctr_conf_load(const char *path, struct ctr_conf *c, struct hwg_error *err);

@@ -39,6 +39,9 @@ static const struct key keys[] = {
     K("registry", "mn_key", mn_key, 1),
     K("registry", "key", registry_key, 1),
     K("registry", "client_id", registry_id, 0),
+    K("registry", "pkcs11_module", p11_module, 0),
+    K("registry", "pkcs11_token", p11_token, 0),
+    K("registry", "pkcs11_pin_file", p11_pin_file, 1),
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -54,7 +57,10 @@ slot(struct ctr_conf *c, const struct key *k)
 	return (char **)((char *)c + k->off);
 }
 
-/* value, or dir + value for a relative path (the registry URI "sqlite:REL" too). */
+/*
+ * value, or dir + value for a relative path (the registry URI "sqlite:REL"
+ * too; a key "pkcs11:LABEL" names no file).
+ */
 static char *
 resolve(const char *dir, const char *value, int path)
 {
@@ -67,6 +73,8 @@ resolve(const char *dir, const char *value, int path)
 		rest = value + 7;
 		path = 1;
 	}
+	if (path && strncmp(value, "pkcs11:", 7) == 0)
+		path = 0;
 	if (!path || rest[0] == '/' || dir[0] == '\0')
 		return strdup(value);
 	n = strlen(prefix) + strlen(dir) + strlen(rest) + 1;

@@ -147,6 +147,22 @@ today(char out[11])
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
+/* [registry] key: a PEM file, or "pkcs11:LABEL" on [registry] pkcs11_token. */
+static int
+load_signer(const struct ctr_conf *conf, struct reg_signer **out, struct hwg_error *err)
+{
+	const char *key = conf->registry_key ? conf->registry_key : "";
+	const char *id = conf->registry_id ? conf->registry_id : "";
+	struct reg_p11_key p11 = {conf->p11_module, conf->p11_token, conf->p11_pin_file,
+	                          key + 7};
+
+	if (strncmp(key, "pkcs11:", 7) != 0)
+		return reg_signer_load(key, id, out, err);
+	if (p11.module == NULL)
+		p11.module = "/usr/lib/softhsm/libsofthsm2.so";
+	return reg_signer_load_pkcs11(&p11, id, out, err);
+}
+
 /* Decide and build the signed document into *doc. */
 static int
 build_document(struct ctr *c, const struct reg_cert_request *q, uint8_t **doc, size_t *len)
@@ -162,10 +178,9 @@ build_document(struct ctr *c, const struct reg_cert_request *q, uint8_t **doc, s
 	ctr_progress(c, "the register decides whether this may be issued");
 	if (hwgw_registry_may_issue(r, q, why, sizeof(why), &err) != 0)
 		rc = refusal(c, &err);
-	else if (reg_signer_load(c->conf.registry_key ? c->conf.registry_key : "",
-	                         c->conf.registry_id ? c->conf.registry_id : "", &signer,
-	                         &err) != 0)
-		rc = ctr_error(c, "register", &err, "check [registry] key and client_id");
+	else if (load_signer(&c->conf, &signer, &err) != 0)
+		rc = ctr_error(c, "register", &err,
+		               "check [registry] key and client_id (and pkcs11_* for a key in an HSM)");
 	else if (hwgw_registry_document(r, q, signer, (int64_t)time(NULL), doc, len, &err) != 0)
 		rc = err.code == HWG_E_NOT_ENTITLED
 		         ? refusal(c, &err)

@@ -361,6 +361,19 @@ int hwgw_registry_may_issue(struct hwgw_registry *r, const struct reg_cert_reque
 struct reg_signer;
 int reg_signer_load(const char *pem_path, const char *client_id, struct reg_signer **out,
                     struct hwg_error *err);
+
+/*
+ * Or a key that never leaves an HSM: the P-256 or Ed25519 private key
+ * labelled label on the PKCS#11 token token_label, logged in with the PIN
+ * in pin_file (0600).  The session stays open until reg_signer_free.
+ * HWG_E_NOT_FOUND when the token has no such key pair; HWG_E_HSM when the
+ * module or token cannot be used.
+ */
+struct reg_p11_key {
+	const char *module, *token_label, *pin_file, *label;
+};
+int reg_signer_load_pkcs11(const struct reg_p11_key *key, const char *client_id,
+                           struct reg_signer **out, struct hwg_error *err);
 void reg_signer_free(struct reg_signer *s);
 
 /*

@@ -18,12 +18,14 @@
  */
 #include <openssl/bio.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hwg_cose.h"
 #include "hwg_file.h"
+#include "hwg_p11.h"
 #include "hwg_secret.h"
 #include "reg_certdoc.h"
 #include "reg_ids.h"
@@ -424,11 +426,26 @@ write_payload(struct reg_cbor *w, const struct reg_cert_request *q, const struct
 
 /* ------------------------------------------------------ the signer */
 
+/* One of key (a PEM file's) or p11 + p11_key (an HSM's, owned by p11). */
 struct reg_signer {
 	EVP_PKEY *key;
+	struct hwg_p11 *p11;
+	struct hwg_p11_key *p11_key;
 	int alg;
 	char kid[64];
 };
+
+static int
+signer_new(const char *client_id, struct reg_signer **out, struct hwg_error *err)
+{
+	if (client_id == NULL || client_id[0] == '\0' || strlen(client_id) >= 64)
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "registry key: client id missing or too long");
+	if ((*out = calloc(1, sizeof(**out))) == NULL)
+		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	snprintf((*out)->kid, sizeof((*out)->kid), "%s", client_id);
+	return 0;
+}
 
 int
 reg_signer_load(const char *pem_path, const char *client_id, struct reg_signer **out,
@@ -440,11 +457,10 @@ reg_signer_load(const char *pem_path, const char *client_id, struct reg_signer *
 	BIO *bio;
 	int rc;
 
-	if (client_id == NULL || client_id[0] == '\0' || strlen(client_id) >= 64)
-		return hwg_error_set(err, HWG_E_CONFIG,
-		                     "registry key: client id missing or too long");
-	if ((buf = malloc(KEY_FILE_MAX)) == NULL || (s = calloc(1, sizeof(*s))) == NULL) {
-		free(buf);
+	if ((rc = signer_new(client_id, &s, err)) != 0)
+		return rc;
+	if ((buf = malloc(KEY_FILE_MAX)) == NULL) {
+		free(s);
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 	}
 	rc = hwg_file_read_secret(pem_path, buf, KEY_FILE_MAX, &len, err);
@@ -461,7 +477,35 @@ reg_signer_load(const char *pem_path, const char *client_id, struct reg_signer *
 		reg_signer_free(s);
 		return rc;
 	}
-	snprintf(s->kid, sizeof(s->kid), "%s", client_id);
+	*out = s;
+	return 0;
+}
+
+int
+reg_signer_load_pkcs11(const struct reg_p11_key *key, const char *client_id,
+                       struct reg_signer **out, struct hwg_error *err)
+{
+	struct hwg_p11_config cfg;
+	struct reg_signer *s;
+	int rc;
+
+	if (key == NULL || key->module == NULL || key->token_label == NULL ||
+	    key->pin_file == NULL || key->label == NULL || key->label[0] == '\0')
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "registry key: the PKCS#11 module, token, PIN file and key "
+		                     "label are all needed");
+	if ((rc = signer_new(client_id, &s, err)) != 0)
+		return rc;
+	cfg = (struct hwg_p11_config){key->module, key->token_label, key->pin_file};
+	if ((rc = hwg_p11_open(&cfg, &s->p11, err)) == 0 &&
+	    (rc = hwg_p11_key_find(s->p11, key->label, &s->p11_key, err)) == 0 &&
+	    (s->alg = hwg_p11_key_alg(s->p11_key)) == 0)
+		rc = hwg_error_set(err, HWG_E_CONFIG, "registry key \"%s\": a secret key cannot sign",
+		                   key->label);
+	if (rc != 0) {
+		reg_signer_free(s);
+		return rc;
+	}
 	*out = s;
 	return 0;
 }
@@ -472,7 +516,23 @@ reg_signer_free(struct reg_signer *s)
 	if (s == NULL)
 		return;
 	EVP_PKEY_free(s->key);
+	hwg_p11_close(s->p11); /* the key object with it */
 	free(s);
+}
+
+/* The signature over tbs: ES256 signs its SHA-256 (the token takes only a digest). */
+static int
+signer_sign(const struct reg_signer *s, const uint8_t *tbs, size_t tbs_len,
+            uint8_t sig[HWG_COSE_SIG_LEN], struct hwg_error *err)
+{
+	uint8_t digest[SHA256_DIGEST_LENGTH];
+
+	if (s->p11 == NULL)
+		return hwg_cose_evp_signer(s->key, s->alg, tbs, tbs_len, sig, err);
+	if (s->alg == HWG_COSE_EDDSA)
+		return hwg_p11_sign(s->p11, s->p11_key, tbs, tbs_len, sig, err);
+	SHA256(tbs, tbs_len, digest);
+	return hwg_p11_sign(s->p11, s->p11_key, digest, sizeof(digest), sig, err);
 }
 
 /* 18([<< {1: alg, 4: kid} >>, {}, payload, signature]) */
@@ -497,7 +557,7 @@ sign1(const struct reg_signer *s, const struct hwg_buf *payload, struct hwg_buf 
 	                  : hwg_cose_sig_structure(hwg_buf_ptr(prot.b), hwg_buf_len(prot.b),
 	                                           hwg_buf_ptr(payload), hwg_buf_len(payload), &tbs,
 	                                           &tbs_len);
-	if (rc == 0 && (rc = hwg_cose_evp_signer(s->key, s->alg, tbs, tbs_len, sig, err)) == 0) {
+	if (rc == 0 && (rc = signer_sign(s, tbs, tbs_len, sig, err)) == 0) {
 		reg_cbor_raw(&w, &tag, 1);
 		reg_cbor_array(&w, 4);
 		reg_cbor_bytes(&w, hwg_buf_ptr(prot.b), hwg_buf_len(prot.b));

@@ -8,7 +8,8 @@
  * notifications and their sequence, five-fact search, issuance to the
  * person, the household, a proxy with and without a letter, a third
  * party, a DV measure, the control flags, the My Number, and the signed
- * document; then eight writers at once on the same households.
+ * document (its key in a PEM file, or in an HSM through PKCS#11); then
+ * eight writers at once on the same households.
  */
 #include <cbor.h>
 #include <openssl/evp.h>
@@ -23,6 +24,7 @@
 
 #include "hwg_cbor.h"
 #include "hwg_cose.h"
+#include "hwg_p11.h"
 #include "hwg_test.h"
 #include "hwgw_registry.h"
 #include "reg_certdoc.h"
@@ -618,9 +620,9 @@ doc_free(struct doc *d)
 		cbor_decref(&d->payload);
 }
 
-/* Decode the COSE_Sign1, check kid and signature, decode the payload. */
+/* Decode the COSE_Sign1, check kid and signature (by key), decode the payload. */
 static int
-doc_open(const uint8_t *buf, size_t len, struct doc *d)
+doc_open_with(const uint8_t *buf, size_t len, EVP_PKEY *key, struct doc *d)
 {
 	struct hwg_cose_sign1 m = {0};
 	struct hwg_error err = {0};
@@ -658,10 +660,17 @@ doc_open(const uint8_t *buf, size_t len, struct doc *d)
 	m.protected_len = d->prot_len;
 	m.payload = d->pay;
 	m.payload_len = d->pay_len;
-	if (hwg_cose_sign1_verify(&m, signkey, &err) != 0)
+	if (hwg_cose_sign1_verify(&m, key, &err) != 0)
 		return -3;
 	d->payload = hwg_cbor_load(d->pay, d->pay_len, NULL);
 	return d->payload != NULL ? 0 : -4;
+}
+
+/* doc_open_with the registry's PEM key. */
+static int
+doc_open(const uint8_t *buf, size_t len, struct doc *d)
+{
+	return doc_open_with(buf, len, signkey, d);
 }
 
 static const char *
@@ -754,6 +763,116 @@ test_document(void)
 	             HWG_E_NOT_ENTITLED);
 	CHECK(buf == NULL);
 	reg_signer_free(s);
+	hwgw_registry_close(r);
+}
+
+/*
+ * The registry key in an HSM (SoftHSM2, a token scripts/hsm-init makes,
+ * a P-256 key pair generated in it): the document signed through PKCS#11
+ * verifies with the token's public key and not with the PEM key; a label
+ * the token lacks and a PIN file others may read are refused.  Skipped
+ * (said, not passed) where SoftHSM2 or pkcs11-tool is missing.
+ */
+static const char *p11_module = "/usr/lib/softhsm/libsofthsm2.so";
+
+static int
+p11_token(const char *dir, char *pin_file, size_t n)
+{
+	const char *src = getenv("HWG_SOURCE_DIR");
+	char cmd[1024], conf[400];
+
+	if (src == NULL || access(p11_module, R_OK) != 0 ||
+	    system("command -v pkcs11-tool >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "# skipped: needs HWG_SOURCE_DIR, SoftHSM2 and pkcs11-tool\n");
+		return 77;
+	}
+	snprintf(cmd, sizeof(cmd), "'%s/scripts/hsm-init' --dir '%s' --module '%s' >/dev/null", src,
+	         dir, p11_module);
+	if (system(cmd) != 0)
+		return -1;
+	snprintf(conf, sizeof(conf), "%s/softhsm2.conf", dir);
+	setenv("SOFTHSM2_CONF", conf, 1);
+	snprintf(pin_file, n, "%s/hsm.pin", dir);
+	/* the PIN goes to pkcs11-tool through a file-backed variable, never a command line */
+	snprintf(cmd, sizeof(cmd),
+	         "HWG_TEST_PIN=$(cat '%s') pkcs11-tool --module '%s' --token-label hwgw "
+	         "--login --pin env:HWG_TEST_PIN --keypairgen --key-type EC:prime256v1 "
+	         "--label hwgw-registry --id 52 >/dev/null 2>&1",
+	         pin_file, p11_module);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The public half of the token's key, through the driver. */
+static EVP_PKEY *
+p11_public(const char *pin_file)
+{
+	struct hwg_p11_config cfg = {p11_module, "hwgw", pin_file};
+	struct hwg_error err = {0};
+	struct hwg_p11 *p = NULL;
+	struct hwg_p11_key *k = NULL;
+	EVP_PKEY *pub = NULL;
+
+	if (hwg_p11_open(&cfg, &p, &err) == 0 && hwg_p11_key_find(p, "hwgw-registry", &k, &err) == 0)
+		pub = hwg_p11_key_public(k);
+	hwg_p11_close(p);
+	return pub;
+}
+
+static void
+test_document_pkcs11(void)
+{
+	char dir[300], pin_file[320], loose[340], cmd[1100];
+	struct hwg_error err = {0};
+	struct reg_signer *s = NULL;
+	struct reg_p11_key key;
+	struct hwgw_registry *r;
+	struct reg_cert_request q;
+	struct family f;
+	struct doc d = {0}, e = {0};
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	EVP_PKEY *pub;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/hsm", tmpdir);
+	if ((rc = p11_token(dir, pin_file, sizeof(pin_file))) == 77)
+		return;
+	REQUIRE(rc == 0);
+	key = (struct reg_p11_key){p11_module, "hwgw", pin_file, "hwgw-registry"};
+	REQUIRE((pub = p11_public(pin_file)) != NULL);
+	REQUIRE((r = family(&f)) != NULL);
+	CHECK_EQ_INT(reg_signer_load_pkcs11(&key, "registry-01", &s, &err), 0);
+	q = ask(f.a.resident_code, REG_REQ_SELF, f.a.resident_code, NULL);
+	if (s != NULL)
+		CHECK_EQ_INT(hwgw_registry_document(r, &q, s, 1743465600, &buf, &len, &err), 0);
+	CHECK_EQ_INT(doc_open_with(buf, len, pub, &d), 0);
+	if (d.payload != NULL) {
+		char v[64];
+		CHECK_EQ_STR(text_of(d.payload, "subject", v, sizeof(v)), f.a.resident_code);
+	}
+	/* the HSM's signature is not the PEM key's */
+	CHECK_EQ_INT(doc_open_with(buf, len, signkey, &e), -3);
+	doc_free(&d);
+	doc_free(&e);
+	free(buf);
+	reg_signer_free(s);
+	s = NULL;
+	/* a label the token lacks */
+	key.label = "no-such-key";
+	CHECK_EQ_INT(reg_signer_load_pkcs11(&key, "registry-01", &s, &err), HWG_E_NOT_FOUND);
+	CHECK(s == NULL);
+	CHECK(strstr(err.message, "no-such-key") != NULL);
+	/* a PIN file the group may read */
+	snprintf(loose, sizeof(loose), "%s/loose.pin", tmpdir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 640 '%s'", pin_file, loose, loose);
+	REQUIRE(system(cmd) == 0);
+	key = (struct reg_p11_key){p11_module, "hwgw", loose, "hwgw-registry"};
+	CHECK(reg_signer_load_pkcs11(&key, "registry-01", &s, &err) != 0);
+	CHECK(s == NULL);
+	/* something missing */
+	key.label = NULL;
+	CHECK_EQ_INT(reg_signer_load_pkcs11(&key, "registry-01", &s, &err), HWG_E_CONFIG);
+	EVP_PKEY_free(pub);
 	hwgw_registry_close(r);
 }
 
@@ -1262,6 +1381,7 @@ main(void)
 	HWG_RUN(test_issue_my_number);
 	HWG_RUN(test_version_digest_vector);
 	HWG_RUN(test_document);
+	HWG_RUN(test_document_pkcs11);
 	HWG_RUN(test_concurrent_writers);
 	HWG_RUN(test_seed);
 	HWG_RUN(test_special_move_in);
