@@ -28,6 +28,9 @@
 
 #define CTR_PATH_MAX 4096
 
+/* The PKCS#11 module when [registry] pkcs11_module is unset: SoftHSM2's. */
+#define CTR_PKCS11_MODULE "/usr/lib/softhsm/libsofthsm2.so"
+
 /* The station's configuration (counter.conf, counter/README.md); all strings owned. */
 struct ctr_conf {
 	/* [client]: as hwgwctl's profile */
@@ -38,6 +41,7 @@ struct ctr_conf {
 	char *db, *mn_key, *registry_key, *registry_id;
 	/* registry_key "pkcs11:LABEL": the key on this token */
 	char *p11_module, *p11_token, *p11_pin_file;
+	char *mn_key_hsm; /* mn_key sealed by this HSM key */
 };
 
 int ctr_conf_load(const char *path, struct ctr_conf *c, struct hwg_error *err);

@@ -39,6 +39,7 @@ static const struct key keys[] = {
     K("registry", "mn_key", mn_key, 1),
     K("registry", "key", registry_key, 1),
     K("registry", "client_id", registry_id, 0),
+    K("registry", "mn_key_hsm", mn_key_hsm, 0),
     K("registry", "pkcs11_module", p11_module, 0),
     K("registry", "pkcs11_token", p11_token, 0),
     K("registry", "pkcs11_pin_file", p11_pin_file, 1),

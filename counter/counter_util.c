@@ -54,6 +54,19 @@ ctr_uint(const cbor_item_t *map, const char *key)
 	return (int64_t)u;
 }
 
+/* mn_key a key file, or sealed by the HSM key mn_key_hsm on [registry] pkcs11_token. */
+static int
+ctr_registry_open_conf(const struct ctr_conf *conf, struct hwgw_registry **out,
+                       struct hwg_error *err)
+{
+	struct reg_p11_key hsm = {conf->p11_module ? conf->p11_module : CTR_PKCS11_MODULE,
+	                          conf->p11_token, conf->p11_pin_file, conf->mn_key_hsm};
+
+	if (conf->mn_key_hsm == NULL)
+		return hwgw_registry_open(conf->db, conf->mn_key, out, err);
+	return hwgw_registry_open_sealed(conf->db, conf->mn_key, &hsm, out, err);
+}
+
 int
 ctr_registry_open(struct ctr *c, struct hwgw_registry **out)
 {
@@ -63,9 +76,10 @@ ctr_registry_open(struct ctr *c, struct hwgw_registry **out)
 		hwg_error_set(&err, HWG_E_CONFIG, "[registry] db and mn_key are not set");
 		return ctr_error(c, "register", &err, "complete the station's configuration");
 	}
-	if (hwgw_registry_open(c->conf.db, c->conf.mn_key, out, &err) != 0)
+	if (ctr_registry_open_conf(&c->conf, out, &err) != 0)
 		return ctr_error(
 		    c, "register", &err,
-		    "check that the register is reachable ([registry] db), then retry");
+		    "check that the register is reachable ([registry] db) and its My Number key "
+		    "([registry] mn_key, mn_key_hsm), then retry");
 	return 0;
 }

@@ -85,6 +85,22 @@ struct reg_actor {
  */
 int hwgw_registry_open(const char *uri, const char *mn_key_path, struct hwgw_registry **out,
                        struct hwg_error *err);
+
+/*
+ * A key on a PKCS#11 token: the module, the token's label, its user PIN
+ * file (0600) and the key's label.
+ */
+struct reg_p11_key {
+	const char *module, *token_label, *pin_file, *label;
+};
+/*
+ * The same with the My Number key sealed by the token's AES-256 key
+ * hsm->label (hwgw-registry mn-key-seal makes the file): unsealed in the
+ * HSM at open, so the file alone, copied, opens no number.
+ */
+int hwgw_registry_open_sealed(const char *uri, const char *sealed_path,
+                              const struct reg_p11_key *hsm, struct hwgw_registry **out,
+                              struct hwg_error *err);
 void hwgw_registry_close(struct hwgw_registry *r);
 /* "sqlite" or "postgres". */
 const char *hwgw_registry_engine(const struct hwgw_registry *r);
@@ -369,9 +385,6 @@ int reg_signer_load(const char *pem_path, const char *client_id, struct reg_sign
  * HWG_E_NOT_FOUND when the token has no such key pair; HWG_E_HSM when the
  * module or token cannot be used.
  */
-struct reg_p11_key {
-	const char *module, *token_label, *pin_file, *label;
-};
 int reg_signer_load_pkcs11(const struct reg_p11_key *key, const char *client_id,
                            struct reg_signer **out, struct hwg_error *err);
 void reg_signer_free(struct reg_signer *s);

@@ -2,6 +2,8 @@
  * hwgw_registry_cli.c — hwgw-registry, the register's command line:
  *
  *   hwgw-registry --db URI --mn-key FILE init
+ *   hwgw-registry --mn-key FILE --mn-key-hsm LABEL --pkcs11-token T --pkcs11-pin-file P
+ *                 mn-key-seal SEALED        (then --mn-key SEALED --mn-key-hsm LABEL ...)
  *   hwgw-registry --db URI --mn-key FILE show CODE [VERSION]
  *   hwgw-registry --db URI --mn-key FILE search name=.. kana=.. address=.. birth=.. sex=..
  *   hwgw-registry --db URI --mn-key FILE outbox
@@ -33,13 +35,15 @@
 #include "hwgw_registry.h"
 #include "reg_cli_people.h"
 #include "reg_csv.h"
+#include "reg_mn.h"
 #include "reg_send.h"
 
 static int
 usage(void)
 {
 	fprintf(stderr,
-	        "usage: hwgw-registry [--db URI] [--mn-key FILE] init | show CODE [VERSION] "
+	        "usage: hwgw-registry [--db URI] [--mn-key FILE] [--mn-key-hsm LABEL --pkcs11-token T\n"
+	        "         --pkcs11-pin-file P [--pkcs11-module M]] init | show CODE [VERSION] "
 	        "| search KEY=VALUE... | outbox\n"
 	        "       | list [--after CODE] [--limit N]\n"
 	        "       | seed N [--seed S] [--date YYYY-MM-DD]\n"
@@ -50,7 +54,8 @@ usage(void)
 	        "       | move-out CODE --to PLACE --date D [--operator OP]\n"
 	        "       | send --to URL [--until-empty] [--poll-ms N]\n"
 	        "       | move-in FILE.csv [--date D] [--operator OP]\n"
-	        "       | dv CODE apply|decide|end [--date D]\n");
+	        "       | dv CODE apply|decide|end [--date D]\n"
+	        "       | mn-key-seal OUT (--mn-key's key sealed by the HSM key --mn-key-hsm)\n");
 	return 2;
 }
 
@@ -399,6 +404,7 @@ int
 main(int argc, char **argv)
 {
 	const char *db = getenv("HWGW_REGISTRY_DB"), *key = getenv("HWGW_REGISTRY_MN_KEY");
+	struct reg_p11_key hsm = {"/usr/lib/softhsm/libsofthsm2.so", NULL, NULL, NULL};
 	struct hwgw_registry *r = NULL;
 	struct hwg_error err = {0};
 	int i = 1, rc;
@@ -408,12 +414,25 @@ main(int argc, char **argv)
 			db = argv[i + 1];
 		else if (strcmp(argv[i], "--mn-key") == 0)
 			key = argv[i + 1];
+		else if (strcmp(argv[i], "--mn-key-hsm") == 0)
+			hsm.label = argv[i + 1];
+		else if (strcmp(argv[i], "--pkcs11-module") == 0)
+			hsm.module = argv[i + 1];
+		else if (strcmp(argv[i], "--pkcs11-token") == 0)
+			hsm.token_label = argv[i + 1];
+		else if (strcmp(argv[i], "--pkcs11-pin-file") == 0)
+			hsm.pin_file = argv[i + 1];
 		else
 			return usage();
 	}
+	/* sealing needs the key file and the HSM, not the register */
+	if (i + 1 < argc && key != NULL && strcmp(argv[i], "mn-key-seal") == 0)
+		return reg_mn_key_seal(key, &hsm, argv[i + 1], &err) == 0 ? 0 : fail(&err);
 	if (i >= argc || db == NULL || key == NULL)
 		return usage();
-	if (hwgw_registry_open(db, key, &r, &err) != 0)
+	rc = hsm.label == NULL ? hwgw_registry_open(db, key, &r, &err)
+	                       : hwgw_registry_open_sealed(db, key, &hsm, &r, &err);
+	if (rc != 0)
 		return fail(&err);
 	rc = run(r, argc - i, argv + i, &err);
 	hwgw_registry_close(r);

@@ -1,13 +1,18 @@
 /*
  * reg_mn.c — see reg_mn.h.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hwg_file.h"
+#include "hwg_p11.h"
+#include "hwgw_registry.h"
 #include "hwg_secret.h"
 #include "reg_mn.h"
 
@@ -45,10 +50,20 @@ derive(const uint8_t master[32], const char *label, uint8_t out[32])
 	           : 0;
 }
 
-int
-reg_mn_key_load(const char *path, struct reg_mn_key *k, struct hwg_error *err)
+/* The two keys from the master key. */
+static int
+derive_both(const uint8_t master[32], struct reg_mn_key *k, struct hwg_error *err)
 {
-	uint8_t raw[80], master[32];
+	if (derive(master, "hwgw-mn-enc-v1", k->enc) || derive(master, "hwgw-mn-hash-v1", k->mac))
+		return hwg_error_set(err, HWG_E_INTERNAL, "My Number key: derivation failed");
+	return 0;
+}
+
+/* 32 raw bytes, or 64 hex digits and a newline, from a 0600 file. */
+static int
+read_master(const char *path, uint8_t master[32], struct hwg_error *err)
+{
+	uint8_t raw[80];
 	size_t len = 0;
 	int rc;
 
@@ -61,11 +76,97 @@ reg_mn_key_load(const char *path, struct reg_mn_key *k, struct hwg_error *err)
 	         from_hex((char *)raw, master, 32))
 		rc = hwg_error_set(err, HWG_E_CONFIG,
 		                   "%s: My Number key: not 32 bytes or 64 hex digits", path);
-	if (rc == 0 &&
-	    (derive(master, "hwgw-mn-enc-v1", k->enc) || derive(master, "hwgw-mn-hash-v1", k->mac)))
-		rc = hwg_error_set(err, HWG_E_INTERNAL, "My Number key: derivation failed");
 	hwg_wipe(raw, sizeof(raw));
+	return rc;
+}
+
+int
+reg_mn_key_load(const char *path, struct reg_mn_key *k, struct hwg_error *err)
+{
+	uint8_t master[32];
+	int rc;
+
+	if ((rc = read_master(path, master, err)) == 0)
+		rc = derive_both(master, k, err);
 	hwg_wipe(master, sizeof(master));
+	return rc;
+}
+
+/* ------------------------------------------------ sealed in an HSM */
+
+static const char sealed_aad[] = "hwgw-mn-key-v1";
+
+/* A session on hsm's token and its secret key hsm->label (*p freed by the caller). */
+static int
+hsm_secret(const struct reg_p11_key *hsm, struct hwg_p11 **p, struct hwg_p11_key **key,
+           struct hwg_error *err)
+{
+	struct hwg_p11_config cfg;
+	int rc;
+
+	*p = NULL;
+	if (hsm == NULL || hsm->module == NULL || hsm->token_label == NULL ||
+	    hsm->pin_file == NULL || hsm->label == NULL || hsm->label[0] == '\0')
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "My Number key in an HSM: the PKCS#11 module, token, PIN file "
+		                     "and key label are all needed");
+	cfg = (struct hwg_p11_config){hsm->module, hsm->token_label, hsm->pin_file};
+	if ((rc = hwg_p11_open(&cfg, p, err)) == 0)
+		rc = hwg_p11_secret_find(*p, hsm->label, key, err);
+	return rc;
+}
+
+int
+reg_mn_key_unseal(const char *path, const struct reg_p11_key *hsm, struct reg_mn_key *k,
+                  struct hwg_error *err)
+{
+	uint8_t sealed[REG_MN_SEALED_KEY_LEN + 1], master[32];
+	struct hwg_p11_key *key = NULL;
+	struct hwg_p11 *p = NULL;
+	size_t len = 0, n = 0;
+	int rc;
+
+	if ((rc = hwg_file_read_secret(path, sealed, sizeof(sealed), &len, err)) != 0)
+		return rc;
+	if (len != REG_MN_SEALED_KEY_LEN)
+		return hwg_error_set(err, HWG_E_CONFIG,
+		                     "%s: not a sealed My Number key (%zu bytes, not %d)", path, len,
+		                     REG_MN_SEALED_KEY_LEN);
+	if ((rc = hsm_secret(hsm, &p, &key, err)) == 0 &&
+	    (rc = hwg_p11_aead_open(p, key, (const uint8_t *)sealed_aad, strlen(sealed_aad), sealed,
+	                            len, master, sizeof(master), &n, err)) == 0)
+		rc = n == sizeof(master) ? derive_both(master, k, err)
+		                         : hwg_error_set(err, HWG_E_TAMPERED, "%s: wrong length", path);
+	hwg_wipe(master, sizeof(master));
+	hwg_p11_close(p);
+	return rc;
+}
+
+int
+reg_mn_key_seal(const char *key_path, const struct reg_p11_key *hsm, const char *out_path,
+                struct hwg_error *err)
+{
+	uint8_t master[32], sealed[REG_MN_SEALED_KEY_LEN];
+	struct hwg_p11_key *key = NULL;
+	struct hwg_p11 *p = NULL;
+	size_t n = 0;
+	int rc, fd;
+
+	if ((rc = read_master(key_path, master, err)) == 0 &&
+	    (rc = hsm_secret(hsm, &p, &key, err)) == 0)
+		rc = hwg_p11_aead_seal(p, key, (const uint8_t *)sealed_aad, strlen(sealed_aad), master,
+		                       sizeof(master), sealed, sizeof(sealed), &n, err);
+	hwg_wipe(master, sizeof(master));
+	hwg_p11_close(p);
+	if (rc != 0)
+		return rc;
+	if ((fd = open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		return hwg_error_set(err, HWG_E_IO, "%s: %s", out_path, strerror(errno));
+	if (write(fd, sealed, n) != (ssize_t)n || fsync(fd) != 0) {
+		rc = hwg_error_set(err, HWG_E_IO, "%s: %s", out_path, strerror(errno));
+		unlink(out_path);
+	}
+	close(fd);
 	return rc;
 }
 

@@ -473,9 +473,10 @@ make_schema(struct reg_db *db, struct hwg_error *err)
 	return rc;
 }
 
-int
-hwgw_registry_open(const char *uri, const char *mn_key_path, struct hwgw_registry **out,
-                   struct hwg_error *err)
+/* The register at uri with its My Number key: loaded (hsm NULL) or unsealed. */
+static int
+open_register(const char *uri, const char *mn_key_path, const struct reg_p11_key *hsm,
+              struct hwgw_registry **out, struct hwg_error *err)
 {
 	struct hwgw_registry *r;
 	int rc;
@@ -486,13 +487,31 @@ hwgw_registry_open(const char *uri, const char *mn_key_path, struct hwgw_registr
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 	pthread_once(&sql_once, make_sql);
-	if ((rc = reg_mn_key_load(mn_key_path, &r->key, err)) != 0 ||
-	    (rc = open_engine(uri, &r->db, err)) != 0 || (rc = make_schema(r->db, err)) != 0) {
+	rc = hsm == NULL ? reg_mn_key_load(mn_key_path, &r->key, err)
+	                 : reg_mn_key_unseal(mn_key_path, hsm, &r->key, err);
+	if (rc != 0 || (rc = open_engine(uri, &r->db, err)) != 0 ||
+	    (rc = make_schema(r->db, err)) != 0) {
 		hwgw_registry_close(r);
 		return rc;
 	}
 	*out = r;
 	return 0;
+}
+
+int
+hwgw_registry_open(const char *uri, const char *mn_key_path, struct hwgw_registry **out,
+                   struct hwg_error *err)
+{
+	return open_register(uri, mn_key_path, NULL, out, err);
+}
+
+int
+hwgw_registry_open_sealed(const char *uri, const char *sealed_path, const struct reg_p11_key *hsm,
+                          struct hwgw_registry **out, struct hwg_error *err)
+{
+	if (hsm == NULL)
+		return hwg_error_set(err, HWG_E_CONFIG, "register: no HSM for the sealed key");
+	return open_register(uri, sealed_path, hsm, out, err);
 }
 
 void

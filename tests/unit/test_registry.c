@@ -8,7 +8,8 @@
  * notifications and their sequence, five-fact search, issuance to the
  * person, the household, a proxy with and without a letter, a third
  * party, a DV measure, the control flags, the My Number, and the signed
- * document (its key in a PEM file, or in an HSM through PKCS#11); then
+ * document (its key in a PEM file, or in an HSM through PKCS#11), the My
+ * Number key sealed in an HSM; then
  * eight writers at once on the same households.
  */
 #include <cbor.h>
@@ -29,6 +30,7 @@
 #include "hwgw_registry.h"
 #include "reg_certdoc.h"
 #include "reg_internal.h"
+#include "reg_mn.h"
 
 static char tmpdir[] = "/tmp/hwgw-registry.XXXXXX";
 static char keypath[256], signpath[256], uri[512];
@@ -780,7 +782,11 @@ p11_token(const char *dir, char *pin_file, size_t n)
 {
 	const char *src = getenv("HWG_SOURCE_DIR");
 	char cmd[1024], conf[400];
+	static int made; /* one token for the tests that need one: 1 made, -1 failed */
 
+	snprintf(pin_file, n, "%s/hsm.pin", dir);
+	if (made != 0)
+		return made == 1 ? 0 : -1;
 	if (src == NULL || access(p11_module, R_OK) != 0 ||
 	    system("command -v pkcs11-tool >/dev/null 2>&1") != 0) {
 		fprintf(stderr, "# skipped: needs HWG_SOURCE_DIR, SoftHSM2 and pkcs11-tool\n");
@@ -792,14 +798,25 @@ p11_token(const char *dir, char *pin_file, size_t n)
 		return -1;
 	snprintf(conf, sizeof(conf), "%s/softhsm2.conf", dir);
 	setenv("SOFTHSM2_CONF", conf, 1);
-	snprintf(pin_file, n, "%s/hsm.pin", dir);
 	/* the PIN goes to pkcs11-tool through a file-backed variable, never a command line */
 	snprintf(cmd, sizeof(cmd),
 	         "HWG_TEST_PIN=$(cat '%s') pkcs11-tool --module '%s' --token-label hwgw "
 	         "--login --pin env:HWG_TEST_PIN --keypairgen --key-type EC:prime256v1 "
 	         "--label hwgw-registry --id 52 >/dev/null 2>&1",
 	         pin_file, p11_module);
-	return system(cmd) == 0 ? 0 : -1;
+	if (system(cmd) != 0) {
+		made = -1;
+		return -1;
+	}
+	/* the My Number key's sealing key, made as hsm-init makes the template key */
+	snprintf(cmd, sizeof(cmd),
+	         "HWG_TEST_PIN=$(cat '%s') pkcs11-tool --module '%s' --token-label hwgw "
+	         "--login --pin env:HWG_TEST_PIN --keygen --key-type AES:32 --label hwgw-registry-mn "
+	         "--id 53 --usage-decrypt --sensitive --private --allowed-mechanisms AES-GCM "
+	         ">/dev/null 2>&1",
+	         pin_file, p11_module);
+	made = system(cmd) == 0 ? 1 : -1;
+	return made == 1 ? 0 : -1;
 }
 
 /* The public half of the token's key, through the driver. */
@@ -874,6 +891,63 @@ test_document_pkcs11(void)
 	CHECK_EQ_INT(reg_signer_load_pkcs11(&key, "registry-01", &s, &err), HWG_E_CONFIG);
 	EVP_PKEY_free(pub);
 	hwgw_registry_close(r);
+}
+
+/*
+ * The My Number key sealed in the HSM: the sealed file (60 bytes, 0600,
+ * never overwritten) opens the register a plain key file opened, and its
+ * numbers with it; one changed byte, another token key or a missing
+ * setting opens nothing.
+ */
+static void
+test_mn_key_hsm(void)
+{
+	char dir[300], pin_file[320], sealed[300], cmd[700];
+	struct reg_p11_key hsm;
+	struct hwg_error err = {0};
+	struct hwgw_registry *r, *s = NULL;
+	struct reg_person p;
+	struct family f;
+	struct stat st;
+	char code[REG_CODE_LEN + 1], want[13];
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/hsm", tmpdir);
+	if ((rc = p11_token(dir, pin_file, sizeof(pin_file))) == 77)
+		return;
+	REQUIRE(rc == 0);
+	hsm = (struct reg_p11_key){p11_module, "hwgw", pin_file, "hwgw-registry-mn"};
+	snprintf(sealed, sizeof(sealed), "%s/mn.key.sealed", tmpdir);
+	CHECK_EQ_INT(reg_mn_key_seal(keypath, &hsm, sealed, &err), 0);
+	CHECK(stat(sealed, &st) == 0 && st.st_size == REG_MN_SEALED_KEY_LEN &&
+	      (st.st_mode & 0777) == 0600);
+	CHECK_EQ_INT(reg_mn_key_seal(keypath, &hsm, sealed, &err), HWG_E_IO);
+	REQUIRE((r = family(&f)) != NULL);
+	hwgw_registry_close(r);
+	/* the same register, its key unsealed in the HSM */
+	CHECK_EQ_INT(hwgw_registry_open_sealed(uri, sealed, &hsm, &s, &err), 0);
+	if (s != NULL) {
+		CHECK_EQ_INT(hwgw_registry_get(s, f.a.resident_code, 1, &p, &err), 0);
+		CHECK_EQ_STR(p.my_number, mn_of(1, want));
+		CHECK_EQ_INT(hwgw_registry_find_mn(s, want, code, &err), 0);
+		CHECK_EQ_STR(code, f.a.resident_code);
+		hwgw_registry_close(s);
+		s = NULL;
+	}
+	/* the sealed file given as a plain key: refused, not taken as one */
+	CHECK_EQ_INT(hwgw_registry_open(uri, sealed, &s, &err), HWG_E_CONFIG);
+	/* another token key */
+	hsm.label = "no-such-key";
+	CHECK_EQ_INT(hwgw_registry_open_sealed(uri, sealed, &hsm, &s, &err), HWG_E_NOT_FOUND);
+	hsm.label = NULL;
+	CHECK_EQ_INT(hwgw_registry_open_sealed(uri, sealed, &hsm, &s, &err), HWG_E_CONFIG);
+	/* one byte of the ciphertext changed */
+	hsm.label = "hwgw-registry-mn";
+	snprintf(cmd, sizeof(cmd),
+	         "printf '\\001' | dd of='%s' bs=1 seek=20 conv=notrunc status=none", sealed);
+	REQUIRE(system(cmd) == 0);
+	CHECK_EQ_INT(hwgw_registry_open_sealed(uri, sealed, &hsm, &s, &err), HWG_E_TAMPERED);
+	CHECK(s == NULL);
 }
 
 /* -------------------------------------------------------- concurrency */
@@ -1382,6 +1456,7 @@ main(void)
 	HWG_RUN(test_version_digest_vector);
 	HWG_RUN(test_document);
 	HWG_RUN(test_document_pkcs11);
+	HWG_RUN(test_mn_key_hsm);
 	HWG_RUN(test_concurrent_writers);
 	HWG_RUN(test_seed);
 	HWG_RUN(test_special_move_in);
