@@ -153,8 +153,7 @@ load_signer(const struct ctr_conf *conf, struct reg_signer **out, struct hwg_err
 {
 	const char *key = conf->registry_key ? conf->registry_key : "";
 	const char *id = conf->registry_id ? conf->registry_id : "";
-	struct reg_p11_key p11 = {conf->p11_module, conf->p11_token, conf->p11_pin_file,
-	                          key + 7};
+	struct reg_p11_key p11 = {conf->p11_module, conf->p11_token, conf->p11_pin_file, key + 7};
 
 	if (strncmp(key, "pkcs11:", 7) != 0)
 		return reg_signer_load(key, id, out, err);
@@ -179,8 +178,9 @@ build_document(struct ctr *c, const struct reg_cert_request *q, uint8_t **doc, s
 	if (hwgw_registry_may_issue(r, q, why, sizeof(why), &err) != 0)
 		rc = refusal(c, &err);
 	else if (load_signer(&c->conf, &signer, &err) != 0)
-		rc = ctr_error(c, "register", &err,
-		               "check [registry] key and client_id (and pkcs11_* for a key in an HSM)");
+		rc = ctr_error(
+		    c, "register", &err,
+		    "check [registry] key and client_id (and pkcs11_* for a key in an HSM)");
 	else if (hwgw_registry_document(r, q, signer, (int64_t)time(NULL), doc, len, &err) != 0)
 		rc = err.code == HWG_E_NOT_ENTITLED
 		         ? refusal(c, &err)

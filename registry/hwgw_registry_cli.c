@@ -41,21 +41,22 @@
 static int
 usage(void)
 {
-	fprintf(stderr,
-	        "usage: hwgw-registry [--db URI] [--mn-key FILE] [--mn-key-hsm LABEL --pkcs11-token T\n"
-	        "         --pkcs11-pin-file P [--pkcs11-module M]] init | show CODE [VERSION] "
-	        "| search KEY=VALUE... | outbox\n"
-	        "       | list [--after CODE] [--limit N]\n"
-	        "       | seed N [--seed S] [--date YYYY-MM-DD]\n"
-	        "       | moveout-import FILE [--encoding utf-8|shift_jis] [--date D]\n"
-	        "       | expire --days N [--date D]\n"
-	        "       | reconcile OLD.csv [--encoding utf-8|shift_jis] [--date D]\n"
-	        "       | resolve CODE FIELD --by OPERATOR [--date D] | unresolved\n"
-	        "       | move-out CODE --to PLACE --date D [--operator OP]\n"
-	        "       | send --to URL [--until-empty] [--poll-ms N]\n"
-	        "       | move-in FILE.csv [--date D] [--operator OP]\n"
-	        "       | dv CODE apply|decide|end [--date D]\n"
-	        "       | mn-key-seal OUT (--mn-key's key sealed by the HSM key --mn-key-hsm)\n");
+	fprintf(
+	    stderr,
+	    "usage: hwgw-registry [--db URI] [--mn-key FILE] [--mn-key-hsm LABEL --pkcs11-token T\n"
+	    "         --pkcs11-pin-file P [--pkcs11-module M]] init | show CODE [VERSION] "
+	    "| search KEY=VALUE... | outbox\n"
+	    "       | list [--after CODE] [--limit N]\n"
+	    "       | seed N [--seed S] [--date YYYY-MM-DD]\n"
+	    "       | moveout-import FILE [--encoding utf-8|shift_jis] [--date D]\n"
+	    "       | expire --days N [--date D]\n"
+	    "       | reconcile OLD.csv [--encoding utf-8|shift_jis] [--date D]\n"
+	    "       | resolve CODE FIELD --by OPERATOR [--date D] | unresolved\n"
+	    "       | move-out CODE --to PLACE --date D [--operator OP]\n"
+	    "       | send --to URL [--until-empty] [--poll-ms N]\n"
+	    "       | move-in FILE.csv [--date D] [--operator OP]\n"
+	    "       | dv CODE apply|decide|end [--date D]\n"
+	    "       | mn-key-seal OUT (--mn-key's key sealed by the HSM key --mn-key-hsm)\n");
 	return 2;
 }
 

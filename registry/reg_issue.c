@@ -500,8 +500,8 @@ reg_signer_load_pkcs11(const struct reg_p11_key *key, const char *client_id,
 	if ((rc = hwg_p11_open(&cfg, &s->p11, err)) == 0 &&
 	    (rc = hwg_p11_key_find(s->p11, key->label, &s->p11_key, err)) == 0 &&
 	    (s->alg = hwg_p11_key_alg(s->p11_key)) == 0)
-		rc = hwg_error_set(err, HWG_E_CONFIG, "registry key \"%s\": a secret key cannot sign",
-		                   key->label);
+		rc = hwg_error_set(err, HWG_E_CONFIG,
+		                   "registry key \"%s\": a secret key cannot sign", key->label);
 	if (rc != 0) {
 		reg_signer_free(s);
 		return rc;

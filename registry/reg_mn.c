@@ -130,13 +130,14 @@ reg_mn_key_unseal(const char *path, const struct reg_p11_key *hsm, struct reg_mn
 		return rc;
 	if (len != REG_MN_SEALED_KEY_LEN)
 		return hwg_error_set(err, HWG_E_CONFIG,
-		                     "%s: not a sealed My Number key (%zu bytes, not %d)", path, len,
-		                     REG_MN_SEALED_KEY_LEN);
+		                     "%s: not a sealed My Number key (%zu bytes, not %d)", path,
+		                     len, REG_MN_SEALED_KEY_LEN);
 	if ((rc = hsm_secret(hsm, &p, &key, err)) == 0 &&
 	    (rc = hwg_p11_aead_open(p, key, (const uint8_t *)sealed_aad, strlen(sealed_aad), sealed,
 	                            len, master, sizeof(master), &n, err)) == 0)
-		rc = n == sizeof(master) ? derive_both(master, k, err)
-		                         : hwg_error_set(err, HWG_E_TAMPERED, "%s: wrong length", path);
+		rc = n == sizeof(master)
+		         ? derive_both(master, k, err)
+		         : hwg_error_set(err, HWG_E_TAMPERED, "%s: wrong length", path);
 	hwg_wipe(master, sizeof(master));
 	hwg_p11_close(p);
 	return rc;
@@ -154,8 +155,8 @@ reg_mn_key_seal(const char *key_path, const struct reg_p11_key *hsm, const char 
 
 	if ((rc = read_master(key_path, master, err)) == 0 &&
 	    (rc = hsm_secret(hsm, &p, &key, err)) == 0)
-		rc = hwg_p11_aead_seal(p, key, (const uint8_t *)sealed_aad, strlen(sealed_aad), master,
-		                       sizeof(master), sealed, sizeof(sealed), &n, err);
+		rc = hwg_p11_aead_seal(p, key, (const uint8_t *)sealed_aad, strlen(sealed_aad),
+		                       master, sizeof(master), sealed, sizeof(sealed), &n, err);
 	hwg_wipe(master, sizeof(master));
 	hwg_p11_close(p);
 	if (rc != 0)

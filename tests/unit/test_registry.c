@@ -809,12 +809,13 @@ p11_token(const char *dir, char *pin_file, size_t n)
 		return -1;
 	}
 	/* the My Number key's sealing key, made as hsm-init makes the template key */
-	snprintf(cmd, sizeof(cmd),
-	         "HWG_TEST_PIN=$(cat '%s') pkcs11-tool --module '%s' --token-label hwgw "
-	         "--login --pin env:HWG_TEST_PIN --keygen --key-type AES:32 --label hwgw-registry-mn "
-	         "--id 53 --usage-decrypt --sensitive --private --allowed-mechanisms AES-GCM "
-	         ">/dev/null 2>&1",
-	         pin_file, p11_module);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "HWG_TEST_PIN=$(cat '%s') pkcs11-tool --module '%s' --token-label hwgw "
+	    "--login --pin env:HWG_TEST_PIN --keygen --key-type AES:32 --label hwgw-registry-mn "
+	    "--id 53 --usage-decrypt --sensitive --private --allowed-mechanisms AES-GCM "
+	    ">/dev/null 2>&1",
+	    pin_file, p11_module);
 	made = system(cmd) == 0 ? 1 : -1;
 	return made == 1 ? 0 : -1;
 }
@@ -829,7 +830,8 @@ p11_public(const char *pin_file)
 	struct hwg_p11_key *k = NULL;
 	EVP_PKEY *pub = NULL;
 
-	if (hwg_p11_open(&cfg, &p, &err) == 0 && hwg_p11_key_find(p, "hwgw-registry", &k, &err) == 0)
+	if (hwg_p11_open(&cfg, &p, &err) == 0 &&
+	    hwg_p11_key_find(p, "hwgw-registry", &k, &err) == 0)
 		pub = hwg_p11_key_public(k);
 	hwg_p11_close(p);
 	return pub;
