@@ -25,9 +25,9 @@
 
 #include "hwg_cose.h"
 #include "hwg_file.h"
-#include "hwg_p11.h"
 #include "hwg_secret.h"
 #include "reg_certdoc.h"
+#include "reg_hsm.h"
 #include "reg_ids.h"
 #include "reg_internal.h"
 
@@ -485,19 +485,12 @@ int
 reg_signer_load_pkcs11(const struct reg_p11_key *key, const char *client_id,
                        struct reg_signer **out, struct hwg_error *err)
 {
-	struct hwg_p11_config cfg;
 	struct reg_signer *s;
 	int rc;
 
-	if (key == NULL || key->module == NULL || key->token_label == NULL ||
-	    key->pin_file == NULL || key->label == NULL || key->label[0] == '\0')
-		return hwg_error_set(err, HWG_E_CONFIG,
-		                     "registry key: the PKCS#11 module, token, PIN file and key "
-		                     "label are all needed");
 	if ((rc = signer_new(client_id, &s, err)) != 0)
 		return rc;
-	cfg = (struct hwg_p11_config){key->module, key->token_label, key->pin_file};
-	if ((rc = hwg_p11_open(&cfg, &s->p11, err)) == 0 &&
+	if ((rc = reg_hsm_open(key, "registry key", &s->p11, err)) == 0 &&
 	    (rc = hwg_p11_key_find(s->p11, key->label, &s->p11_key, err)) == 0 &&
 	    (s->alg = hwg_p11_key_alg(s->p11_key)) == 0)
 		rc = hwg_error_set(err, HWG_E_CONFIG,

@@ -11,8 +11,7 @@
 #include <unistd.h>
 
 #include "hwg_file.h"
-#include "hwg_p11.h"
-#include "hwgw_registry.h"
+#include "reg_hsm.h"
 #include "hwg_secret.h"
 #include "reg_mn.h"
 
@@ -101,17 +100,9 @@ static int
 hsm_secret(const struct reg_p11_key *hsm, struct hwg_p11 **p, struct hwg_p11_key **key,
            struct hwg_error *err)
 {
-	struct hwg_p11_config cfg;
 	int rc;
 
-	*p = NULL;
-	if (hsm == NULL || hsm->module == NULL || hsm->token_label == NULL ||
-	    hsm->pin_file == NULL || hsm->label == NULL || hsm->label[0] == '\0')
-		return hwg_error_set(err, HWG_E_CONFIG,
-		                     "My Number key in an HSM: the PKCS#11 module, token, PIN file "
-		                     "and key label are all needed");
-	cfg = (struct hwg_p11_config){hsm->module, hsm->token_label, hsm->pin_file};
-	if ((rc = hwg_p11_open(&cfg, p, err)) == 0)
+	if ((rc = reg_hsm_open(hsm, "My Number key in an HSM", p, err)) == 0)
 		rc = hwg_p11_secret_find(*p, hsm->label, key, err);
 	return rc;
 }
