@@ -118,7 +118,7 @@ person(struct reg_person *p, int n, const char *name, const char *kana, const ch
 	mn_of(n, p->my_number);
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	snprintf(p->kana, sizeof(p->kana), "%s", kana);
-	snprintf(p->birth, sizeof(p->birth), "1980-04-%02d", 1 + n % 28);
+	snprintf(p->birth, sizeof(p->birth), "1980-04-%02u", 1u + (unsigned)n % 28u);
 	snprintf(p->sex, sizeof(p->sex), "%d", 1 + (n + 1) % 2);
 	snprintf(p->city_code, sizeof(p->city_code), "442011");
 	snprintf(p->postcode, sizeof(p->postcode), "8700001");
