@@ -333,7 +333,9 @@ advance(struct sim_vein *t, uint64_t now_ms)
 	}
 	if (!t->cap.decided && t->n_queue > 0)
 		take_presentation(t, now_ms);
-	if (t->cap.decided && t->cap.palm.kind != SIM_VEIN_ABSENT && now_ms >= t->cap.ready_ms)
+	/* (no capture time: at once, whatever the clock did since the palm was taken) */
+	if (t->cap.decided && t->cap.palm.kind != SIM_VEIN_ABSENT &&
+	    (t->capture_ms == 0 || now_ms >= t->cap.ready_ms))
 		answer_capture(t);
 	else if (now_ms >= t->cap.deadline_ms)
 		end_capture(t, HWG_VEIN_ST_TIMEOUT);
