@@ -5,7 +5,8 @@
  * that bulk IN transfers drain in order.  A CAPTURE is the one command
  * whose answer waits: it is made at the first read that finds a palm
  * presented (or the deadline passed), so its place in the queue is
- * when it became ready.  A cancelled capture's answer is queued before
+ * when it became ready (with a capture time set, no sooner than that
+ * long after the capture took its palm).  A cancelled capture's answer is queued before
  * CANCEL's own: a host that reads after each write, one thread waiting
  * on the capture and another cancelling, then gets each answer on the
  * transfer that expects it.
@@ -43,7 +44,8 @@ struct capture {
 	uint16_t seq;
 	uint8_t nonce[HWG_VEIN_NONCE_LEN];
 	uint64_t deadline_ms;
-	int decided; /* a presentation was taken for it */
+	uint64_t ready_ms; /* its palm taken: the answer is due then (the capture time) */
+	int decided;       /* a presentation was taken for it */
 	struct presentation palm;
 };
 
@@ -57,6 +59,7 @@ struct sim_vein {
 	uint64_t rng;
 
 	int plugged, fault, wrong, replay, inject;
+	unsigned capture_ms; /* a palm taken to its signed template (sim_vein_set_capture_ms) */
 	char inject_person[SIM_VEIN_PERSON_MAX + 1];
 
 	struct answer answers[ANSWERS_MAX];
@@ -297,13 +300,14 @@ answer_capture(struct sim_vein *t)
 }
 
 static void
-take_presentation(struct sim_vein *t)
+take_presentation(struct sim_vein *t, uint64_t now_ms)
 {
 	struct presentation *head = &t->queue[0];
 
 	t->cap.palm = *head;
 	t->cap.palm.count = 1;
 	t->cap.decided = 1;
+	t->cap.ready_ms = now_ms + t->capture_ms;
 	if (--head->count == 0) {
 		memmove(t->queue, t->queue + 1, (t->n_queue - 1) * sizeof(t->queue[0]));
 		t->n_queue--;
@@ -328,8 +332,10 @@ advance(struct sim_vein *t, uint64_t now_ms)
 		return;
 	}
 	if (!t->cap.decided && t->n_queue > 0)
-		take_presentation(t);
-	if (t->cap.decided && t->cap.palm.kind != SIM_VEIN_ABSENT)
+		take_presentation(t, now_ms);
+	/* (no capture time: at once, whatever the clock did since the palm was taken) */
+	if (t->cap.decided && t->cap.palm.kind != SIM_VEIN_ABSENT &&
+	    (t->capture_ms == 0 || now_ms >= t->cap.ready_ms))
 		answer_capture(t);
 	else if (now_ms >= t->cap.deadline_ms)
 		end_capture(t, HWG_VEIN_ST_TIMEOUT);
@@ -539,7 +545,10 @@ sim_vein_deadline(struct sim_vein *t, uint64_t *deadline_ms)
 	pthread_mutex_lock(&t->lock);
 	r = t->plugged && t->cap.active;
 	if (r)
-		*deadline_ms = t->cap.deadline_ms;
+		*deadline_ms = t->cap.decided && t->cap.palm.kind != SIM_VEIN_ABSENT &&
+		                       t->cap.ready_ms < t->cap.deadline_ms
+		                   ? t->cap.ready_ms
+		                   : t->cap.deadline_ms;
 	pthread_mutex_unlock(&t->lock);
 	return r;
 }
@@ -650,6 +659,14 @@ sim_vein_inject_next(struct sim_vein *t, const char *person, struct hwg_error *e
 		t->inject_person[0] = '\0';
 	pthread_mutex_unlock(&t->lock);
 	return 0;
+}
+
+void
+sim_vein_set_capture_ms(struct sim_vein *t, unsigned ms)
+{
+	pthread_mutex_lock(&t->lock);
+	t->capture_ms = ms;
+	pthread_mutex_unlock(&t->lock);
 }
 
 void

@@ -61,7 +61,10 @@ enum { SIM_VEIN_NOTHING_YET = 0, SIM_VEIN_FRAME_READY = 1 };
  */
 int sim_vein_read(struct sim_vein *t, uint64_t now_ms, uint8_t *buf, size_t cap, size_t *len);
 
-/* 1 and the time a waiting capture times out, so the glue knows when to ask again; else 0. */
+/*
+ * 1 and the time a waiting capture is due (its answer with a capture time
+ * set, else its timeout), so the glue knows when to ask again; else 0.
+ */
 int sim_vein_deadline(struct sim_vein *t, uint64_t *deadline_ms);
 
 /* ---------------------------------------------------------------- test controls */
@@ -103,6 +106,14 @@ int sim_vein_replay_next(struct sim_vein *t, struct hwg_error *err);
  * person NULL, its first 32 bytes inverted.  One-shot.
  */
 int sim_vein_inject_next(struct sim_vein *t, const char *person, struct hwg_error *err);
+/*
+ * The sensor's time from taking a palm to its signed template: a capture
+ * answers no sooner than ms after it took its presentation (a palm queued
+ * before the CAPTURE is taken at the first read after it), or times out
+ * first.  0 (the default): at once.  Sticky.
+ */
+#define SIM_VEIN_CAPTURE_MS_MAX 60000
+void sim_vein_set_capture_ms(struct sim_vein *t, unsigned ms);
 /* Hardware fault: STATUS says fault, CAPTURE and PAIR answer HW_FAULT (a running capture too). */
 void sim_vein_set_fault(struct sim_vein *t, int on);
 

@@ -174,6 +174,20 @@ cmd_flag(struct sim_vein_bus *b, struct sim_vein *t, char **w)
 	return sim_control_reply("ok");
 }
 
+/* delay TERMINAL MS: the capture time (sim_vein_set_capture_ms). */
+static char *
+cmd_delay(struct sim_vein *t, char **w, int n)
+{
+	char *end;
+	unsigned long ms = n == 4 ? strtoul(w[3], &end, 10) : 0;
+
+	if (n != 4 || *w[3] < '0' || *w[3] > '9' || *end != '\0' || ms > SIM_VEIN_CAPTURE_MS_MAX)
+		return sim_control_reply("err usage: vein delay TERMINAL MS (0 to %d)",
+		                         SIM_VEIN_CAPTURE_MS_MAX);
+	sim_vein_set_capture_ms(t, (unsigned)ms);
+	return sim_control_reply("ok");
+}
+
 static char *
 cmd_terminal(struct sim_vein_bus *b, int i, char **w, int n)
 {
@@ -190,6 +204,8 @@ cmd_terminal(struct sim_vein_bus *b, int i, char **w, int n)
 		return cmd_flag(b, t, w);
 	if (!strcmp(c, "unplug") || !strcmp(c, "plug"))
 		return cmd_plug(b, i, !strcmp(c, "plug"));
+	if (!strcmp(c, "delay"))
+		return cmd_delay(t, w, n);
 	if (!strcmp(c, "fingerprint")) {
 		sim_vein_fingerprint(t, fp);
 		return sim_control_reply("ok %s", fp);

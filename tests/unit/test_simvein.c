@@ -2,8 +2,8 @@
  * test_simvein.c — the simulated palm-vein terminal driven with frames
  * built by the gateway's own codec (hwg_vein_proto): GET_INFO, PAIR and
  * its proof, captures under every control (palm, queued palms, nobody,
- * low quality, a photo, the terminal's cancel button), timeouts on a
- * fake clock, CANCEL, BUSY, faults and unplugging, refused frames, and
+ * low quality, a photo, the terminal's cancel button), the capture time
+ * and timeouts on a fake clock, CANCEL, BUSY, faults and unplugging, refused frames, and
  * the attacks (replay, injection, a wrong key) whose answers must fail
  * the host's signature check.
  */
@@ -273,6 +273,46 @@ test_capture_waits_for_palm(void)
 	CHECK_EQ_INT(verify(&m, 0x07), 0);
 	CHECK_EQ_INT(sim_vein_state(t), HWG_VEIN_STATE_IDLE);
 	CHECK_EQ_INT(sim_vein_deadline(t, &deadline), 0);
+	sim_vein_free(t);
+}
+
+/* A capture time: the answer no sooner than that long after the palm was taken. */
+static void
+test_capture_time(void)
+{
+	struct sim_vein *t = terminal("SIM-0020");
+	struct hwg_vein_msg_capture m;
+	uint64_t due = 0;
+	struct rx r;
+	struct hwg_error err = {0};
+
+	if (t == NULL)
+		return;
+	sim_vein_set_capture_ms(t, 800);
+	CHECK_EQ_INT(sim_vein_present(t, SIM_VEIN_GOOD, "dave", 2, &err), 0);
+	CHECK_EQ_INT(send_capture(t, 1000, 1, 0x01, 3000), 0);
+	recv_at(t, 1000, &r); /* the palm taken at this read */
+	CHECK_EQ_INT(r.rc, SIM_VEIN_NOTHING_YET);
+	CHECK_EQ_INT(sim_vein_deadline(t, &due), 1);
+	CHECK_EQ_INT(due, 1800);
+	recv_at(t, 1799, &r);
+	CHECK_EQ_INT(r.rc, SIM_VEIN_NOTHING_YET);
+	CHECK_EQ_INT(get_capture(t, 1800, 1, &m), 0);
+	CHECK_EQ_INT(m.status, HWG_VEIN_ST_OK);
+	CHECK_EQ_INT(verify(&m, 0x01), 0);
+	/* longer than the capture's timeout: it times out first */
+	sim_vein_set_capture_ms(t, 5000);
+	CHECK_EQ_INT(send_capture(t, 2000, 2, 0x02, 1000), 0);
+	recv_at(t, 2000, &r);
+	CHECK_EQ_INT(r.rc, SIM_VEIN_NOTHING_YET);
+	CHECK_EQ_INT(get_capture(t, 3000, 2, &m), 0);
+	CHECK_EQ_INT(m.status, HWG_VEIN_ST_TIMEOUT);
+	/* 0 again: at once */
+	sim_vein_set_capture_ms(t, 0);
+	CHECK_EQ_INT(sim_vein_present(t, SIM_VEIN_GOOD, "dave", 1, &err), 0);
+	CHECK_EQ_INT(send_capture(t, 4000, 3, 0x03, 3000), 0);
+	CHECK_EQ_INT(get_capture(t, 4000, 3, &m), 0);
+	CHECK_EQ_INT(m.status, HWG_VEIN_ST_OK);
 	sim_vein_free(t);
 }
 
@@ -768,6 +808,7 @@ main(void)
 	HWG_RUN(test_pair);
 	HWG_RUN(test_capture_good);
 	HWG_RUN(test_capture_waits_for_palm);
+	HWG_RUN(test_capture_time);
 	HWG_RUN(test_timeout);
 	HWG_RUN(test_absent_and_clear);
 	HWG_RUN(test_low_quality_and_photo);
