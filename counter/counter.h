@@ -6,9 +6,9 @@
  *
  * hwgw-counter is one visit at a resident-register counter, one command
  * per step (counter/README.md): login, card, identify, issue, status,
- * supervise, move-in, logout.  It includes only client/ and registry/
- * headers (and common/ below them): it is a client of the gateway like
- * any other, and never touches a device itself.
+ * supervise, move-in, household, logout.  It includes only client/ and
+ * registry/ headers (and common/ below them): it is a client of the
+ * gateway like any other, and never touches a device itself.
  */
 #ifndef COUNTER_H
 #define COUNTER_H
@@ -177,5 +177,6 @@ int ctr_step_issue(struct ctr *c, int argc, char **argv);
 int ctr_step_status(struct ctr *c, int argc, char **argv);
 int ctr_step_supervise(struct ctr *c, int argc, char **argv);
 int ctr_step_move_in(struct ctr *c, int argc, char **argv);
+int ctr_step_household(struct ctr *c, int argc, char **argv);
 
 #endif

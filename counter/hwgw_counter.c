@@ -38,6 +38,10 @@ static const struct step {
      "move-in --address A --postcode P --city-code C [--aza-code Z] [--household H\n"
      "      --relation R] [--date D] [--pin-file FILE]\n"
      "                                 5. special move-in (特例転入) with the card"},
+    {"household", ctr_step_household,
+     "household --household ID|new --relation R [--subject CODE] [--date D]\n"
+     "                                 a household change (世帯変更) notified by the card's "
+     "holder"},
     {"logout", ctr_step_logout, "logout                         6. the session ends"},
 };
 #define N_STEPS (sizeof(steps) / sizeof(steps[0]))
