@@ -110,6 +110,12 @@ set_tests_properties(registry_pg PROPERTIES SKIP_RETURN_CODE 77)
 # and between the CS's record and its answer, a CS that fails and returns;
 # on SQLite and, where a server can run, PostgreSQL.
 hwg_shell_test(registry_outbox test_registry_outbox.sh registry)
+# A city of counters (issue 16): four counters, each its own hwgwd, hwsim,
+# pcscd and namespaces, running visits at once on one PostgreSQL register
+# (tests/lib/cityenv.sh); skipped (77) without root or a PostgreSQL server.
+# Twelve processes a counter on two cores: it runs alone.
+hwg_shell_test(city test_city.sh "city;registry;visit")
+set_tests_properties(city PROPERTIES SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
 # Certificates through a running gateway (issue 14): make_certdoc makes the
 # registry's documents and checks a spooled page's text; tests/lib/certenv.sh
 # runs the gateway with hwsim's terminal and printer on one simulated bus.
