@@ -117,14 +117,30 @@ page_has() { grep -qF -- "$3" "$CITY/c$1/text/$2.txt"; }
 history_printed() {
 	for k in $(seq 1 "$N_COUNTERS"); do
 		while IFS='|' read -r _no _st _subj _job _pages _hh; do
-			_name=$(city_registry show "$_subj" | sed -n 's/^name=\(.*\) kana=.*/\1/p')
-			_name_pdf=$(printf '%s' "$_name" | sed 's/　/ /')
-			page_has "$k" "$_no" "$_name" || page_has "$k" "$_no" "$_name_pdf" ||
-				{ echo "c$k $_no: $_name not on the page"; head -n 20 "$CITY/c$k/text/$_no.txt"; return 1; }
+			_t="$CITY/c$k/text/$_no.txt"
+			city_registry show "$_subj" >"$CITY/subject.txt" || return 1
+			_name=$(sed -n 's/^name=\(.*\) kana=.*/\1/p' "$CITY/subject.txt" | sed 's/　/ /')
+			_addr=$(sed -n 's/^address=\(.*\) postcode=.*/\1/p' "$CITY/subject.txt")
+			grep -q "^交付番号 $_no\$" "$_t" && grep -q "^氏名 $_name\$" "$_t" &&
+				grep -q "^住所 $_addr\$" "$_t" || { echo "c$k $_no ($_subj):"; cat "$_t"; return 1; }
 		done <"$CITY/c$k/journal.txt"
 	done
 }
-check "each printed page names the resident the register holds under its subject" history_printed
+check "each printed page: its own number, the name and address the register holds for its subject" history_printed
+# the household pages (世帯全員) of counter 1: only people who were in the
+# Wakaba household; 美咲 on some and not on others as she came and went
+household_pages() {
+	for _no in $(awk -F'|' '$6 == 1 { print $1 }' "$CITY/c1/journal.txt"); do
+		_names=$(sed -n 's/^氏名 //p' "$CITY/c1/text/$_no.txt" | LC_ALL=C sort -u | tr '\n' ' ')
+		case $_names in
+		"大分 次郎 "* | *東雲*) echo "$_no: $_names"; return 1 ;;
+		"若葉 健太 若葉 美咲 若葉 花子 " | "若葉 健太 若葉 花子 ") ;;
+		*) echo "$_no: $_names"; return 1 ;;
+		esac
+	done
+	[ -n "$(awk -F'|' '$6 == 1' "$CITY/c1/journal.txt")" ]
+}
+check "counter 1's household pages list only the Wakaba household's members (美咲 as she came and went)" household_pages
 
 if [ "$N_COUNTERS" -ge 4 ]; then
 	moved_in() {
@@ -135,10 +151,11 @@ if [ "$N_COUNTERS" -ge 4 ]; then
 	check "one special move-in: 次郎's record version 1 made by it, claimed once" moved_in
 	jiro_pages() {
 		for _no in $(awk -F'|' '{ print $1 }' "$CITY/c4/journal.txt"); do
-			page_has 4 "$_no" "本町２丁目５番８号" || page_has 4 "$_no" "本町2丁目5番8号" || return 1
-			! page_has 4 "$_no" "荷揚町" || return 1
+			grep -q "^住所 $CITY_JIRO_NEW\$" "$CITY/c4/text/$_no.txt" &&
+				grep -q "^前住所 $CITY_JIRO_OLD\$" "$CITY/c4/text/$_no.txt" ||
+				{ cat "$CITY/c4/text/$_no.txt"; return 1; }
 		done
 	}
-	check "次郎's pages carry the new address of his record, not the old city's" jiro_pages
+	check "次郎's pages: the address his move-in recorded, the old city's as previous address" jiro_pages
 fi
 sh_test_end
