@@ -5,6 +5,7 @@
 # then visits until CITY_SECONDS after $CITY/go appears.  What it leaves
 # in $CITY/cK/ for the test to judge:
 #   ready          set up (the test waits for every counter's)
+#   end            when its last visit ended (seconds since the epoch)
 #   visits.log     "visit N ok|failed", "printed NO SUBJECT", "issue_failed RC",
 #                  "household ok VERSION SEQ" / "household refused CODE",
 #                  "move-in ok|refused ..."
@@ -159,5 +160,6 @@ city_counter_setup || { echo "counter $K: setup failed" >&2; exit 1; }
 touch "$OUT/ready"
 until [ -e "$CITY/go" ]; do sleep 0.05; done
 visits
+date +%s.%N >"$OUT/end"
 results
 touch "$OUT/done"

@@ -12,6 +12,7 @@
 #                       of them at once for SECONDS; each counter's results
 #                       in $CITY/cK/ (see city_counter.sh); fails if one
 #                       did not come up or did not finish
+#   city_visits / city_rate   whole visits done in the last run / a second
 #   city_stop           the counters' leftovers and the server gone
 #   city_registry ARGS  hwgw-registry on the register
 # Known residents: the Wakaba household (CITY_HEAD 花子, its head, card of
@@ -113,6 +114,15 @@ city_kill() {
 # city_visits: whole visits done by all the counters of the last run
 city_visits() {
 	cat "$CITY"/c[0-9]*/visits.log 2>/dev/null | grep -c '^visit [0-9]* ok'
+}
+
+# city_rate: whole visits a second over the last run, from $CITY/go to
+# the end of the last counter's last visit
+city_rate() {
+	cat "$CITY/go" "$CITY"/c[0-9]*/end | awk -v n="$(city_visits)" '
+		NR == 1 { go = $1; end = $1; next }
+		$1 > end { end = $1 }
+		END { if (end > go) printf "%.3f\n", n / (end - go); else print 0 }'
 }
 
 # city_stop: with HWG_KEEP set, the city's folder is left (copied to /tmp)
