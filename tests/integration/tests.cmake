@@ -115,7 +115,7 @@ hwg_shell_test(registry_outbox test_registry_outbox.sh registry)
 # (tests/lib/cityenv.sh); skipped (77) without root or a PostgreSQL server.
 # Twelve processes a counter on two cores: it runs alone.
 hwg_shell_test(city test_city.sh "city;registry;visit")
-set_tests_properties(city PROPERTIES SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+set_tests_properties(city PROPERTIES SKIP_RETURN_CODE 77 RUN_SERIAL TRUE TIMEOUT ${HWG_T600})
 # Certificates through a running gateway (issue 14): make_certdoc makes the
 # registry's documents and checks a spooled page's text; tests/lib/certenv.sh
 # runs the gateway with hwsim's terminal and printer on one simulated bus.

@@ -9,7 +9,9 @@
 #                       synthetic residents, 300) with the counters' known
 #                       residents; sets CITY (a folder every namespace sees)
 #   city_run N SECONDS  N counters set up in parallel, then visits on all
-#                       of them at once for SECONDS; each counter's results
+#                       of them at once for SECONDS (at least
+#                       CITY_MIN_VISITS, 3, whole visits a counter where
+#                       the machine is slow); each counter's results
 #                       in $CITY/cK/ (see city_counter.sh); fails if one
 #                       did not come up or did not finish
 #   city_visits / city_rate   whole visits done in the last run / a second
@@ -86,6 +88,7 @@ city_run() {
 	for _k in $(seq 1 "$_n"); do
 		mkdir -m 0755 "$CITY/c$_k"
 		env HWG_CARD_NS=1 CITY="$CITY" PG_URI="$PG_URI" CITY_SECONDS="$2" \
+			CITY_MIN_VISITS="${CITY_MIN_VISITS:-3}" \
 			unshare --mount --net --propagation private \
 			sh "$HWG_SOURCE_DIR/tests/integration/city_counter.sh" "$_k" \
 			>"$CITY/c$_k/out.log" 2>&1 &
