@@ -104,6 +104,8 @@ no_lost_update() {
 }
 if [ "$N_COUNTERS" -ge 2 ]; then
 	check "no lost update: 美咲's versions are exactly the changes the two counters were told of" no_lost_update
+	echo "# household changes: $(cat "$CITY"/c[12]/visits.log | grep -c '^household ok') recorded," \
+		"$(cat "$CITY"/c[12]/visits.log | grep -c '^household refused') refused (a race lost)"
 	refusals_neutral() {
 		! awk '$1 == "household" && $2 == "refused" && $3 != "not_entitled" && $3 != "logic_check"' \
 			"$CITY"/c[12]/visits.log | grep .
