@@ -39,7 +39,7 @@ ran() {
 	}
 }
 check "$N_COUNTERS counters set up in their own namespaces and ran visits at once" ran
-echo "# $(city_visits) visits in ${CITY_SECONDS:-40} s on $N_COUNTERS counters"
+echo "# $(city_visits) whole visits on $N_COUNTERS counters, $(city_rate) a second"
 
 # ---- every counter did whole visits, none failed
 visited() {
