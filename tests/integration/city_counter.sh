@@ -137,6 +137,8 @@ more() {
 
 visits() {
 	_start=$(cut -d. -f1 "$CITY/go")
+	# an empty start would count as 1970 and end the visits before the first
+	case $_start in '' | *[!0-9]*) echo "no start time in $CITY/go" >&2; return 1 ;; esac
 	N=0
 	: >"$OUT/visits.log"
 	while more; do
@@ -170,8 +172,8 @@ results() {
 
 city_counter_setup || { echo "counter $K: setup failed" >&2; exit 1; }
 touch "$OUT/ready"
-until [ -e "$CITY/go" ]; do sleep 0.05; done
-visits
+until [ -s "$CITY/go" ]; do sleep 0.05; done
+visits || exit 1
 date +%s.%N >"$OUT/end"
 results
 touch "$OUT/done"

@@ -83,7 +83,7 @@ city_wait() {
 
 city_run() {
 	_n=$1
-	rm -rf "$CITY"/c[0-9]* "$CITY/go"
+	rm -rf "$CITY"/c[0-9]* "$CITY/go" "$CITY/go.tmp"
 	CITY_PIDS=
 	for _k in $(seq 1 "$_n"); do
 		mkdir -m 0755 "$CITY/c$_k"
@@ -101,7 +101,8 @@ city_run() {
 		city_kill
 		return 1
 	fi
-	date +%s.%N >"$CITY/go"
+	# written whole, then renamed: a counter never reads a go without its time
+	date +%s.%N >"$CITY/go.tmp" && mv "$CITY/go.tmp" "$CITY/go"
 	_rc=0
 	for _p in $CITY_PIDS; do wait "$_p" || _rc=1; done
 	CITY_PIDS=
