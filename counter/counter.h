@@ -145,6 +145,9 @@ int ctr_state_remove(const struct ctr *c, const char *name, struct hwg_error *er
 
 /* key=value lines of a state file: the value of key, copied into out, or -1. */
 int ctr_kv_get(const char *text, const char *key, char *out, size_t outlen);
+/* The value of key in the state file name, into out; "" when either is absent. */
+void ctr_state_value(const struct ctr *c, const char *name, const char *key, char *out,
+                     size_t outlen);
 
 /* The session token (the file "session", hex): into tok, *len. HWG_E_SESSION when absent. */
 int ctr_session_load(const struct ctr *c, uint8_t *tok, size_t *len, struct hwg_error *err);

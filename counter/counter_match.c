@@ -120,21 +120,6 @@ ctr_match_card(struct ctr *c, const cbor_item_t *info, struct reg_person *p)
 	return rc;
 }
 
-/* The operator's role, from the state file written at login. */
-static void
-operator_role(const struct ctr *c, char *role, size_t len)
-{
-	struct hwg_error err = {0};
-	char *text = NULL;
-	size_t n;
-
-	role[0] = '\0';
-	if (ctr_state_read(c, "operator", &text, &n, &err) == 0 &&
-	    ctr_kv_get(text, "role", role, len) != 0)
-		role[0] = '\0';
-	free(text);
-}
-
 int
 ctr_may_see_mn(const struct ctr *c, const cbor_item_t *info)
 {
@@ -144,7 +129,7 @@ ctr_may_see_mn(const struct ctr *c, const cbor_item_t *info)
 
 	if (roles == NULL || ctr_text(info, "mynumber", mn, sizeof(mn))[0] == '\0')
 		return 0;
-	operator_role(c, role, sizeof(role));
+	ctr_state_value(c, "operator", "role", role, sizeof(role));
 	n = strlen(role);
 	for (hit = strstr(roles, role); n > 0 && hit != NULL; hit = strstr(hit + 1, role))
 		if ((hit == roles || hit[-1] == ' ' || hit[-1] == ',') &&

@@ -119,6 +119,20 @@ ctr_state_remove(const struct ctr *c, const char *name, struct hwg_error *err)
 	return 0;
 }
 
+void
+ctr_state_value(const struct ctr *c, const char *name, const char *key, char *out, size_t outlen)
+{
+	struct hwg_error err = {0};
+	char *text = NULL;
+	size_t n;
+
+	out[0] = '\0';
+	if (ctr_state_read(c, name, &text, &n, &err) == 0 &&
+	    ctr_kv_get(text, key, out, outlen) != 0)
+		out[0] = '\0';
+	free(text);
+}
+
 int
 ctr_kv_get(const char *text, const char *key, char *out, size_t outlen)
 {

@@ -48,20 +48,6 @@ parse(int argc, char **argv, struct hh_form *f)
 	return optind == argc && f->household && f->relation ? 0 : -1;
 }
 
-/* key from the state file name ("" when absent). */
-static void
-state_value(const struct ctr *c, const char *name, const char *key, char *out, size_t len)
-{
-	struct hwg_error err = {0};
-	char *text = NULL;
-	size_t n;
-
-	out[0] = '\0';
-	if (ctr_state_read(c, name, &text, &n, &err) == 0 && ctr_kv_get(text, key, out, len) != 0)
-		out[0] = '\0';
-	free(text);
-}
-
 static int
 not_identified(struct ctr *c)
 {
@@ -114,7 +100,7 @@ change(struct ctr *c, const struct hh_form *f, const char *me, struct reg_person
 	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
 	if (f->date != NULL)
 		snprintf(day, sizeof(day), "%s", f->date);
-	state_value(c, "operator", "operator_id", op, sizeof(op));
+	ctr_state_value(c, "operator", "operator_id", op, sizeof(op));
 	if ((rc = ctr_registry_open(c, &r)) != 0)
 		return rc;
 	if ((rc = may_notify(c, r, me, subject, target)) == 0) {
@@ -141,7 +127,7 @@ ctr_step_household(struct ctr *c, int argc, char **argv)
 		                "[--subject CODE] [--date YYYY-MM-DD]\n");
 		return CTR_EXIT_ERROR;
 	}
-	state_value(c, "visit", "resident_code", me, sizeof(me));
+	ctr_state_value(c, "visit", "resident_code", me, sizeof(me));
 	if (me[0] == '\0')
 		return not_identified(c);
 	memset(&p, 0, sizeof(p));

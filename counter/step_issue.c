@@ -83,21 +83,6 @@ relation_of(const char *s)
 	return 0;
 }
 
-/* The resident the card identified at this visit ("" when none). */
-static void
-visit_resident(const struct ctr *c, char code[16])
-{
-	struct hwg_error err = {0};
-	char *text = NULL;
-	size_t n;
-
-	code[0] = '\0';
-	if (ctr_state_read(c, "visit", &text, &n, &err) == 0 &&
-	    ctr_kv_get(text, "resident_code", code, 16) != 0)
-		code[0] = '\0';
-	free(text);
-}
-
 /* A registry refusal in words for the resident. */
 static int
 refusal(struct ctr *c, const struct hwg_error *err)
@@ -258,7 +243,7 @@ ctr_step_issue(struct ctr *c, int argc, char **argv)
 	}
 	if ((rc = pending_first(c)) != 0)
 		return rc;
-	visit_resident(c, me);
+	ctr_state_value(c, "visit", "resident_code", me, sizeof(me));
 	today(day);
 	struct reg_cert_request q = {
 	    .kind = o.kind,

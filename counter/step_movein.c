@@ -83,20 +83,6 @@ read_card(struct ctr *c, const char *pin_file, struct ctr_answer *info)
 	return rc;
 }
 
-/* The operator id from the login ("" if unknown). */
-static void
-operator_id(const struct ctr *c, char *out, size_t len)
-{
-	struct hwg_error err = {0};
-	char *text = NULL;
-	size_t n;
-
-	out[0] = '\0';
-	if (ctr_state_read(c, "operator", &text, &n, &err) == 0)
-		(void)ctr_kv_get(text, "operator_id", out, len);
-	free(text);
-}
-
 static int
 move_in(struct ctr *c, const struct form *f, const cbor_item_t *info, struct reg_person *out)
 {
@@ -119,7 +105,7 @@ move_in(struct ctr *c, const struct form *f, const cbor_item_t *info, struct reg
 	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
 	if (f->date != NULL)
 		snprintf(day, sizeof(day), "%s", f->date);
-	operator_id(c, op, sizeof(op));
+	ctr_state_value(c, "operator", "operator_id", op, sizeof(op));
 	snprintf(form.address, sizeof(form.address), "%s", f->address);
 	snprintf(form.postcode, sizeof(form.postcode), "%s", f->postcode);
 	snprintf(form.city_code, sizeof(form.city_code), "%s", f->city_code);
