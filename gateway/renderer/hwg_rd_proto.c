@@ -485,9 +485,10 @@ get_text_b(struct hwg_buf *b, char *out, size_t max)
 	uint64_t n;
 	int major;
 
+	/* a CBOR text is UTF-8: what the encoder (hwg_text_escape) never sends is refused */
 	if (get_head(b, &major, &n) != 0 || major != 3 || n > max ||
-	    hwg_buf_get_view(b, (size_t)n, &p) != 0 || !no_controls((const char *)p, (size_t)n) ||
-	    memchr(p, '\0', (size_t)n) != NULL)
+	    hwg_buf_get_view(b, (size_t)n, &p) != 0 || !hwg_utf8_valid(p, (size_t)n) ||
+	    !no_controls((const char *)p, (size_t)n) || memchr(p, '\0', (size_t)n) != NULL)
 		return -1;
 	memcpy(out, p, (size_t)n);
 	out[n] = '\0';
