@@ -23,7 +23,8 @@
 #     (hsm_unavailable); the token back, served again.
 # At the end the audit chain verifies and no PIN try was lost.
 # FAULT_APDU_STEP=N strikes at every Nth APDU only (1, 1+N, ...): make
-# memcheck sets it, where each restart of hwgwd under valgrind is slow.
+# memcheck (5) and make check-sanitize (2) set it, where each restart of
+# hwgwd is slow.
 # The state directory is a small tmpfs in the test's mount namespace.
 set -u
 . "$HWG_SOURCE_DIR/tests/lib/gwenv.sh"
