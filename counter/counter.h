@@ -28,9 +28,6 @@
 
 #define CTR_PATH_MAX 4096
 
-/* The PKCS#11 module when [registry] pkcs11_module is unset: SoftHSM2's. */
-#define CTR_PKCS11_MODULE "/usr/lib/softhsm/libsofthsm2.so"
-
 /* The station's configuration (counter.conf, counter/README.md); all strings owned. */
 struct ctr_conf {
 	/* [client]: as hwgwctl's profile */

@@ -59,8 +59,8 @@ static int
 ctr_registry_open_conf(const struct ctr_conf *conf, struct hwgw_registry **out,
                        struct hwg_error *err)
 {
-	struct reg_p11_key hsm = {conf->p11_module ? conf->p11_module : CTR_PKCS11_MODULE,
-	                          conf->p11_token, conf->p11_pin_file, conf->mn_key_hsm};
+	struct reg_p11_key hsm = {conf->p11_module, conf->p11_token, conf->p11_pin_file,
+	                          conf->mn_key_hsm};
 
 	if (conf->mn_key_hsm == NULL)
 		return hwgw_registry_open(conf->db, conf->mn_key, out, err);

@@ -142,8 +142,6 @@ load_signer(const struct ctr_conf *conf, struct reg_signer **out, struct hwg_err
 
 	if (strncmp(key, "pkcs11:", 7) != 0)
 		return reg_signer_load(key, id, out, err);
-	if (p11.module == NULL)
-		p11.module = CTR_PKCS11_MODULE;
 	return reg_signer_load_pkcs11(&p11, id, out, err);
 }
 

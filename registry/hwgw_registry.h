@@ -87,9 +87,10 @@ int hwgw_registry_open(const char *uri, const char *mn_key_path, struct hwgw_reg
                        struct hwg_error *err);
 
 /*
- * A key on a PKCS#11 token: the module, the token's label, its user PIN
- * file (0600) and the key's label.
+ * A key on a PKCS#11 token: the module (NULL: REG_PKCS11_MODULE), the
+ * token's label, its user PIN file (0600) and the key's label.
  */
+#define REG_PKCS11_MODULE "/usr/lib/softhsm/libsofthsm2.so"
 struct reg_p11_key {
 	const char *module, *token_label, *pin_file, *label;
 };

@@ -405,7 +405,7 @@ int
 main(int argc, char **argv)
 {
 	const char *db = getenv("HWGW_REGISTRY_DB"), *key = getenv("HWGW_REGISTRY_MN_KEY");
-	struct reg_p11_key hsm = {"/usr/lib/softhsm/libsofthsm2.so", NULL, NULL, NULL};
+	struct reg_p11_key hsm = {NULL, NULL, NULL, NULL};
 	struct hwgw_registry *r = NULL;
 	struct hwg_error err = {0};
 	int i = 1, rc;
