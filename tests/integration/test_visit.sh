@@ -128,14 +128,21 @@ restart() {
 	wait "$_bg"
 	[ $? = 3 ] || { cat "$GW/bg.out" "$GW/bg.err"; return 1; }
 	grep -qF "[outcome_unknown]" "$GW/bg.err" || { cat "$GW/bg.err"; return 1; }
-	sleep 4 # the sheet comes out meanwhile
+	# the sheet comes out meanwhile (3 s a page; longer on a loaded machine)
+	_i=0
+	until [ "$(spooled)" = 3 ]; do
+		_i=$((_i + 1))
+		[ $_i -le 300 ] || { echo "the held sheet never came out: $(spooled) spooled"; return 1; }
+		sleep 0.1
+	done
 	GW_NET_RESTARTS_OK=1 gw_start && sleep 2.5 # past the request's t + max_age
 }
 check "hwgwd killed while the job prints: the clerk is told the outcome is unknown" restart
+spooled_is() { [ "$(spooled)" = "$1" ] || { echo "$(spooled) spooled, wanted $1"; return 1; }; }
 resumed() {
-	run 3 status && err_has "[print_unconfirmed]" && [ "$(spooled)" = 3 ] &&
+	run 3 status && err_has "[print_unconfirmed]" && spooled_is 3 &&
 		palm sato.k && run 0 supervise --supervisor sato.k --outcome printed &&
-		[ "$(spooled)" = 3 ] && run 0 status && out_has "no certificate is in flight"
+		spooled_is 3 && run 0 status && out_has "no certificate is in flight"
 }
 check "status after the restart: held (not printed again); the supervisor closes it" resumed
 

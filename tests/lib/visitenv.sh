@@ -168,7 +168,7 @@ counter() {
 }
 
 palm() {
-	vein present 0 "$1" >/dev/null
+	vein present 0 "$1" >/dev/null || { echo "palm $1: not presented"; return 1; }
 }
 
 visit_insert() {
