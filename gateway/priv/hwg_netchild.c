@@ -1,9 +1,11 @@
 /*
  * hwg_netchild.c — the privileged side of the link to the net process
- * (see hwg_netchild.h).  A reader thread takes each verdict and hands it to a
- * worker thread of its own (a card or a palm takes seconds; others must
- * not wait behind it), at most HWG_NETCHILD_WORKERS at a time; workers
- * write their replies under the link's write lock.  A link is reference
+ * (see hwg_netchild.h).  A reader thread takes each verdict and queues it
+ * for a fixed pool of workers ([gateway] workers, started once: no thread
+ * is made per request), so that a card or a palm that takes seconds holds
+ * one worker and others go on; with every worker busy the reader waits,
+ * which holds the net process back.  Workers write their replies under
+ * the link's write lock.  A link is reference
  * counted, so a worker finishing after its net process died writes into
  * a closed peer (EPIPE, ignored) and never into its successor.
  */
@@ -30,7 +32,6 @@
 #include "hwg_verify.h"
 #include "hwg_time.h"
 
-#define HWG_NETCHILD_WORKERS 64
 /* Restart back-off: common/hwg_backoff.h, the rule the keyholder shares. */
 
 struct link {
@@ -47,8 +48,13 @@ struct hwg_netchild {
 	char config_path[PATH_MAX];
 	int unix_fd, http_fd;
 	pthread_mutex_t lock;
-	pthread_cond_t idle;
-	unsigned busy; /* workers running */
+	pthread_cond_t idle;        /* a worker became free, or the queue emptied */
+	pthread_cond_t work;        /* a job was queued, or stopping */
+	unsigned busy;              /* jobs queued or running */
+	struct job *queue, **tail;  /* jobs no worker has taken yet */
+	int stopping;
+	pthread_t *workers;
+	unsigned n_workers;
 	struct link *link;
 	pthread_t reader;
 	struct hwg_backoff backoff; /* the net process's start and restart delay */
@@ -60,6 +66,7 @@ struct job {
 	struct link *link;
 	uint32_t id;
 	struct hwg_buf *body;
+	struct job *next;
 };
 
 static void
@@ -137,13 +144,9 @@ run_job(struct job *j)
 	hwg_reply_clear(&reply);
 }
 
-static void *
-worker_main(void *arg)
+static void
+job_done(struct hwg_netchild *m, struct job *j)
 {
-	struct job *j = arg;
-	struct hwg_netchild *m = j->m;
-
-	run_job(j);
 	hwg_buf_free(j->body);
 	link_unref(m, j->link);
 	free(j);
@@ -151,36 +154,77 @@ worker_main(void *arg)
 	m->busy--;
 	pthread_cond_broadcast(&m->idle);
 	pthread_mutex_unlock(&m->lock);
-	return NULL;
+}
+
+/* One of the pool: jobs until stopping and the queue is empty. */
+static void *
+worker_main(void *arg)
+{
+	struct hwg_netchild *m = arg;
+	struct job *j;
+
+	for (;;) {
+		pthread_mutex_lock(&m->lock);
+		while (m->queue == NULL && !m->stopping)
+			pthread_cond_wait(&m->work, &m->lock);
+		if ((j = m->queue) == NULL) {
+			pthread_mutex_unlock(&m->lock);
+			return NULL;
+		}
+		if ((m->queue = j->next) == NULL)
+			m->tail = &m->queue;
+		pthread_mutex_unlock(&m->lock);
+		run_job(j);
+		job_done(m, j);
+	}
 }
 
 static int
 dispatch(struct hwg_netchild *m, struct link *l, uint32_t id, struct hwg_buf *body)
 {
 	struct job *j = calloc(1, sizeof(*j));
-	pthread_attr_t attr;
-	pthread_t t;
-	int rc;
 
 	if (j == NULL)
 		return HWG_E_NOMEM;
-	*j = (struct job){m, l, id, body};
+	*j = (struct job){m, l, id, body, NULL};
 	pthread_mutex_lock(&m->lock);
-	while (m->busy >= HWG_NETCHILD_WORKERS)
+	while (m->busy >= m->n_workers)
 		pthread_cond_wait(&m->idle, &m->lock);
 	m->busy++;
 	l->refs++;
+	*m->tail = j;
+	m->tail = &j->next;
+	pthread_cond_signal(&m->work);
 	pthread_mutex_unlock(&m->lock);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&t, &attr, worker_main, j);
-	pthread_attr_destroy(&attr);
-	if (rc != 0) {
-		j->body = NULL;
-		worker_main(j); /* undoes the counts */
-		return HWG_E_INTERNAL;
-	}
 	return 0;
+}
+
+/* The pool, started once; HWG_E_INTERNAL when not every worker could be. */
+static int
+start_workers(struct hwg_netchild *m, unsigned n, struct hwg_error *err)
+{
+	if ((m->workers = calloc(n, sizeof(*m->workers))) == NULL)
+		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
+	for (; m->n_workers < n; m->n_workers++)
+		if (pthread_create(&m->workers[m->n_workers], NULL, worker_main, m) != 0)
+			return hwg_error_set(err, HWG_E_INTERNAL, "cannot start worker %u of %u",
+			                     m->n_workers + 1, n);
+	return 0;
+}
+
+/* Let the workers finish what is queued, then join them. */
+static void
+stop_workers(struct hwg_netchild *m)
+{
+	pthread_mutex_lock(&m->lock);
+	m->stopping = 1;
+	pthread_cond_broadcast(&m->work);
+	pthread_mutex_unlock(&m->lock);
+	for (unsigned i = 0; i < m->n_workers; i++)
+		pthread_join(m->workers[i], NULL);
+	free(m->workers);
+	m->workers = NULL;
+	m->n_workers = 0;
 }
 
 static void *
@@ -294,11 +338,15 @@ hwg_netchild_start(struct hwg_core *core, const struct hwg_config *cfg, const ch
 	m->cfg = cfg;
 	m->unix_fd = unix_fd;
 	m->http_fd = http_fd;
+	m->tail = &m->queue;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->idle, NULL);
-	if ((rc = spawn(m, err)) != 0) {
+	pthread_cond_init(&m->work, NULL);
+	if ((rc = start_workers(m, cfg->workers, err)) != 0 || (rc = spawn(m, err)) != 0) {
+		stop_workers(m);
 		pthread_mutex_destroy(&m->lock);
 		pthread_cond_destroy(&m->idle);
+		pthread_cond_destroy(&m->work);
 		free(m);
 		return rc;
 	}
@@ -373,11 +421,9 @@ hwg_netchild_stop(struct hwg_netchild *m)
 		waitpid(m->link->pid, NULL, 0);
 		retire(m);
 	}
-	pthread_mutex_lock(&m->lock);
-	while (m->busy > 0)
-		pthread_cond_wait(&m->idle, &m->lock);
-	pthread_mutex_unlock(&m->lock);
+	stop_workers(m); /* each finishes its request and sends the answer first */
 	pthread_mutex_destroy(&m->lock);
 	pthread_cond_destroy(&m->idle);
+	pthread_cond_destroy(&m->work);
 	free(m);
 }

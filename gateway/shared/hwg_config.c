@@ -306,6 +306,7 @@ static const struct config_key config_keys[] = {
     {"gateway", "state_dir", F(state_dir), FN(set_string), "a directory path"},
     {"gateway", "log_level", F(log_level), FN(set_log_level), "debug, info, warn or error"},
     {"gateway", "libexec_dir", F(libexec_dir), FN(set_string), "a directory path"},
+    {"gateway", "workers", F(workers), NUM(NUM_UNSIGNED, 1, 1024, 1), "a number from 1 to 1024"},
     {"api", "max_body", F(max_body), NUM(NUM_SIZE, 1024, 16 * 1024 * 1024, 1),
      "bytes between 1024 and 16777216"},
     {"api", "clock_skew", F(clock_skew_ms), NUM(NUM_I64, 1, 3600, 1000),
@@ -424,6 +425,7 @@ hwg_config_defaults(struct hwg_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->log_level = HWG_LOG_INFO;
+	c->workers = 64; /* requests at once: a card or a palm holds one for seconds */
 	c->max_body = 64 * 1024;
 	c->clock_skew_ms = 30 * 1000;
 	c->max_age_ms = 30 * 1000;

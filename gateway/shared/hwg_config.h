@@ -23,6 +23,7 @@ struct hwg_config {
 	char *gateway_id;
 	char *state_dir;
 	char *libexec_dir; /* hwgw-net and hwgw-keyholder; NULL: hwg_helper_path searches */
+	unsigned workers;  /* the privileged process's pool of request workers */
 	int log_level;     /* enum hwg_log_level */
 	/* [api] */
 	size_t max_body;       /* bytes, default 64 KiB */
