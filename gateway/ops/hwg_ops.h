@@ -68,6 +68,13 @@ struct hwg_op_keys {
 	 * hwg_op_key; the caller frees *out) and its COSE algorithm.
 	 */
 	int (*public_key)(void *arg, int which, EVP_PKEY **out, int *alg, struct hwg_error *err);
+	/*
+	 * The same key as its DER SubjectPublicKeyInfo, copied into der (cap
+	 * bytes; HWG_E_INTERNAL if it does not fit): what gw.info publishes,
+	 * without decoding and encoding the key again on every call.
+	 */
+	int (*public_spki)(void *arg, int which, uint8_t *der, size_t cap, size_t *len, int *alg,
+	                   struct hwg_error *err);
 	/* The token's state now (gw.info, device.list). */
 	int (*token_info)(void *arg, struct hwg_op_token_info *out, struct hwg_error *err);
 	/* hwg_template_seal and hwg_template_open (palm/hwg_templates.h) with the template key. */

@@ -5,7 +5,6 @@
  * Neither touches personal data, so every role (maintenance included)
  * may call them.
  */
-#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +16,8 @@
 #include "hwg_vein.h"
 #include "hwg_palm.h"
 
+#define SPKI_MAX 512 /* a P-256 or Ed25519 SubjectPublicKeyInfo is under 100 bytes */
+
 /*
  * The seal key's SubjectPublicKeyInfo into *m, as "seal_key", when the
  * token has one (anyone may check a certificate's code with it).
@@ -26,48 +27,39 @@ put_seal_key(const struct hwg_op_ctx *ctx, cbor_item_t *m, struct hwg_error *err
 {
 	const struct hwg_op_keys *keys = ctx->keys;
 	struct hwg_error why = {0};
-	unsigned char *der = NULL;
-	EVP_PKEY *pub = NULL;
-	int alg = 0, len, rc;
+	uint8_t der[SPKI_MAX];
+	size_t len = 0;
+	int alg = 0, rc;
 
-	if ((rc = keys->public_key(keys->arg, HWG_OP_KEY_SEAL, &pub, &alg, &why)) ==
-	    HWG_E_NOT_FOUND)
+	if ((rc = keys->public_spki(keys->arg, HWG_OP_KEY_SEAL, der, sizeof(der), &len, &alg,
+	                            &why)) == HWG_E_NOT_FOUND)
 		return 0;
-	if (rc != 0 || (len = i2d_PUBKEY(pub, &der)) <= 0) {
-		EVP_PKEY_free(pub);
+	if (rc != 0)
 		return hwg_error_set(err, HWG_E_HSM, "cannot export the seal public key");
-	}
-	EVP_PKEY_free(pub);
-	rc = hwg_cbor_map_put_bytes(m, "seal_key", der, (size_t)len);
-	OPENSSL_free(der);
-	return rc != 0 ? hwg_error_set(err, HWG_E_NOMEM, "out of memory") : 0;
+	return hwg_cbor_map_put_bytes(m, "seal_key", der, len) != 0
+	           ? hwg_error_set(err, HWG_E_NOMEM, "out of memory")
+	           : 0;
 }
 
 int
 hwg_op_gw_info(struct hwg_op_ctx *ctx, cbor_item_t **result, struct hwg_error *err)
 {
 	const struct hwg_op_keys *keys = ctx->keys;
-	EVP_PKEY *pub = NULL;
-	unsigned char *der = NULL;
-	int der_len, alg = 0, rc;
+	uint8_t der[SPKI_MAX];
+	size_t der_len = 0;
+	int alg = 0, rc;
 	cbor_item_t *m;
 
-	if (keys->public_key(keys->arg, HWG_OP_KEY_RESPONSE, &pub, &alg, err) != 0 ||
-	    (der_len = i2d_PUBKEY(pub, &der)) <= 0) {
-		EVP_PKEY_free(pub);
+	if (keys->public_spki(keys->arg, HWG_OP_KEY_RESPONSE, der, sizeof(der), &der_len, &alg,
+	                      err) != 0)
 		return hwg_error_set(err, HWG_E_HSM, "cannot export the response public key");
-	}
-	EVP_PKEY_free(pub);
-	if ((m = cbor_new_definite_map(6)) == NULL) {
-		OPENSSL_free(der);
+	if ((m = cbor_new_definite_map(6)) == NULL)
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
-	}
 	rc = hwg_cbor_map_put_text(m, "version", HWG_VERSION) |
 	     hwg_cbor_map_put_text(m, "gateway_id", ctx->cfg->gateway_id) |
 	     hwg_cbor_map_put_item(m, "alg", cbor_build_negint8((uint8_t)(-1 - alg))) |
-	     hwg_cbor_map_put_bytes(m, "public_key", der, (size_t)der_len) |
+	     hwg_cbor_map_put_bytes(m, "public_key", der, der_len) |
 	     hwg_cbor_map_put_uint(m, "protocol", 1);
-	OPENSSL_free(der);
 	if (rc != 0) {
 		cbor_decref(&m);
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");

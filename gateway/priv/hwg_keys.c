@@ -6,23 +6,59 @@
 #include <stdio.h>
 #include <string.h>
 
+static const char *const key_names[] = {"response", "audit", "seal"};
+
+/* The keyholder's copy of key which: 0, or an error with err set. */
+static int
+key_of(void *arg, int which, struct hwg_keyholder_key *out, struct hwg_error *err)
+{
+	struct hwg_keyholder_key keys[2];
+
+	if (which == HWG_OP_KEY_SEAL)
+		return hwg_keyholder_seal_key(arg, out) != 0
+		           ? hwg_error_set(err, HWG_E_NOT_FOUND, "the token has no seal key")
+		           : 0;
+	if (which != HWG_OP_KEY_RESPONSE && which != HWG_OP_KEY_AUDIT)
+		return hwg_error_set(err, HWG_E_INVALID, "no such key");
+	hwg_keyholder_keys(arg, &keys[HWG_OP_KEY_RESPONSE], &keys[HWG_OP_KEY_AUDIT]);
+	*out = keys[which];
+	return 0;
+}
+
 static int
 public_key(void *arg, int which, EVP_PKEY **out, int *alg, struct hwg_error *err)
 {
-	static const char *const names[] = {"response", "audit", "seal"};
-	struct hwg_keyholder_key keys[3];
+	struct hwg_keyholder_key key;
+	int rc;
 
 	*out = NULL;
 	*alg = 0;
-	if (which != HWG_OP_KEY_RESPONSE && which != HWG_OP_KEY_AUDIT && which != HWG_OP_KEY_SEAL)
-		return hwg_error_set(err, HWG_E_INVALID, "no such key");
-	hwg_keyholder_keys(arg, &keys[HWG_OP_KEY_RESPONSE], &keys[HWG_OP_KEY_AUDIT]);
-	if (which == HWG_OP_KEY_SEAL && hwg_keyholder_seal_key(arg, &keys[HWG_OP_KEY_SEAL]) != 0)
-		return hwg_error_set(err, HWG_E_NOT_FOUND, "the token has no seal key");
-	if ((*out = hwg_keyholder_key_public(&keys[which])) == NULL)
+	if ((rc = key_of(arg, which, &key, err)) != 0)
+		return rc;
+	if ((*out = hwg_keyholder_key_public(&key)) == NULL)
 		return hwg_error_set(err, HWG_E_HSM, "cannot export the %s public key",
-		                     names[which]);
-	*alg = keys[which].alg;
+		                     key_names[which]);
+	*alg = key.alg;
+	return 0;
+}
+
+static int
+public_spki(void *arg, int which, uint8_t *der, size_t cap, size_t *len, int *alg,
+            struct hwg_error *err)
+{
+	struct hwg_keyholder_key key;
+	int rc;
+
+	*len = 0;
+	*alg = 0;
+	if ((rc = key_of(arg, which, &key, err)) != 0)
+		return rc;
+	if (key.spki_len == 0 || key.spki_len > sizeof(key.spki) || key.spki_len > cap)
+		return hwg_error_set(err, HWG_E_INTERNAL, "the %s public key does not fit",
+		                     key_names[which]);
+	memcpy(der, key.spki, key.spki_len);
+	*len = key.spki_len;
+	*alg = key.alg;
 	return 0;
 }
 
@@ -77,6 +113,7 @@ void
 hwg_keys_service(struct hwg_keyholder *kh, struct hwg_op_keys *out)
 {
 	*out = (struct hwg_op_keys){.public_key = public_key,
+	                            .public_spki = public_spki,
 	                            .token_info = token_info,
 	                            .template_seal = template_seal,
 	                            .template_open = template_open,

@@ -113,7 +113,31 @@ fake_seal_pdf(void *arg, const char *no, const uint8_t digest[32], uint8_t seal[
 }
 
 static struct fake_keys fk;
+/* The same fake key as DER, as the gateway's service copies it. */
+static int
+fake_public_spki(void *arg, int which, uint8_t *der, size_t cap, size_t *len, int *alg,
+                 struct hwg_error *err)
+{
+	EVP_PKEY *k = NULL;
+	unsigned char *p = NULL;
+	int n, rc;
+
+	if ((rc = fake_public_key(arg, which, &k, alg, err)) != 0)
+		return rc;
+	n = i2d_PUBKEY(k, &p);
+	EVP_PKEY_free(k);
+	if (n <= 0 || (size_t)n > cap) {
+		OPENSSL_free(p);
+		return hwg_error_set(err, HWG_E_INTERNAL, "the fake key does not fit");
+	}
+	memcpy(der, p, (size_t)n);
+	*len = (size_t)n;
+	OPENSSL_free(p);
+	return 0;
+}
+
 static struct hwg_op_keys keys = {.public_key = fake_public_key,
+                                  .public_spki = fake_public_spki,
                                   .token_info = fake_token_info,
                                   .template_seal = fake_seal,
                                   .template_open = fake_open,
