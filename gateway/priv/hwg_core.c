@@ -4,7 +4,9 @@
  * and counted, and changes nothing else.  Accepted requests run inside
  * one store transaction together with their replay-cache entry and their
  * audit record: either all of it reaches the disk or the client is told
- * audit_unavailable and nothing happened.  A request that waited past its
+ * audit_unavailable and nothing happened.  Requests that arrive together
+ * share that transaction and its fsync (a batch, below), each in a
+ * savepoint of its own.  A request that waited past its
  * time plus [api] max_age is refused as expired under the state lock, so
  * that request.status, which reads the audit and the requests running
  * under that lock too, can tell a client for good what became of it.
@@ -14,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,10 +53,20 @@ struct running {
 	struct running *next;
 };
 
+/* Requests sharing one transaction (see "batches" below). */
+struct batch {
+	unsigned members; /* requests whose work is in it */
+	unsigned waiting; /* of those, still to read rc: the last frees it */
+	int done, rc;     /* committed (rc 0) or failed */
+};
+
 struct hwg_core {
 	const struct hwg_config *cfg;
 	struct hwg_store *store;
 	pthread_mutex_t state_lock; /* the store is used by one thread at a time */
+	atomic_uint entering;       /* threads waiting for state_lock */
+	struct batch *batch;        /* under state_lock: the open batch, or NULL */
+	pthread_cond_t committed;   /* with state_lock: a batch ended */
 	struct hwg_keyholder *kh;   /* the keys: a process of their own */
 	struct running *running;    /* under state_lock */
 	struct hwg_clients *clients;
@@ -99,6 +112,149 @@ struct hwg_palm *
 hwg_core_palm(struct hwg_core *c)
 {
 	return c->veins;
+}
+
+/* ---------------------------------------------------------------- batches */
+
+/*
+ * Group commit.  A request does its work in a savepoint of the open
+ * batch's transaction, then waits for the batch to commit: whoever lets
+ * go of the state lock while nobody waits for it (or with the batch full)
+ * commits, so requests that arrive together share one fsync, and a lone
+ * request commits at once.  An answer leaves only after its batch's
+ * commit returned.  A failed commit (a full disk, an I/O error) undoes the
+ * whole batch and fails every request in it with audit_unavailable.
+ * Every other use of the store commits the open batch first
+ * (state_lock_alone) and finds no transaction open.
+ */
+#define BATCH_MAX 64 /* requests a batch holds at most: bounds a request's wait */
+
+static void
+state_lock(struct hwg_core *c)
+{
+	atomic_fetch_add(&c->entering, 1);
+	pthread_mutex_lock(&c->state_lock);
+	atomic_fetch_sub(&c->entering, 1);
+}
+
+/* With the lock held: end the open batch, commit its work and wake its requests; its result. */
+static int
+batch_commit(struct hwg_core *c)
+{
+	struct batch *b = c->batch;
+	struct hwg_error err = {0};
+	int rc;
+
+	if (b == NULL)
+		return 0;
+	c->batch = NULL;
+	if (!hwg_store_in_transaction(c->store))
+		rc = hwg_error_set(&err, HWG_E_STORE, "the store ended the transaction");
+	else
+		rc = hwg_store_commit(c->store, &err);
+	if (rc != 0)
+		hwg_log(HWG_LOG_ERR, "audit.commit", "requests=%u result=%s msg=\"%s\"", b->members,
+		        hwg_err_code(rc), err.message);
+	b->done = 1;
+	b->rc = rc;
+	pthread_cond_broadcast(&c->committed);
+	if (b->waiting == 0)
+		free(b);
+	return rc;
+}
+
+/* The rule at every release of the lock: with nobody waiting for it, the open batch commits. */
+static void
+state_unlock(struct hwg_core *c)
+{
+	if (c->batch != NULL && atomic_load(&c->entering) == 0)
+		batch_commit(c);
+	pthread_mutex_unlock(&c->state_lock);
+}
+
+/* The lock, for a use of the store outside any batch: the open one commits first. */
+static void
+state_lock_alone(struct hwg_core *c)
+{
+	state_lock(c);
+	batch_commit(c);
+}
+
+void
+hwg_core_state_lock(struct hwg_core *c)
+{
+	state_lock_alone(c);
+}
+
+void
+hwg_core_state_unlock(struct hwg_core *c)
+{
+	state_unlock(c);
+}
+
+/*
+ * With the lock held: a savepoint "req" for one request in the open
+ * batch, which is opened if there is none (or if the store ended the
+ * last one's transaction: that batch fails).  HWG_E_AUDIT when neither
+ * can be had; nothing is open then.
+ */
+static int
+batch_join(struct hwg_core *c, struct hwg_error *err)
+{
+	if (c->batch != NULL && !hwg_store_in_transaction(c->store))
+		batch_commit(c);
+	if (c->batch == NULL) {
+		if ((c->batch = calloc(1, sizeof(*c->batch))) == NULL)
+			return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable: out of memory");
+		if (hwg_store_begin(c->store, NULL) != 0) {
+			free(c->batch);
+			c->batch = NULL;
+			return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
+		}
+	}
+	if (hwg_store_savepoint(c->store, "req", NULL) != 0)
+		return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
+	return 0;
+}
+
+/*
+ * With the lock held: end the request's savepoint, keeping what it wrote
+ * or (keep 0) undoing it.  HWG_E_STORE when the batch's transaction is
+ * gone, with whatever the request wrote.
+ */
+static int
+batch_savepoint_end(struct hwg_core *c, int keep)
+{
+	if (!keep)
+		hwg_store_rollback_to(c->store, "req", NULL);
+	if (hwg_store_release(c->store, "req", NULL) != 0 || !hwg_store_in_transaction(c->store))
+		return HWG_E_STORE;
+	return 0;
+}
+
+/*
+ * With the lock held, after batch_savepoint_end: wait until the batch
+ * holding the request's work committed; 0, or HWG_E_STORE when that
+ * commit failed.  Returns with the lock held.
+ */
+static int
+batch_wait(struct hwg_core *c)
+{
+	struct batch *b = c->batch;
+	int rc;
+
+	if (b == NULL)
+		return HWG_E_STORE;
+	b->members++;
+	b->waiting++;
+	if (atomic_load(&c->entering) == 0 || b->members >= BATCH_MAX)
+		batch_commit(c);
+	while (!b->done)
+		pthread_cond_wait(&c->committed, &c->state_lock);
+	rc = b->rc;
+	if (--b->waiting == 0)
+		free(b);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- signing */
@@ -250,25 +406,35 @@ audit_withheld(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg
 
 	snprintf(detail, sizeof(detail), "op=%s answer=%s", v->have_req ? v->req.op : "-",
 	         hwg_err_code(code));
-	pthread_mutex_lock(&c->state_lock);
+	state_lock_alone(c);
 	if (hwg_audit_append(c->store, &ev, NULL, &err) != 0)
 		hwg_log(HWG_LOG_ERR, "audit.append", "event=%s msg=\"%s\"", ev.operation,
 		        err.message);
-	pthread_mutex_unlock(&c->state_lock);
+	state_unlock(c);
 }
 
-/* Audit a refusal on its own (no state changes with it); read as audit_event's. */
+/*
+ * Audit a refusal on its own (no state changes with it), in a batch;
+ * read as audit_event's.  0 once the record is durable.
+ */
 static int
 audit_refusal(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_verdict *v,
               int read, int code, const char *detail)
 {
+	struct hwg_error err = {0};
 	int rc;
 
-	pthread_mutex_lock(&c->state_lock);
-	rc = audit_event(c, peer, v, read, code, detail);
-	if (rc == 0)
-		checkpoint_if_due(c);
-	pthread_mutex_unlock(&c->state_lock);
+	state_lock(c);
+	if ((rc = batch_join(c, &err)) == 0) {
+		rc = audit_event(c, peer, v, read, code, detail);
+		if (batch_savepoint_end(c, rc == 0) != 0)
+			rc = HWG_E_STORE;
+		else if (rc == 0) {
+			checkpoint_if_due(c);
+			rc = batch_wait(c);
+		}
+	}
+	state_unlock(c);
 	return rc;
 }
 
@@ -379,10 +545,10 @@ is_refusal(int rc)
 }
 
 /*
- * With the state lock held: open the request's transaction, check its
- * operator session, spend its nonce and record the session's use.
- * HWG_E_AUDIT when no transaction could be opened (nothing to roll back);
- * otherwise the first failure, in the open transaction.
+ * With the state lock held: join the batch (the request's savepoint),
+ * check its operator session, spend its nonce and record the session's
+ * use.  HWG_E_AUDIT when no savepoint could be had (nothing to roll
+ * back); otherwise the first failure, in the open savepoint.
  */
 static int
 begin_request(struct hwg_core *c, struct hwg_verdict *v, struct hwg_op_ctx *ctx,
@@ -391,8 +557,8 @@ begin_request(struct hwg_core *c, struct hwg_verdict *v, struct hwg_op_ctx *ctx,
 	int64_t keep = 2 * c->cfg->clock_skew_ms + 1000, now = hwg_now_ms();
 	int rc;
 
-	if (hwg_store_begin(c->store, err) != 0)
-		return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
+	if ((rc = batch_join(c, err)) != 0)
+		return rc;
 	/* under the lock: request.status sees a request either started or never to start */
 	if (now - v->req.time_ms > c->cfg->max_age_ms)
 		return hwg_error_set(
@@ -418,9 +584,10 @@ detail_of(const struct hwg_op_ctx *ctx, int code, const struct hwg_error *err)
 }
 
 /*
- * With the lock held and the transaction open: the commit phase (when
- * run ran), the audit record, the commit.  Returns the code to answer
- * with; a result is withheld when the record cannot be made durable.
+ * With the lock held and the request's savepoint open: the commit phase
+ * (when run ran), the audit record, the batch's commit.  Returns the code
+ * to answer with; a result is withheld when the record cannot be made
+ * durable.
  */
 static int
 finish(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
@@ -437,10 +604,13 @@ finish(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
 		memcpy(v->operator_id, ctx->operator_id, sizeof(v->operator_id));
 	v->tries_left = ctx->tries_left;
 	arc = audit_event(c, peer, v, 1, rc, detail_of(ctx, rc, err));
-	if (arc == 0)
-		arc = hwg_store_commit(c->store, NULL);
+	if (batch_savepoint_end(c, arc == 0) != 0 && arc == 0)
+		arc = HWG_E_STORE;
+	if (arc == 0) {
+		checkpoint_if_due(c);
+		arc = batch_wait(c);
+	}
 	if (arc != 0) {
-		hwg_store_rollback(c->store);
 		if (*result != NULL)
 			cbor_decref(result);
 		v->tries_left = -1;
@@ -452,34 +622,33 @@ finish(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
 		        : "the audit record could not be made durable; nothing was "
 		          "done");
 	}
-	checkpoint_if_due(c);
 	return rc;
 }
 
 /*
  * A device handler runs without the state lock (a slow card or a palm
- * that takes seconds must not stall other requests): the nonce's
- * transaction is committed first, so a replay never reaches the device,
- * and the audit record's transaction is opened when it returns.  Meanwhile
- * it has no store, only the journal service, whose calls take the lock
- * themselves.  Called and returning with the lock held: 0 with that
- * transaction open and *rc the handler's code; HWG_E_AUDIT, with no
- * transaction open, when either transaction failed.
+ * that takes seconds must not stall other requests): the batch holding
+ * its nonce commits first (it does not wait for others), so a replay
+ * never reaches the device, and it joins a batch again when it returns.
+ * Meanwhile it has no store, only the journal service, whose calls take
+ * the lock themselves.  Called and returning with the lock held: 0 with
+ * the request's savepoint open and *rc the handler's code; HWG_E_AUDIT,
+ * with none open, when either could not be had.
  */
 static int
 run_unlocked(struct hwg_core *c, struct hwg_op_ctx *ctx, const struct hwg_op_handlers *op,
              cbor_item_t **result, int *rc, struct hwg_error *err)
 {
-	if (hwg_store_commit(c->store, NULL) != 0)
+	if (batch_savepoint_end(c, 1) != 0 || batch_commit(c) != 0)
 		return hwg_error_set(err, HWG_E_AUDIT, "state store unavailable");
 	ctx->store = NULL;
 	ctx->journal = &c->journal_ops;
-	pthread_mutex_unlock(&c->state_lock);
+	state_unlock(c);
 	*rc = op->run(ctx, result, err);
-	pthread_mutex_lock(&c->state_lock);
+	state_lock(c);
 	ctx->store = c->store;
 	ctx->journal = NULL;
-	if (hwg_store_begin(c->store, NULL) != 0) {
+	if (batch_join(c, err) != 0) {
 		if (*result != NULL)
 			cbor_decref(result);
 		return hwg_error_set(
@@ -557,13 +726,14 @@ execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
 	struct running me = {.listed = 0};
 	int rc, arc, ran = 0;
 
-	pthread_mutex_lock(&c->state_lock);
+	state_lock(c);
 	if ((rc = begin_request(c, v, &ctx, err)) == HWG_E_AUDIT)
 		goto unlock;
 	if (is_refusal(rc)) {
-		hwg_store_rollback(c->store);
+		/* nothing it did stays, not even the nonce: only its record */
+		hwg_store_rollback_to(c->store, "req", NULL);
 		arc = audit_event(c, peer, v, 1, rc, err->message);
-		if (arc != 0)
+		if (batch_savepoint_end(c, arc == 0) != 0 || arc != 0 || batch_wait(c) != 0)
 			rc = hwg_error_set(err, HWG_E_AUDIT, "audit unavailable");
 		goto unlock;
 	}
@@ -583,7 +753,7 @@ execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
 	rc = finish(c, peer, v, &ctx, rc, ran, result, err);
 unlock:
 	running_end(c, &me);
-	pthread_mutex_unlock(&c->state_lock);
+	state_unlock(c);
 	if (ctx.op_state_free != NULL)
 		ctx.op_state_free(ctx.op_state);
 	return rc;
@@ -672,9 +842,9 @@ audit_own_event(struct hwg_core *c, const char *transport, const char *event, co
 	struct hwg_error err = {0};
 	int rc;
 
-	pthread_mutex_lock(&c->state_lock);
+	state_lock_alone(c);
 	rc = hwg_audit_append(c->store, &ev, NULL, &err);
-	pthread_mutex_unlock(&c->state_lock);
+	state_unlock(c);
 	if (rc != 0)
 		hwg_log(HWG_LOG_ERR, "audit.append", "event=%s result=%s msg=\"%s\"", event,
 		        hwg_err_code(rc), err.message);
@@ -739,9 +909,9 @@ open_veins(struct hwg_core *c, struct hwg_error *err)
 	int rc;
 
 	/* the gallery is read under the lock; the watcher, whose events take it, starts after */
-	pthread_mutex_lock(&c->state_lock);
+	state_lock_alone(c);
 	rc = hwg_palm_open(c->cfg, c->keys.template_open, c->keys.arg, c->store, &c->veins, err);
-	pthread_mutex_unlock(&c->state_lock);
+	state_unlock(c);
 	if (rc == 0)
 		rc = hwg_palm_start(c->veins, c->cfg, vein_event, c, err);
 	return rc;
@@ -787,7 +957,7 @@ recover_issuances(struct hwg_core *c, struct hwg_error *err)
 	struct hwg_issuance_recovery n;
 	int rc;
 
-	pthread_mutex_lock(&c->state_lock);
+	state_lock_alone(c);
 	if ((rc = hwg_store_begin(c->store, err)) == 0) {
 		rc = hwg_issuance_recover(c->store, ra.now, audit_recovered, &ra, &n, err);
 		if (rc == 0)
@@ -795,7 +965,7 @@ recover_issuances(struct hwg_core *c, struct hwg_error *err)
 		else
 			hwg_store_rollback(c->store);
 	}
-	pthread_mutex_unlock(&c->state_lock);
+	state_unlock(c);
 	if (rc != 0)
 		return hwg_error_set(err, HWG_E_AUDIT, "cannot recover the issuance journal: %s",
 		                     err->message);
@@ -867,13 +1037,14 @@ hwg_core_open(const struct hwg_config *cfg, struct hwg_core **out, struct hwg_er
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 	c->cfg = cfg;
 	pthread_mutex_init(&c->state_lock, NULL);
+	pthread_cond_init(&c->committed, NULL);
 	if ((c->clients = hwg_clients_new()) == NULL) {
 		rc = hwg_error_set(err, HWG_E_NOMEM, "out of memory");
 		goto fail;
 	}
 	if ((rc = hwg_store_open(cfg->state_dir, 1, &c->store, err)) != 0)
 		goto fail;
-	c->journal = (struct hwg_journal){c->store, &c->state_lock};
+	c->journal = (struct hwg_journal){c->store, c};
 	hwg_journal_service(&c->journal, &c->journal_ops);
 	if ((rc = open_keyholder(c, err)) != 0)
 		goto fail;
@@ -920,14 +1091,15 @@ hwg_core_close(struct hwg_core *c)
 	hwg_card_service_close(c->cards);
 	if (c->store != NULL && c->kh != NULL) {
 		gateway_event(c, "gateway.stop", "");
-		pthread_mutex_lock(&c->state_lock);
+		state_lock_alone(c);
 		checkpoint_locked(c, hwg_now_ms());
-		pthread_mutex_unlock(&c->state_lock);
+		state_unlock(c);
 	}
 	hwg_keyholder_stop(c->kh); /* after the final checkpoint, which it signs */
 	hwg_store_close(c->store);
 	hwg_clients_free(c->clients);
 	pthread_mutex_destroy(&c->state_lock);
+	pthread_cond_destroy(&c->committed);
 	free(c);
 }
 
@@ -937,9 +1109,9 @@ hwg_core_reload_clients(struct hwg_core *c, struct hwg_error *err)
 	size_t n = 0;
 	int rc;
 
-	pthread_mutex_lock(&c->state_lock);
+	state_lock_alone(c);
 	rc = hwg_store_load_clients(c->store, c->clients, &n, err);
-	pthread_mutex_unlock(&c->state_lock);
+	state_unlock(c);
 	if (rc == 0) {
 		char detail[32];
 
@@ -1049,7 +1221,7 @@ hwg_core_tick(struct hwg_core *c)
 	hwg_keyholder_reap(c->kh);
 	watch_hsm(c);
 
-	pthread_mutex_lock(&c->state_lock);
+	state_lock_alone(c);
 	sweep_sessions(c, now);
 	if (now - c->last_checkpoint_ms >= c->cfg->checkpoint_interval_s * 1000) {
 		if (hwg_audit_uncheckpointed(c->store) > 0)
@@ -1057,5 +1229,5 @@ hwg_core_tick(struct hwg_core *c)
 		else
 			c->last_checkpoint_ms = now;
 	}
-	pthread_mutex_unlock(&c->state_lock);
+	state_unlock(c);
 }

@@ -77,6 +77,15 @@ struct hwg_clients *hwg_core_clients(struct hwg_core *c);
 /* The journal service device handlers get: tests record transitions with it. */
 const struct hwg_op_journal *hwg_core_journal(struct hwg_core *c);
 /*
+ * The state lock, for a use of the store outside any request (the
+ * journal service): the requests' open batch commits first, so the
+ * caller finds no transaction open.  Not to be held by the caller of
+ * hwg_core_execute.
+ */
+void hwg_core_state_lock(struct hwg_core *c);
+void hwg_core_state_unlock(struct hwg_core *c);
+
+/*
  * 1 while a device operation (HWG_OP_DEVICE) of client's with this
  * request hash runs: it started (its nonce is spent) and its audit record
  * is not written yet.  Call with the state lock held, that is from the

@@ -6,6 +6,7 @@
  */
 #include "hwg_journal.h"
 
+#include "hwg_core.h"
 #include "hwg_issuance.h"
 #include "hwg_store.h"
 #include "hwg_time.h"
@@ -31,7 +32,7 @@ durable(void *arg, step_fn fn, struct step *a, struct hwg_error *err)
 	struct hwg_journal *j = arg;
 	int rc;
 
-	pthread_mutex_lock(j->lock);
+	hwg_core_state_lock(j->core);
 	a->now = hwg_now_ms();
 	if ((rc = hwg_store_begin(j->store, err)) == 0) {
 		if ((rc = fn(j->store, a, err)) == 0)
@@ -39,7 +40,7 @@ durable(void *arg, step_fn fn, struct step *a, struct hwg_error *err)
 		else
 			hwg_store_rollback(j->store);
 	}
-	pthread_mutex_unlock(j->lock);
+	hwg_core_state_unlock(j->core);
 	return rc;
 }
 

@@ -9,16 +9,15 @@
 #ifndef HWG_JOURNAL_H
 #define HWG_JOURNAL_H
 
-#include <pthread.h>
-
 #include "hwg_ops.h"
 
+struct hwg_core;
 struct hwg_store;
 
 /* What the service works on; both outlive it. */
 struct hwg_journal {
 	struct hwg_store *store;
-	pthread_mutex_t *lock; /* taken by every call, so never held by the caller */
+	struct hwg_core *core; /* its state lock, taken by every call, so never held by the caller */
 };
 
 /* Fill out with the service over j (j must outlive out). */

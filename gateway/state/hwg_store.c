@@ -569,6 +569,12 @@ hwg_store_rollback(struct hwg_store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int
+hwg_store_in_transaction(const struct hwg_store *s)
+{
+	return !sqlite3_get_autocommit(s->db);
+}
+
 /* "VERB name" for a savepoint name of 1-32 of [a-z_] (it is spliced into SQL). */
 static int
 savepoint_sql(const char *verb, const char *name, char *out, size_t n, struct hwg_error *err)

@@ -46,6 +46,12 @@ const char *hwg_store_dir(const struct hwg_store *s);
 int hwg_store_begin(struct hwg_store *s, struct hwg_error *err);
 int hwg_store_commit(struct hwg_store *s, struct hwg_error *err);
 void hwg_store_rollback(struct hwg_store *s);
+/*
+ * 1 while a transaction is open.  SQLite ends one on its own after some
+ * failures (a full disk, an I/O error): a caller holding one open across
+ * several steps checks before it builds on it.
+ */
+int hwg_store_in_transaction(const struct hwg_store *s);
 
 /*
  * Savepoints inside the open transaction, named by 1-32 of [a-z_]
