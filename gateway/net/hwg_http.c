@@ -88,6 +88,7 @@ struct http_req {
 	struct hwg_buf *body;
 	int too_large;      /* a chunked body grew past max_body */
 	const char *origin; /* the allowed Origin it came with, or NULL */
+	double arrived;     /* hwg_mono_seconds when its head was in */
 };
 
 /* Refusals a client can cause at will: logged at most once a second each. */
@@ -201,14 +202,19 @@ refuse(struct hwg_http *h, struct MHD_Connection *conn, const struct hwg_peer *p
 static enum MHD_Result
 serve_post(struct hwg_http *h, struct MHD_Connection *conn, const char *op, struct http_req *hr)
 {
-	struct hwg_peer peer = {.transport = "http", .uid = -1, .url_op = op};
+	struct hwg_peer peer = {.transport = "http", .uid = -1, .url_op = op, .arrived = hr->arrived};
 	struct hwg_reply reply = {0};
+	enum MHD_Result ret;
+	double t;
 
 	if (hr->too_large) /* a chunked body: no length to refuse it by before it came */
 		return refuse(h, conn, &peer, HWG_E_TOO_LARGE, hr->origin,
 		              "body over the limit of %zu bytes", h->cfg->max_body);
 	h->front.handle(h->front.arg, &peer, hwg_buf_ptr(hr->body), hwg_buf_len(hr->body), &reply);
-	return send_reply(conn, &reply, hr->origin);
+	t = hwg_mono_seconds();
+	ret = send_reply(conn, &reply, hr->origin);
+	hwg_metrics_stage(h->front.metrics, "http", HWG_STAGE_REPLY, hwg_mono_seconds() - t);
+	return ret;
 }
 
 static enum MHD_Result
@@ -339,6 +345,7 @@ begin_post(struct hwg_http *h, struct MHD_Connection *conn, const char *op, void
 		return MHD_NO;
 	}
 	hr->origin = origin;
+	hr->arrived = hwg_mono_seconds();
 	*con_cls = hr;
 	return MHD_YES;
 }

@@ -142,7 +142,8 @@ frame_late(struct hwg_unix *u, int64_t uid, int head, int64_t after_ms)
  * stays in the socket.
  */
 static int
-read_frame(struct hwg_unix *u, int fd, int64_t uid, struct hwg_frame_in *f, struct hwg_error *err)
+read_frame(struct hwg_unix *u, int fd, int64_t uid, struct hwg_frame_in *f, double *arrived,
+           struct hwg_error *err)
 {
 	int64_t start = -1, deadline = hwg_mono_ms() + (int64_t)u->cfg->connection_timeout_s * 1000;
 	int64_t head_ms = (int64_t)u->cfg->header_timeout_s * 1000;
@@ -168,8 +169,10 @@ read_frame(struct hwg_unix *u, int fd, int64_t uid, struct hwg_frame_in *f, stru
 			continue;
 		if (n <= 0)
 			return -1;
-		if (got == 0 && start < 0)
+		if (got == 0 && start < 0) {
 			start = hwg_mono_ms(); /* the frame's first byte */
+			*arrived = hwg_mono_seconds();
+		}
 		rc = hwg_frame_in_feed(f, chunk, (size_t)n, &used, err);
 		hwg_wipe(chunk, (size_t)n); /* the request may carry a PIN */
 	}
@@ -199,12 +202,13 @@ serve_frame(struct conn *cn)
 	struct hwg_reply reply = {0};
 	struct hwg_error err = {0};
 	struct hwg_frame_in f;
+	double t;
 	int rc, keep;
 
 	if (u->front.handle == NULL)
 		return -1;
 	hwg_frame_in_init(&f, u->cfg->max_body);
-	rc = read_frame(u, cn->fd, cn->uid, &f, &err);
+	rc = read_frame(u, cn->fd, cn->uid, &f, &peer.arrived, &err);
 	if (rc == HWG_E_TOO_LARGE) {
 		if (u->front.refuse(u->front.arg, &peer, HWG_E_TOO_LARGE, err.message, &reply) == 0)
 			send_reply(u, cn->fd, &reply);
@@ -217,7 +221,9 @@ serve_frame(struct conn *cn)
 	}
 	u->front.handle(u->front.arg, &peer, hwg_buf_ptr(f.body), f.len, &reply);
 	hwg_frame_in_reset(&f);
+	t = hwg_mono_seconds();
 	keep = send_reply(u, cn->fd, &reply);
+	hwg_metrics_stage(u->front.metrics, "unix", HWG_STAGE_REPLY, hwg_mono_seconds() - t);
 	hwg_reply_clear(&reply);
 	return keep;
 }

@@ -155,6 +155,8 @@ batch_commit(struct hwg_core *c)
 	if (rc != 0)
 		hwg_log(HWG_LOG_ERR, "audit.commit", "requests=%u result=%s msg=\"%s\"", b->members,
 		        hwg_err_code(rc), err.message);
+	else
+		hwg_log(HWG_LOG_DEBUG, "audit.commit", "requests=%u", b->members);
 	b->done = 1;
 	b->rc = rc;
 	pthread_cond_broadcast(&c->committed);
@@ -235,12 +237,14 @@ batch_savepoint_end(struct hwg_core *c, int keep)
 /*
  * With the lock held, after batch_savepoint_end: wait until the batch
  * holding the request's work committed; 0, or HWG_E_STORE when that
- * commit failed.  Returns with the lock held.
+ * commit failed.  Returns with the lock held; adds the seconds it took
+ * to *waited.
  */
 static int
-batch_wait(struct hwg_core *c)
+batch_wait(struct hwg_core *c, double *waited)
 {
 	struct batch *b = c->batch;
+	double t0 = hwg_mono_seconds();
 	int rc;
 
 	if (b == NULL)
@@ -254,6 +258,7 @@ batch_wait(struct hwg_core *c)
 	rc = b->rc;
 	if (--b->waiting == 0)
 		free(b);
+	*waited += hwg_mono_seconds() - t0;
 	return rc;
 }
 
@@ -419,7 +424,7 @@ audit_withheld(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg
  */
 static int
 audit_refusal(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_verdict *v,
-              int read, int code, const char *detail)
+              int read, int code, const char *detail, double *commit_s)
 {
 	struct hwg_error err = {0};
 	int rc;
@@ -431,7 +436,7 @@ audit_refusal(struct hwg_core *c, const struct hwg_peer *peer, const struct hwg_
 			rc = HWG_E_STORE;
 		else if (rc == 0) {
 			checkpoint_if_due(c);
-			rc = batch_wait(c);
+			rc = batch_wait(c, commit_s);
 		}
 	}
 	state_unlock(c);
@@ -591,7 +596,8 @@ detail_of(const struct hwg_op_ctx *ctx, int code, const struct hwg_error *err)
  */
 static int
 finish(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
-       struct hwg_op_ctx *ctx, int rc, int ran, cbor_item_t **result, struct hwg_error *err)
+       struct hwg_op_ctx *ctx, int rc, int ran, cbor_item_t **result, double *commit_s,
+       struct hwg_error *err)
 {
 	int arc;
 
@@ -608,7 +614,7 @@ finish(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
 		arc = HWG_E_STORE;
 	if (arc == 0) {
 		checkpoint_if_due(c);
-		arc = batch_wait(c);
+		arc = batch_wait(c, commit_s);
 	}
 	if (arc != 0) {
 		if (*result != NULL)
@@ -706,7 +712,7 @@ request_running(void *arg, const char *client, const uint8_t req_hash[32])
  */
 static int
 execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
-        cbor_item_t **result, struct hwg_error *err)
+        cbor_item_t **result, double *commit_s, struct hwg_error *err)
 {
 	struct hwg_op_ctx ctx = {.cfg = c->cfg,
 	                         .store = c->store,
@@ -733,7 +739,7 @@ execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
 		/* nothing it did stays, not even the nonce: only its record */
 		hwg_store_rollback_to(c->store, "req", NULL);
 		arc = audit_event(c, peer, v, 1, rc, err->message);
-		if (batch_savepoint_end(c, arc == 0) != 0 || arc != 0 || batch_wait(c) != 0)
+		if (batch_savepoint_end(c, arc == 0) != 0 || arc != 0 || batch_wait(c, commit_s) != 0)
 			rc = hwg_error_set(err, HWG_E_AUDIT, "audit unavailable");
 		goto unlock;
 	}
@@ -750,7 +756,7 @@ execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
 		rc = run_in_savepoint(c, &ctx, op, result, err);
 		ran = 1;
 	}
-	rc = finish(c, peer, v, &ctx, rc, ran, result, err);
+	rc = finish(c, peer, v, &ctx, rc, ran, result, commit_s, err);
 unlock:
 	running_end(c, &me);
 	state_unlock(c);
@@ -759,19 +765,27 @@ unlock:
 	return rc;
 }
 
+/* Seconds as a stage's microseconds (struct hwg_priv_stages). */
+static uint32_t
+stage_us(double seconds)
+{
+	return seconds <= 0 ? 0 : seconds >= 4000 ? UINT32_MAX : (uint32_t)(seconds * 1e6);
+}
+
 int
 hwg_core_execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_verdict *v,
                  struct hwg_reply *out)
 {
 	struct hwg_error err = {0};
 	cbor_item_t *result = NULL;
+	double t0 = hwg_mono_seconds(), t1, commit_s = 0;
 	int rc = v->code;
 
 	if (rc == 0) {
-		rc = execute(c, peer, v, &result, &err);
+		rc = execute(c, peer, v, &result, &commit_s, &err);
 	} else {
 		hwg_error_set(&err, rc, "%s", v->message);
-		if (audit_refusal(c, peer, v, 1, rc, err.message) != 0)
+		if (audit_refusal(c, peer, v, 1, rc, err.message, &commit_s) != 0)
 			rc = hwg_error_set(&err, HWG_E_AUDIT, "the refusal could not be audited");
 	}
 	if (rc != 0) {
@@ -783,10 +797,14 @@ hwg_core_execute(struct hwg_core *c, const struct hwg_peer *peer, struct hwg_ver
 		        hwg_text_escape(msg, sizeof(msg), err.message,
 		                        HWG_TEXT_QUOTES | HWG_TEXT_CONTROLS));
 	}
+	t1 = hwg_mono_seconds();
 	if (reply_build(c, v->req_hash, rc, err.message, v->tries_left, result, out) != 0) {
 		audit_withheld(c, peer, v, rc);
 		rc = HWG_E_HSM;
 	}
+	out->stages.execute_us = stage_us(t1 - t0 - commit_s);
+	out->stages.commit_us = stage_us(commit_s);
+	out->stages.sign_us = stage_us(hwg_mono_seconds() - t1);
 	if (result != NULL)
 		cbor_decref(&result);
 	return rc == HWG_E_HSM ? HWG_E_HSM : 0;

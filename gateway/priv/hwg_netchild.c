@@ -1,13 +1,13 @@
 /*
  * hwg_netchild.c — the privileged side of the link to the net process
- * (see hwg_netchild.h).  A reader thread takes each verdict and queues it
- * for a fixed pool of workers ([gateway] workers, started once: no thread
- * is made per request), so that a card or a palm that takes seconds holds
+ * (see hwg_netchild.h).  A reader thread hands each verdict to a free
+ * worker of a fixed pool ([gateway] workers, started once: no thread is
+ * made per request), so that a card or a palm that takes seconds holds
  * one worker and others go on; with every worker busy the reader waits,
  * which holds the net process back.  Workers write their replies under
- * the link's write lock.  A link is reference
- * counted, so a worker finishing after its net process died writes into
- * a closed peer (EPIPE, ignored) and never into its successor.
+ * the link's write lock.  A link is reference counted, so a worker
+ * finishing after its net process died writes into a closed peer (EPIPE,
+ * ignored) and never into its successor.
  */
 #include "hwg_netchild.h"
 
@@ -48,13 +48,11 @@ struct hwg_netchild {
 	char config_path[PATH_MAX];
 	int unix_fd, http_fd;
 	pthread_mutex_t lock;
-	pthread_cond_t idle;        /* a worker became free, or the queue emptied */
-	pthread_cond_t work;        /* a job was queued, or stopping */
-	unsigned busy;              /* jobs queued or running */
-	struct job *queue, **tail;  /* jobs no worker has taken yet */
-	int stopping;
-	pthread_t *workers;
+	pthread_cond_t idle;        /* a worker became free */
+	struct worker *workers;     /* the pool */
 	unsigned n_workers;
+	struct worker *idle_top;    /* free workers, the last to finish on top */
+	int stopping;
 	struct link *link;
 	pthread_t reader;
 	struct hwg_backoff backoff; /* the net process's start and restart delay */
@@ -66,7 +64,20 @@ struct job {
 	struct link *link;
 	uint32_t id;
 	struct hwg_buf *body;
-	struct job *next;
+};
+
+/*
+ * One thread of the pool.  Free workers stand in a stack and the one
+ * that finished last takes the next job, so a load of N clients keeps N
+ * threads warm and the others' stacks are never touched (a queue that
+ * woke any worker grew the process's memory thread by thread).
+ */
+struct worker {
+	struct hwg_netchild *m;
+	pthread_t thread;
+	pthread_cond_t wake; /* a job was given, or stopping */
+	struct job *job;     /* under m->lock */
+	struct worker *next_idle;
 };
 
 static void
@@ -126,6 +137,7 @@ run_job(struct job *j)
 	struct hwg_verdict v;
 	const uint8_t *msg;
 	struct hwg_buf *b;
+	double t0, reverify_s;
 	size_t len;
 	int rc;
 
@@ -135,8 +147,11 @@ run_job(struct job *j)
 		return;
 	}
 	/* what the net process passed runs only on this process's own checks */
+	t0 = hwg_mono_seconds();
 	hwg_reverify(j->m->cfg, hwg_core_clients(j->m->core), &peer, msg, len, &v);
+	reverify_s = hwg_mono_seconds() - t0;
 	rc = hwg_core_execute(j->m->core, &peer, &v, &reply);
+	reply.stages.reverify_us = (uint32_t)(reverify_s * 1e6);
 	hwg_verdict_clear(&v);
 	if ((b = hwg_buf_new(HWG_MSG_MAX)) != NULL && hwg_msg_reply_encode(rc, &reply, b) == 0)
 		link_send(j->link, HWG_MSG_REPLY, j->id, b); /* EPIPE: that process is gone */
@@ -150,51 +165,53 @@ job_done(struct hwg_netchild *m, struct job *j)
 	hwg_buf_free(j->body);
 	link_unref(m, j->link);
 	free(j);
-	pthread_mutex_lock(&m->lock);
-	m->busy--;
-	pthread_cond_broadcast(&m->idle);
-	pthread_mutex_unlock(&m->lock);
 }
 
-/* One of the pool: jobs until stopping and the queue is empty. */
+/* One of the pool: a job at a time until stopping, finishing the one it has. */
 static void *
 worker_main(void *arg)
 {
-	struct hwg_netchild *m = arg;
+	struct worker *w = arg;
+	struct hwg_netchild *m = w->m;
 	struct job *j;
 
+	pthread_mutex_lock(&m->lock);
 	for (;;) {
-		pthread_mutex_lock(&m->lock);
-		while (m->queue == NULL && !m->stopping)
-			pthread_cond_wait(&m->work, &m->lock);
-		if ((j = m->queue) == NULL) {
-			pthread_mutex_unlock(&m->lock);
-			return NULL;
-		}
-		if ((m->queue = j->next) == NULL)
-			m->tail = &m->queue;
+		w->next_idle = m->idle_top;
+		m->idle_top = w;
+		pthread_cond_signal(&m->idle);
+		while (w->job == NULL && !m->stopping)
+			pthread_cond_wait(&w->wake, &m->lock);
+		if ((j = w->job) == NULL)
+			break;
+		w->job = NULL;
 		pthread_mutex_unlock(&m->lock);
 		run_job(j);
 		job_done(m, j);
+		pthread_mutex_lock(&m->lock);
 	}
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
 }
 
+/* Hand a verdict to the free worker on top, waiting for one when all are busy. */
 static int
 dispatch(struct hwg_netchild *m, struct link *l, uint32_t id, struct hwg_buf *body)
 {
 	struct job *j = calloc(1, sizeof(*j));
+	struct worker *w;
 
 	if (j == NULL)
 		return HWG_E_NOMEM;
-	*j = (struct job){m, l, id, body, NULL};
+	*j = (struct job){m, l, id, body};
 	pthread_mutex_lock(&m->lock);
-	while (m->busy >= m->n_workers)
+	while (m->idle_top == NULL)
 		pthread_cond_wait(&m->idle, &m->lock);
-	m->busy++;
+	w = m->idle_top;
+	m->idle_top = w->next_idle;
 	l->refs++;
-	*m->tail = j;
-	m->tail = &j->next;
-	pthread_cond_signal(&m->work);
+	w->job = j;
+	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&m->lock);
 	return 0;
 }
@@ -205,26 +222,37 @@ start_workers(struct hwg_netchild *m, unsigned n, struct hwg_error *err)
 {
 	if ((m->workers = calloc(n, sizeof(*m->workers))) == NULL)
 		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
-	for (; m->n_workers < n; m->n_workers++)
-		if (pthread_create(&m->workers[m->n_workers], NULL, worker_main, m) != 0)
+	for (; m->n_workers < n; m->n_workers++) {
+		struct worker *w = &m->workers[m->n_workers];
+
+		w->m = m;
+		pthread_cond_init(&w->wake, NULL);
+		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+			pthread_cond_destroy(&w->wake);
 			return hwg_error_set(err, HWG_E_INTERNAL, "cannot start worker %u of %u",
 			                     m->n_workers + 1, n);
+		}
+	}
 	return 0;
 }
 
-/* Let the workers finish what is queued, then join them. */
+/* Let each worker finish the job it has, then join them. */
 static void
 stop_workers(struct hwg_netchild *m)
 {
 	pthread_mutex_lock(&m->lock);
 	m->stopping = 1;
-	pthread_cond_broadcast(&m->work);
-	pthread_mutex_unlock(&m->lock);
 	for (unsigned i = 0; i < m->n_workers; i++)
-		pthread_join(m->workers[i], NULL);
+		pthread_cond_signal(&m->workers[i].wake);
+	pthread_mutex_unlock(&m->lock);
+	for (unsigned i = 0; i < m->n_workers; i++) {
+		pthread_join(m->workers[i].thread, NULL);
+		pthread_cond_destroy(&m->workers[i].wake);
+	}
 	free(m->workers);
 	m->workers = NULL;
 	m->n_workers = 0;
+	m->idle_top = NULL;
 }
 
 static void *
@@ -338,15 +366,12 @@ hwg_netchild_start(struct hwg_core *core, const struct hwg_config *cfg, const ch
 	m->cfg = cfg;
 	m->unix_fd = unix_fd;
 	m->http_fd = http_fd;
-	m->tail = &m->queue;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->idle, NULL);
-	pthread_cond_init(&m->work, NULL);
 	if ((rc = start_workers(m, cfg->workers, err)) != 0 || (rc = spawn(m, err)) != 0) {
 		stop_workers(m);
 		pthread_mutex_destroy(&m->lock);
 		pthread_cond_destroy(&m->idle);
-		pthread_cond_destroy(&m->work);
 		free(m);
 		return rc;
 	}
@@ -424,6 +449,5 @@ hwg_netchild_stop(struct hwg_netchild *m)
 	stop_workers(m); /* each finishes its request and sends the answer first */
 	pthread_mutex_destroy(&m->lock);
 	pthread_cond_destroy(&m->idle);
-	pthread_cond_destroy(&m->work);
 	free(m);
 }

@@ -36,8 +36,19 @@ static const struct {
     [HWG_METRICS_UNIX_BODY_TIMEOUT] = {"hwgw_request_timeouts_total", "unix", "phase", "body"},
 };
 
+static const char *const stage_names[HWG_STAGE_N_] = {
+    [HWG_STAGE_TRANSPORT] = "transport", [HWG_STAGE_VERIFY] = "verify",
+    [HWG_STAGE_HOP] = "hop",             [HWG_STAGE_REVERIFY] = "reverify",
+    [HWG_STAGE_EXECUTE] = "execute",     [HWG_STAGE_COMMIT] = "commit",
+    [HWG_STAGE_SIGN] = "sign",           [HWG_STAGE_REPLY] = "reply",
+};
+static const char *const stage_transports[] = {"unix", "http"};
+#define N_STAGE_TRANSPORTS 2
+
 struct hwg_metrics {
 	pthread_mutex_t lock;
+	double stage_sum[N_STAGE_TRANSPORTS][HWG_STAGE_N_];
+	unsigned long long stage_requests[N_STAGE_TRANSPORTS];
 	unsigned long long conn[HWG_METRICS_CONN_N_];
 	unsigned long long requests[N_OPS_MAX + 1][N_CODES]; /* [op index or unknown][code] */
 	unsigned long long buckets[N_BUCKETS];
@@ -93,6 +104,26 @@ hwg_metrics_conn(struct hwg_metrics *m, enum hwg_metrics_conn what)
 		return;
 	pthread_mutex_lock(&m->lock);
 	m->conn[what]++;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+hwg_metrics_stage(struct hwg_metrics *m, const char *transport, enum hwg_stage stage,
+                  double seconds)
+{
+	int t = -1;
+
+	if (m == NULL || transport == NULL || stage < 0 || stage >= HWG_STAGE_N_ || seconds < 0)
+		return;
+	for (int i = 0; i < N_STAGE_TRANSPORTS; i++)
+		if (strcmp(transport, stage_transports[i]) == 0)
+			t = i;
+	if (t < 0)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->stage_sum[t][stage] += seconds;
+	if (stage == HWG_STAGE_TRANSPORT)
+		m->stage_requests[t]++;
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -174,6 +205,23 @@ render_latency(struct hwg_metrics *m, struct out *o)
 	           m->count, m->sum, m->count);
 }
 
+/* With the lock: the time by stage. */
+static void
+render_stages(struct hwg_metrics *m, struct out *o)
+{
+	out_printf(o, "# HELP hwgw_stage_seconds_total Time requests spent in each stage.\n"
+	              "# TYPE hwgw_stage_seconds_total counter\n");
+	for (int t = 0; t < N_STAGE_TRANSPORTS; t++)
+		for (int s = 0; s < HWG_STAGE_N_; s++)
+			out_printf(o, "hwgw_stage_seconds_total{transport=\"%s\",stage=\"%s\"} %.6f\n",
+			           stage_transports[t], stage_names[s], m->stage_sum[t][s]);
+	out_printf(o, "# HELP hwgw_stage_requests_total Requests whose stages were timed.\n"
+	              "# TYPE hwgw_stage_requests_total counter\n");
+	for (int t = 0; t < N_STAGE_TRANSPORTS; t++)
+		out_printf(o, "hwgw_stage_requests_total{transport=\"%s\"} %llu\n",
+		           stage_transports[t], m->stage_requests[t]);
+}
+
 /* With the lock: the connections the front door closed, not audited. */
 static void
 render_connections(struct hwg_metrics *m, struct out *o)
@@ -204,6 +252,7 @@ hwg_metrics_render(struct hwg_metrics *m, char **outp, size_t *len)
 	pthread_mutex_lock(&m->lock);
 	render_requests(m, &o);
 	render_latency(m, &o);
+	render_stages(m, &o);
 	render_connections(m, &o);
 	pthread_mutex_unlock(&m->lock);
 	if (o.failed) {

@@ -34,6 +34,28 @@ enum hwg_metrics_conn {
 };
 void hwg_metrics_conn(struct hwg_metrics *m, enum hwg_metrics_conn what);
 
+/*
+ * Where a request's time went, stage by stage, so that the bottleneck is
+ * seen without a profiler (make bench prints each stage's share):
+ */
+enum hwg_stage {
+	HWG_STAGE_TRANSPORT, /* read by the net process: its first byte (HTTP: its head) to its last */
+	HWG_STAGE_VERIFY,    /* hwg_verify in the net process */
+	HWG_STAGE_HOP,       /* to the privileged process and back, less what it did */
+	HWG_STAGE_REVERIFY,  /* hwg_reverify in the privileged process */
+	HWG_STAGE_EXECUTE,   /* state checks, the operation, its audit record */
+	HWG_STAGE_COMMIT,    /* waiting for its batch's commit (the fsync) */
+	HWG_STAGE_SIGN,      /* the response, signed in the keyholder */
+	HWG_STAGE_REPLY,     /* the response written back (HTTP: handed to libmicrohttpd) */
+	HWG_STAGE_N_
+};
+/*
+ * Add seconds to a stage of transport ("unix" or "http"; others are not
+ * counted).  HWG_STAGE_TRANSPORT also counts one request.
+ */
+void hwg_metrics_stage(struct hwg_metrics *m, const char *transport, enum hwg_stage stage,
+                       double seconds);
+
 /* Render the text exposition format; *out malloc'd.  0 or HWG_E_NOMEM. */
 int hwg_metrics_render(struct hwg_metrics *m, char **out, size_t *len);
 

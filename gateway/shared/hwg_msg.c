@@ -295,6 +295,10 @@ hwg_msg_reply_encode(int rc, const struct hwg_reply *r, struct hwg_buf *b)
 	int e = hwg_buf_put_u32be(b, (uint32_t)rc);
 
 	e = e != 0 ? e : hwg_buf_put_u32be(b, (uint32_t)r->code);
+	e = e != 0 ? e : hwg_buf_put_u32be(b, r->stages.reverify_us);
+	e = e != 0 ? e : hwg_buf_put_u32be(b, r->stages.execute_us);
+	e = e != 0 ? e : hwg_buf_put_u32be(b, r->stages.commit_us);
+	e = e != 0 ? e : hwg_buf_put_u32be(b, r->stages.sign_us);
 	return e != 0 ? e : hwg_buf_put_string(b, r->body, r->body != NULL ? r->len : 0);
 }
 
@@ -307,6 +311,10 @@ hwg_msg_reply_decode(struct hwg_buf *b, int *rc, struct hwg_reply *r, struct hwg
 
 	memset(r, 0, sizeof(*r));
 	if (hwg_buf_get_u32be(b, &v) != 0 || hwg_buf_get_u32be(b, &code) != 0 ||
+	    hwg_buf_get_u32be(b, &r->stages.reverify_us) != 0 ||
+	    hwg_buf_get_u32be(b, &r->stages.execute_us) != 0 ||
+	    hwg_buf_get_u32be(b, &r->stages.commit_us) != 0 ||
+	    hwg_buf_get_u32be(b, &r->stages.sign_us) != 0 ||
 	    hwg_buf_get_string_view(b, HWG_MSG_MAX, &p, &len) != 0 || hwg_buf_len(b) != 0 ||
 	    (int32_t)v > 0 || (int32_t)code > 0)
 		return hwg_error_set(err, HWG_E_BAD_ENCODING, "malformed reply from the gateway");

@@ -73,7 +73,11 @@ int hwg_msg_verdict_encode(const struct hwg_peer *peer, const struct hwg_verdict
 int hwg_msg_verdict_decode(struct hwg_buf *b, struct hwg_peer *peer, struct hwg_verdict *v,
                            const uint8_t **msg, size_t *msg_len, struct hwg_error *err);
 
-/* A reply: the code and the signed response bytes (none: no response could be signed). */
+/*
+ * A reply: the code, the privileged process's stage times (struct
+ * hwg_priv_stages) and the signed response bytes (none: no response could
+ * be signed).
+ */
 int hwg_msg_reply_encode(int rc, const struct hwg_reply *r, struct hwg_buf *b);
 int hwg_msg_reply_decode(struct hwg_buf *b, int *rc, struct hwg_reply *r, struct hwg_error *err);
 

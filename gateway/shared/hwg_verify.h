@@ -25,6 +25,18 @@ struct hwg_peer {
 	const char *transport; /* "unix" or "http" */
 	int64_t uid;           /* SO_PEERCRED uid, -1 when not known */
 	const char *url_op;    /* HTTP: the operation named in the URL */
+	double arrived;        /* hwg_mono_seconds at the request's first byte; 0: not known */
+};
+
+/*
+ * Where the privileged process spent a request's time, in microseconds:
+ * the net process adds its own stages and counts them (hwg_metrics_stages).
+ */
+struct hwg_priv_stages {
+	uint32_t reverify_us; /* hwg_reverify */
+	uint32_t execute_us;  /* the checks with state, the operation, its record */
+	uint32_t commit_us;   /* waiting for the batch's commit */
+	uint32_t sign_us;     /* the response, signed in the keyholder */
 };
 
 /* A signed response, as the privileged process made it. */
@@ -32,6 +44,7 @@ struct hwg_reply {
 	uint8_t *body; /* signed response (malloc'd), NULL if none could be signed */
 	size_t len;
 	int code; /* HWG_OK or the error code the response carries */
+	struct hwg_priv_stages stages;
 };
 void hwg_reply_clear(struct hwg_reply *r);
 

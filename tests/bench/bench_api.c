@@ -6,10 +6,15 @@
  *     BENCH <name> <value> <unit> ratio=<x>
  * where ratio compares with the bare baseline (throughput: gateway /
  * baseline; latency: gateway / baseline), so a noisy machine moves both.
+ * Then, from the gateway's /metrics before and after each run, where a
+ * request's time went at 1 and at 16 clients:
+ *     BENCH stage_<transport>_c<N>_<stage> <ms a request> ms ratio=<share>
+ * the ratio being that stage's share of the request's time in the gateway.
  *
  * Environment (set by scripts/bench): GW, GW_URL, GW_ID; clients
  * bench0..bench<N-1> registered with keys in $GW/keys.
  */
+#include <curl/curl.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -17,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hwg_buf.h"
 #include "hwg_time.h"
 #include "hwgw.h"
 
@@ -147,6 +153,81 @@ run(enum target t, const char *url, int clients, int per_client)
 	return res;
 }
 
+/* ---------------------------------------------------------------- stages */
+
+static const char *const stage_names[] = {"transport", "verify",  "hop",  "reverify",
+                                          "execute",   "commit", "sign", "reply"};
+#define N_STAGES (sizeof(stage_names) / sizeof(stage_names[0]))
+
+/* The gateway's stage counters for one transport: seconds by stage, and requests. */
+struct stages {
+	double seconds[N_STAGES];
+	double requests;
+};
+
+static size_t
+collect(char *data, size_t size, size_t n, void *arg)
+{
+	struct hwg_buf *b = arg;
+
+	return hwg_buf_put(b, data, size * n) == 0 ? size * n : 0;
+}
+
+/* GET /metrics and read transport's stage counters; -1 when they are not there. */
+static int
+scrape(const char *transport, struct stages *out)
+{
+	struct hwg_buf *b = hwg_buf_new(1 << 20);
+	char url[600], key[128], *p;
+	CURL *c = curl_easy_init();
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(url, sizeof(url), "%s/metrics", gw_url);
+	if (b == NULL || c == NULL)
+		goto done;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+	if (curl_easy_perform(c) != CURLE_OK || hwg_buf_put(b, "", 1) != 0)
+		goto done;
+	p = (char *)hwg_buf_ptr(b);
+	for (size_t i = 0; i < N_STAGES; i++) {
+		const char *at;
+
+		snprintf(key, sizeof(key), "hwgw_stage_seconds_total{transport=\"%s\",stage=\"%s\"} ",
+		         transport, stage_names[i]);
+		if ((at = strstr(p, key)) == NULL)
+			goto done;
+		out->seconds[i] = strtod(at + strlen(key), NULL);
+	}
+	snprintf(key, sizeof(key), "hwgw_stage_requests_total{transport=\"%s\"} ", transport);
+	if ((p = strstr(p, key)) == NULL)
+		goto done;
+	out->requests = strtod(p + strlen(key), NULL);
+	rc = 0;
+done:
+	curl_easy_cleanup(c);
+	hwg_buf_free(b);
+	return rc;
+}
+
+/* Each stage's time a request and share, between two scrapes. */
+static void
+report_stages(const char *transport, int clients, const struct stages *before,
+              const struct stages *after)
+{
+	double n = after->requests - before->requests, total = 0, d[N_STAGES];
+
+	if (n <= 0)
+		return;
+	for (size_t i = 0; i < N_STAGES; i++)
+		total += d[i] = after->seconds[i] - before->seconds[i];
+	for (size_t i = 0; i < N_STAGES; i++)
+		printf("BENCH stage_%s_c%d_%s %.3f ms ratio=%.3f\n", transport, clients,
+		       stage_names[i], d[i] / n * 1e3, total > 0 ? d[i] / total : 0);
+}
+
 /* ---------------------------------------------------------------- baseline */
 
 static enum MHD_Result
@@ -218,17 +299,27 @@ main(int argc, char **argv)
 	snprintf(bare_url, sizeof(bare_url), "http://127.0.0.1:%u",
 	         MHD_get_daemon_info(bare, MHD_DAEMON_INFO_BIND_PORT)->port);
 	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
-		int n = levels[i];
+		int n = levels[i], timed = n == 1 || n == 16;
+		struct stages s0, s1, s2, s3;
 		char name[64];
 		struct result b = run(BARE_HTTP, bare_url, n, per_client);
+		int scraped = scrape("unix", &s0) == 0;
 		struct result u = run(GW_UNIX, NULL, n, per_client);
+		scraped = scraped && scrape("unix", &s1) == 0 && scrape("http", &s2) == 0;
 		struct result h = run(GW_HTTP, gw_url, n, per_client);
+		scraped = scraped && scrape("http", &s3) == 0;
 
 		printf("BENCH bare_mhd_c%d_rps %.0f req/s ratio=1.000\n", n, b.rps);
 		snprintf(name, sizeof(name), "gw_info_unix_c%d", n);
 		report(name, &u, &b);
 		snprintf(name, sizeof(name), "gw_info_http_c%d", n);
 		report(name, &h, &b);
+		if (timed && scraped) {
+			report_stages("unix", n, &s0, &s1);
+			report_stages("http", n, &s2, &s3);
+		} else if (timed) {
+			printf("BENCH stages_c%d_unavailable 0 none ratio=0\n", n);
+		}
 		failures += u.failures + h.failures + b.failures;
 		fflush(stdout);
 	}

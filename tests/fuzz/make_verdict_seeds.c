@@ -71,7 +71,7 @@ static void
 verdict_seed(const char *name, const char *transport, const char *op, int code, int with_bytes,
              int extra)
 {
-	struct hwg_peer peer = {transport, 1000, NULL};
+	struct hwg_peer peer = {transport, 1000, NULL, 0};
 	struct hwg_verdict v = sample(op, code);
 	struct hwg_buf *b = hwg_buf_new(HWG_MSG_MAX);
 
@@ -88,7 +88,7 @@ verdict_seed(const char *name, const char *transport, const char *op, int code, 
 static void
 reply_seed(const char *name, int rc, const char *body)
 {
-	struct hwg_reply r = {(uint8_t *)(uintptr_t)body, body != NULL ? strlen(body) : 0, 0};
+	struct hwg_reply r = {.body = (uint8_t *)(uintptr_t)body, .len = body != NULL ? strlen(body) : 0};
 	struct hwg_buf *b = hwg_buf_new(1024);
 
 	if (b == NULL || hwg_msg_reply_encode(rc, &r, b) != 0)

@@ -130,3 +130,10 @@ hwg_shell_test(cert_faults test_cert_faults.sh "print;fault")
 # restarted; it stops hwsim for a moment, so the bus is all its own.
 hwg_shell_test(cert_crash test_cert_crash.sh "print;fault")
 set_tests_properties(cert_issue cert_faults cert_crash PROPERTIES RUN_SERIAL TRUE)
+
+# What the group commit could break (issue 17): a SIGKILL under load,
+# one nonce twice in a batch, a disk filling mid-batch.
+add_executable(batch_driver integration/batch_driver.c)
+target_link_libraries(batch_driver PRIVATE hwgw hwg_common Threads::Threads)
+hwg_shell_test(api_batch test_batch.sh "api;fault")
+set_tests_properties(api_batch PROPERTIES SKIP_RETURN_CODE 77)

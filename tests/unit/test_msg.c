@@ -48,7 +48,7 @@ sample(void)
 static void
 test_verdict_round_trip(void)
 {
-	struct hwg_peer peer = {"unix", 1000, NULL}, got_peer;
+	struct hwg_peer peer = {"unix", 1000, NULL, 0}, got_peer;
 	struct hwg_verdict v = sample(), got;
 	struct hwg_buf *b = hwg_buf_new(HWG_MSG_MAX);
 	struct hwg_error err = {0};
@@ -101,7 +101,7 @@ trip(const struct hwg_peer *peer, const struct hwg_verdict *v, const uint8_t *ms
 static void
 test_verdict_refused(void)
 {
-	struct hwg_peer peer = {"http", -1, NULL};
+	struct hwg_peer peer = {"http", -1, NULL, 0};
 	struct hwg_verdict v = sample();
 	const size_t n = sizeof(client_bytes);
 
@@ -214,7 +214,7 @@ claimed_pass(const char *op)
 static void
 test_reverify(void)
 {
-	struct hwg_peer peer = {"http", -1, NULL};
+	struct hwg_peer peer = {"http", -1, NULL, 0};
 	struct hwg_error err = {0};
 	struct hwg_verdict v;
 	struct world w;
@@ -268,7 +268,7 @@ test_framing(void)
 {
 	static const uint8_t big[9] = {0x7f, 0xff, 0xff, 0xff, HWG_MSG_VERDICT, 0, 0, 0, 1};
 	static const uint8_t cut[11] = {0, 0, 0, 5, HWG_MSG_REPLY, 0, 0, 0, 1, 'a', 'b'};
-	struct hwg_reply r = {(uint8_t *)"signed", 6, 0}, got;
+	struct hwg_reply r = {.body = (uint8_t *)"signed", .len = 6, .stages = {1, 2, 3, 4}}, got;
 	struct hwg_buf *b = hwg_buf_new(HWG_MSG_MAX), *in = NULL;
 	struct hwg_error err = {0};
 	uint32_t id;
@@ -282,6 +282,9 @@ test_framing(void)
 	CHECK(type == HWG_MSG_REPLY && id == 42);
 	CHECK_EQ_INT(hwg_msg_reply_decode(in, &rc, &got, &err), 0);
 	CHECK(rc == 0 && got.len == 6 && memcmp(got.body, "signed", 6) == 0);
+	/* the privileged process's stage times travel with it (make bench's shares) */
+	CHECK(got.stages.reverify_us == 1 && got.stages.execute_us == 2 &&
+	      got.stages.commit_us == 3 && got.stages.sign_us == 4);
 	hwg_reply_clear(&got);
 	hwg_buf_free(in);
 	/* a type not expected */

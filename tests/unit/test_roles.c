@@ -163,7 +163,7 @@ test_registry_refused_every_operation(void)
 	static const char conf[] = "[gateway]\nid = " GW "\nstate_dir = /var/lib/hwgw\n"
 	                           "[hsm]\nmodule = /m.so\ntoken = t\npin_file = /p\n"
 	                           "[unix]\nsocket = /run/x.sock\n";
-	struct hwg_peer peer = {"http", -1, NULL};
+	struct hwg_peer peer = {"http", -1, NULL, 0};
 	struct hwg_clients *cs = hwg_clients_new();
 	struct hwg_config cfg;
 	struct hwg_error err = {0};

@@ -295,7 +295,7 @@ call(struct client *cl, const char *op, cbor_item_t *args, const struct call *o,
      struct hwgw_response *r)
 {
 	struct hwgw_request_opts opts;
-	struct hwg_peer peer = {"http", -1, NULL};
+	struct hwg_peer peer = {"http", -1, NULL, 0};
 	struct hwg_reply reply;
 	struct hwg_error err = {0};
 	uint8_t *req = NULL;
