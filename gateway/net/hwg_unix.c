@@ -4,8 +4,9 @@
  * Frames are a 4-byte big-endian length and that many bytes, one request
  * then one response, as often as the client likes on one connection.
  * The peer's uid comes from SO_PEERCRED and goes to the front, whose
- * checks check it against the client's allowed uids and audit it.  One
- * thread per connection, at most max_connections of them and
+ * checks check it against the client's allowed uids and audit it.  A
+ * connection is served by a thread of a pool (hwg_pool.h: one is not made
+ * per connection), at most max_connections of them and
  * max_connections_per_uid of one uid's (a connection over either is
  * closed at once, counted in the metrics and logged at most once a
  * second).  A connection idle for connection_timeout seconds is closed;
@@ -43,6 +44,7 @@
 #include "hwg_listen.h"
 #include "hwg_log.h"
 #include "hwg_metrics.h"
+#include "hwg_pool.h"
 #include "hwg_secret.h"
 #include "hwg_time.h"
 #include "hwg_transport.h"
@@ -54,6 +56,7 @@ struct hwg_unix {
 	int inherited;    /* listen_fd came from systemd: its file is not ours */
 	int stop_pipe[2]; /* readable once stopping: wakes every poll */
 	pthread_t accept_thread;
+	struct hwg_pool *threads; /* max_connections, one a connection */
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
 	unsigned active;
@@ -277,21 +280,28 @@ conn_list(struct hwg_unix *u, struct conn *cn)
 	return 0;
 }
 
-static void *
-conn_main(void *arg)
+static void
+conn_end(struct conn *cn)
 {
-	struct conn *cn = arg;
 	struct hwg_unix *u = cn->u;
 
-	while (!atomic_load(&u->stopping) && serve_frame(cn) == 0)
-		;
 	close(cn->fd);
 	pthread_mutex_lock(&u->lock);
 	conn_unlist(u, cn);
 	pthread_cond_broadcast(&u->idle);
 	pthread_mutex_unlock(&u->lock);
 	free(cn);
-	return NULL;
+}
+
+/* A job of the pool: one connection, frame after frame. */
+static void
+conn_main(void *arg)
+{
+	struct conn *cn = arg;
+
+	while (!atomic_load(&cn->u->stopping) && serve_frame(cn) == 0)
+		;
+	conn_end(cn);
 }
 
 static void
@@ -300,7 +310,6 @@ accept_one(struct hwg_unix *u)
 	struct ucred cred;
 	socklen_t cl = sizeof(cred);
 	struct conn *cn;
-	pthread_t t;
 	int fd;
 
 	if ((fd = accept4(u->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) < 0)
@@ -319,16 +328,8 @@ accept_one(struct hwg_unix *u)
 		return;
 	}
 	pthread_mutex_unlock(&u->lock);
-	if (pthread_create(&t, NULL, conn_main, cn) == 0) {
-		pthread_detach(t);
-		return;
-	}
-	close(fd);
-	pthread_mutex_lock(&u->lock);
-	conn_unlist(u, cn);
-	pthread_cond_broadcast(&u->idle);
-	pthread_mutex_unlock(&u->lock);
-	free(cn);
+	if (hwg_pool_run(u->threads, conn_main, cn) != 0)
+		conn_end(cn);
 }
 
 static void *
@@ -381,6 +382,8 @@ hwg_unix_start(const struct hwg_front *front, const struct hwg_config *cfg, int 
 		                   strerror(errno));
 		goto fail;
 	}
+	if ((rc = hwg_pool_new(cfg->max_connections, 0, &u->threads, err)) != 0)
+		goto fail;
 	if (pthread_create(&u->accept_thread, NULL, accept_main, u) != 0) {
 		rc = hwg_error_set(err, HWG_E_INTERNAL, "cannot start the accept thread");
 		goto fail;
@@ -397,6 +400,7 @@ fail:
 		close(u->stop_pipe[0]);
 		close(u->stop_pipe[1]);
 	}
+	hwg_pool_free(u->threads);
 	pthread_mutex_destroy(&u->lock);
 	pthread_cond_destroy(&u->idle);
 	free(u);
@@ -418,6 +422,7 @@ hwg_unix_stop(struct hwg_unix *u)
 	while (u->active > 0)
 		pthread_cond_wait(&u->idle, &u->lock);
 	pthread_mutex_unlock(&u->lock);
+	hwg_pool_free(u->threads);
 	close(u->stop_pipe[0]);
 	close(u->stop_pipe[1]);
 	pthread_mutex_destroy(&u->lock);

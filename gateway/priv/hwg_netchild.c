@@ -29,6 +29,7 @@
 #include "hwg_helper.h"
 #include "hwg_log.h"
 #include "hwg_msg.h"
+#include "hwg_pool.h"
 #include "hwg_verify.h"
 #include "hwg_time.h"
 
@@ -47,12 +48,8 @@ struct hwg_netchild {
 	char exe[PATH_MAX];
 	char config_path[PATH_MAX];
 	int unix_fd, http_fd;
-	pthread_mutex_t lock;
-	pthread_cond_t idle;        /* a worker became free */
-	struct worker *workers;     /* the pool */
-	unsigned n_workers;
-	struct worker *idle_top;    /* free workers, the last to finish on top */
-	int stopping;
+	pthread_mutex_t lock;       /* the links' reference counts */
+	struct hwg_pool *workers;   /* [gateway] workers threads */
 	struct link *link;
 	pthread_t reader;
 	struct hwg_backoff backoff; /* the net process's start and restart delay */
@@ -64,20 +61,6 @@ struct job {
 	struct link *link;
 	uint32_t id;
 	struct hwg_buf *body;
-};
-
-/*
- * One thread of the pool.  Free workers stand in a stack and the one
- * that finished last takes the next job, so a load of N clients keeps N
- * threads warm and the others' stacks are never touched (a queue that
- * woke any worker grew the process's memory thread by thread).
- */
-struct worker {
-	struct hwg_netchild *m;
-	pthread_t thread;
-	pthread_cond_t wake; /* a job was given, or stopping */
-	struct job *job;     /* under m->lock */
-	struct worker *next_idle;
 };
 
 static void
@@ -159,100 +142,36 @@ run_job(struct job *j)
 	hwg_reply_clear(&reply);
 }
 
+/* A job of the pool: one verdict answered. */
 static void
-job_done(struct hwg_netchild *m, struct job *j)
+job_main(void *arg)
 {
+	struct job *j = arg;
+
+	run_job(j);
 	hwg_buf_free(j->body);
-	link_unref(m, j->link);
+	link_unref(j->m, j->link);
 	free(j);
 }
 
-/* One of the pool: a job at a time until stopping, finishing the one it has. */
-static void *
-worker_main(void *arg)
-{
-	struct worker *w = arg;
-	struct hwg_netchild *m = w->m;
-	struct job *j;
-
-	pthread_mutex_lock(&m->lock);
-	for (;;) {
-		w->next_idle = m->idle_top;
-		m->idle_top = w;
-		pthread_cond_signal(&m->idle);
-		while (w->job == NULL && !m->stopping)
-			pthread_cond_wait(&w->wake, &m->lock);
-		if ((j = w->job) == NULL)
-			break;
-		w->job = NULL;
-		pthread_mutex_unlock(&m->lock);
-		run_job(j);
-		job_done(m, j);
-		pthread_mutex_lock(&m->lock);
-	}
-	pthread_mutex_unlock(&m->lock);
-	return NULL;
-}
-
-/* Hand a verdict to the free worker on top, waiting for one when all are busy. */
+/* Hand a verdict to a free worker, waiting for one when all are busy. */
 static int
 dispatch(struct hwg_netchild *m, struct link *l, uint32_t id, struct hwg_buf *body)
 {
 	struct job *j = calloc(1, sizeof(*j));
-	struct worker *w;
 
 	if (j == NULL)
 		return HWG_E_NOMEM;
 	*j = (struct job){m, l, id, body};
 	pthread_mutex_lock(&m->lock);
-	while (m->idle_top == NULL)
-		pthread_cond_wait(&m->idle, &m->lock);
-	w = m->idle_top;
-	m->idle_top = w->next_idle;
 	l->refs++;
-	w->job = j;
-	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&m->lock);
-	return 0;
-}
-
-/* The pool, started once; HWG_E_INTERNAL when not every worker could be. */
-static int
-start_workers(struct hwg_netchild *m, unsigned n, struct hwg_error *err)
-{
-	if ((m->workers = calloc(n, sizeof(*m->workers))) == NULL)
-		return hwg_error_set(err, HWG_E_NOMEM, "out of memory");
-	for (; m->n_workers < n; m->n_workers++) {
-		struct worker *w = &m->workers[m->n_workers];
-
-		w->m = m;
-		pthread_cond_init(&w->wake, NULL);
-		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-			pthread_cond_destroy(&w->wake);
-			return hwg_error_set(err, HWG_E_INTERNAL, "cannot start worker %u of %u",
-			                     m->n_workers + 1, n);
-		}
+	if (hwg_pool_run(m->workers, job_main, j) != 0) {
+		link_unref(m, l);
+		free(j);
+		return HWG_E_INTERNAL;
 	}
 	return 0;
-}
-
-/* Let each worker finish the job it has, then join them. */
-static void
-stop_workers(struct hwg_netchild *m)
-{
-	pthread_mutex_lock(&m->lock);
-	m->stopping = 1;
-	for (unsigned i = 0; i < m->n_workers; i++)
-		pthread_cond_signal(&m->workers[i].wake);
-	pthread_mutex_unlock(&m->lock);
-	for (unsigned i = 0; i < m->n_workers; i++) {
-		pthread_join(m->workers[i].thread, NULL);
-		pthread_cond_destroy(&m->workers[i].wake);
-	}
-	free(m->workers);
-	m->workers = NULL;
-	m->n_workers = 0;
-	m->idle_top = NULL;
 }
 
 static void *
@@ -367,11 +286,10 @@ hwg_netchild_start(struct hwg_core *core, const struct hwg_config *cfg, const ch
 	m->unix_fd = unix_fd;
 	m->http_fd = http_fd;
 	pthread_mutex_init(&m->lock, NULL);
-	pthread_cond_init(&m->idle, NULL);
-	if ((rc = start_workers(m, cfg->workers, err)) != 0 || (rc = spawn(m, err)) != 0) {
-		stop_workers(m);
+	if ((rc = hwg_pool_new(cfg->workers, cfg->workers, &m->workers, err)) != 0 ||
+	    (rc = spawn(m, err)) != 0) {
+		hwg_pool_free(m->workers);
 		pthread_mutex_destroy(&m->lock);
-		pthread_cond_destroy(&m->idle);
 		free(m);
 		return rc;
 	}
@@ -446,8 +364,7 @@ hwg_netchild_stop(struct hwg_netchild *m)
 		waitpid(m->link->pid, NULL, 0);
 		retire(m);
 	}
-	stop_workers(m); /* each finishes its request and sends the answer first */
+	hwg_pool_free(m->workers); /* each finishes its request and sends the answer first */
 	pthread_mutex_destroy(&m->lock);
-	pthread_cond_destroy(&m->idle);
 	free(m);
 }

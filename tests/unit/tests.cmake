@@ -3,6 +3,7 @@ hwg_unit_test(test_buf LIBS hwg_common LABELS api)
 hwg_unit_test(test_file LIBS hwg_common LABELS api)
 hwg_unit_test(test_cbor LIBS hwg_common LABELS api)
 hwg_unit_test(test_backoff LIBS hwg_common LABELS api)
+hwg_unit_test(test_pool LIBS hwg_common LABELS api)
 hwg_unit_test(test_p11 LIBS hwg_hsm LABELS api vein)
 target_include_directories(test_p11 PRIVATE ${P11KIT_INCLUDE_DIRS}) # make_secret calls the module
 hwg_unit_test(test_cose LIBS hwg_crypto LABELS api)
