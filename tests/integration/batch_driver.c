@@ -8,6 +8,8 @@
  *       line per request: "<outcome> <request hash, hex>", the outcome
  *       "ok", the gateway's error code, or "noanswer" (no authentic
  *       answer came back: the gateway was killed meanwhile).
+ *   batch_driver load-http CLIENTS PER_CLIENT
+ *       the same over HTTP (GW_URL).
  *   batch_driver same-nonce PAIRS
  *       PAIRS pairs of requests (pair i from client batch<i>), the two of
  *       a pair with one nonce, all released at once; one line per pair:
@@ -28,7 +30,7 @@
 #define MAX_THREADS 128
 #define OUTCOME_MAX 48
 
-static const char *gw_dir, *gw_id;
+static const char *gw_dir, *gw_id, *gw_url; /* gw_url: NULL, the Unix socket */
 static char sock_path[512];
 static EVP_PKEY *gw_pub;
 static pthread_barrier_t start_line;
@@ -90,7 +92,9 @@ one_request(struct hwgw_ctx *c, const uint8_t *nonce, int wait_at_start,
 	if (wait_at_start)
 		pthread_barrier_wait(&start_line);
 	memset(&r, 0, sizeof(r));
-	if (hwgw_send_unix(sock_path, req, len, &resp, &resp_len, &err) != 0 ||
+	if ((gw_url != NULL
+	         ? hwgw_send_http(gw_url, "gw.info", req, len, &resp, &resp_len, NULL, &err)
+	         : hwgw_send_unix(sock_path, req, len, &resp, &resp_len, &err)) != 0 ||
 	    hwgw_response_verify(c, req, len, resp, resp_len, &r, &err) != 0)
 		snprintf(outcome, OUTCOME_MAX, "noanswer");
 	else
@@ -170,15 +174,19 @@ main(int argc, char **argv)
 	gw_dir = getenv("GW");
 	gw_id = getenv("GW_ID");
 	if (gw_dir == NULL || gw_id == NULL || argc < 3) {
-		fprintf(stderr, "usage: batch_driver load CLIENTS PER_CLIENT | same-nonce PAIRS\n"
-		                "(GW and GW_ID in the environment)\n");
+		fprintf(stderr, "usage: batch_driver load|load-http CLIENTS PER_CLIENT | "
+		                "same-nonce PAIRS\n(GW, GW_ID and for HTTP GW_URL in the environment)\n");
 		return 2;
 	}
 	snprintf(sock_path, sizeof(sock_path), "%s/hwgw.sock", gw_dir);
 	snprintf(path, sizeof(path), "%s/hsm/gateway-response.pub.pem", gw_dir);
 	if (hwgw_key_load_public(path, &gw_pub, &err) != 0)
 		die(path, &err);
-	if (strcmp(argv[1], "load") == 0 && argc == 4) {
+	if (strcmp(argv[1], "load-http") == 0 && (gw_url = getenv("GW_URL")) == NULL) {
+		fprintf(stderr, "batch_driver: load-http needs GW_URL\n");
+		return 2;
+	}
+	if ((strcmp(argv[1], "load") == 0 || strcmp(argv[1], "load-http") == 0) && argc == 4) {
 		n = count_arg(argv[2], MAX_THREADS);
 		for (int i = 0; i < n; i++)
 			jobs[i] = (struct job){.client = i, .requests = count_arg(argv[3], 100000)};
