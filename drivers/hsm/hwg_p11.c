@@ -55,6 +55,17 @@ struct hwg_p11_key {
 	CK_OBJECT_HANDLE handle;  /* valid in the current session only */
 };
 
+/*
+ * A session of its own for signatures (hwg_p11_set_signers), used outside
+ * the lock so that several sign at once.  One of an older generation (the
+ * main session was re-opened since) is opened afresh before its next use.
+ */
+struct signer {
+	CK_SESSION_HANDLE session; /* CK_INVALID_HANDLE: to be opened */
+	unsigned long generation;  /* p->reopens when it was opened */
+	int busy;
+};
+
 struct hwg_p11 {
 	pthread_mutex_t lock; /* around every use of the token */
 	void *dl;
@@ -64,8 +75,12 @@ struct hwg_p11 {
 	char token[33];
 	char pin_file[256];
 	CK_SESSION_HANDLE session; /* CK_INVALID_HANDLE when none */
+	CK_SLOT_ID slot;           /* session's */
 	int pin_refused;           /* the token refused the PIN: never retry it */
-	unsigned long reopens;
+	unsigned long reopens;     /* also the generation of the signers' sessions */
+	pthread_cond_t signer_freed;
+	struct signer signers[HWG_P11_SIGNERS_MAX]; /* hwg_p11_set_signers */
+	unsigned n_signers;
 	struct hwg_p11_key keys[MAX_KEYS];
 	size_t n_keys;
 };
@@ -434,6 +449,7 @@ session_open(struct hwg_p11 *p, struct hwg_error *err)
 		                     ckr_name(rv));
 	}
 	p->session = s;
+	p->slot = slot;
 	return 0;
 }
 
@@ -757,7 +773,16 @@ reopen(struct hwg_p11 *p, struct hwg_p11_key *want, struct hwg_error *err)
 {
 	struct hwg_error ignored;
 	int rc = 0, lost;
+	unsigned busy;
 
+	/* no signature may be under way on a signer's session while the module is re-initialised */
+	do {
+		busy = 0;
+		for (unsigned i = 0; i < p->n_signers; i++)
+			busy += p->signers[i].busy;
+		if (busy > 0)
+			pthread_cond_wait(&p->signer_freed, &p->lock);
+	} while (busy > 0);
 	session_drop(p);
 	for (size_t i = 0; i < p->n_keys; i++)
 		p->keys[i].handle = CK_INVALID_HANDLE;
@@ -801,6 +826,7 @@ hwg_p11_open(const struct hwg_p11_config *cfg, struct hwg_p11 **out, struct hwg_
 		free(p);
 		return hwg_error_set(err, HWG_E_INTERNAL, "pthread_mutex_init failed");
 	}
+	pthread_cond_init(&p->signer_freed, NULL);
 	p->session = CK_INVALID_HANDLE;
 	snprintf(p->module, sizeof(p->module), "%s", cfg->module_path);
 	snprintf(p->token, sizeof(p->token), "%s", cfg->token_label);
@@ -830,12 +856,16 @@ hwg_p11_close(struct hwg_p11 *p)
 {
 	if (p == NULL)
 		return;
+	for (unsigned i = 0; i < p->n_signers; i++)
+		if (p->signers[i].session != CK_INVALID_HANDLE)
+			(void)p->f->C_CloseSession(p->signers[i].session);
 	if (p->mod != NULL)
 		module_detach(p);
 	for (size_t i = 0; i < p->n_keys; i++)
 		EVP_PKEY_free(p->keys[i].pub);
 	if (p->dl != NULL)
 		dlclose(p->dl);
+	pthread_cond_destroy(&p->signer_freed);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
@@ -937,6 +967,105 @@ sign_once(struct hwg_p11 *p, struct hwg_p11_key *k, const uint8_t *data, size_t 
 	return rv;
 }
 
+/* With the lock held: a free signer's session, opened if it is none or of an older generation. */
+static struct signer *
+signer_take(struct hwg_p11 *p)
+{
+	struct signer *sg = NULL;
+
+	while (sg == NULL) {
+		for (unsigned i = 0; i < p->n_signers && sg == NULL; i++)
+			if (!p->signers[i].busy)
+				sg = &p->signers[i];
+		if (sg == NULL)
+			pthread_cond_wait(&p->signer_freed, &p->lock);
+	}
+	if (sg->session != CK_INVALID_HANDLE && sg->generation != p->reopens) {
+		(void)p->f->C_CloseSession(sg->session);
+		sg->session = CK_INVALID_HANDLE;
+	}
+	if (sg->session == CK_INVALID_HANDLE && p->session != CK_INVALID_HANDLE &&
+	    p->f->C_OpenSession(p->slot, CKF_SERIAL_SESSION, NULL, NULL, &sg->session) != CKR_OK)
+		sg->session = CK_INVALID_HANDLE; /* the caller signs on the main session */
+	sg->generation = p->reopens;
+	sg->busy = 1;
+	return sg;
+}
+
+/* With the lock held: the signer back; a session that failed is closed, to be opened anew. */
+static void
+signer_give(struct hwg_p11 *p, struct signer *sg, CK_RV rv)
+{
+	if (rv != CKR_OK && sg->session != CK_INVALID_HANDLE) {
+		(void)p->f->C_CloseSession(sg->session); /* an operation left active ends with it */
+		sg->session = CK_INVALID_HANDLE;
+	}
+	sg->busy = 0;
+	pthread_cond_broadcast(&p->signer_freed); /* a signer wanted, or reopen waiting for all */
+}
+
+/*
+ * One attempt on a signer's session, without the lock: the module is
+ * initialised with CKF_OS_LOCKING_OK and each session has one user.
+ */
+static CK_RV
+sign_on(struct hwg_p11 *p, CK_SESSION_HANDLE session, int alg, CK_OBJECT_HANDLE key,
+        const uint8_t *data, size_t len, uint8_t buf[SIG_MAX], CK_ULONG *siglen)
+{
+	CK_MECHANISM mech = {alg == HWG_COSE_EDDSA ? CKM_EDDSA : CKM_ECDSA, NULL, 0};
+	CK_RV rv;
+
+	if (session == CK_INVALID_HANDLE)
+		return CKR_SESSION_HANDLE_INVALID;
+	if (key == CK_INVALID_HANDLE)
+		return CKR_KEY_HANDLE_INVALID;
+	if ((rv = p->f->C_SignInit(session, &mech, key)) != CKR_OK)
+		return rv;
+	*siglen = SIG_MAX;
+	return p->f->C_Sign(session, (CK_BYTE_PTR)(uintptr_t)data, len, buf, siglen);
+}
+
+/*
+ * With the lock held: sign on a signer's session if there are signers
+ * (the lock let go meanwhile); CKR_SESSION_HANDLE_INVALID when that could
+ * not be done, so that the caller signs on the main session.
+ */
+static CK_RV
+sign_by_signer(struct hwg_p11 *p, struct hwg_p11_key *k, const uint8_t *data, size_t len,
+               uint8_t buf[SIG_MAX], CK_ULONG *siglen)
+{
+	struct signer *sg;
+	CK_SESSION_HANDLE session;
+	CK_OBJECT_HANDLE key = k->handle; /* handles are the application's, any session's */
+	CK_RV rv;
+
+	if (p->n_signers == 0)
+		return CKR_SESSION_HANDLE_INVALID;
+	sg = signer_take(p);
+	session = sg->session;
+	pthread_mutex_unlock(&p->lock);
+	rv = sign_on(p, session, k->alg, key, data, len, buf, siglen);
+	pthread_mutex_lock(&p->lock);
+	signer_give(p, sg, rv);
+	return rv;
+}
+
+int
+hwg_p11_set_signers(struct hwg_p11 *p, unsigned n, struct hwg_error *err)
+{
+	if (p == NULL || n > HWG_P11_SIGNERS_MAX)
+		return hwg_error_set(err, HWG_E_INVALID, "from 0 to %d signer sessions",
+		                     HWG_P11_SIGNERS_MAX);
+	pthread_mutex_lock(&p->lock);
+	if (p->n_signers != 0) {
+		pthread_mutex_unlock(&p->lock);
+		return hwg_error_set(err, HWG_E_INVALID, "the signer sessions are set once");
+	}
+	p->n_signers = n; /* each is opened at its first use */
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
 int
 hwg_p11_sign(struct hwg_p11 *p, struct hwg_p11_key *k, const uint8_t *data, size_t len,
              uint8_t sig[64], struct hwg_error *err)
@@ -954,9 +1083,13 @@ hwg_p11_sign(struct hwg_p11 *p, struct hwg_p11_key *k, const uint8_t *data, size
 	if (k->alg == HWG_COSE_ES256 && len != 32)
 		return hwg_error_set(err, HWG_E_INVALID, "ES256 signs only 32-byte digests");
 	pthread_mutex_lock(&p->lock);
-	rv = sign_once(p, k, data, len, buf, &siglen);
-	if (session_lost(rv) && (rc = reopen(p, k, err)) == 0)
+	rv = sign_by_signer(p, k, data, len, buf, &siglen);
+	/* no signers, none could be opened, or a loss: the main session, re-opened if need be */
+	if (rv == CKR_SESSION_HANDLE_INVALID || session_lost(rv) || rv == CKR_KEY_HANDLE_INVALID) {
 		rv = sign_once(p, k, data, len, buf, &siglen);
+		if (session_lost(rv) && (rc = reopen(p, k, err)) == 0)
+			rv = sign_once(p, k, data, len, buf, &siglen);
+	}
 	pthread_mutex_unlock(&p->lock);
 	if (rc != 0)
 		return rc;
@@ -1194,6 +1327,9 @@ hwg_p11_token_info(struct hwg_p11 *p, struct hwg_p11_token_info *out, struct hwg
 	                 p->f->C_GetSessionInfo(p->session, &si) == CKR_OK &&
 	                 (si.state == CKS_RO_USER_FUNCTIONS || si.state == CKS_RW_USER_FUNCTIONS);
 	out->session_reopens = p->reopens;
+	out->signer_sessions = 0;
+	for (unsigned i = 0; i < p->n_signers; i++)
+		out->signer_sessions += p->signers[i].session != CK_INVALID_HANDLE;
 	pthread_mutex_unlock(&p->lock);
 	return rc < 0 ? rc : 0;
 }

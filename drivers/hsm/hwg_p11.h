@@ -10,7 +10,8 @@
  * is not fatal to the daemon.  The user PIN
  * is read from a file that only the daemon's user may read, held in a
  * locked buffer only while logging in, and wiped.  CKR_* codes stop here:
- * callers see HWG_E_* with a message.  Thread-safe (one internal lock).
+ * callers see HWG_E_* with a message.  Thread-safe (one internal lock;
+ * signatures may also run at once on sessions of their own).
  */
 #ifndef HWG_P11_H
 #define HWG_P11_H
@@ -56,6 +57,15 @@ EVP_PKEY *hwg_p11_key_public(const struct hwg_p11_key *k);
 int hwg_p11_sign(struct hwg_p11 *p, struct hwg_p11_key *k, const uint8_t *data, size_t len,
                  uint8_t sig[64], struct hwg_error *err);
 
+#define HWG_P11_SIGNERS_MAX 16
+/*
+ * Sign on n sessions of their own (0 .. HWG_P11_SIGNERS_MAX; set once),
+ * so that n threads' hwg_p11_sign run at once; each is opened at its
+ * first use and again after a loss.  With 0 (the default) every
+ * signature takes the one session, one at a time.
+ */
+int hwg_p11_set_signers(struct hwg_p11 *p, unsigned n, struct hwg_error *err);
+
 struct hwg_p11_token_info {
 	char label[33];
 	char manufacturer[33];
@@ -64,6 +74,7 @@ struct hwg_p11_token_info {
 	int present;                   /* token present in its slot */
 	int logged_in;                 /* our session is logged in */
 	unsigned long session_reopens; /* times the session was re-opened */
+	unsigned signer_sessions;      /* of hwg_p11_set_signers', those open now */
 };
 /* Current token state (for device.list); re-probes the slot. */
 int hwg_p11_token_info(struct hwg_p11 *p, struct hwg_p11_token_info *out, struct hwg_error *err);

@@ -40,7 +40,7 @@
 #define LINK_FD 3
 #define STOP_WAIT_MS 5000
 #define INFO_MAX 1024
-#define ARGV_MAX 16
+#define ARGV_MAX 20
 
 /*
  * A request waiting for its turn on the link.  Requests that arrive while
@@ -330,6 +330,7 @@ make_argv(struct hwg_keyholder *k, const struct hwg_keyholder_config *cfg, struc
 	};
 	const char *args[ARGV_MAX] = {EXE_NAME};
 	size_t n = 1, n_opts = sizeof(opts) / sizeof(opts[0]), first_optional = 5;
+	char signers[16];
 
 	for (size_t i = 0; i < n_opts; i++) {
 		if (opts[i][1] == NULL || opts[i][1][0] == '\0') {
@@ -341,6 +342,11 @@ make_argv(struct hwg_keyholder *k, const struct hwg_keyholder_config *cfg, struc
 		}
 		args[n++] = opts[i][0];
 		args[n++] = opts[i][1];
+	}
+	if (cfg->signers > 1) {
+		snprintf(signers, sizeof(signers), "%u", cfg->signers);
+		args[n++] = "--signers";
+		args[n++] = signers;
 	}
 	for (size_t i = 0; i < n; i++)
 		if ((k->argv[i] = strdup(args[i])) == NULL)

@@ -46,6 +46,7 @@ struct hwg_keyholder_config {
 	const char *audit_key;    /* [hsm] audit_key (EC P-256) */
 	const char *template_key; /* [hsm] template_key; NULL or "": none (no vein) */
 	const char *seal_key; /* [hsm] seal_key (EC P-256); NULL or "": none (no certificates) */
+	unsigned signers;     /* [hsm] signers: signatures at once; 0 or 1: one */
 };
 
 /* How one keyholder ended, for the audit record gateway.keyholder_restart. */

@@ -7,14 +7,16 @@
  *
  *   hwgw-keyholder --module PATH --token LABEL --pin-file PATH
  *                  --response-key LABEL --audit-key LABEL [--template-key LABEL]
- *                  [--seal-key LABEL]
+ *                  [--seal-key LABEL] [--signers N]
  *
  * It opens the module, the session and the keys (hwg_p11 reads the PIN
  * file for each login and wipes it after), enters its seccomp filter
  * (hwg_kh_sandbox.c), says READY (or why it cannot start, and exits 1;
  * 4 when the token refused the PIN, so that it is not started again),
- * then answers one request at a time (hwg_kh_proto.h) until the link
- * closes (exit 0).  A request it does not serve — another type, a body
+ * then answers requests (hwg_kh_proto.h) until the link closes (exit 0):
+ * N signers (--signers, 1 by default) work on them at once, each
+ * signature on a token session of its own (hwg_p11_set_signers), and the
+ * replies leave in the order the requests came.  A request it does not serve — another type, a body
  * not of its type's shape, bytes the response key must not sign — gets an
  * error reply and the keyholder stays up; a broken frame from the parent
  * (cut, over the maximum, a type the framing cannot carry) ends it (exit
@@ -23,6 +25,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
@@ -52,6 +56,7 @@ _Static_assert(HWG_KH_REPLY < 32 && HWG_KH_SEAL_PDF < 32, "the framing carries t
 _Static_assert((int)HWG_KH_READY > (int)HWG_MSG_REPLY, "apart from the net process's types");
 
 struct keyholder {
+	pthread_mutex_t info_lock; /* last_reopens */
 	struct hwg_p11 *p11;
 	struct hwg_p11_key *response, *audit, *tmpl; /* tmpl NULL: none configured */
 	struct hwg_p11_key *seal;                    /* NULL: none configured or found */
@@ -100,8 +105,9 @@ usage(void)
 {
 	fprintf(stderr, "usage: hwgw-keyholder --module PATH --token LABEL --pin-file PATH "
 	                "--response-key LABEL --audit-key LABEL [--template-key LABEL] "
-	                "[--seal-key LABEL]\n"
-	                "  (started by hwgwd with its link on descriptor 3)\n");
+	                "[--seal-key LABEL] [--signers 1-%d]\n"
+	                "  (started by hwgwd with its link on descriptor 3)\n",
+	        HWG_P11_SIGNERS_MAX);
 	exit(2);
 }
 
@@ -151,7 +157,23 @@ public_key(struct hwg_p11_key *k, struct hwg_keyholder_key *out, struct hwg_erro
 /* The key labels the keyholder was started with (template and seal optional). */
 struct labels {
 	const char *response, *audit, *tmpl, *seal;
+	const char *signers; /* NULL: SIGNERS_DEFAULT */
 };
+
+/* --signers: 1 .. HWG_P11_SIGNERS_MAX, else usage. */
+static unsigned
+signers_arg(const char *s)
+{
+	char *end;
+	unsigned long n;
+
+	if (s == NULL)
+		return 1;
+	n = strtoul(s, &end, 10);
+	if (*s < '1' || *s > '9' || *end != '\0' || n > HWG_P11_SIGNERS_MAX)
+		usage();
+	return (unsigned)n;
+}
 
 /*
  * The seal key, when one is named and found: an EC P-256 key pair, like
@@ -247,9 +269,12 @@ do_info(struct keyholder *kh, struct answer *a)
 		memcpy(in.serial, ti.serial, sizeof(in.serial));
 		in.present = ti.present;
 		in.logged_in = ti.logged_in;
-		kh->last_reopens = ti.session_reopens;
 	}
+	pthread_mutex_lock(&kh->info_lock);
+	if (in.present)
+		kh->last_reopens = ti.session_reopens;
 	in.session_reopens = kh->last_reopens; /* a token away: the count it had */
+	pthread_mutex_unlock(&kh->info_lock);
 	in.response = kh->response_pub;
 	in.audit = kh->audit_pub;
 	in.template_key = kh->tmpl != NULL;
@@ -438,42 +463,164 @@ dispatch(struct keyholder *kh, uint8_t type, struct hwg_buf *body, struct answer
 	}
 }
 
-/* 0, or the link is broken (the parent is gone or sent a broken frame). */
-static int
-serve(struct keyholder *kh, struct hwg_error *err)
+/* ---------------------------------------------------------------- serving */
+
+#define SIGNERS_DEFAULT 1
+#define INFLIGHT 64 /* requests read and not answered yet, at most */
+
+/* One request, from its reading to its reply's sending. */
+struct work {
+	uint8_t type;
+	uint32_t id;
+	struct hwg_buf *body;
+	struct hwg_buf *reply; /* encoded, once done */
+	int done;
+};
+
+/*
+ * The requests in flight: the main thread reads them into the ring, the
+ * signers take them in turn, and whichever finishes the oldest sends the
+ * replies that are ready, in the requests' order (the privileged side
+ * reads them so).  Its threads are started before the filter and never
+ * end on their own: a thread's end needs calls the filter forbids, so the
+ * process leaves with exit_group.
+ */
+struct server {
+	struct keyholder *kh;
+	pthread_mutex_t lock;
+	pthread_cond_t more; /* a request was read */
+	pthread_cond_t room; /* a reply was sent */
+	struct work ring[INFLIGHT];
+	uint64_t n_read, n_taken, n_sent;
+	unsigned started; /* signers running */
+	int broken;       /* a reply could not be sent: the link is gone */
+	struct hwg_error err;
+};
+
+/* The reply to w, encoded: its result or its refusal. */
+static struct hwg_buf *
+answer_one(struct keyholder *kh, struct work *w)
 {
-	struct hwg_buf *body, *out;
+	struct answer a = {0};
+	struct hwg_buf *out;
+	int code = dispatch(kh, w->type, w->body, &a), rc;
+
+	hwg_buf_free(w->body);
+	w->body = NULL;
+	if ((out = hwg_buf_new(HWG_MSG_MAX)) == NULL)
+		rc = HWG_E_NOMEM;
+	else if (code != 0)
+		rc = hwg_kh_reply_encode(code, a.err.message, NULL, 0, out);
+	else
+		rc = hwg_kh_reply_encode(0, "", a.result, a.len, out);
+	if (a.result != NULL)
+		hwg_wipe(a.result, a.len);
+	free(a.result);
+	if (rc != 0) {
+		hwg_buf_free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* With the lock held: send the replies that are ready, oldest first. */
+static void
+send_ready(struct server *sv)
+{
+	while (sv->n_sent < sv->n_read && sv->ring[sv->n_sent % INFLIGHT].done) {
+		struct work *w = &sv->ring[sv->n_sent % INFLIGHT];
+
+		if (!sv->broken &&
+		    (w->reply == NULL
+		         ? hwg_error_set(&sv->err, HWG_E_NOMEM, "cannot encode a reply")
+		         : hwg_msg_send(LINK_FD, HWG_KH_REPLY, w->id, w->reply, &sv->err)) != 0)
+			sv->broken = 1;
+		hwg_buf_free(w->reply);
+		*w = (struct work){0};
+		sv->n_sent++;
+		pthread_cond_signal(&sv->room);
+	}
+}
+
+static void *
+signer_main(void *arg)
+{
+	struct server *sv = arg;
+	struct work *w;
+
+	pthread_mutex_lock(&sv->lock);
+	sv->started++;
+	pthread_cond_broadcast(&sv->room);
+	for (;;) {
+		while (sv->n_taken == sv->n_read)
+			pthread_cond_wait(&sv->more, &sv->lock);
+		w = &sv->ring[sv->n_taken++ % INFLIGHT];
+		pthread_mutex_unlock(&sv->lock);
+		w->reply = answer_one(sv->kh, w);
+		pthread_mutex_lock(&sv->lock);
+		w->done = 1;
+		send_ready(sv);
+	}
+	return NULL; /* not reached */
+}
+
+/*
+ * Start the signers, and wait until each runs: the filter forbids clone,
+ * and what a new thread does first (rseq) too.
+ */
+static int
+start_signers(struct server *sv, unsigned n, struct hwg_error *err)
+{
+	pthread_t t;
+
+	for (unsigned i = 0; i < n; i++)
+		if (pthread_create(&t, NULL, signer_main, sv) != 0)
+			return hwg_error_set(err, HWG_E_INTERNAL, "cannot start signer %u of %u", i + 1,
+			                     n);
+	pthread_mutex_lock(&sv->lock);
+	while (sv->started < n)
+		pthread_cond_wait(&sv->room, &sv->lock);
+	pthread_mutex_unlock(&sv->lock);
+	return 0;
+}
+
+/*
+ * Read requests into the ring until the link ends: 0 once every reply
+ * was sent after the parent closed it, or the link is broken (the parent
+ * is gone or sent a broken frame).
+ */
+static int
+serve(struct server *sv, struct hwg_error *err)
+{
+	struct hwg_buf *body;
 	uint32_t id;
 	uint8_t type;
 	int rc;
 
 	for (;;) {
-		struct answer a = {0};
-		int code;
-
-		if ((rc = hwg_msg_recv(LINK_FD, 0xffffffffu, &type, &id, &body, err)) == 1)
-			return 0; /* the privileged process closed the link */
-		if (rc != 0)
-			return rc;
-		code = dispatch(kh, type, body, &a);
-		hwg_buf_free(body);
-		if ((out = hwg_buf_new(HWG_MSG_MAX)) == NULL)
-			rc = HWG_E_NOMEM;
-		else if (code != 0)
-			rc = hwg_kh_reply_encode(code, a.err.message, NULL, 0, out);
-		else
-			rc = hwg_kh_reply_encode(0, "", a.result, a.len, out);
-		if (a.result != NULL)
-			hwg_wipe(a.result, a.len);
-		free(a.result);
-		if (rc == 0)
-			rc = hwg_msg_send(LINK_FD, HWG_KH_REPLY, id, out, err);
-		else
-			hwg_error_set(err, rc, "cannot encode a reply");
-		hwg_buf_free(out);
-		if (rc != 0)
-			return rc;
+		if ((rc = hwg_msg_recv(LINK_FD, 0xffffffffu, &type, &id, &body, err)) != 0)
+			break;
+		pthread_mutex_lock(&sv->lock);
+		while (sv->n_read - sv->n_sent >= INFLIGHT && !sv->broken)
+			pthread_cond_wait(&sv->room, &sv->lock);
+		if (sv->broken) {
+			pthread_mutex_unlock(&sv->lock);
+			hwg_buf_free(body);
+			*err = sv->err;
+			return err->code != 0 ? err->code : HWG_E_IO;
+		}
+		sv->ring[sv->n_read++ % INFLIGHT] = (struct work){.type = type, .id = id, .body = body};
+		pthread_cond_signal(&sv->more);
+		pthread_mutex_unlock(&sv->lock);
 	}
+	if (rc != 1)
+		return rc;
+	/* the privileged process closed the link: what it sent is answered (into the void) */
+	pthread_mutex_lock(&sv->lock);
+	while (sv->n_sent < sv->n_read && !sv->broken)
+		pthread_cond_wait(&sv->room, &sv->lock);
+	pthread_mutex_unlock(&sv->lock);
+	return 0;
 }
 
 static int
@@ -501,12 +648,13 @@ options(int argc, char **argv, struct hwg_p11_config *pc, struct labels *l)
 	    {"audit-key", required_argument, NULL, 'a'},
 	    {"template-key", required_argument, NULL, 'k'},
 	    {"seal-key", required_argument, NULL, 's'},
+	    {"signers", required_argument, NULL, 'n'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char **slot[128] = {
 	    ['m'] = &pc->module_path, ['t'] = &pc->token_label, ['p'] = &pc->pin_file,
 	    ['r'] = &l->response,     ['a'] = &l->audit,        ['k'] = &l->tmpl,
-	    ['s'] = &l->seal,
+	    ['s'] = &l->seal,         ['n'] = &l->signers,
 	};
 	int c;
 
@@ -523,29 +671,38 @@ options(int argc, char **argv, struct hwg_p11_config *pc, struct labels *l)
 int
 main(int argc, char **argv)
 {
+	static struct server sv = {.lock = PTHREAD_MUTEX_INITIALIZER,
+	                           .more = PTHREAD_COND_INITIALIZER,
+	                           .room = PTHREAD_COND_INITIALIZER};
 	struct hwg_p11_config pc = {0};
 	struct labels l = {0};
-	struct keyholder kh = {0};
+	struct keyholder kh = {.info_lock = PTHREAD_MUTEX_INITIALIZER};
 	struct hwg_error err = {0};
 	struct stat st;
+	unsigned signers;
 	int rc;
 
 	hwg_log_init("hwgw-keyholder", HWG_LOG_INFO);
 	options(argc, argv, &pc, &l);
+	signers = signers_arg(l.signers);
+	/* one heap for every thread: another arena's trimming calls madvise, which the filter forbids */
+	mallopt(M_ARENA_MAX, 1);
 	if (fstat(LINK_FD, &st) != 0 || !S_ISSOCK(st.st_mode)) {
 		fprintf(stderr, "hwgw-keyholder: descriptor 3 is not the link to hwgwd\n");
 		return 2;
 	}
 	signals();
+	sv.kh = &kh;
 	if ((rc = open_token(&kh, &pc, &l, &err)) != 0 || (rc = warm_crypto(&err)) != 0 ||
-	    (rc = hwg_kh_sandbox_enter(&err)) != 0) {
+	    (signers > 1 && (rc = hwg_p11_set_signers(kh.p11, signers, &err)) != 0) ||
+	    (rc = start_signers(&sv, signers, &err)) != 0 || (rc = hwg_kh_sandbox_enter(&err)) != 0) {
 		ready(rc, err.message);
 		hwg_p11_close(kh.p11);
 		return pin_refused(&err) ? HWG_KH_EXIT_PIN_REFUSED : 1;
 	}
 	if (ready(0, "") != 0)
 		leave(3);
-	if ((rc = serve(&kh, &err)) != 0) {
+	if ((rc = serve(&sv, &err)) != 0) {
 		hwg_log(HWG_LOG_ERR, "keyholder.link", "result=%s msg=\"%s\"", hwg_err_code(rc),
 		        err.message);
 		leave(3);

@@ -1019,7 +1019,8 @@ open_keyholder(struct hwg_core *c, struct hwg_error *err)
 	                                  cfg->hsm_response_key,
 	                                  cfg->hsm_audit_key,
 	                                  cfg->hsm_template_key,
-	                                  cfg->hsm_seal_key};
+	                                  cfg->hsm_seal_key,
+	                                  cfg->hsm_signers};
 	struct hwg_keyholder_info info;
 	char exe[4096];
 	int rc;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "hwg_log.h"
 #include "hwg_roles.h"
@@ -340,6 +341,7 @@ static const struct config_key config_keys[] = {
     {"hsm", "audit_key", F(hsm_audit_key), FN(set_string), "a key label"},
     {"hsm", "template_key", F(hsm_template_key), FN(set_string), "a key label"},
     {"hsm", "seal_key", F(hsm_seal_key), FN(set_string), "a key label"},
+    {"hsm", "signers", F(hsm_signers), NUM(NUM_UNSIGNED, 1, 16, 1), "a number from 1 to 16"},
     {"card", "enabled", F(card_enabled), FN(set_bool), "yes or no"},
     {"card", "roots", F(card_roots), FN(set_string), "a directory of root certificates"},
     {"card", "crls", F(card_crls), FN(set_string), "a directory of CRLs"},
@@ -420,6 +422,15 @@ on_key(void *user, const char *section, const char *name, const char *value)
 	return 0;
 }
 
+/* As many signing sessions as cores, 1 to 16. */
+static unsigned
+default_signers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 16 ? 16 : (unsigned)n;
+}
+
 void
 hwg_config_defaults(struct hwg_config *c)
 {
@@ -447,6 +458,7 @@ hwg_config_defaults(struct hwg_config *c)
 	c->card_mynumber_roles = 1u << HWG_ROLE_COUNTER;
 	c->hsm_template_key = strdup("hwgw-template");
 	c->hsm_seal_key = strdup("hwgw-seal");
+	c->hsm_signers = default_signers();
 	c->cert_enabled = 1;
 	c->cert_city = strdup("架空市");
 	c->cert_mayor = strdup("架空 太郎");

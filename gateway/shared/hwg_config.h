@@ -54,6 +54,7 @@ struct hwg_config {
 	char *hsm_audit_key;    /* label, default "hwgw-audit" */
 	char *hsm_template_key; /* AES key sealing palm templates, default "hwgw-template" */
 	char *hsm_seal_key;     /* EC P-256 key sealing certificates, default "hwgw-seal" */
+	unsigned hsm_signers;   /* token sessions signing at once, default the cores (1 .. 16) */
 	/* [card] */
 	int card_enabled;             /* watch readers through pcscd, default yes */
 	char *card_roots;             /* directory of trusted JPKI roots (authenticate) */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -221,7 +222,12 @@ kh_sign_verify(struct hwg_keyholder *k, struct hwg_error *err)
 	return rc;
 }
 
-/* Wait until pid is a zombie (ended, not reaped) or gone: 1, or 0 after 10 s. */
+/*
+ * Wait until pid has ended (reapable, not reaped) or is gone: 1, or 0
+ * after 10 s.  A child of ours is asked with WNOWAIT: a process with
+ * threads shows its first thread as a zombie before the others have
+ * ended, and is reapable only after them.
+ */
 static inline int
 kh_wait_ended(long pid)
 {
@@ -230,9 +236,16 @@ kh_wait_ended(long pid)
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
 	for (int i = 0; i < 500; i++) {
-		FILE *f = fopen(path, "r");
+		siginfo_t si = {0};
+		FILE *f;
 
-		if (f == NULL)
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT | WNOHANG) == 0) {
+			if (si.si_pid == (pid_t)pid)
+				return 1;
+			nanosleep(&tick, NULL);
+			continue; /* ours, still running */
+		}
+		if ((f = fopen(path, "r")) == NULL)
 			return 1;
 		p = fgets(buf, sizeof(buf), f) != NULL ? strrchr(buf, ')') : NULL;
 		fclose(f);

@@ -710,26 +710,35 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Six threads at once, on one signer and on three (--signers): every
+ * signature verifies, and the replies come back in the requests' order
+ * (the privileged side ends a keyholder whose reply answers another id).
+ */
 static void
 test_threads(void)
 {
-	struct kh_ends seen = {0};
-	struct hwg_keyholder *k = kh_start("hwgw-response", &seen);
-	struct worker w[6];
-	pthread_t t[6];
+	for (unsigned signers = 1; signers <= 3; signers += 2) {
+		struct hwg_keyholder_config cfg = kh_config("hwgw-response");
+		struct hwg_keyholder *k = NULL;
+		struct hwg_error err = {0};
+		struct worker w[6];
+		pthread_t t[6];
 
-	CHECK(k != NULL);
-	if (k == NULL)
-		return;
-	for (int i = 0; i < 6; i++) {
-		w[i] = (struct worker){k, 0};
-		CHECK_EQ_INT(pthread_create(&t[i], NULL, worker_main, &w[i]), 0);
+		cfg.signers = signers;
+		CHECK_EQ_INT(hwg_keyholder_start(&cfg, NULL, NULL, &k, &err), 0);
+		if (k == NULL)
+			return;
+		for (int i = 0; i < 6; i++) {
+			w[i] = (struct worker){k, 0};
+			CHECK_EQ_INT(pthread_create(&t[i], NULL, worker_main, &w[i]), 0);
+		}
+		for (int i = 0; i < 6; i++) {
+			pthread_join(t[i], NULL);
+			CHECK_EQ_INT(w[i].failures, 0);
+		}
+		hwg_keyholder_stop(k);
 	}
-	for (int i = 0; i < 6; i++) {
-		pthread_join(t[i], NULL);
-		CHECK_EQ_INT(w[i].failures, 0);
-	}
-	hwg_keyholder_stop(k);
 }
 
 /* A keyholder that cannot start says why; nothing is left running. */

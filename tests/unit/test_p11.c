@@ -462,6 +462,45 @@ test_threads(void)
 }
 
 /*
+ * Signer sessions: the counts refused, then six threads on three sessions
+ * of their own (every signature verifies, and the sessions were opened),
+ * then the main session lost behind the module's back: they sign on.
+ */
+static void
+test_signer_sessions(void)
+{
+	struct hwg_error err = {0};
+	struct hwg_p11 *p = open_token(&err);
+	struct hwg_p11_key *k = NULL;
+	struct hwg_p11_token_info ti;
+	struct signer s[6];
+	pthread_t t[6];
+
+	CHECK(p != NULL && hwg_p11_key_find(p, "hwgw-response", &k, &err) == 0);
+	if (k == NULL) {
+		hwg_p11_close(p);
+		return;
+	}
+	CHECK_EQ_INT(hwg_p11_set_signers(p, HWG_P11_SIGNERS_MAX + 1, &err), HWG_E_INVALID);
+	CHECK_EQ_INT(hwg_p11_set_signers(p, 3, &err), 0);
+	CHECK_EQ_INT(hwg_p11_set_signers(p, 2, &err), HWG_E_INVALID);
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 6; i++) {
+			s[i] = (struct signer){p, k, i + 6 * round, 0};
+			CHECK(pthread_create(&t[i], NULL, sign_many, &s[i]) == 0);
+		}
+		for (int i = 0; i < 6; i++) {
+			pthread_join(t[i], NULL);
+			CHECK_EQ_INT(s[i].ok, 25);
+		}
+		CHECK_EQ_INT(hwg_p11_token_info(p, &ti, &err), 0);
+		CHECK(ti.signer_sessions >= 1 && ti.signer_sessions <= 3);
+		hwg_p11_test_drop_session(p);
+	}
+	hwg_p11_close(p);
+}
+
+/*
  * SoftHSM2 2.6.1 offers CKM_EDDSA: an Ed25519 key made with pkcs11-tool
  * signs through the driver.  Then the key is replaced under the same label
  * behind the open handle (the re-open must refuse it), and a key whose
@@ -1083,6 +1122,7 @@ main(void)
 	HWG_RUN(test_refused_pin_is_not_retried);
 	HWG_RUN(test_two_handles);
 	HWG_RUN(test_threads);
+	HWG_RUN(test_signer_sessions);
 	HWG_RUN(test_eddsa);
 	HWG_RUN(test_secret_find);
 	HWG_RUN(test_aead_round_trip);
