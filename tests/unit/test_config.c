@@ -54,6 +54,8 @@ test_defaults(void)
 	CHECK_EQ_INT(load("", &c, &err), 0);
 	CHECK_EQ_STR(c.hsm_template_key, "hwgw-template");
 	CHECK_EQ_STR(c.hsm_seal_key, "hwgw-seal");
+	CHECK(c.hsm_signers >= 1 && c.hsm_signers <= 16); /* the cores, at most 16 */
+	CHECK_EQ_INT(c.workers, 64);
 	CHECK_EQ_INT(c.vein_enabled, 1);
 	CHECK_EQ_INT(c.vein_n_usb_ids, 1);
 	CHECK_EQ_INT(c.vein_usb_ids[0][0], 0x1209);
@@ -89,7 +91,8 @@ test_values_read(void)
 	struct hwg_config c;
 	struct hwg_error err = {0};
 
-	CHECK_EQ_INT(load("[hsm]\ntemplate_key = other-key\nseal_key = city-seal\n"
+	CHECK_EQ_INT(load("[gateway]\nworkers = 8\n"
+	                  "[hsm]\ntemplate_key = other-key\nseal_key = city-seal\nsigners = 3\n"
 	                  "[vein]\nenabled = no\nusb_ids = 1209:0001, abcd:EF01 0000:ffff\n"
 	                  "scan_interval_ms = 250\ncommand_timeout_ms = 300\n"
 	                  "capture_timeout_ms = 60000\nthreshold = 0.625\nmin_quality = 0\n"
@@ -101,6 +104,8 @@ test_values_read(void)
 	CHECK_EQ_STR(err.message, "");
 	CHECK_EQ_STR(c.hsm_template_key, "other-key");
 	CHECK_EQ_STR(c.hsm_seal_key, "city-seal");
+	CHECK_EQ_INT(c.hsm_signers, 3);
+	CHECK_EQ_INT(c.workers, 8);
 	CHECK_EQ_INT(c.vein_enabled, 0);
 	CHECK_EQ_INT(c.vein_n_usb_ids, 3);
 	CHECK_EQ_INT(c.vein_usb_ids[1][0], 0xabcd);
@@ -206,6 +211,9 @@ test_refusals(void)
 	        "max_connections_per_peer");
 	refused("[http]\nmax_connections_per_peer = 0\n", "max_connections_per_peer");
 	refused("[unix]\nmax_connections_per_uid = 65\n", "max_connections_per_uid");
+	refused("[hsm]\nsigners = 0\n", "signers");
+	refused("[hsm]\nsigners = 17\n", "signers");
+	refused("[gateway]\nworkers = 0\n", "workers");
 }
 
 /* The example configuration loads and mentions every key of the new sections. */
@@ -215,6 +223,8 @@ test_example_documents_keys(void)
 	static const char *const keys[] = {
 	    "template_key",
 	    "seal_key",
+	    "signers",
+	    "workers",
 	    "usb_ids",
 	    "scan_interval_ms",
 	    "command_timeout_ms",
