@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +200,13 @@ main(int argc, char **argv)
 		return 2;
 	}
 	umask(077);
+	/*
+	 * Two heaps for all the workers: the C library would give each new
+	 * thread of a burst a heap of its own (up to 8 per core), and the
+	 * pool's threads keep theirs, so memory would grow with the largest
+	 * burst ever seen.
+	 */
+	mallopt(M_ARENA_MAX, 2);
 	hwg_log_init("hwgwd", HWG_LOG_INFO);
 	hwg_config_defaults(&cfg);
 	if (hwg_config_load(config_path, &cfg, &err) != 0) {

@@ -436,7 +436,7 @@ hwg_config_defaults(struct hwg_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->log_level = HWG_LOG_INFO;
-	c->workers = 64; /* requests at once: a card or a palm holds one for seconds */
+	c->workers = 16; /* requests at once: a card or a palm holds one for seconds */
 	c->max_body = 64 * 1024;
 	c->clock_skew_ms = 30 * 1000;
 	c->max_age_ms = 30 * 1000;

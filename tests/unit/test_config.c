@@ -55,7 +55,7 @@ test_defaults(void)
 	CHECK_EQ_STR(c.hsm_template_key, "hwgw-template");
 	CHECK_EQ_STR(c.hsm_seal_key, "hwgw-seal");
 	CHECK(c.hsm_signers >= 1 && c.hsm_signers <= 16); /* the cores, at most 16 */
-	CHECK_EQ_INT(c.workers, 64);
+	CHECK_EQ_INT(c.workers, 16);
 	CHECK_EQ_INT(c.vein_enabled, 1);
 	CHECK_EQ_INT(c.vein_n_usb_ids, 1);
 	CHECK_EQ_INT(c.vein_usb_ids[0][0], 0x1209);
