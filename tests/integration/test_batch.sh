@@ -107,11 +107,19 @@ check "hwgwd SIGKILLed under load: every answer has its record, the chain verifi
 # ---- the disk fills under load
 disk_full() {
 	_from=$(log_lines)
-	"$DRIVER" load $CLIENTS 150 >"$GW/full.out" &
+	"$DRIVER" load $CLIENTS 300 >"$GW/full.out" &
 	_d=$!
 	sleep 0.3
 	dd if=/dev/zero of="$mnt/filler" bs=4k >/dev/null 2>&1
-	sleep 1
+	# full until a commit fails: SQLite reuses its WAL's room, so the first
+	# failure may take a while (longer under valgrind)
+	_i=0
+	until grep -q '^audit_unavailable ' "$GW/full.out"; do
+		_i=$((_i + 1))
+		kill -0 $_d 2>/dev/null && [ $_i -le 1200 ] || break
+		sleep 0.1
+	done
+	sleep 0.5
 	rm -f "$mnt/filler"
 	wait $_d || return 1
 	_ok=$(count "$GW/full.out" ok)
